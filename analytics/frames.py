@@ -1,0 +1,218 @@
+"""Canonical frames, rejected rows and the result every loader returns.
+
+Loaders turn a source's own format into one of a few canonical frames
+(see ``docs``/DESIGN: samples, tickets, ...). Rows that cannot be used are
+never dropped silently: they go into a *rejected rows* table with a reason
+code, and ``LoadResult.check_accounting`` proves that
+``rows_in == rows_used + rows_rejected``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "REJECTED_COLUMNS",
+    "SAMPLES_COLUMNS",
+    "TICKETS_COLUMNS",
+    "LoadResult",
+    "Rejections",
+    "file_sha256",
+    "to_pandas",
+]
+
+SAMPLES_COLUMNS = ("timestamp", "metric", "labels", "series", "value")
+"""Samples frame: one row per sample. ``labels`` is a dict of label name to value
+(``__name__`` excluded); ``series`` is a stable text key of metric and labels."""
+
+TICKETS_COLUMNS = (
+    "ticket_id",
+    "source",
+    "priority",
+    "priority_original",
+    "status",
+    "created_at",
+    "first_response_at",
+    "acknowledged_at",
+    "detected_at",
+    "impact_started_at",
+    "first_resolved_at",
+    "resolved_at",
+    "closed_at",
+    "on_hold_seconds",
+    "reassignment_count",
+    "reopen_count",
+    "escalated",
+    "assignment_group",
+    "category",
+    "csat_score",
+)
+"""Tickets frame: one row per ticket. All ``*_at`` columns are tz-aware UTC.
+``first_resolved_at`` is the first time the ticket reached a resolved state,
+``resolved_at`` the final resolution (they differ for reopened tickets)."""
+
+REJECTED_COLUMNS = ("source_file", "row_number", "column", "value", "reason_code", "message")
+"""Rejected rows: ``row_number`` is the 1-based line in the file, header = line 1."""
+
+
+class Rejections:
+    """Collects rejected rows while a loader works.
+
+    Examples
+    --------
+    >>> r = Rejections("incidents.csv")
+    >>> r.add(3, "opened_at", "13/13/2016", "unparseable_date", "not a date")
+    >>> len(r.frame())
+    1
+    """
+
+    def __init__(self, source_file: str | Path) -> None:
+        self.source_file = str(source_file)
+        self._rows: list[dict[str, Any]] = []
+        self._frames: list[pd.DataFrame] = []
+
+    def add(
+        self, row_number: int, column: str, value: object, reason_code: str, message: str
+    ) -> None:
+        """Reject one row."""
+        self._rows.append(
+            {
+                "source_file": self.source_file,
+                "row_number": int(row_number),
+                "column": column,
+                "value": "" if value is None else str(value),
+                "reason_code": reason_code,
+                "message": message,
+            }
+        )
+
+    def add_many(
+        self,
+        row_numbers: pd.Series,
+        column: str,
+        values: pd.Series,
+        reason_code: str,
+        message: str,
+    ) -> None:
+        """Reject many rows with one reason (vectorised; values become text)."""
+        if len(row_numbers) == 0:
+            return
+        self._frames.append(
+            pd.DataFrame(
+                {
+                    "source_file": self.source_file,
+                    "row_number": row_numbers.astype("int64").to_numpy(),
+                    "column": column,
+                    "value": values.astype("string").fillna("").to_numpy(),
+                    "reason_code": reason_code,
+                    "message": message,
+                }
+            )
+        )
+
+    def frame(self) -> pd.DataFrame:
+        """All rejections so far, sorted by row number."""
+        parts = [*self._frames]
+        if self._rows:
+            parts.append(pd.DataFrame(self._rows))
+        if not parts:
+            return empty_rejected()
+        out = pd.concat(parts, ignore_index=True)
+        return out.sort_values("row_number", kind="stable").reset_index(drop=True)
+
+
+def empty_rejected() -> pd.DataFrame:
+    """An empty rejected-rows frame with the canonical columns."""
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in REJECTED_COLUMNS})
+
+
+@dataclass
+class LoadResult:
+    """What a loader returns: the canonical frame plus everything needed to audit it.
+
+    Attributes
+    ----------
+    frame
+        The canonical frame (samples, tickets, ...).
+    rejected
+        Rejected rows with reason codes (columns ``REJECTED_COLUMNS``).
+    source_file
+        Path of the file read.
+    kind
+        ``"tickets"``, ``"samples"``, ...
+    rows_in
+        Data rows in the file (header excluded).
+    rows_used
+        Input rows that contributed to ``frame``. For an event log this counts
+        every update row of a ticket that was kept, so ``rows_in`` can exceed
+        ``len(frame)``.
+    sha256
+        Hash of the file's bytes, for reproducibility.
+    notes
+        Rules applied that a reader of the report should know about.
+    """
+
+    frame: pd.DataFrame
+    rejected: pd.DataFrame
+    source_file: str
+    kind: str
+    rows_in: int
+    rows_used: int
+    sha256: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_rejected(self) -> int:
+        """Number of input rows rejected (one row may carry several reasons)."""
+        if self.rejected.empty:
+            return 0
+        return int(self.rejected["row_number"].nunique())
+
+    def check_accounting(self) -> None:
+        """Raise ``AssertionError`` unless input rows = used rows + rejected rows."""
+        total = self.rows_used + self.rows_rejected
+        if total != self.rows_in:
+            raise AssertionError(
+                f"{self.source_file}: {self.rows_in} rows in, but {self.rows_used} used"
+                f" + {self.rows_rejected} rejected = {total}"
+            )
+
+    def time_range(self, column: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """First and last value of a timestamp column of ``frame`` (None if empty)."""
+        if self.frame.empty or column not in self.frame:
+            return None, None
+        values = self.frame[column].dropna()
+        if values.empty:
+            return None, None
+        return values.min(), values.max()
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, hex."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def to_pandas(frame: Any) -> pd.DataFrame:
+    """Accept a pandas or polars DataFrame and return pandas.
+
+    The package computes in pandas; polars input is converted once at the
+    boundary (via Arrow, so timestamps keep their zone).
+    """
+    if isinstance(frame, pd.DataFrame):
+        return frame
+    to_pd = getattr(frame, "to_pandas", None)
+    if to_pd is None:
+        raise TypeError(f"expected a pandas or polars DataFrame, got {type(frame).__name__}")
+    result = to_pd()
+    if not isinstance(result, pd.DataFrame):
+        raise TypeError(f"{type(frame).__name__}.to_pandas() did not return a DataFrame")
+    return result

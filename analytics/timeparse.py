@@ -1,0 +1,209 @@
+"""Turn timestamp text from exports into tz-aware UTC, explicitly.
+
+Exports write dates in many ways: ``2016-02-29 01:16``, ``29/2/2016 01:16``
+(day first), ``2/29/2016 1:16`` (month first), with or without a zone. The
+input's date order and zone come from the config, or are detected from the
+data; when the data cannot tell (every day and month is 12 or less) that is an
+error asking the user to choose, never a silent guess.
+
+Naive local times are localised in the configured IANA zone. A local time that
+does not exist (spring-forward gap) or happens twice (fall-back hour) is
+reported per row, not guessed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from analytics.errors import InputError
+
+__all__ = ["DateOrder", "ParsedTimes", "detect_date_order", "parse_timestamps"]
+
+logger = logging.getLogger(__name__)
+
+DateOrder = Literal["auto", "iso", "dayfirst", "monthfirst"]
+
+_NUMERIC_DATE = re.compile(
+    r"^\s*(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<year>\d{4})"
+    r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}(?:\.\d+)?))?)?\s*$"
+)
+_ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
+@dataclass(frozen=True)
+class ParsedTimes:
+    """Result of :func:`parse_timestamps`.
+
+    Attributes
+    ----------
+    values
+        The parsed times, dtype ``datetime64[..., UTC]``; NaT where the input
+        was empty or could not be used.
+    unparseable
+        True where a non-empty value is not a date in the expected order.
+    nonexistent_or_ambiguous
+        True where a naive local time does not exist or exists twice in the zone.
+    date_order
+        The order used (``"iso"``, ``"dayfirst"`` or ``"monthfirst"``).
+    """
+
+    values: pd.Series
+    unparseable: pd.Series
+    nonexistent_or_ambiguous: pd.Series
+    date_order: str
+
+
+def detect_date_order(
+    text: pd.Series, *, path: str | Path = "<data>", column: str = "?"
+) -> str:
+    """Decide whether numeric dates are day first or month first, from the data.
+
+    Parameters
+    ----------
+    text
+        Timestamp strings (missing values allowed).
+    path, column
+        Where the values come from, for the error message.
+
+    Returns
+    -------
+    str
+        ``"iso"``, ``"dayfirst"`` or ``"monthfirst"``.
+
+    Raises
+    ------
+    InputError
+        If the values contradict each other, or if no value can tell the
+        orders apart (every first and second field is 12 or less).
+
+    Examples
+    --------
+    >>> detect_date_order(pd.Series(["29/2/2016 01:16", "1/3/2016 10:00"]))
+    'dayfirst'
+    """
+    values = text.dropna().astype(str)
+    values = values[values.str.strip() != ""]
+    if values.empty:
+        return "iso"
+    if values.str.match(_ISO_DATE).all():
+        return "iso"
+
+    parts = values.str.extract(_NUMERIC_DATE)
+    matched = parts["a"].notna()
+    first = pd.to_numeric(parts.loc[matched, "a"])
+    second = pd.to_numeric(parts.loc[matched, "b"])
+    day_first_evidence = values[matched][first > 12]
+    month_first_evidence = values[matched][second > 12]
+
+    if not day_first_evidence.empty and not month_first_evidence.empty:
+        raise InputError(
+            path,
+            f"column {column!r} mixes day-first dates (e.g. {day_first_evidence.iloc[0]!r})"
+            f" and month-first dates (e.g. {month_first_evidence.iloc[0]!r})",
+            fix="clean the export so it uses one date order, or set date_order"
+            " in the source's config and accept the rows of the other order as rejected",
+        )
+    if not day_first_evidence.empty:
+        return "dayfirst"
+    if not month_first_evidence.empty:
+        return "monthfirst"
+    if not matched.any():
+        example = values.iloc[0]
+        raise InputError(
+            path,
+            f"column {column!r} is neither ISO (YYYY-MM-DD) nor a numeric d/m/Y or m/d/Y date",
+            value=example,
+            fix="set date_order (iso, dayfirst, monthfirst) in the source's config",
+        )
+    raise InputError(
+        path,
+        f"column {column!r} is ambiguous: every date has day and month of 12 or less,"
+        f" so {values.iloc[0]!r} could be day first or month first",
+        fix="set date_order: dayfirst or date_order: monthfirst in the source's config",
+    )
+
+
+def parse_timestamps(
+    text: pd.Series,
+    *,
+    timezone: str,
+    date_order: DateOrder = "auto",
+    path: str | Path = "<data>",
+    column: str = "?",
+) -> ParsedTimes:
+    """Parse timestamp text to tz-aware UTC.
+
+    Parameters
+    ----------
+    text
+        Timestamp strings; missing values (NaN, empty) stay NaT and are not
+        counted as unparseable.
+    timezone
+        IANA zone of naive values (``"UTC"``, ``"Europe/Berlin"``). Values that
+        carry their own offset (``Z``, ``+02:00``) keep it.
+    date_order
+        ``"iso"``, ``"dayfirst"``, ``"monthfirst"`` or ``"auto"`` (detect with
+        :func:`detect_date_order`).
+    path, column
+        Where the values come from, for error messages.
+
+    Returns
+    -------
+    ParsedTimes
+
+    Examples
+    --------
+    >>> p = parse_timestamps(pd.Series(["29/2/2016 01:16", None]), timezone="UTC")
+    >>> str(p.values.iloc[0]), bool(p.values.isna().iloc[1]), p.date_order
+    ('2016-02-29 01:16:00+00:00', True, 'dayfirst')
+    """
+    order = (
+        detect_date_order(text, path=path, column=column) if date_order == "auto" else date_order
+    )
+    raw = text.astype("string").str.strip()
+    present = raw.notna() & (raw != "")
+
+    has_offset = present & raw.str.contains(_OFFSET, regex=True, na=False)
+    if order == "iso":
+        naive = pd.to_datetime(
+            raw.where(present & ~has_offset), format="ISO8601", errors="coerce"
+        )
+    else:
+        naive = _parse_numeric(raw.where(present & ~has_offset), dayfirst=(order == "dayfirst"))
+    aware = pd.to_datetime(
+        raw.where(has_offset), format="ISO8601", errors="coerce", utc=True
+    )
+
+    localized = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+    bad_local = naive.notna() & localized.isna()
+    values = localized.dt.tz_convert("UTC").where(~has_offset, aware)
+    unparseable = present & values.isna() & ~bad_local
+    return ParsedTimes(values, unparseable, bad_local, order)
+
+
+def _parse_numeric(raw: pd.Series, *, dayfirst: bool) -> pd.Series:
+    """Parse ``d/m/Y [H:M[:S]]`` or ``m/d/Y ...`` text to naive timestamps."""
+    parts = raw.str.extract(_NUMERIC_DATE)
+    day, month = ("a", "b") if dayfirst else ("b", "a")
+    iso = (
+        parts["year"]
+        + "-"
+        + parts[month].str.zfill(2)
+        + "-"
+        + parts[day].str.zfill(2)
+        + " "
+        + parts["hour"].fillna("0").str.zfill(2)
+        + ":"
+        + parts["minute"].fillna("00")
+        + ":"
+        + parts["second"].fillna("00").str.zfill(2)
+    )
+    # Impossible dates such as 31/2/2016 become NaT here and are reported as unparseable.
+    return pd.to_datetime(iso, format="%Y-%m-%d %H:%M:%S", errors="coerce")
