@@ -81,4 +81,10 @@ class ConfigError(AnalyticsError):
 
 
 class RenderError(AnalyticsError):
-    """A report could not be executed, verified or written."""
+    """A report could not be executed, verified or written.
+
+    ``cause_name`` names the error raised inside the notebook, when there was
+    one (``"InputError"`` means the data, not the renderer, was at fault).
+    """
+
+    cause_name: str = ""

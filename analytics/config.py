@@ -1,0 +1,263 @@
+"""The readiness config: where the evidence is, and what it must show.
+
+A config is a YAML file. Paths in it are relative to the file's own folder.
+Criteria start from the launch plan's defaults (``analytics/defaults/
+launch_plan.yaml``); the config overrides any field by criterion id, adds new
+criteria (with a ``kind``), or switches one off with ``enabled: false`` (the
+report lists it as excluded). Unknown keys are errors, so a typo cannot
+silently fall back to a default. See ``docs/config.md`` for every field.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from analytics.errors import ConfigError
+
+__all__ = [
+    "ChecklistSource",
+    "CriterionConfig",
+    "MetricSource",
+    "ReadinessConfig",
+    "TicketSource",
+    "load_config",
+    "parse_duration",
+]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str | int | float) -> pd.Timedelta:
+    """Parse ``"30d"``, ``"48h"``, ``"15m"``, ``"2w"`` or seconds into a Timedelta.
+
+    Examples
+    --------
+    >>> parse_duration("30d")
+    Timedelta('30 days 00:00:00')
+    >>> parse_duration(90)
+    Timedelta('0 days 00:01:30')
+    """
+    if isinstance(text, int | float):
+        return pd.Timedelta(seconds=float(text))
+    match = _DURATION.match(str(text))
+    if match is None:
+        raise ValueError(
+            f"{text!r} is not a duration; write a number and a unit, e.g. 30d, 48h, 15m"
+        )
+    return pd.Timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TicketSource(_Strict):
+    """A ticket export. ``format`` names the adapter."""
+
+    name: str
+    path: Path
+    format: Literal["servicenow_csv"] = "servicenow_csv"
+    timezone: str = "UTC"
+    date_order: Literal["auto", "iso", "dayfirst", "monthfirst"] = "auto"
+    column_map: dict[str, str] = Field(default_factory=dict)
+    priority_map: dict[str, str] = Field(default_factory=dict)
+
+
+class MetricSource(_Strict):
+    """A metric file or folder of files (Prometheus range-query JSON, CSV, Parquet)."""
+
+    name: str
+    path: Path
+    format: Literal["prometheus_json", "csv", "parquet"] = "prometheus_json"
+    metric: str | None = None
+    timezone: str = "UTC"
+    date_order: Literal["auto", "iso", "dayfirst", "monthfirst"] = "auto"
+    column_map: dict[str, str] = Field(default_factory=dict)
+
+
+class ChecklistSource(_Strict):
+    """The launch checklist the team keeps (CSV or YAML)."""
+
+    path: Path
+    max_age_days: float = Field(default=30.0, gt=0)
+    date_order: Literal["auto", "iso", "dayfirst", "monthfirst"] = "iso"
+    timezone: str = "UTC"
+
+
+class CriterionConfig(_Strict):
+    """One readiness criterion. Fields not used by its ``kind`` are ignored."""
+
+    title: str
+    kind: str
+    area: str = "general"
+    unit: str = ""
+    op: Literal[">=", ">", "<=", "<"] = ">="
+    target: float
+    alert: float | None = None
+    rollback: float | None = None
+    lookback: str = "30d"
+    blocking: bool = True
+    enabled: bool = True
+    source: str | None = None
+    selector: dict[str, str] = Field(default_factory=dict)
+    good_source: str | None = None
+    total_source: str | None = None
+    priority: str | None = None
+    target_hours: float | None = None
+    priorities: list[str] = Field(default_factory=lambda: ["P1", "P2"])
+    min_coverage: float | None = Field(default=None, ge=0, le=1)
+    min_events: int = Field(default=1, ge=1)
+
+    @field_validator("lookback")
+    @classmethod
+    def _lookback_is_duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def lookback_timedelta(self) -> pd.Timedelta:
+        """The evidence window's length."""
+        return parse_duration(self.lookback)
+
+
+class ReportSettings(_Strict):
+    """Texts shown on the report."""
+
+    title: str = "Go / no-go readiness report"
+    service: str = "service"
+
+
+class ReadinessConfig(_Strict):
+    """A whole readiness config, with paths resolved against its folder."""
+
+    report: ReportSettings = Field(default_factory=ReportSettings)
+    as_of: str | None = None
+    min_coverage: float = Field(default=0.9, ge=0, le=1)
+    tickets: list[TicketSource] = Field(default_factory=list)
+    metrics: list[MetricSource] = Field(default_factory=list)
+    checklist: ChecklistSource | None = None
+    criteria: dict[str, CriterionConfig]
+    source_path: Path | None = None
+
+
+def _default_criteria() -> dict[str, dict[str, Any]]:
+    text = resources.files("analytics").joinpath("defaults/launch_plan.yaml").read_text("utf-8")
+    loaded: dict[str, dict[str, Any]] = yaml.safe_load(text)["criteria"]
+    return loaded
+
+
+def _merge_criteria(path: Path, overrides: object) -> dict[str, dict[str, Any]]:
+    criteria = _default_criteria()
+    if overrides is None:
+        return criteria
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{path}: 'criteria' must be a mapping of criterion id to settings")
+    for crit_id, fields in overrides.items():
+        if not isinstance(fields, dict):
+            raise ConfigError(
+                f"{path}: criteria.{crit_id} must be a mapping of settings, got {fields!r}"
+            )
+        if crit_id in criteria:
+            criteria[crit_id] = {**criteria[crit_id], **fields}
+        elif "kind" in fields:
+            criteria[crit_id] = fields
+        else:
+            known = ", ".join(sorted(criteria))
+            raise ConfigError(
+                f"{path}: criteria.{crit_id} is not a default criterion and has no 'kind'."
+                f" Fix: use one of {known}, or give a new criterion its kind, title and target"
+            )
+    return criteria
+
+
+def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
+    for key in ("tickets", "metrics"):
+        for entry in raw.get(key) or []:
+            if isinstance(entry, dict) and "path" in entry:
+                entry["path"] = str((base / str(entry["path"])).resolve())
+    checklist = raw.get("checklist")
+    if isinstance(checklist, dict) and "path" in checklist:
+        checklist["path"] = str((base / str(checklist["path"])).resolve())
+
+
+def _format_validation(path: Path, error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"])
+        if item["type"] == "extra_forbidden":
+            problems.append(f"unknown key '{where}' (check its spelling)")
+        else:
+            problems.append(f"'{where}': {item['msg']} (got {item.get('input')!r})")
+    return f"{path}: invalid config: " + "; ".join(problems)
+
+
+def load_config(path: str | Path) -> ReadinessConfig:
+    """Read and validate a readiness config.
+
+    Parameters
+    ----------
+    path
+        The YAML file. Relative paths inside it are resolved against its folder.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, not YAML, or has an unknown key or a bad value;
+        the message names the key and the fix.
+
+    Examples
+    --------
+    >>> cfg = load_config("data/demo/readiness.yaml")  # doctest: +SKIP
+    >>> cfg.criteria["availability"].target  # doctest: +SKIP
+    99.9
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            f"{path}: config file not found (working directory {Path.cwd()})."
+            " Fix: pass the path of an existing YAML file, e.g. data/demo/readiness.yaml"
+        )
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}".replace("\n", " ")) from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a YAML mapping at the top level")
+
+    raw["criteria"] = _merge_criteria(path, raw.get("criteria"))
+    _resolve_paths(raw, path.parent)
+    raw["source_path"] = str(path.resolve())
+    try:
+        config = ReadinessConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(path, exc)) from exc
+    _check_references(path, config)
+    return config
+
+
+def _check_references(path: Path, config: ReadinessConfig) -> None:
+    names = [s.name for s in config.tickets] + [s.name for s in config.metrics]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise ConfigError(f"{path}: source names must be unique; repeated: {sorted(duplicates)}")
+    for crit_id, crit in config.criteria.items():
+        for ref in (crit.source, crit.good_source, crit.total_source):
+            if ref is not None and ref not in names:
+                raise ConfigError(
+                    f"{path}: criteria.{crit_id} refers to source {ref!r}, which is not"
+                    f" defined. Fix: use one of {names or 'the sources you add under'}"
+                    " tickets: or metrics:"
+                )
+        if crit.unit == "%" and crit.op in (">=", ">") and crit.target > 100:
+            raise ConfigError(
+                f"{path}: criteria.{crit_id}.target is {crit.target}, above 100 %."
+                " Fix: give percentages as numbers from 0 to 100, e.g. 99.9"
+            )

@@ -1,0 +1,250 @@
+"""Evaluate readiness criteria against gathered evidence.
+
+One evaluator per criterion ``kind``. Each evaluator takes the evidence window
+``[as_of - lookback, as_of)``, calls a metric function from
+``analytics.metrics`` and hands the value to :func:`readiness.evaluate_value`.
+A kind with no evaluator yet, or with no configured source, is NO DATA with
+the reason spelled out: no evidence, no GO.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from analytics.checklist import checklist_criteria
+from analytics.config import CriterionConfig
+from analytics.evidence import Evidence
+from analytics.metrics.resolution import mean_time_to_resolve, resolution_by_priority
+from analytics.metrics.slo import availability_from_counters, availability_from_up
+from analytics.readiness import Criterion, CriterionResult, evaluate_value, no_data
+
+__all__ = ["EVALUATORS", "evaluate_criteria", "to_criterion"]
+
+Evaluator = Callable[[str, CriterionConfig, Evidence], CriterionResult]
+
+
+def to_criterion(criterion_id: str, config: CriterionConfig) -> Criterion:
+    """The comparison part of a criterion's config."""
+    return Criterion(
+        criterion_id=criterion_id,
+        title=config.title,
+        area=config.area,
+        op=config.op,
+        target=config.target,
+        unit=config.unit,
+        alert=config.alert,
+        rollback=config.rollback,
+        blocking=config.blocking,
+    )
+
+
+def _window(config: CriterionConfig, evidence: Evidence) -> tuple[pd.Timestamp, pd.Timestamp]:
+    return evidence.as_of - config.lookback_timedelta, evidence.as_of
+
+
+def _availability(crit_id: str, config: CriterionConfig, evidence: Evidence) -> CriterionResult:
+    criterion = to_criterion(crit_id, config)
+    start, end = _window(config, evidence)
+    min_coverage = (
+        config.min_coverage if config.min_coverage is not None else evidence.config.min_coverage
+    )
+    if config.good_source and config.total_source:
+        names: tuple[str, ...] = (config.good_source, config.total_source)
+        result = availability_from_counters(
+            evidence.metrics[config.good_source].frame,
+            evidence.metrics[config.total_source].frame,
+            window_start=start,
+            window_end=end,
+            target=config.target / 100,
+        )
+    elif config.source:
+        names = (config.source,)
+        result = availability_from_up(
+            evidence.metrics[config.source].frame,
+            window_start=start,
+            window_end=end,
+            target=config.target / 100,
+            selector=config.selector or None,
+        )
+    else:
+        return no_data(
+            criterion,
+            "no metric source configured: set criteria.availability.source (an up-style"
+            " series) or good_source and total_source (counters)",
+            window_start=start,
+            window_end=end,
+        )
+
+    if result.sli is None or result.valid < config.min_events:
+        return no_data(
+            criterion,
+            f"no samples in the evidence window ({result.method})",
+            window_start=start,
+            window_end=end,
+            coverage_ratio=result.coverage_ratio,
+            sources=names,
+        )
+    # Judged on the pessimistic bound: time without data counts as down.
+    lower = result.sli_lower_bound if result.sli_lower_bound is not None else result.sli
+    detail = (
+        f"{result.method}; {result.sli:.4%} over the {result.coverage_ratio:.1%} of the"
+        f" window with data, {lower:.4%} when time without data counts as down (judged);"
+        f" error budget remaining {result.budget_remaining_ratio:.1%}"
+        f" of {result.error_budget_seconds / 60:.1f} min"
+    )
+    return evaluate_value(
+        criterion,
+        lower * 100,
+        window_start=start,
+        window_end=end,
+        coverage_ratio=result.coverage_ratio,
+        min_coverage=min_coverage,
+        evidence_count=int(result.valid),
+        detail=detail,
+        sources=names,
+    )
+
+
+def _ticket_sources(config: CriterionConfig, evidence: Evidence) -> tuple[str, ...]:
+    return (config.source,) if config.source else tuple(evidence.tickets)
+
+
+def _tickets(config: CriterionConfig, evidence: Evidence) -> pd.DataFrame:
+    names = _ticket_sources(config, evidence)
+    frames = [evidence.tickets[n].frame for n in names]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _resolution(crit_id: str, config: CriterionConfig, evidence: Evidence) -> CriterionResult:
+    criterion = to_criterion(crit_id, config)
+    start, end = _window(config, evidence)
+    if not evidence.tickets:
+        return no_data(criterion, "no ticket source configured", window_start=start, window_end=end)
+    if config.priority is None or config.target_hours is None:
+        return no_data(criterion, "criterion needs 'priority' and 'target_hours' in the config")
+
+    table = resolution_by_priority(
+        _tickets(config, evidence),
+        targets_hours={config.priority: config.target_hours},
+        as_of=end,
+        window_start=start,
+    )
+    row = table.loc[table["priority"] == config.priority].iloc[0]
+    decided = int(row["tickets"] - row["pending"])
+    sources = _ticket_sources(config, evidence)
+    if decided < config.min_events or pd.isna(row["share_within_target"]):
+        return no_data(
+            criterion,
+            f"{int(row['tickets'])} {config.priority} tickets opened in the window,"
+            f" {decided} decided (resolved, or open past the target); need {config.min_events}",
+            window_start=start,
+            window_end=end,
+            sources=sources,
+        )
+    detail = (
+        f"{int(row['within_target'])} of {decided} {config.priority} tickets resolved within"
+        f" {config.target_hours:g} h (opened in window, wall clock, final resolution;"
+        f" still open past target counts as missed; {int(row['pending'])} still open"
+        f" within target not counted); median {row['median_hours']:.1f} h,"
+        f" p90 {row['p90_hours']:.1f} h"
+    )
+    return evaluate_value(
+        criterion,
+        float(row["share_within_target"]) * 100,
+        window_start=start,
+        window_end=end,
+        evidence_count=decided,
+        detail=detail,
+        sources=sources,
+    )
+
+
+def _mttr(crit_id: str, config: CriterionConfig, evidence: Evidence) -> CriterionResult:
+    criterion = to_criterion(crit_id, config)
+    start, end = _window(config, evidence)
+    if not evidence.tickets:
+        return no_data(criterion, "no ticket source configured", window_start=start, window_end=end)
+    summary = mean_time_to_resolve(
+        _tickets(config, evidence),
+        priorities=tuple(config.priorities),
+        as_of=end,
+        window_start=start,
+    )
+    sources = _ticket_sources(config, evidence)
+    if summary.count < config.min_events or summary.mean_seconds is None:
+        return no_data(
+            criterion,
+            f"no resolved {'/'.join(config.priorities)} tickets opened in the window",
+            window_start=start,
+            window_end=end,
+            sources=sources,
+        )
+    detail = (
+        f"mean of opened → final resolution (wall clock) over {summary.count} resolved"
+        f" {'/'.join(config.priorities)} tickets; median"
+        f" {(summary.median_seconds or 0) / 60:,.0f} min, p90 {(summary.p90_seconds or 0) / 60:,.0f} min"
+    )
+    return evaluate_value(
+        criterion,
+        summary.mean_seconds / 60,
+        window_start=start,
+        window_end=end,
+        evidence_count=summary.count,
+        detail=detail,
+        sources=sources,
+    )
+
+
+EVALUATORS: dict[str, Evaluator] = {
+    "availability": _availability,
+    "resolution_within_target": _resolution,
+    "mttr": _mttr,
+}
+"""Criterion kinds this version can measure. Others evaluate to NO DATA."""
+
+
+def evaluate_criteria(evidence: Evidence) -> tuple[list[CriterionResult], list[str]]:
+    """Evaluate every enabled criterion, then the checklist items.
+
+    Returns
+    -------
+    results
+        Criterion results in config order, checklist items last.
+    excluded
+        Ids of criteria switched off with ``enabled: false`` (shown in the report).
+    """
+    results: list[CriterionResult] = []
+    excluded: list[str] = []
+    for crit_id, config in evidence.config.criteria.items():
+        if not config.enabled:
+            excluded.append(crit_id)
+            continue
+        evaluator = EVALUATORS.get(config.kind)
+        if evaluator is None:
+            start, end = _window(config, evidence)
+            # TODO: evaluators for latency, error rate, support and adoption kinds
+            # arrive with issues 3-6; until then these criteria are honestly NO DATA.
+            results.append(
+                no_data(
+                    to_criterion(crit_id, config),
+                    f"not measured: this version has no evaluator for '{config.kind}'"
+                    " evidence; mark it non-blocking or disable it only if the launch"
+                    " plan allows",
+                    window_start=start,
+                    window_end=end,
+                )
+            )
+            continue
+        results.append(evaluator(crit_id, config, evidence))
+
+    if evidence.checklist is not None and evidence.config.checklist is not None:
+        results.extend(
+            checklist_criteria(
+                evidence.checklist.frame,
+                as_of=evidence.as_of,
+                max_age_days=evidence.config.checklist.max_age_days,
+            )
+        )
+    return results, excluded

@@ -1,0 +1,164 @@
+"""Small HTML building blocks for reports, escaping every piece of data.
+
+Reports are shown in JupyterLab and exported by nbconvert, which passes HTML
+outputs through verbatim. Everything that comes from input data (ticket
+fields, label values, file names) is therefore escaped here, at the source,
+with :func:`html.escape`; only the markup written in this module is trusted.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+__all__ = ["CSS", "Chart", "Html", "esc", "format_value", "table"]
+
+CSS = """
+<style>
+.rr { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; font-size: 14px; }
+.rr table { border-collapse: collapse; margin: 0.5em 0 1em; }
+.rr th, .rr td { border: 1px solid #d0d4da; padding: 4px 8px; text-align: left;
+  vertical-align: top; }
+.rr th { background: #f2f4f7; }
+.rr td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.rr .st { font-weight: 600; padding: 1px 6px; border-radius: 3px; white-space: nowrap; }
+.rr .st-PASS { background: #d9f2e3; color: #0b5d2a; }
+.rr .st-WARN { background: #fff1cc; color: #7a5200; }
+.rr .st-FAIL { background: #fbdcdc; color: #8a1010; }
+.rr .st-NO-DATA { background: #e4e4e4; color: #333; }
+.rr .decision { font-size: 28px; font-weight: 700; padding: 12px 18px; border-radius: 6px;
+  display: inline-block; margin: 4px 0 8px; }
+.rr .decision-GO { background: #d9f2e3; color: #0b5d2a; }
+.rr .decision-GO-WITH-CONDITIONS { background: #fff1cc; color: #7a5200; }
+.rr .decision-NO-GO { background: #fbdcdc; color: #8a1010; }
+.rr .note { color: #555; }
+.rr .box { border-left: 4px solid #9aa3ad; padding: 4px 10px; background: #f7f8fa; }
+</style>
+"""
+
+
+def esc(value: object) -> str:
+    """Escape any value for HTML text or attributes.
+
+    Examples
+    --------
+    >>> esc('<img src=x onerror="alert(1)">')
+    '&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+class Html:
+    """Trusted markup built by this module, shown as HTML in notebooks."""
+
+    def __init__(self, markup: str) -> None:
+        self.markup = markup
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+    def __str__(self) -> str:
+        return self.markup
+
+
+def format_value(value: float | None, unit: str = "") -> str:
+    """A measured value for display, with its unit; an empty string for none.
+
+    Examples
+    --------
+    >>> format_value(99.91234, "%"), format_value(1234.5, "min"), format_value(None)
+    ('99.912 %', '1,234 min', '')
+    """
+    if value is None or not math.isfinite(value):
+        return ""
+    if unit == "%":
+        return f"{value:.3f} %"
+    if abs(value) >= 100:
+        text = f"{value:,.0f}"
+    elif abs(value) >= 10:
+        text = f"{value:.1f}"
+    else:
+        text = f"{value:.2f}"
+    return f"{text} {unit}".strip()
+
+
+Cell = Callable[[Any], str]
+
+
+def table(
+    frame: pd.DataFrame,
+    columns: Sequence[tuple[str, str]],
+    *,
+    cells: dict[str, Cell] | None = None,
+    numeric: Iterable[str] = (),
+) -> str:
+    """An HTML table of ``frame``, every cell escaped.
+
+    Parameters
+    ----------
+    columns
+        ``(column, heading)`` pairs, in order.
+    cells
+        Per-column functions returning *trusted* markup; they must escape any
+        data they include (use :func:`esc`).
+    numeric
+        Columns to right-align.
+    """
+    cells = cells or {}
+    numeric = set(numeric)
+    head = "".join(f"<th>{esc(title)}</th>" for _, title in columns)
+    rows = []
+    for record in frame.to_dict("records"):
+        tds = []
+        for column, _ in columns:
+            value = record.get(column)
+            markup = cells[column](value) if column in cells else esc(_plain(value))
+            css = ' class="num"' if column in numeric else ""
+            tds.append(f"<td{css}>{markup}</td>")
+        rows.append("<tr>" + "".join(tds) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, pd.Timestamp):
+        return "" if pd.isna(value) else value.strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:,.2f}" if not value.is_integer() else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return value
+
+
+class Chart:
+    """A plotly figure that exports to HTML and still shows as a live chart.
+
+    nbconvert drops plotly's JSON mimetype, so charts are shown as HTML with
+    plotly.js inline once per report (``include_plotlyjs``) and nothing loaded
+    from a network. JupyterLab shows the same HTML.
+    """
+
+    def __init__(self, figure: go.Figure, *, include_plotlyjs: bool, div_id: str) -> None:
+        self.figure = figure
+        self.include_plotlyjs = include_plotlyjs
+        self.div_id = div_id
+
+    def _repr_html_(self) -> str:
+        markup: str = self.figure.to_html(
+            full_html=False,
+            include_plotlyjs=self.include_plotlyjs,
+            include_mathjax=False,
+            div_id=self.div_id,
+            config={"displaylogo": False, "responsive": True},
+        )
+        return f'<div class="rr-chart">{markup}</div>'

@@ -1,0 +1,53 @@
+"""What a run records about itself: package version, git commit, time, host-free ids."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from analytics import __version__
+
+__all__ = ["git_commit", "new_run_id", "package_version", "utc_now"]
+
+logger = logging.getLogger(__name__)
+
+
+def package_version() -> str:
+    """The installed package version."""
+    return __version__
+
+
+def git_commit(path: str | Path | None = None) -> str | None:
+    """The commit of the source checkout the package runs from, or None.
+
+    ``-dirty`` is appended when tracked files have uncommitted changes, so a
+    report never claims a commit it was not built from.
+    """
+    where = Path(path) if path is not None else Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as exc:
+        logger.debug("no git commit for %s: %s", where, exc)
+        return None
+    return f"{commit}-dirty" if dirty else commit
+
+
+def utc_now() -> datetime:
+    """The current time, tz-aware UTC."""
+    return datetime.now(UTC)
+
+
+def new_run_id(kind: str, as_of: datetime) -> str:
+    """A unique, sortable run folder name, e.g. ``go-no-go_asof-20160630_20261203T141500Z_a1b2c3``."""
+    stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
+    return f"{kind}_asof-{as_of:%Y%m%d}_{stamp}_{secrets.token_hex(3)}"

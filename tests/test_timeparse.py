@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analytics.errors import InputError
+from analytics.timeparse import detect_date_order, parse_timestamps
+
+
+def test_day_first_with_impossible_date_is_unparseable() -> None:
+    parsed = parse_timestamps(
+        pd.Series(["29/2/2016 01:16", "5/3/2016 12:00", None, "31/2/2016 10:00", "x"]),
+        timezone="UTC",
+        date_order="dayfirst",
+    )
+    assert parsed.values.iloc[0] == pd.Timestamp("2016-02-29 01:16", tz="UTC")
+    assert parsed.values.iloc[1] == pd.Timestamp("2016-03-05 12:00", tz="UTC")
+    assert parsed.unparseable.tolist() == [False, False, False, True, True]
+    assert str(parsed.values.dt.tz) == "UTC"
+
+
+def test_month_first() -> None:
+    parsed = parse_timestamps(pd.Series(["3/5/2016 12:00"]), timezone="UTC", date_order="monthfirst")
+    assert parsed.values.iloc[0] == pd.Timestamp("2016-03-05 12:00", tz="UTC")
+
+
+def test_local_zone_converted_to_utc_and_dst_gaps_reported() -> None:
+    parsed = parse_timestamps(
+        pd.Series(["2016-01-15 10:00", "2016-03-27 02:30", "2016-10-30 02:30", "2016-07-01T10:00+02:00"]),
+        timezone="Europe/Berlin",
+    )
+    assert parsed.values.iloc[0] == pd.Timestamp("2016-01-15 09:00", tz="UTC")
+    # 02:30 does not exist on 27 March and happens twice on 30 October in Berlin.
+    assert parsed.nonexistent_or_ambiguous.tolist() == [False, True, True, False]
+    assert parsed.values.iloc[3] == pd.Timestamp("2016-07-01 08:00", tz="UTC")
+    assert not parsed.unparseable.any()
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["29/2/2016 01:16", "1/3/2016"], "dayfirst"),
+        (["2/29/2016 01:16", "3/1/2016"], "monthfirst"),
+        (["2016-02-29 01:16"], "iso"),
+    ],
+)
+def test_detect_date_order(values: list[str], expected: str) -> None:
+    assert detect_date_order(pd.Series(values)) == expected
+
+
+def test_ambiguous_dates_are_an_error_that_says_how_to_choose() -> None:
+    with pytest.raises(InputError, match="ambiguous.*date_order: dayfirst"):
+        detect_date_order(pd.Series(["1/2/2016", "3/4/2016"]), path="t.csv", column="opened_at")
+
+
+def test_mixed_orders_are_an_error() -> None:
+    with pytest.raises(InputError, match="mixes day-first"):
+        detect_date_order(pd.Series(["13/1/2016", "1/13/2016"]))
