@@ -5,7 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= reports
 
-.PHONY: demo test lint format clean benchmark
+.PHONY: demo test lint format clean benchmark system-deps
+
+# Debian packages the tests need: a real Prometheus (with promtool).
+SYSTEM_TOOLS := /usr/bin/prometheus /usr/bin/promtool
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +21,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/readiness report go-no-go --config data/demo/readiness.yaml --out $(OUT)
 
+## Install the Debian packages the tests use, when missing (needs root, as on CI).
+system-deps:
+	@missing=""; for t in $(SYSTEM_TOOLS); do [ -x $$t ] || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: prometheus"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	fi
+
 ## The whole test suite: lint, type check, unit tests, notebook tests.
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/ruff check analytics tests benchmarks
 	$(BIN)/ruff format --check analytics tests benchmarks
 	$(BIN)/mypy

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -51,30 +52,49 @@ _STATUSES = {
     "na": "n/a",
     "not applicable": "n/a",
 }
-_BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+_BOOLEANS = {
+    "true": True,
+    "yes": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "0": False,
+}
 
 
 def _read_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
-        raise InputError(path, "checklist file not found", fix="check checklist.path in the config")
+        raise InputError(
+            path, "checklist file not found", fix="check checklist.path in the config"
+        )
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
             raw = yaml.safe_load(path.read_text("utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise InputError(path, f"not valid YAML ({exc})", fix="fix the YAML syntax") from exc
+            raise InputError(
+                path, f"not valid YAML ({exc})", fix="fix the YAML syntax"
+            ) from exc
         items = raw.get("items") if isinstance(raw, dict) else raw
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             raise InputError(
-                path, "expected a list of items (mappings)", fix="write 'items:' then '- item: ...'"
+                path,
+                "expected a list of items (mappings)",
+                fix="write 'items:' then '- item: ...'",
             )
         return pd.DataFrame(items).astype("string")
     try:
-        return pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8")
+        return pd.read_csv(
+            path, dtype="string", keep_default_na=False, encoding="utf-8"
+        )
     except pd.errors.EmptyDataError as exc:
-        raise InputError(path, "the file is empty", fix="add a header row and items") from exc
+        raise InputError(
+            path, "the file is empty", fix="add a header row and items"
+        ) from exc
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError(
-            path, f"not a readable UTF-8 CSV ({type(exc).__name__})", fix="save it as UTF-8 CSV"
+            path,
+            f"not a readable UTF-8 CSV ({type(exc).__name__})",
+            fix="save it as UTF-8 CSV",
         ) from exc
 
 
@@ -120,26 +140,41 @@ def read_checklist(
     )
     no_item = table["item"].str.strip() == ""
     rejections.add_many(
-        table.loc[no_item, "row_number"], "item", table.loc[no_item, "item"], "missing_value",
+        table.loc[no_item, "row_number"],
+        "item",
+        table.loc[no_item, "item"],
+        "missing_value",
         "every checklist row needs an item name",
     )
-    blocking = table["blocking"].str.strip().str.lower().replace("", "true").map(_BOOLEANS)
+    blocking = (
+        table["blocking"].str.strip().str.lower().replace("", "true").map(_BOOLEANS)
+    )
     bad_blocking = blocking.isna()
     rejections.add_many(
-        table.loc[bad_blocking, "row_number"], "blocking", table.loc[bad_blocking, "blocking"],
-        "invalid_value", "blocking must be true or false",
+        table.loc[bad_blocking, "row_number"],
+        "blocking",
+        table.loc[bad_blocking, "blocking"],
+        "invalid_value",
+        "blocking must be true or false",
     )
     parsed = parse_timestamps(
-        table["date"], timezone=timezone, date_order=date_order, path=path, column="date"
+        table["date"],
+        timezone=timezone,
+        date_order=date_order,
+        path=path,
+        column="date",
     )
     rejections.add_many(
-        table.loc[parsed.unparseable, "row_number"], "date", table.loc[parsed.unparseable, "date"],
-        "unparseable_date", f"not a date in the {date_order} order",
+        table.loc[parsed.unparseable, "row_number"],
+        "date",
+        table.loc[parsed.unparseable, "date"],
+        "unparseable_date",
+        f"not a date in the {date_order} order",
     )
 
     rejected = rejections.frame()
     keep = ~table["row_number"].isin(rejected["row_number"])
-    frame = table.loc[keep, list(CHECKLIST_COLUMNS) + ["row_number"]].copy()
+    frame = table.loc[keep, [*CHECKLIST_COLUMNS, "row_number"]].copy()
     frame["status"] = status[keep]
     frame["blocking"] = blocking[keep].astype(bool)
     frame["date"] = parsed.values[keep]
@@ -155,7 +190,10 @@ def read_checklist(
     result.check_accounting()
     logger.info(
         "read checklist %s: %d items, %d rejected in %.2fs",
-        path, len(table), result.rows_rejected, time.perf_counter() - started,
+        path,
+        len(table),
+        result.rows_rejected,
+        time.perf_counter() - started,
     )
     return result
 
@@ -176,22 +214,30 @@ def checklist_criteria(
             blocking=bool(row.blocking),
         )
         status, detail = _item_status(row, as_of, max_age)
-        value = 1.0 if status is Status.PASS else (0.0 if status is Status.FAIL else None)
+        value = (
+            1.0 if status is Status.PASS else (0.0 if status is Status.FAIL else None)
+        )
         verified = row.date if isinstance(row.date, pd.Timestamp) else None
         results.append(
             CriterionResult(
-                criterion, status, value, window_end=verified, detail=detail,
+                criterion,
+                status,
+                value,
+                window_end=verified,
+                detail=detail,
                 sources=("checklist",),
             )
         )
     return results
 
 
-def _item_status(row: object, as_of: pd.Timestamp, max_age: pd.Timedelta) -> tuple[Status, str]:
-    status = str(getattr(row, "status"))
-    owner = str(getattr(row, "owner")) or "no owner"
-    evidence = str(getattr(row, "evidence")).strip()
-    verified = getattr(row, "date")
+def _item_status(
+    row: Any, as_of: pd.Timestamp, max_age: pd.Timedelta
+) -> tuple[Status, str]:
+    status = str(row.status)
+    owner = str(row.owner) or "no owner"
+    evidence = str(row.evidence).strip()
+    verified = row.date
     if status == "n/a":
         return Status.PASS, f"marked not applicable ({owner})"
     if status != "done":

@@ -16,7 +16,6 @@ shows it).
 from __future__ import annotations
 
 import logging
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -61,7 +60,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version."
+        ),
     ] = False,
 ) -> None:
     """Go-live readiness analytics."""
@@ -69,7 +71,7 @@ def _root(
 
 def _fail(message: str, code: int, *, debug: bool) -> None:
     if debug:
-        raise  # noqa: PLE0704 - re-raise the active exception with its traceback
+        raise
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
@@ -77,19 +79,26 @@ def _fail(message: str, code: int, *, debug: bool) -> None:
 @report_app.command("go-no-go")
 def go_no_go(
     config: Annotated[Path, typer.Option(help="Readiness config (YAML).")],
-    out: Annotated[Path, typer.Option(help="Folder for run folders; each run gets its own.")],
+    out: Annotated[
+        Path, typer.Option(help="Folder for run folders; each run gets its own.")
+    ],
     as_of: Annotated[
         str,
-        typer.Option(help="Decision time, ISO 8601 (e.g. 2016-06-30). Default: the config's."),
+        typer.Option(
+            help="Decision time, ISO 8601 (e.g. 2016-06-30). Default: the config's."
+        ),
     ] = "",
     fail_on: Annotated[
         FailOn, typer.Option(help="Exit 4 after writing when the decision is this bad.")
     ] = FailOn.never,
     notebook: Annotated[
-        Path | None, typer.Option(help="Report notebook (default: notebooks/go_no_go.ipynb).")
+        Path | None,
+        typer.Option(help="Report notebook (default: notebooks/go_no_go.ipynb)."),
     ] = None,
     timeout: Annotated[int, typer.Option(help="Per-cell timeout in seconds.")] = 1800,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")] = False,
+    debug: Annotated[
+        bool, typer.Option(help="Show tracebacks and debug logs.")
+    ] = False,
 ) -> None:
     """Render the go / no-go readiness report; print the decision and the HTML path."""
     logging.basicConfig(
@@ -111,8 +120,10 @@ def go_no_go(
             timeout_seconds=timeout,
         )
     except RenderError as exc:
-        code = EXIT_BAD_INPUT if exc.cause_name in ("InputError", "ConfigError") else (
-            EXIT_RENDER_FAILED
+        code = (
+            EXIT_BAD_INPUT
+            if exc.cause_name in ("InputError", "ConfigError")
+            else (EXIT_RENDER_FAILED)
         )
         _fail(str(exc), code, debug=debug)
         return
@@ -155,4 +166,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

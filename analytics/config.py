@@ -149,7 +149,11 @@ class ReadinessConfig(_Strict):
 
 
 def _default_criteria() -> dict[str, dict[str, Any]]:
-    text = resources.files("analytics").joinpath("defaults/launch_plan.yaml").read_text("utf-8")
+    text = (
+        resources.files("analytics")
+        .joinpath("defaults/launch_plan.yaml")
+        .read_text("utf-8")
+    )
     loaded: dict[str, dict[str, Any]] = yaml.safe_load(text)["criteria"]
     return loaded
 
@@ -159,7 +163,9 @@ def _merge_criteria(path: Path, overrides: object) -> dict[str, dict[str, Any]]:
     if overrides is None:
         return criteria
     if not isinstance(overrides, dict):
-        raise ConfigError(f"{path}: 'criteria' must be a mapping of criterion id to settings")
+        raise ConfigError(
+            f"{path}: 'criteria' must be a mapping of criterion id to settings"
+        )
     for crit_id, fields in overrides.items():
         if not isinstance(fields, dict):
             raise ConfigError(
@@ -247,7 +253,9 @@ def _check_references(path: Path, config: ReadinessConfig) -> None:
     names = [s.name for s in config.tickets] + [s.name for s in config.metrics]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
-        raise ConfigError(f"{path}: source names must be unique; repeated: {sorted(duplicates)}")
+        raise ConfigError(
+            f"{path}: source names must be unique; repeated: {sorted(duplicates)}"
+        )
     for crit_id, crit in config.criteria.items():
         for ref in (crit.source, crit.good_source, crit.total_source):
             if ref is not None and ref not in names:

@@ -40,15 +40,21 @@ def to_criterion(criterion_id: str, config: CriterionConfig) -> Criterion:
     )
 
 
-def _window(config: CriterionConfig, evidence: Evidence) -> tuple[pd.Timestamp, pd.Timestamp]:
+def _window(
+    config: CriterionConfig, evidence: Evidence
+) -> tuple[pd.Timestamp, pd.Timestamp]:
     return evidence.as_of - config.lookback_timedelta, evidence.as_of
 
 
-def _availability(crit_id: str, config: CriterionConfig, evidence: Evidence) -> CriterionResult:
+def _availability(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> CriterionResult:
     criterion = to_criterion(crit_id, config)
     start, end = _window(config, evidence)
     min_coverage = (
-        config.min_coverage if config.min_coverage is not None else evidence.config.min_coverage
+        config.min_coverage
+        if config.min_coverage is not None
+        else evidence.config.min_coverage
     )
     if config.good_source and config.total_source:
         names: tuple[str, ...] = (config.good_source, config.total_source)
@@ -117,13 +123,19 @@ def _tickets(config: CriterionConfig, evidence: Evidence) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
-def _resolution(crit_id: str, config: CriterionConfig, evidence: Evidence) -> CriterionResult:
+def _resolution(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> CriterionResult:
     criterion = to_criterion(crit_id, config)
     start, end = _window(config, evidence)
     if not evidence.tickets:
-        return no_data(criterion, "no ticket source configured", window_start=start, window_end=end)
+        return no_data(
+            criterion, "no ticket source configured", window_start=start, window_end=end
+        )
     if config.priority is None or config.target_hours is None:
-        return no_data(criterion, "criterion needs 'priority' and 'target_hours' in the config")
+        return no_data(
+            criterion, "criterion needs 'priority' and 'target_hours' in the config"
+        )
 
     table = resolution_by_priority(
         _tickets(config, evidence),
@@ -165,7 +177,9 @@ def _mttr(crit_id: str, config: CriterionConfig, evidence: Evidence) -> Criterio
     criterion = to_criterion(crit_id, config)
     start, end = _window(config, evidence)
     if not evidence.tickets:
-        return no_data(criterion, "no ticket source configured", window_start=start, window_end=end)
+        return no_data(
+            criterion, "no ticket source configured", window_start=start, window_end=end
+        )
     summary = mean_time_to_resolve(
         _tickets(config, evidence),
         priorities=tuple(config.priorities),
@@ -173,7 +187,7 @@ def _mttr(crit_id: str, config: CriterionConfig, evidence: Evidence) -> Criterio
         window_start=start,
     )
     sources = _ticket_sources(config, evidence)
-    if summary.count < config.min_events or summary.mean_seconds is None:
+    if summary.count < config.min_events:
         return no_data(
             criterion,
             f"no resolved {'/'.join(config.priorities)} tickets opened in the window",

@@ -73,7 +73,9 @@ class Evidence:
         """One row per input file: rows in / used / rejected, time range, hash."""
         rows = []
         for name, load in self.loads():
-            column = {"tickets": "created_at", "samples": "timestamp"}.get(load.kind, "date")
+            column = {"tickets": "created_at", "samples": "timestamp"}.get(
+                load.kind, "date"
+            )
             first, last = load.time_range(column)
             rows.append(
                 {
@@ -94,7 +96,8 @@ class Evidence:
     def rejected(self) -> pd.DataFrame:
         """All rejected rows of all sources, with the source name first."""
         parts = [
-            load.rejected.assign(source=name) for name, load in self.loads()
+            load.rejected.assign(source=name)
+            for name, load in self.loads()
             if not load.rejected.empty
         ]
         if not parts:
@@ -106,16 +109,25 @@ class Evidence:
         """Tickets of every ticket source in one frame."""
         frames = [load.frame for load in self.tickets.values() if not load.frame.empty]
         if not frames:
-            return next(iter(self.tickets.values())).frame if self.tickets else pd.DataFrame()
+            return (
+                next(iter(self.tickets.values())).frame
+                if self.tickets
+                else pd.DataFrame()
+            )
         return pd.concat(frames, ignore_index=True)
 
     def to_dict(self) -> list[dict[str, Any]]:
         """The data inventory, JSON-ready."""
-        records: list[dict[str, Any]] = self.inventory().to_dict("records")
+        records: list[dict[str, Any]] = [
+            {str(k): v for k, v in row.items()}
+            for row in self.inventory().to_dict("records")
+        ]
         for record in records:
             for key in ("first", "last"):
                 value = record[key]
-                record[key] = None if value is None or pd.isna(value) else value.isoformat()
+                record[key] = (
+                    None if value is None or pd.isna(value) else value.isoformat()
+                )
         return records
 
 

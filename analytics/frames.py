@@ -56,7 +56,14 @@ TICKETS_COLUMNS = (
 ``first_resolved_at`` is the first time the ticket reached a resolved state,
 ``resolved_at`` the final resolution (they differ for reopened tickets)."""
 
-REJECTED_COLUMNS = ("source_file", "row_number", "column", "value", "reason_code", "message")
+REJECTED_COLUMNS = (
+    "source_file",
+    "row_number",
+    "column",
+    "value",
+    "reason_code",
+    "message",
+)
 """Rejected rows: ``row_number`` is the 1-based line in the file, header = line 1."""
 
 
@@ -77,7 +84,12 @@ class Rejections:
         self._frames: list[pd.DataFrame] = []
 
     def add(
-        self, row_number: int, column: str, value: object, reason_code: str, message: str
+        self,
+        row_number: int,
+        column: str,
+        value: object,
+        reason_code: str,
+        message: str,
     ) -> None:
         """Reject one row."""
         self._rows.append(
@@ -171,7 +183,8 @@ class LoadResult:
         """Number of input rows rejected (one row may carry several reasons)."""
         if self.rejected.empty:
             return 0
-        return int(self.rejected["row_number"].nunique())
+        # Row numbers restart in each file, so a row is identified by (file, row).
+        return len(self.rejected.drop_duplicates(["source_file", "row_number"]))
 
     def check_accounting(self) -> None:
         """Raise ``AssertionError`` unless input rows = used rows + rejected rows."""
@@ -182,7 +195,9 @@ class LoadResult:
                 f" + {self.rows_rejected} rejected = {total}"
             )
 
-    def time_range(self, column: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    def time_range(
+        self, column: str
+    ) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """First and last value of a timestamp column of ``frame`` (None if empty)."""
         if self.frame.empty or column not in self.frame:
             return None, None
@@ -211,8 +226,12 @@ def to_pandas(frame: Any) -> pd.DataFrame:
         return frame
     to_pd = getattr(frame, "to_pandas", None)
     if to_pd is None:
-        raise TypeError(f"expected a pandas or polars DataFrame, got {type(frame).__name__}")
+        raise TypeError(
+            f"expected a pandas or polars DataFrame, got {type(frame).__name__}"
+        )
     result = to_pd()
     if not isinstance(result, pd.DataFrame):
-        raise TypeError(f"{type(frame).__name__}.to_pandas() did not return a DataFrame")
+        raise TypeError(
+            f"{type(frame).__name__}.to_pandas() did not return a DataFrame"
+        )
     return result

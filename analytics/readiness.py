@@ -276,12 +276,14 @@ def decide(results: list[CriterionResult]) -> Decision:
     if not results:
         return Decision.NO_GO
     blocking_bad = any(
-        r.criterion.blocking and r.status in (Status.FAIL, Status.NO_DATA) for r in results
+        r.criterion.blocking and r.status in (Status.FAIL, Status.NO_DATA)
+        for r in results
     )
     if blocking_bad:
         return Decision.NO_GO
     conditional = any(
-        r.status is Status.WARN or r.status in (Status.FAIL, Status.NO_DATA) for r in results
+        r.status is Status.WARN or r.status in (Status.FAIL, Status.NO_DATA)
+        for r in results
     )
     return Decision.GO_WITH_CONDITIONS if conditional else Decision.GO
 

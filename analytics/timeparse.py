@@ -92,11 +92,21 @@ def detect_date_order(
     values = values[values.str.strip() != ""]
     if values.empty:
         return "iso"
-    if values.str.match(_ISO_DATE).all():
-        return "iso"
-
+    iso = values.str.match(_ISO_DATE)
     parts = values.str.extract(_NUMERIC_DATE)
     matched = parts["a"].notna()
+    if iso.any() and matched.any():
+        raise InputError(
+            path,
+            f"column {column!r} mixes ISO dates (e.g. {values[iso].iloc[0]!r}) and numeric"
+            f" d/m/Y or m/d/Y dates (e.g. {values[matched].iloc[0]!r})",
+            fix="clean the export so it uses one format, or set date_order in the"
+            " source's config and accept the rows of the other format as rejected",
+        )
+    if iso.any():
+        # Values that are neither ISO nor numeric dates are rejected row by row later.
+        return "iso"
+
     first = pd.to_numeric(parts.loc[matched, "a"])
     second = pd.to_numeric(parts.loc[matched, "b"])
     day_first_evidence = values[matched][first > 12]
@@ -165,7 +175,9 @@ def parse_timestamps(
     ('2016-02-29 01:16:00+00:00', True, 'dayfirst')
     """
     order = (
-        detect_date_order(text, path=path, column=column) if date_order == "auto" else date_order
+        detect_date_order(text, path=path, column=column)
+        if date_order == "auto"
+        else date_order
     )
     raw = text.astype("string").str.strip()
     present = raw.notna() & (raw != "")
@@ -176,7 +188,9 @@ def parse_timestamps(
             raw.where(present & ~has_offset), format="ISO8601", errors="coerce"
         )
     else:
-        naive = _parse_numeric(raw.where(present & ~has_offset), dayfirst=(order == "dayfirst"))
+        naive = _parse_numeric(
+            raw.where(present & ~has_offset), dayfirst=(order == "dayfirst")
+        )
     aware = pd.to_datetime(
         raw.where(has_offset), format="ISO8601", errors="coerce", utc=True
     )

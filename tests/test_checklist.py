@@ -64,7 +64,9 @@ def test_bad_rows_are_rejected_with_reasons(write) -> None:  # type: ignore[no-u
 
 def test_missing_column_names_the_file_and_columns(write) -> None:  # type: ignore[no-untyped-def]
     path = write("c.csv", "item,status\nx,done\n")
-    with pytest.raises(InputError, match=r"c\.csv: missing column\(s\) \['area', 'owner', 'date'\]"):
+    with pytest.raises(
+        InputError, match=r"c\.csv: missing column\(s\) \['area', 'owner', 'date'\]"
+    ):
         read_checklist(path)
 
 

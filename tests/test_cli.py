@@ -15,7 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def _readiness(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "analytics.cli", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+        check=False,
     )
 
 
@@ -34,7 +38,9 @@ def test_check_config_on_demo() -> None:
 def test_config_error_is_one_line_without_traceback(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("criteria:\n  availability:\n    target: 999\n")
-    result = _readiness("report", "go-no-go", "--config", str(config), "--out", str(tmp_path))
+    result = _readiness(
+        "report", "go-no-go", "--config", str(config), "--out", str(tmp_path)
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
@@ -55,7 +61,9 @@ def _ticket_config(tmp_path: Path, csv_text: str | bytes) -> Path:
     return config
 
 
-HEADER = "number,incident_state,priority,opened_at,resolved_at,closed_at,assignment_group\n"
+HEADER = (
+    "number,incident_state,priority,opened_at,resolved_at,closed_at,assignment_group\n"
+)
 
 
 @pytest.mark.slow
@@ -69,9 +77,13 @@ HEADER = "number,incident_state,priority,opened_at,resolved_at,closed_at,assignm
     ],
     ids=["missing-column", "empty-file", "binary-file", "json-not-csv"],
 )
-def test_bad_ticket_file_exits_2_with_one_line(tmp_path: Path, content: str | bytes, expected: str) -> None:
+def test_bad_ticket_file_exits_2_with_one_line(
+    tmp_path: Path, content: str | bytes, expected: str
+) -> None:
     config = _ticket_config(tmp_path, content)
-    result = _readiness("report", "go-no-go", "--config", str(config), "--out", str(tmp_path / "out"))
+    result = _readiness(
+        "report", "go-no-go", "--config", str(config), "--out", str(tmp_path / "out")
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert "tickets.csv" in result.stderr and expected in result.stderr
@@ -88,8 +100,14 @@ def test_unparseable_date_is_rejected_and_reported(tmp_path: Path) -> None:
         + "INC2,Closed,1 - Critical,31/13/2016 10:00,1/6/2016 11:00,2/6/2016 10:00,G1\n",
     )
     result = _readiness(
-        "report", "go-no-go", "--config", str(config), "--out", str(tmp_path / "out"),
-        "--fail-on", "no-go",
+        "report",
+        "go-no-go",
+        "--config",
+        str(config),
+        "--out",
+        str(tmp_path / "out"),
+        "--fail-on",
+        "no-go",
     )
     # Written (the date problem is a rejected row), but NO-GO: most criteria have no evidence.
     assert result.returncode == 4, result.stderr

@@ -12,7 +12,11 @@ from analytics.errors import ConfigError
 def test_demo_config_loads_with_launch_plan_defaults(demo_dir: Path) -> None:
     config = load_config(demo_dir / "readiness.yaml")
     availability = config.criteria["availability"]
-    assert (availability.target, availability.alert, availability.rollback) == (99.9, 99.5, 95.0)
+    assert (availability.target, availability.alert, availability.rollback) == (
+        99.9,
+        99.5,
+        95.0,
+    )
     assert availability.source == "up"
     assert config.criteria["latency_p95"].target == 200
     assert config.criteria["resolution_p1"].target_hours == 2
@@ -66,7 +70,8 @@ def test_bad_lookback(write) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("30d", 2_592_000), ("48h", 172_800), ("15m", 900), ("2w", 1_209_600)]
+    ("text", "seconds"),
+    [("30d", 2_592_000), ("48h", 172_800), ("15m", 900), ("2w", 1_209_600)],
 )
 def test_parse_duration(text: str, seconds: int) -> None:
     assert parse_duration(text) == pd.Timedelta(seconds=seconds)

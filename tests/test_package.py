@@ -39,7 +39,9 @@ def test_notebooks_are_stored_without_outputs() -> None:
         for cell in nb["cells"]:
             if cell["cell_type"] == "code":
                 assert cell["outputs"] == [], f"{path.name} has stored outputs"
-                assert cell["execution_count"] is None, f"{path.name} has execution counts"
+                assert cell["execution_count"] is None, (
+                    f"{path.name} has execution counts"
+                )
 
 
 def test_notebooks_are_thin() -> None:

@@ -16,7 +16,9 @@ from analytics.readiness import (
     status_counts,
 )
 
-AVAILABILITY = Criterion("availability", "Availability", "reliability", ">=", 99.9, "%", 99.5)
+AVAILABILITY = Criterion(
+    "availability", "Availability", "reliability", ">=", 99.9, "%", 99.5
+)
 LATENCY = Criterion("latency_p95", "p95", "performance", "<", 200, "ms", 500)
 AUTH = Criterion("auth", "Auth", "reliability", ">", 99.5, "%")
 
@@ -37,7 +39,9 @@ AUTH = Criterion("auth", "Auth", "reliability", ">", 99.5, "%")
         (AUTH, 99.6, Status.PASS),
     ],
 )
-def test_status_from_target_and_alert(criterion: Criterion, value: float, status: Status) -> None:
+def test_status_from_target_and_alert(
+    criterion: Criterion, value: float, status: Status
+) -> None:
     assert evaluate_value(criterion, value).status is status
 
 
@@ -89,7 +93,12 @@ def test_no_evidence_never_gives_go(items: list[tuple[Status, bool]]) -> None:
     results = []
     for status, blocking in items:
         crit = Criterion("c", "C", "a", ">=", 1.0, blocking=blocking)
-        value = {Status.PASS: 2.0, Status.FAIL: 0.0, Status.WARN: None, Status.NO_DATA: None}[status]
+        value = {
+            Status.PASS: 2.0,
+            Status.FAIL: 0.0,
+            Status.WARN: None,
+            Status.NO_DATA: None,
+        }[status]
         result = no_data(crit, "x") if value is None else evaluate_value(crit, value)
         results.append(result)
     decision = decide(results)

@@ -20,13 +20,22 @@ def test_day_first_with_impossible_date_is_unparseable() -> None:
 
 
 def test_month_first() -> None:
-    parsed = parse_timestamps(pd.Series(["3/5/2016 12:00"]), timezone="UTC", date_order="monthfirst")
+    parsed = parse_timestamps(
+        pd.Series(["3/5/2016 12:00"]), timezone="UTC", date_order="monthfirst"
+    )
     assert parsed.values.iloc[0] == pd.Timestamp("2016-03-05 12:00", tz="UTC")
 
 
 def test_local_zone_converted_to_utc_and_dst_gaps_reported() -> None:
     parsed = parse_timestamps(
-        pd.Series(["2016-01-15 10:00", "2016-03-27 02:30", "2016-10-30 02:30", "2016-07-01T10:00+02:00"]),
+        pd.Series(
+            [
+                "2016-01-15 10:00",
+                "2016-03-27 02:30",
+                "2016-10-30 02:30",
+                "2016-07-01T10:00+02:00",
+            ]
+        ),
         timezone="Europe/Berlin",
     )
     assert parsed.values.iloc[0] == pd.Timestamp("2016-01-15 09:00", tz="UTC")
@@ -49,8 +58,10 @@ def test_detect_date_order(values: list[str], expected: str) -> None:
 
 
 def test_ambiguous_dates_are_an_error_that_says_how_to_choose() -> None:
-    with pytest.raises(InputError, match="ambiguous.*date_order: dayfirst"):
-        detect_date_order(pd.Series(["1/2/2016", "3/4/2016"]), path="t.csv", column="opened_at")
+    with pytest.raises(InputError, match=r"ambiguous.*date_order: dayfirst"):
+        detect_date_order(
+            pd.Series(["1/2/2016", "3/4/2016"]), path="t.csv", column="opened_at"
+        )
 
 
 def test_mixed_orders_are_an_error() -> None:

@@ -37,8 +37,12 @@ def ticket_volume(
     [2, 0, 1]
     """
     frame = to_pandas(tickets)
-    in_window = frame[(frame["created_at"] >= window_start) & (frame["created_at"] < window_end)]
-    periods = pd.date_range(window_start.floor(freq), window_end, freq=freq, inclusive="left")
+    in_window = frame[
+        (frame["created_at"] >= window_start) & (frame["created_at"] < window_end)
+    ]
+    periods = pd.date_range(
+        window_start.floor(freq), window_end, freq=freq, inclusive="left"
+    )
 
     counts = (
         in_window.assign(period_start=in_window["created_at"].dt.floor(freq))

@@ -27,7 +27,10 @@ from analytics.config import CriterionConfig, load_config
 from analytics.evaluate import evaluate_criteria
 from analytics.evidence import Evidence, gather_evidence, parse_as_of
 from analytics.frames import file_sha256
-from analytics.metrics.resolution import DEFAULT_RESOLUTION_TARGETS_HOURS, resolution_by_priority
+from analytics.metrics.resolution import (
+    DEFAULT_RESOLUTION_TARGETS_HOURS,
+    resolution_by_priority,
+)
 from analytics.metrics.slo import availability_timeline
 from analytics.metrics.volume import ticket_volume
 from analytics.readiness import CriterionResult, Decision, Status, decide, status_counts
@@ -44,7 +47,9 @@ COMPLETION_MARKER = "analytics-report-complete"
 RUN_JSON_SCHEMA_VERSION = 1
 
 
-def build_go_no_go(config: str | os.PathLike[str], as_of: str | None = None) -> GoNoGoReport:
+def build_go_no_go(
+    config: str | os.PathLike[str], as_of: str | None = None
+) -> GoNoGoReport:
     """Read the evidence, evaluate the criteria and return the report.
 
     Parameters
@@ -54,7 +59,7 @@ def build_go_no_go(config: str | os.PathLike[str], as_of: str | None = None) -> 
     as_of
         Decision time (ISO 8601). Empty or None: the config's ``as_of``.
     """
-    cfg = load_config(config)
+    cfg = load_config(Path(config))
     when = parse_as_of(as_of if as_of else cfg.as_of)
     evidence = gather_evidence(cfg, when)
     results, excluded = evaluate_criteria(evidence)
@@ -83,7 +88,11 @@ class GoNoGoReport:
     """Criteria results plus the evidence behind them, ready to display."""
 
     def __init__(
-        self, *, evidence: Evidence, results: list[CriterionResult], excluded: Sequence[str]
+        self,
+        *,
+        evidence: Evidence,
+        results: list[CriterionResult],
+        excluded: Sequence[str],
     ) -> None:
         self.evidence = evidence
         self.results = results
@@ -130,11 +139,14 @@ class GoNoGoReport:
         """The decision, why, and how much evidence stands behind it."""
         counts = status_counts(self.results)
         blockers = [
-            r for r in self.results
+            r
+            for r in self.results
             if r.criterion.blocking and r.status in (Status.FAIL, Status.NO_DATA)
         ]
         conditions = [
-            r for r in self.results if r.status is Status.WARN
+            r
+            for r in self.results
+            if r.status is Status.WARN
             or (not r.criterion.blocking and r.status in (Status.FAIL, Status.NO_DATA))
         ]
         settings = self.evidence.config.report
@@ -146,7 +158,9 @@ class GoNoGoReport:
             f"<p>Service <b>{esc(settings.service)}</b>, decision time"
             f" <b>{self.evidence.as_of:%Y-%m-%d %H:%M} UTC</b></p>",
             f'<div class="decision decision-{esc(css_decision)}">{esc(self.decision)}</div>',
-            "<p>" + ", ".join(f"{_status_cell(s)} {n}" for s, n in counts.items()) + "</p>",
+            "<p>"
+            + ", ".join(f"{_status_cell(s)} {n}" for s, n in counts.items())
+            + "</p>",
         ]
         if blockers:
             parts.append(
@@ -186,38 +200,62 @@ class GoNoGoReport:
         """Every criterion: status, value, target, alert threshold, window, evidence."""
         frame = self.criteria_frame()
         columns = [
-            ("status", "Status"), ("criterion", "Criterion"), ("area", "Area"),
-            ("value", "Measured"), ("target", "Target"), ("alert", "Alert"),
-            ("window", "Evidence window"), ("coverage", "Coverage"), ("evidence", "Evidence n"),
-            ("blocking", "Blocking"), ("detail", "How measured / why no data"),
+            ("status", "Status"),
+            ("criterion", "Criterion"),
+            ("area", "Area"),
+            ("value", "Measured"),
+            ("target", "Target"),
+            ("alert", "Alert"),
+            ("window", "Evidence window"),
+            ("coverage", "Coverage"),
+            ("evidence", "Evidence n"),
+            ("blocking", "Blocking"),
+            ("detail", "How measured / why no data"),
         ]
         markup = table(
-            frame, columns, cells={"status": _status_cell}, numeric=("value", "evidence")
+            frame,
+            columns,
+            cells={"status": _status_cell},
+            numeric=("value", "evidence"),
         )
         excluded = ""
         if self.excluded:
             excluded = (
                 '<p class="note">Excluded by the config (enabled: false): '
-                + ", ".join(esc(e) for e in self.excluded) + "</p>"
+                + ", ".join(esc(e) for e in self.excluded)
+                + "</p>"
             )
         return Html(f'<div class="rr">{markup}{excluded}</div>')
 
     def availability(self) -> Html | Chart:
         """Availability over the evidence window, per hour or six hours, with gaps shown."""
         crit_id, config = self._first_of_kind("availability")
-        if config is None or not config.source or config.source not in self.evidence.metrics:
-            return _note("No availability source is configured, so there is nothing to chart.")
+        if (
+            config is None
+            or not config.source
+            or config.source not in self.evidence.metrics
+        ):
+            return _note(
+                "No availability source is configured, so there is nothing to chart."
+            )
         start = self.evidence.as_of - config.lookback_timedelta
         end = self.evidence.as_of
         freq = "1h" if config.lookback_timedelta <= pd.Timedelta(days=7) else "6h"
         samples = self.evidence.metrics[config.source].frame
         timeline = availability_timeline(
-            samples, freq=freq, window_start=start, window_end=end,
+            samples,
+            freq=freq,
+            window_start=start,
+            window_end=end,
             selector=config.selector or None,
         )
         if timeline.empty or timeline["valid"].sum() == 0:
             first, last = self.evidence.metrics[config.source].time_range("timestamp")
-            span = "no samples at all" if first is None else f"samples from {first} to {last}"
+            span = (
+                "no samples at all"
+                if first is None
+                else f"samples from {first} to {last}"
+            )
             return _note(
                 f"No samples of source '{config.source}' in the evidence window"
                 f" {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC; the source has {span}."
@@ -225,19 +263,31 @@ class GoNoGoReport:
             )
         figure = go.Figure()
         figure.add_scatter(
-            x=timeline["period_start"], y=timeline["availability"] * 100,
-            mode="lines+markers", name="availability", connectgaps=False,
+            x=timeline["period_start"],
+            y=timeline["availability"] * 100,
+            mode="lines+markers",
+            name="availability",
+            connectgaps=False,
         )
         figure.add_bar(
-            x=timeline["period_start"], y=timeline["coverage"] * 100,
-            name="coverage", yaxis="y2", opacity=0.25,
+            x=timeline["period_start"],
+            y=timeline["coverage"] * 100,
+            name="coverage",
+            yaxis="y2",
+            opacity=0.25,
         )
         figure.add_hline(y=config.target, line_dash="dash", annotation_text="target")
         figure.update_layout(
             title=f"Availability per {freq} ({esc(crit_id)}; gaps are periods without data)",
             yaxis={"title": "availability %"},
-            yaxis2={"title": "coverage %", "overlaying": "y", "side": "right", "range": [0, 100]},
-            height=380, margin={"l": 60, "r": 60, "t": 50, "b": 40},
+            yaxis2={
+                "title": "coverage %",
+                "overlaying": "y",
+                "side": "right",
+                "range": [0, 100],
+            },
+            height=380,
+            margin={"l": 60, "r": 60, "t": 50, "b": 40},
         )
         return self._chart(figure)
 
@@ -247,20 +297,28 @@ class GoNoGoReport:
         if not self.evidence.tickets:
             return _note("No ticket source is configured.")
         by_priority = resolution_by_priority(
-            self.evidence.all_tickets(), targets_hours=self._resolution_targets(),
-            as_of=end, window_start=start,
+            self.evidence.all_tickets(),
+            targets_hours=self._resolution_targets(),
+            as_of=end,
+            window_start=start,
         )
         columns = [
-            ("priority", "Priority"), ("target_hours", "Target h"), ("tickets", "Opened"),
-            ("resolved", "Resolved"), ("unresolved", "Unresolved"), ("pending", "Open, in target"),
-            ("within_target", "Within target"), ("share_within_target", "Share within"),
+            ("priority", "Priority"),
+            ("target_hours", "Target h"),
+            ("tickets", "Opened"),
+            ("resolved", "Resolved"),
+            ("unresolved", "Unresolved"),
+            ("pending", "Open, in target"),
+            ("within_target", "Within target"),
+            ("share_within_target", "Share within"),
             ("share_within_target_resolved", "Share of resolved"),
-            ("mean_hours", "Mean h"), ("median_hours", "Median h"), ("p90_hours", "p90 h"),
+            ("mean_hours", "Mean h"),
+            ("median_hours", "Median h"),
+            ("p90_hours", "p90 h"),
         ]
-        shares = {
-            c: (lambda v: "" if pd.isna(v) else f"{float(v):.1%}")
-            for c in ("share_within_target", "share_within_target_resolved")
-        }
+        shares = dict.fromkeys(
+            ("share_within_target", "share_within_target_resolved"), _percent_cell
+        )
         markup = table(
             by_priority, columns, cells=shares, numeric=[c for c, _ in columns[1:]]
         )
@@ -278,8 +336,10 @@ class GoNoGoReport:
             return _note("No ticket source is configured.")
         tickets = self.evidence.all_tickets()
         window = tickets[
-            (tickets["created_at"] >= start) & (tickets["created_at"] < end)
-            & tickets["resolved_at"].notna() & (tickets["resolved_at"] <= end)
+            (tickets["created_at"] >= start)
+            & (tickets["created_at"] < end)
+            & tickets["resolved_at"].notna()
+            & (tickets["resolved_at"] <= end)
         ]
         if window.empty:
             return _note("No tickets opened and resolved in the window.")
@@ -287,10 +347,15 @@ class GoNoGoReport:
         figure = go.Figure()
         for priority, target in sorted(self._resolution_targets().items()):
             values = hours[window["priority"] == priority]
-            figure.add_box(y=values.clip(lower=1 / 60), name=f"{esc(priority)} (target {target:g} h)")
+            figure.add_box(
+                y=values.clip(lower=1 / 60),
+                name=f"{esc(priority)} (target {target:g} h)",
+            )
         figure.update_layout(
             title="Hours from opened to final resolution (log scale)",
-            yaxis={"type": "log", "title": "hours"}, height=380, showlegend=False,
+            yaxis={"type": "log", "title": "hours"},
+            height=380,
+            showlegend=False,
             margin={"l": 60, "r": 20, "t": 50, "b": 40},
         )
         return self._chart(figure)
@@ -300,38 +365,61 @@ class GoNoGoReport:
         start, end = self._ticket_window()
         if not self.evidence.tickets:
             return _note("No ticket source is configured.")
-        volume = ticket_volume(self.evidence.all_tickets(), window_start=start, window_end=end)
+        volume = ticket_volume(
+            self.evidence.all_tickets(), window_start=start, window_end=end
+        )
         figure = go.Figure()
         for column in [c for c in volume.columns if c not in ("period_start", "total")]:
             figure.add_bar(x=volume["period_start"], y=volume[column], name=esc(column))
         figure.update_layout(
-            barmode="stack", title="Tickets opened per day", height=340,
+            barmode="stack",
+            title="Tickets opened per day",
+            height=340,
             margin={"l": 60, "r": 20, "t": 50, "b": 40},
         )
         return self._chart(figure)
 
     def checklist(self) -> Html:
         """The launch checklist items with their status as criteria."""
-        items = [r for r in self.results if r.criterion.criterion_id.startswith("checklist:")]
+        items = [
+            r for r in self.results if r.criterion.criterion_id.startswith("checklist:")
+        ]
         if self.evidence.checklist is None:
-            return _note("No launch checklist is configured: add checklist.path to the config.")
+            return _note(
+                "No launch checklist is configured: add checklist.path to the config."
+            )
         source = self.evidence.checklist.frame.set_index("row_number")
         rows = []
         for result in items:
             row_number = int(result.criterion.criterion_id.split(":")[1])
             item = source.loc[row_number]
-            rows.append({
-                "status": str(result.status), "item": item["item"], "area": item["area"],
-                "owner": item["owner"], "evidence": item["evidence"], "date": item["date"],
-                "blocking": "yes" if result.criterion.blocking else "no",
-                "detail": result.detail,
-            })
+            rows.append(
+                {
+                    "status": str(result.status),
+                    "item": item["item"],
+                    "area": item["area"],
+                    "owner": item["owner"],
+                    "evidence": item["evidence"],
+                    "date": item["date"],
+                    "blocking": "yes" if result.criterion.blocking else "no",
+                    "detail": result.detail,
+                }
+            )
         columns = [
-            ("status", "Status"), ("item", "Item"), ("area", "Area"), ("owner", "Owner"),
-            ("evidence", "Evidence"), ("date", "Verified"), ("blocking", "Blocking"),
+            ("status", "Status"),
+            ("item", "Item"),
+            ("area", "Area"),
+            ("owner", "Owner"),
+            ("evidence", "Evidence"),
+            ("date", "Verified"),
+            ("blocking", "Blocking"),
             ("detail", "Detail"),
         ]
-        max_age = self.evidence.config.checklist.max_age_days if self.evidence.config.checklist else 0
+        max_age = (
+            self.evidence.config.checklist.max_age_days
+            if self.evidence.config.checklist
+            else 0
+        )
         return Html(
             f'<div class="rr"><p>Items verified more than {max_age:g} days before the decision'
             " time are stale (NO DATA).</p>"
@@ -344,9 +432,16 @@ class GoNoGoReport:
         inventory = self.evidence.inventory()
         rejected = self.evidence.rejected()
         columns = [
-            ("source", "Source"), ("kind", "Kind"), ("file", "File"), ("rows_in", "Rows in"),
-            ("rows_used", "Used"), ("rows_rejected", "Rejected"), ("records", "Records"),
-            ("first", "First"), ("last", "Last"), ("sha256", "SHA-256"),
+            ("source", "Source"),
+            ("kind", "Kind"),
+            ("file", "File"),
+            ("rows_in", "Rows in"),
+            ("rows_used", "Used"),
+            ("rows_rejected", "Rejected"),
+            ("records", "Records"),
+            ("first", "First"),
+            ("last", "Last"),
+            ("sha256", "SHA-256"),
         ]
         inventory = inventory.assign(
             file=inventory["file"].map(lambda p: Path(p).name),
@@ -354,7 +449,11 @@ class GoNoGoReport:
         )
         parts = [
             '<div class="rr">',
-            table(inventory, columns, numeric=("rows_in", "rows_used", "rows_rejected", "records")),
+            table(
+                inventory,
+                columns,
+                numeric=("rows_in", "rows_used", "rows_rejected", "records"),
+            ),
             "<p>Rows in = used + rejected for every file. A ticket event log has several rows"
             " per ticket, so records (tickets) are fewer than rows used.</p>",
         ]
@@ -362,21 +461,39 @@ class GoNoGoReport:
             parts.append("<p>No rows were rejected.</p>")
         else:
             by_reason = (
-                rejected.groupby(["source", "reason_code"]).agg(
-                    rows=("row_number", "nunique"), example=("message", "first"),
-                ).reset_index()
+                rejected.groupby(["source", "reason_code"])
+                .agg(
+                    rows=("row_number", "nunique"),
+                    example=("message", "first"),
+                )
+                .reset_index()
             )
             parts.append("<h4>Rejected rows by reason</h4>")
             parts.append(
-                table(by_reason, [("source", "Source"), ("reason_code", "Reason"),
-                                  ("rows", "Rows"), ("example", "Message (first)")],
-                      numeric=("rows",))
+                table(
+                    by_reason,
+                    [
+                        ("source", "Source"),
+                        ("reason_code", "Reason"),
+                        ("rows", "Rows"),
+                        ("example", "Message (first)"),
+                    ],
+                    numeric=("rows",),
+                )
             )
             parts.append("<h4>First rejected rows</h4>")
             parts.append(
-                table(rejected.head(20), [("source", "Source"), ("row_number", "Row"),
-                                          ("column", "Column"), ("value", "Value"),
-                                          ("reason_code", "Reason"), ("message", "Message")])
+                table(
+                    rejected.head(20),
+                    [
+                        ("source", "Source"),
+                        ("row_number", "Row"),
+                        ("column", "Column"),
+                        ("value", "Value"),
+                        ("reason_code", "Reason"),
+                        ("message", "Message"),
+                    ],
+                )
             )
             parts.append(
                 f'<p class="note">All {len(rejected):,} rejections are in'
@@ -386,7 +503,8 @@ class GoNoGoReport:
         if notes:
             parts.append(
                 "<h4>Rules applied while reading</h4><ul>"
-                + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>"
+                + "".join(f"<li>{esc(n)}</li>" for n in notes)
+                + "</ul>"
             )
         parts.append("</div>")
         return Html("".join(parts))
@@ -395,11 +513,16 @@ class GoNoGoReport:
         """Parameters, config, package version and git commit of this run."""
         meta = self.metadata(parameters)
         rows = pd.DataFrame(
-            [{"key": k, "value": v if isinstance(v, str) else json.dumps(v)}
-             for k, v in meta.items()]
+            [
+                {"key": k, "value": v if isinstance(v, str) else json.dumps(v)}
+                for k, v in meta.items()
+            ]
         )
-        return Html('<div class="rr">' + table(rows, [("key", "Field"), ("value", "Value")])
-                    + "</div>")
+        return Html(
+            '<div class="rr">'
+            + table(rows, [("key", "Field"), ("value", "Value")])
+            + "</div>"
+        )
 
     def metadata(self, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run metadata as a dict (also written to run.json)."""
@@ -407,7 +530,9 @@ class GoNoGoReport:
             "generated_at": self.generated_at.isoformat(),
             "as_of": self.evidence.as_of.isoformat(),
             "config": str(self.config_path),
-            "config_sha256": file_sha256(self.config_path) if self.config_path.is_file() else None,
+            "config_sha256": file_sha256(self.config_path)
+            if self.config_path.is_file()
+            else None,
             "parameters": parameters or {},
             "package_version": package_version(),
             "git_commit": git_commit(),
@@ -423,12 +548,15 @@ class GoNoGoReport:
             "criteria": [r.to_dict() for r in self.results],
             "excluded_criteria": self.excluded,
             "data": self.evidence.to_dict(),
-            "rejected_rows": int(len(self.evidence.rejected())),
+            "rejected_rows": len(self.evidence.rejected()),
             **self.metadata(parameters),
         }
 
     def finish(
-        self, run_dir: str = "", run_token: str = "", parameters: dict[str, Any] | None = None
+        self,
+        run_dir: str = "",
+        run_token: str = "",
+        parameters: dict[str, Any] | None = None,
     ) -> Html:
         """Write run.json and rejected_rows.csv to ``run_dir`` (if given), then mark completion.
 
@@ -438,7 +566,9 @@ class GoNoGoReport:
         if run_dir:
             folder = Path(run_dir)
             record = self.run_record(parameters)
-            (folder / "run.json").write_text(json.dumps(record, indent=2, default=str), "utf-8")
+            (folder / "run.json").write_text(
+                json.dumps(record, indent=2, default=str), "utf-8"
+            )
             rejected = self.evidence.rejected().map(neutralise_formula)
             rejected.to_csv(folder / "rejected_rows.csv", index=False)
             logger.info("wrote run.json and rejected_rows.csv to %s", folder)
@@ -452,7 +582,11 @@ class GoNoGoReport:
 
     def _chart(self, figure: go.Figure) -> Chart:
         self._charts += 1
-        return Chart(figure, include_plotlyjs=self._charts == 1, div_id=f"rr-chart-{self._charts}")
+        return Chart(
+            figure,
+            include_plotlyjs=self._charts == 1,
+            div_id=f"rr-chart-{self._charts}",
+        )
 
     def _first_of_kind(self, kind: str) -> tuple[str, CriterionConfig | None]:
         for crit_id, config in self.evidence.config.criteria.items():
@@ -462,7 +596,8 @@ class GoNoGoReport:
 
     def _ticket_window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         lookbacks = [
-            c.lookback_timedelta for c in self.evidence.config.criteria.values()
+            c.lookback_timedelta
+            for c in self.evidence.config.criteria.values()
             if c.kind == "resolution_within_target" and c.enabled
         ]
         lookback = max(lookbacks) if lookbacks else pd.Timedelta(days=90)
@@ -471,9 +606,17 @@ class GoNoGoReport:
     def _resolution_targets(self) -> dict[str, float]:
         targets = dict(DEFAULT_RESOLUTION_TARGETS_HOURS)
         for config in self.evidence.config.criteria.values():
-            if config.kind == "resolution_within_target" and config.priority and config.target_hours:
+            if (
+                config.kind == "resolution_within_target"
+                and config.priority
+                and config.target_hours
+            ):
                 targets[config.priority] = config.target_hours
         return targets
+
+
+def _percent_cell(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else f"{float(value):.1%}"
 
 
 def _note(text: str) -> Html:

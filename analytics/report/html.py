@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -98,7 +98,7 @@ def table(
     frame: pd.DataFrame,
     columns: Sequence[tuple[str, str]],
     *,
-    cells: dict[str, Cell] | None = None,
+    cells: Mapping[str, Cell] | None = None,
     numeric: Iterable[str] = (),
 ) -> str:
     """An HTML table of ``frame``, every cell escaped.
@@ -125,7 +125,9 @@ def table(
             css = ' class="num"' if column in numeric else ""
             tds.append(f"<td{css}>{markup}</td>")
         rows.append("<tr>" + "".join(tds) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return (
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def _plain(value: object) -> object:
@@ -148,7 +150,9 @@ class Chart:
     from a network. JupyterLab shows the same HTML.
     """
 
-    def __init__(self, figure: go.Figure, *, include_plotlyjs: bool, div_id: str) -> None:
+    def __init__(
+        self, figure: go.Figure, *, include_plotlyjs: bool, div_id: str
+    ) -> None:
         self.figure = figure
         self.include_plotlyjs = include_plotlyjs
         self.div_id = div_id

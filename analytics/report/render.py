@@ -21,6 +21,7 @@ import re
 import secrets
 import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,9 @@ from typing import Any
 
 import nbformat
 import papermill
+from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
+from traitlets.config import Config
 
 from analytics.errors import RenderError
 from analytics.report.go_no_go import COMPLETION_MARKER
@@ -44,7 +47,9 @@ KERNEL_NAME = "python3"
 _REMOTE_SCRIPT = re.compile(
     r"<script\b[^>]*\bsrc\s*=\s*['\"]?(?:https?:)?//[^>]*>\s*</script>", re.IGNORECASE
 )
-_REMOTE_LINK = re.compile(r"<link\b[^>]*\bhref\s*=\s*['\"]?(?:https?:)?//[^>]*>", re.IGNORECASE)
+_REMOTE_LINK = re.compile(
+    r"<link\b[^>]*\bhref\s*=\s*['\"]?(?:https?:)?//[^>]*>", re.IGNORECASE
+)
 # The lab template's MathJax configuration block; reports contain no maths.
 _MATHJAX_CONFIG = re.compile(
     r"<script\b[^>]*type=['\"]text/x-mathjax-config['\"][^>]*>.*?</script>",
@@ -81,7 +86,7 @@ def default_notebook(name: str) -> Path:
 
 def export_html(notebook: nbformat.NotebookNode) -> str:
     """HTML of an executed notebook: outputs only, no code, nothing fetched from a network."""
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="lab")  # type: ignore[no-untyped-call]  # nbconvert is untyped
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
@@ -149,29 +154,27 @@ def render_report(
         root.mkdir(parents=True, exist_ok=True)
         work.mkdir()
     except OSError as exc:
-        raise RenderError(f"cannot create the run folder in {root}: {exc.strerror}") from exc
+        raise RenderError(
+            f"cannot create the run folder in {root}: {exc.strerror}"
+        ) from exc
 
     token = secrets.token_hex(8)
     executed_path = work / "report.ipynb"
     params = {**parameters, "run_dir": str(work.resolve()), "run_token": token}
     logger.info("executing %s into %s", notebook, work)
     try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(executed_path),
-            parameters=params,
-            kernel_name=KERNEL_NAME,
-            progress_bar=sys.stderr.isatty(),
-            execution_timeout=timeout_seconds,
-            cwd=str(Path(notebook).resolve().parent),
-        )
-        executed = nbformat.read(executed_path, as_version=4)
+        _execute(notebook, executed_path, params, timeout_seconds)
+        executed = nbformat.read(executed_path, as_version=4)  # type: ignore[no-untyped-call]
         _check_complete(executed, token, executed_path)
         html_text = export_html(executed)
         (work / "report.html").write_text(html_text, "utf-8")
         run_json = work / "run.json"
         record = json.loads(run_json.read_text("utf-8"))
-        record["outputs"] = {"html": "report.html", "notebook": "report.ipynb", "run_id": run_id}
+        record["outputs"] = {
+            "html": "report.html",
+            "notebook": "report.ipynb",
+            "run_id": run_id,
+        }
         run_json.write_text(json.dumps(record, indent=2), "utf-8")
     except Exception as exc:
         failed = root / f"{run_id}.failed"
@@ -197,6 +200,49 @@ def render_report(
     )
 
 
+def _execute(
+    notebook: str | Path,
+    executed_path: Path,
+    params: dict[str, Any],
+    timeout_seconds: int,
+) -> None:
+    """Run papermill with a kernel that talks over local IPC sockets, not TCP.
+
+    Over TCP, code and outputs would cross the loopback interface unencrypted;
+    IPC sockets live in a private folder. The kernel process's own stdout and
+    stderr (start-up and shutdown chatter) go to ``kernel.log`` in the run
+    folder, so a scheduler's log shows only this command's one-line result.
+    """
+    kernel_log = executed_path.parent / "kernel.log"
+    with (
+        tempfile.TemporaryDirectory(prefix="rr-kernel-") as ipc_dir,
+        kernel_log.open("ab") as log,
+    ):
+
+        class _QuietKernelManager(AsyncKernelManager):
+            async def _async_start_kernel(self, **kw: Any) -> None:
+                kw.setdefault("stdout", log)
+                kw.setdefault("stderr", log)
+                await super()._async_start_kernel(**kw)
+
+            start_kernel = _async_start_kernel
+
+        kernel_config = Config(
+            {"KernelManager": {"transport": "ipc", "ip": str(Path(ipc_dir) / "k")}}
+        )
+        papermill.execute_notebook(
+            str(notebook),
+            str(executed_path),
+            parameters=params,
+            kernel_name=KERNEL_NAME,
+            progress_bar=sys.stderr.isatty(),
+            execution_timeout=timeout_seconds,
+            cwd=str(Path(notebook).resolve().parent),
+            config=kernel_config,
+            kernel_manager_class=_QuietKernelManager,
+        )
+
+
 def _discard(work: Path, failed: Path) -> None:
     """Keep a failed run for diagnosis, without any report.html in it."""
     (work / "report.html").unlink(missing_ok=True)
@@ -212,7 +258,9 @@ def _explain_failure(exc: Exception, failed: Path) -> str:
         ename = getattr(exc, "ename", "error")
         evalue = str(getattr(exc, "evalue", "")).splitlines()[0:1]
         detail = f"{ename}: {evalue[0]}" if evalue else ename
-        return f"the report notebook failed ({detail}); executed notebook kept in {failed}"
+        return (
+            f"the report notebook failed ({detail}); executed notebook kept in {failed}"
+        )
     if "Timeout" in name or "timed out" in str(exc):
         return f"a report cell timed out; executed notebook kept in {failed}"
     if "DeadKernel" in name:
