@@ -1,0 +1,373 @@
+"""Time to resolve tickets, and the share resolved within a target per priority.
+
+Durations here are *wall clock*: from ``created_at`` to the resolution, on-hold
+time and nights included. They are not SLA clocks, which pause and count
+business hours only; a ServiceNow "made SLA" flag can therefore disagree.
+
+Resolution times are heavy-tailed (on the public ServiceNow log, critical
+incidents have a mean of 266 h but a median of 80 h), so the median and p90
+are reported beside the mean. Percentiles use linear interpolation between
+order statistics (numpy's and pandas' default).
+
+Point in time: with ``as_of`` the answer is what was known at that instant.
+Tickets count when created in ``[window_start, as_of)``; a resolution at or
+after ``as_of`` is not yet known, so that ticket is unresolved as of then.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Final, Literal
+
+import pandas as pd
+
+from analytics.errors import ConfigError, InputError
+from analytics.frames import to_pandas
+
+__all__ = [
+    "DEFAULT_RESOLUTION_TARGETS_HOURS",
+    "PRIORITIES",
+    "TimeToResolve",
+    "mean_time_to_resolve",
+    "resolution_by_priority",
+]
+
+PRIORITIES: Final = ("P1", "P2", "P3", "P4")
+
+DEFAULT_RESOLUTION_TARGETS_HOURS: Final[Mapping[str, float]] = MappingProxyType(
+    {"P1": 2.0, "P2": 8.0, "P3": 24.0, "P4": 72.0}
+)
+"""Launch-plan targets: critical 2 h, high 8 h, medium 24 h, low 72 h."""
+
+_FRAME = "<tickets frame>"
+_SECONDS_PER_HOUR: Final = 3600.0
+_RESOLUTION_COLUMNS: Final = {"final": "resolved_at", "first": "first_resolved_at"}
+_WALL_CLOCK: Final = (
+    "wall clock from created_at to the final resolved_at, on-hold time included"
+)
+
+
+def resolution_by_priority(
+    tickets: Any,
+    *,
+    targets_hours: Mapping[str, float] = DEFAULT_RESOLUTION_TARGETS_HOURS,
+    as_of: pd.Timestamp | None = None,
+    window_start: pd.Timestamp | None = None,
+    resolution: Literal["final", "first"] = "final",
+) -> pd.DataFrame:
+    """Tickets resolved within their priority's target, per priority P1..P4.
+
+    Parameters
+    ----------
+    tickets
+        Canonical tickets frame (pandas or polars): ``priority``,
+        ``created_at`` and ``resolved_at`` (or ``first_resolved_at``),
+        tz-aware.
+    targets_hours
+        Target hours to resolve per priority. Priorities left out keep
+        :data:`DEFAULT_RESOLUTION_TARGETS_HOURS`.
+    as_of
+        The instant the figures are computed for (tz-aware). Tickets created
+        at or after it are left out, and resolutions at or after it are
+        treated as not yet known.
+    window_start
+        Leave out tickets created before this instant (tz-aware).
+    resolution
+        ``"final"`` measures to ``resolved_at`` (the last resolution, after
+        any reopening); ``"first"`` to ``first_resolved_at``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per priority P1..P4 (always all four), columns:
+
+        - ``priority``, ``target_hours``
+        - ``tickets``: tickets of the priority in the window
+        - ``resolved``: resolved (as of ``as_of``, when given)
+        - ``unresolved``: ``tickets - resolved``
+        - ``pending``: unresolved and still younger than the target at
+          ``as_of`` (their outcome is undecided); always 0 without ``as_of``
+        - ``within_target``: resolved in at most ``target_hours``
+        - ``share_within_target``: ``within_target / (tickets - pending)``;
+          unresolved tickets past their target (all unresolved ones without
+          ``as_of``) count as not within target
+        - ``share_within_target_resolved``: ``within_target / resolved``
+        - ``mean_hours``, ``median_hours``, ``p90_hours``: hours to resolve,
+          over resolved tickets
+
+        Shares and hours are NaN where their denominator is zero, never an
+        invented 0 or 1. Tickets with another or no priority are not counted.
+
+    Raises
+    ------
+    InputError
+        A required column is missing, its times are not tz-aware, or a
+        ticket is resolved before it was created.
+    ConfigError
+        A target, ``as_of``/``window_start`` or ``resolution`` is invalid.
+
+    Examples
+    --------
+    Three critical tickets: resolved after 1 h (within the 2 h target), after
+    3 h (late), and not at all.
+
+    >>> t = pd.Timestamp("2016-03-01 00:00", tz="UTC")
+    >>> hour = pd.Timedelta(hours=1)
+    >>> tickets = pd.DataFrame({
+    ...     "priority": ["P1", "P1", "P1"],
+    ...     "created_at": [t, t, t],
+    ...     "resolved_at": [t + hour, t + 3 * hour, pd.NaT],
+    ... })
+    >>> table = resolution_by_priority(tickets).set_index("priority")
+    >>> table.loc["P1", ["tickets", "resolved", "within_target"]].tolist()
+    [3, 2, 1]
+    >>> p1 = table.loc["P1"]
+    >>> round(float(p1["share_within_target"]), 3), float(p1["median_hours"])
+    (0.333, 2.0)
+    >>> float(p1["share_within_target_resolved"])
+    0.5
+    >>> bool(pd.isna(table.loc["P2", "share_within_target"]))
+    True
+    """
+    column = _resolution_column(resolution)
+    targets = _check_targets(targets_hours)
+    frame = _select(tickets, ("priority", "created_at", column), as_of, window_start)
+    frame = frame.loc[frame["priority"].isin(PRIORITIES)]
+
+    hours = _hours_to_resolve(frame, column, as_of)
+    target = frame["priority"].map(targets).astype("float64")
+    resolved = hours.notna()
+    if as_of is None:
+        pending = pd.Series(False, index=frame.index)
+    else:
+        age_hours = (_utc(as_of) - frame["created_at"]).dt.total_seconds()
+        pending = ~resolved & (age_hours / _SECONDS_PER_HOUR <= target)
+
+    per_ticket = pd.DataFrame(
+        {
+            "priority": frame["priority"],
+            "resolved": resolved,
+            "pending": pending,
+            "within_target": resolved & (hours <= target),
+            "hours": hours,
+        }
+    )
+    return _summarise(per_ticket, targets)
+
+
+@dataclass(frozen=True)
+class TimeToResolve:
+    """Mean, median and p90 time to resolve, with the number of tickets behind it.
+
+    ``count == 0`` means no data: the times are then NaN.
+    """
+
+    mean_seconds: float
+    median_seconds: float
+    p90_seconds: float
+    count: int
+    priorities: tuple[str, ...]
+    definition: str = _WALL_CLOCK
+
+    @property
+    def mean_hours(self) -> float:
+        """``mean_seconds`` in hours."""
+        return self.mean_seconds / _SECONDS_PER_HOUR
+
+
+def mean_time_to_resolve(
+    tickets: Any,
+    *,
+    priorities: tuple[str, ...] = ("P1", "P2"),
+    as_of: pd.Timestamp | None = None,
+    window_start: pd.Timestamp | None = None,
+) -> TimeToResolve:
+    """Mean time to resolve (MTTR) of resolved tickets of the given priorities.
+
+    Definition: wall-clock seconds from ``created_at`` to the *final*
+    ``resolved_at``, on-hold time included, over tickets resolved (before
+    ``as_of``, when given) that were created in ``[window_start, as_of)``.
+    Unresolved tickets are not in the figures: read ``count`` beside them and
+    :func:`resolution_by_priority` for what is still open.
+
+    Parameters
+    ----------
+    tickets
+        Canonical tickets frame (pandas or polars).
+    priorities
+        Priorities to include.
+    as_of, window_start
+        As in :func:`resolution_by_priority`.
+
+    Returns
+    -------
+    TimeToResolve
+        Mean, median and p90 in seconds, and the count (0 → times are NaN).
+
+    Examples
+    --------
+    >>> t = pd.Timestamp("2016-03-01 00:00", tz="UTC")
+    >>> tickets = pd.DataFrame({
+    ...     "priority": ["P1", "P2", "P3"],
+    ...     "created_at": [t, t, t],
+    ...     "resolved_at": [t + pd.Timedelta(minutes=m) for m in (10, 30, 60)],
+    ... })
+    >>> mttr = mean_time_to_resolve(tickets)
+    >>> mttr.mean_seconds, mttr.median_seconds, mttr.count
+    (1200.0, 1200.0, 2)
+    """
+    frame = _select(
+        tickets, ("priority", "created_at", "resolved_at"), as_of, window_start
+    )
+    frame = frame.loc[frame["priority"].isin(priorities)]
+
+    seconds = _hours_to_resolve(frame, "resolved_at", as_of) * _SECONDS_PER_HOUR
+    seconds = seconds.dropna()
+
+    if seconds.empty:
+        return TimeToResolve(math.nan, math.nan, math.nan, 0, tuple(priorities))
+    return TimeToResolve(
+        mean_seconds=float(seconds.mean()),
+        median_seconds=float(seconds.median()),
+        p90_seconds=float(seconds.quantile(0.9)),
+        count=len(seconds),
+        priorities=tuple(priorities),
+    )
+
+
+# --- helpers ---
+
+
+def _resolution_column(resolution: str) -> str:
+    if resolution not in _RESOLUTION_COLUMNS:
+        raise ConfigError(
+            f"resolution={resolution!r} is not one of"
+            f" {', '.join(map(repr, _RESOLUTION_COLUMNS))}"
+        )
+    return _RESOLUTION_COLUMNS[resolution]
+
+
+def _check_targets(targets_hours: Mapping[str, float]) -> dict[str, float]:
+    """Targets for P1..P4: the given ones over the launch-plan defaults."""
+    unknown = sorted(set(targets_hours) - set(PRIORITIES))
+    if unknown:
+        raise ConfigError(
+            f"targets_hours has {unknown}; priorities are {', '.join(PRIORITIES)}"
+        )
+    targets = {
+        p: float(t)
+        for p, t in {**DEFAULT_RESOLUTION_TARGETS_HOURS, **targets_hours}.items()
+    }
+    bad = {p: t for p, t in targets.items() if not (math.isfinite(t) and t > 0)}
+    if bad:
+        raise ConfigError(f"targets_hours must be positive hours; got {bad}")
+    return targets
+
+
+def _utc(instant: pd.Timestamp) -> pd.Timestamp:
+    stamp = pd.Timestamp(instant)
+    if stamp.tzinfo is None:
+        raise ConfigError(
+            f"{instant!r} has no time zone; pass a tz-aware timestamp,"
+            " e.g. pd.Timestamp('2016-06-01', tz='UTC')"
+        )
+    return stamp.tz_convert("UTC")
+
+
+def _select(
+    tickets: Any,
+    columns: tuple[str, ...],
+    as_of: pd.Timestamp | None,
+    window_start: pd.Timestamp | None,
+) -> pd.DataFrame:
+    """Check the columns; keep tickets created in ``[window_start, as_of)``."""
+    frame = to_pandas(tickets)
+    missing = [name for name in columns if name not in frame.columns]
+    if missing:
+        raise InputError(
+            _FRAME,
+            f"missing column(s) {', '.join(missing)}; it has"
+            f" {', '.join(map(str, frame.columns))}",
+            fix="pass the canonical tickets frame from a source reader",
+        )
+    for name in columns[1:]:
+        if not isinstance(frame[name].dtype, pd.DatetimeTZDtype):
+            raise InputError(
+                _FRAME,
+                f"column {name!r} is {frame[name].dtype}, not tz-aware timestamps",
+                fix="convert with pd.to_datetime(..., utc=True)",
+            )
+
+    start = None if window_start is None else _utc(window_start)
+    end = None if as_of is None else _utc(as_of)
+    if start is not None and end is not None and start >= end:
+        raise ConfigError(f"window_start {start} is not before as_of {end}")
+
+    keep = frame["created_at"].notna()
+    if start is not None:
+        keep &= frame["created_at"] >= start
+    if end is not None:
+        keep &= frame["created_at"] < end
+    return frame.loc[keep]
+
+
+def _hours_to_resolve(
+    frame: pd.DataFrame, column: str, as_of: pd.Timestamp | None
+) -> pd.Series:
+    """Hours from creation to resolution; NaN if unresolved (as of ``as_of``)."""
+    resolved_at = frame[column]
+    if as_of is not None:
+        resolved_at = resolved_at.where(resolved_at < _utc(as_of))
+    seconds = (resolved_at - frame["created_at"]).dt.total_seconds()
+
+    negative = seconds < 0
+    if negative.any():
+        example = frame.loc[negative].iloc[0]
+        raise InputError(
+            _FRAME,
+            f"{int(negative.sum()):,} ticket(s) have {column} before created_at"
+            f" (e.g. created {example['created_at']}, resolved {example[column]})",
+            fix="load tickets with a source reader (it rejects them) or drop them",
+        )
+    return (seconds / _SECONDS_PER_HOUR).astype("float64")
+
+
+def _summarise(per_ticket: pd.DataFrame, targets: Mapping[str, float]) -> pd.DataFrame:
+    """Per-priority counts, shares and hour statistics; P1..P4 always present."""
+    groups = per_ticket.groupby("priority")
+    counts = pd.DataFrame(
+        {
+            "tickets": groups.size(),
+            "resolved": groups["resolved"].sum(),
+            "pending": groups["pending"].sum(),
+            "within_target": groups["within_target"].sum(),
+        }
+    )
+    counts = counts.reindex(list(PRIORITIES), fill_value=0).astype("int64")
+    hours = groups["hours"]
+
+    table = pd.DataFrame(index=pd.Index(PRIORITIES, name="priority"))
+    table["target_hours"] = [targets[p] for p in PRIORITIES]
+    table["tickets"] = counts["tickets"]
+    table["resolved"] = counts["resolved"]
+    table["unresolved"] = counts["tickets"] - counts["resolved"]
+    table["pending"] = counts["pending"]
+    table["within_target"] = counts["within_target"]
+
+    decided = counts["tickets"] - counts["pending"]
+    table["share_within_target"] = _ratio(counts["within_target"], decided)
+    table["share_within_target_resolved"] = _ratio(
+        counts["within_target"], counts["resolved"]
+    )
+    table["mean_hours"] = hours.mean().reindex(PRIORITIES).astype("float64")
+    table["median_hours"] = hours.median().reindex(PRIORITIES).astype("float64")
+    table["p90_hours"] = hours.quantile(0.9).reindex(PRIORITIES).astype("float64")
+    return table.reset_index()
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """``numerator / denominator``, NaN (not 0, not inf) where the denominator is 0."""
+    return (numerator / denominator.where(denominator > 0)).astype("float64")

@@ -1,0 +1,887 @@
+"""Availability SLOs: SLI, error budget, burn rate, with missing data kept unknown.
+
+The formulas are the ones shared by the SRE workbook, OpenSLO, Sloth and Pyrra::
+
+    SLI                     = good / valid
+    error budget (ratio)    = 1 - target
+    error budget (time)     = (1 - target) * window          99.9 % over 30 d = 43.2 min
+    burn rate               = (1 - SLI) / (1 - target)
+    budget consumed (ratio) = burn rate over the SLO window  (the window given here)
+    budget remaining        = 1 - budget consumed            (negative when overspent)
+
+Two budgeting methods are offered, and every result names its method:
+
+* **timeslices over up samples** (:func:`availability_from_up`): each scrape
+  interval of each series is one slot. A sample with value > 0 is a good slot,
+  a sample of 0 a bad slot, and a slot with no sample is *unknown*, never good.
+* **occurrences (counter increase)** (:func:`availability_from_counters`,
+  :func:`availability_from_error_counters`): the increase of good (or bad) and
+  total request counters over the window, with counter resets handled.
+
+Missing data is never turned into good data. ``sli`` is the observed
+attainment over the known slots or counted events; ``sli_lower_bound`` counts
+every unknown as bad and ``sli_upper_bound`` every unknown as good. Zero valid
+slots or zero traffic give ``sli = None``: the caller reports NO DATA.
+``budget_consumed_ratio`` and ``budget_remaining_ratio`` follow the observed
+``sli``; ``budget_consumed_ratio_upper`` and ``budget_remaining_ratio_lower``
+follow ``sli_lower_bound``, the pessimistic reading.
+
+Windows are half-open, ``[window_start, window_end)``, for up samples (so
+neighbouring windows share no sample) and closed for counters (a counter
+reading at each edge is what the increase is measured between).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+from pandas.tseries.offsets import Tick
+
+from analytics.errors import ConfigError
+from analytics.frames import to_pandas
+
+__all__ = [
+    "METHOD_OCCURRENCES",
+    "METHOD_TIMESLICES",
+    "SLOResult",
+    "availability_from_counters",
+    "availability_from_error_counters",
+    "availability_from_up",
+    "availability_timeline",
+    "burn_rate",
+    "counter_increase",
+    "error_budget_seconds",
+]
+
+TimeLike = str | datetime | pd.Timestamp
+
+METHOD_TIMESLICES = "timeslices over up samples"
+METHOD_OCCURRENCES = "occurrences (counter increase)"
+
+_TIMELINE_COLUMNS = (
+    "period_start",
+    "good",
+    "valid",
+    "expected",
+    "availability",
+    "coverage",
+)
+
+
+@dataclass(frozen=True)
+class SLOResult:
+    """An availability SLO evaluated over one window.
+
+    Attributes
+    ----------
+    method
+        Budgeting method, ``"timeslices over up samples"`` or
+        ``"occurrences (counter increase)"``.
+    target
+        Objective as a ratio, for example 0.999.
+    window_start, window_end, window_seconds
+        The SLO window (UTC) and its length.
+    good, valid
+        Good and valid slots (timeslices) or events (occurrences).
+    expected
+        Slots the window should hold given each series' scrape interval
+        (timeslices only; None for counters).
+    sli
+        Observed attainment ``good / valid``; None when nothing was observed.
+    sli_lower_bound, sli_upper_bound
+        Attainment with every unknown slot or uncounted event taken as bad /
+        as good. ``lower <= sli <= upper``; None with ``sli``.
+    coverage_ratio
+        Share of the window covered by actual data, 0..1.
+    error_budget_ratio, error_budget_seconds
+        ``1 - target`` and that share of the window in seconds.
+    burn_rate
+        ``(1 - sli) / (1 - target)``; None with ``sli``.
+    budget_consumed_ratio, budget_remaining_ratio
+        Share of the error budget used and left, from the observed ``sli``.
+        Remaining is negative when the budget is overspent.
+    budget_consumed_ratio_upper, budget_remaining_ratio_lower
+        The same from ``sli_lower_bound`` (the pessimistic reading).
+    series_count
+        Series that contributed data.
+    notes
+        Rules applied and caveats a reader of the report should see.
+    """
+
+    method: str
+    target: float
+    window_start: pd.Timestamp
+    window_end: pd.Timestamp
+    window_seconds: float
+    good: float
+    valid: float
+    expected: float | None
+    sli: float | None
+    sli_lower_bound: float | None
+    sli_upper_bound: float | None
+    coverage_ratio: float
+    error_budget_ratio: float
+    error_budget_seconds: float
+    burn_rate: float | None
+    budget_consumed_ratio: float | None
+    budget_remaining_ratio: float | None
+    budget_consumed_ratio_upper: float | None
+    budget_remaining_ratio_lower: float | None
+    series_count: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def has_data(self) -> bool:
+        """False when nothing was observed: report NO DATA, never 100 %."""
+        return self.sli is not None
+
+
+# --- small formulas ----------------------------------------------------------------
+
+
+def error_budget_seconds(target: float, window_seconds: float) -> float:
+    """Time the service may be unavailable in a window: ``(1 - target) * window``.
+
+    Parameters
+    ----------
+    target
+        Objective as a ratio in (0, 1), for example 0.999.
+    window_seconds
+        Length of the SLO window.
+
+    Examples
+    --------
+    >>> round(error_budget_seconds(0.999, 30 * 86400) / 60, 6)
+    43.2
+    >>> round(error_budget_seconds(0.99, 28 * 86400) / 60, 6)
+    403.2
+    """
+    _check_target(target)
+    if not window_seconds >= 0:
+        raise ConfigError(f"window_seconds must be >= 0, got {window_seconds!r}")
+    return (1.0 - target) * float(window_seconds)
+
+
+def burn_rate(sli: float, target: float) -> float:
+    """How fast the error budget burns: ``(1 - sli) / (1 - target)``.
+
+    1 means the budget lasts exactly the window; the largest possible value is
+    ``1 / (1 - target)`` (everything failing).
+
+    Examples
+    --------
+    >>> round(burn_rate(0.998, 0.999), 6)
+    2.0
+    """
+    _check_target(target)
+    if not 0.0 <= sli <= 1.0:
+        raise ConfigError(f"sli must be a ratio in [0, 1], got {sli!r}")
+    return (1.0 - sli) / (1.0 - target)
+
+
+def counter_increase(values: Iterable[float] | np.ndarray | pd.Series) -> float:
+    """Increase of a counter over consecutive readings, counter resets handled.
+
+    A drop means the counter restarted from zero, so the reading after the drop
+    is the increase since the reset. NaN readings are skipped. No extrapolation
+    to window edges is done (unlike PromQL ``increase``): this is the increase
+    between the first and the last reading.
+
+    Examples
+    --------
+    >>> counter_increase([0, 1, 2, 3, 2, 3, 4])
+    7.0
+    >>> counter_increase([5])
+    0.0
+    """
+    readings = np.fromiter(values, dtype=float)
+    readings = readings[~np.isnan(readings)]
+    if readings.size < 2:
+        return 0.0
+    steps = np.diff(readings)
+    return float(np.where(steps >= 0, steps, readings[1:]).sum())
+
+
+# --- timeslices over up samples ------------------------------------------------------
+
+
+def availability_from_up(
+    samples: Any,
+    *,
+    window_start: TimeLike,
+    window_end: TimeLike,
+    target: float,
+    scrape_interval_seconds: float | None = None,
+    selector: Mapping[str, str] | None = None,
+) -> SLOResult:
+    """Availability from ``up``-style samples by the timeslice method.
+
+    Each series' window is cut into ``window / scrape interval`` expected
+    slots. Every sample in ``[window_start, window_end)`` fills one slot: good
+    when its value is > 0, bad when it is 0 (or below). Slots with no sample are
+    unknown: they lower ``coverage_ratio`` and ``sli_lower_bound`` but never
+    count as good. Series are summed (sum of good / sum of valid). Only series
+    with at least one sample in the window take part; a series that starts
+    late keeps its missing head as unknown.
+
+    Parameters
+    ----------
+    samples
+        Samples frame (pandas or polars), see
+        :data:`analytics.frames.SAMPLES_COLUMNS`. NaN values are unknown.
+    window_start, window_end
+        The SLO window, tz-aware (ISO text with offset, datetime or Timestamp).
+    target
+        Objective as a ratio, for example 0.999.
+    scrape_interval_seconds
+        Slot length for every series. Default: each series' median spacing of
+        samples, NaN ones included (in the window; else in the whole frame;
+        else the median of the other series). When more than half of a
+        series' scrapes are missing the median overstates the interval and
+        hides the gaps: pass the configured interval then.
+    selector
+        Exact label matches, for example ``{"job": "api"}``; the key
+        ``"__name__"`` matches the ``metric`` column.
+
+    Returns
+    -------
+    SLOResult
+        ``sli`` is None (NO DATA) when no sample lies in the window.
+
+    Examples
+    --------
+    >>> times = pd.date_range("2024-05-01", periods=6, freq="10s", tz="UTC")
+    >>> up = pd.DataFrame({"timestamp": times, "metric": "up", "labels": [{}] * 6,
+    ...                    "series": "up", "value": [1, 1, 0, 1, 1, 1.0]})
+    >>> up = up.drop(index=[4])  # one scrape missing
+    >>> r = availability_from_up(up, window_start="2024-05-01T00:00:00Z",
+    ...                          window_end="2024-05-01T00:01:00Z", target=0.9)
+    >>> r.good, r.valid, r.expected, r.sli, r.sli_lower_bound, r.sli_upper_bound
+    (4.0, 5.0, 6.0, 0.8, 0.6666666666666666, 0.8333333333333334)
+    """
+    start, end, window_seconds = _window(window_start, window_end)
+    _check_target(target)
+    data = _prepare(samples, selector)
+    inside = data[(data["timestamp"] >= start) & (data["timestamp"] < end)]
+
+    intervals, interval_note = _scrape_intervals(data, inside, scrape_interval_seconds)
+    per_series = _slots_per_series(inside, intervals, window_seconds)
+
+    good = float(per_series["good"].sum())
+    valid = float(per_series["valid"].sum())
+    expected = float(per_series["expected"].sum())
+    unknown = float(per_series["unknown"].sum())
+    covered = float(per_series["covered"].sum())
+
+    sli = good / valid if valid > 0 else None
+    known_and_unknown = valid + unknown
+    lower = good / known_and_unknown if sli is not None else None
+    upper = (good + unknown) / known_and_unknown if sli is not None else None
+    coverage = min(covered / expected, 1.0) if expected > 0 else 0.0
+
+    notes = [
+        "timeslices: one slot per scrape interval per series; value > 0 good,"
+        " 0 bad, no sample unknown (never good)",
+        *interval_note,
+        *_slot_notes(per_series, unknown, expected),
+    ]
+    return _result(
+        method=METHOD_TIMESLICES,
+        target=target,
+        window=(start, end, window_seconds),
+        counts=(good, valid, expected),
+        slis=(sli, lower, upper),
+        coverage=coverage,
+        series_count=len(per_series),
+        notes=notes,
+    )
+
+
+def availability_timeline(
+    samples: Any,
+    *,
+    freq: str = "1h",
+    window_start: TimeLike | None = None,
+    window_end: TimeLike | None = None,
+    selector: Mapping[str, str] | None = None,
+    scrape_interval_seconds: float | None = None,
+) -> pd.DataFrame:
+    """Availability per period (timeslice method), for charts.
+
+    Uses the same slot rules as :func:`availability_from_up`, period by period:
+    the scrape interval of each series is taken over the whole window.
+
+    Parameters
+    ----------
+    samples
+        Samples frame (pandas or polars).
+    freq
+        Fixed period length as a pandas frequency (``"5min"``, ``"1h"``, ``"1D"``).
+    window_start, window_end
+        Default: the first sample's period start and the end of the last
+        sample's period.
+    selector, scrape_interval_seconds
+        As in :func:`availability_from_up`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``period_start``, ``good``, ``valid``, ``expected``,
+        ``availability`` (``good / valid``; NaN where no sample: no data, not
+        100 %) and ``coverage`` (share of expected slots with a sample).
+        Always pandas, whatever the input.
+
+    Examples
+    --------
+    >>> times = pd.date_range("2024-05-01", periods=12, freq="10min", tz="UTC")
+    >>> up = pd.DataFrame({"timestamp": times, "metric": "up", "labels": [{}] * 12,
+    ...                    "series": "up", "value": [1.0] * 5 + [0.0] + [1.0] * 6})
+    >>> availability_timeline(up, freq="1h")[["good", "valid", "availability"]]
+       good  valid  availability
+    0   5.0    6.0      0.833333
+    1   6.0    6.0      1.000000
+    """
+    step = _fixed_step(freq)
+    data = _prepare(samples, selector)
+    if data.empty and (window_start is None or window_end is None):
+        return _empty_timeline()
+    start = _utc(window_start, "window_start") if window_start is not None else None
+    end = _utc(window_end, "window_end") if window_end is not None else None
+    start = start if start is not None else data["timestamp"].min().floor(freq)
+    end = end if end is not None else data["timestamp"].max().floor(freq) + step
+    start, end, window_seconds = _window(start, end)
+
+    inside = data[(data["timestamp"] >= start) & (data["timestamp"] < end)]
+    intervals, _ = _scrape_intervals(data, inside, scrape_interval_seconds)
+    periods = pd.date_range(start, end, freq=step, inclusive="left")
+    offsets = (periods - start).total_seconds().to_numpy()
+    lengths = np.minimum(offsets + step.total_seconds(), window_seconds) - offsets
+    return _timeline_table(inside, intervals, periods, lengths)
+
+
+# --- occurrences over counters -------------------------------------------------------
+
+
+def availability_from_counters(
+    good: Any,
+    total: Any,
+    *,
+    window_start: TimeLike,
+    window_end: TimeLike,
+    target: float,
+) -> SLOResult:
+    """Availability from good and total request counters (occurrences method).
+
+    The increase of each series over ``[window_start, window_end]`` is computed
+    with :func:`counter_increase` (resets handled) and summed per frame;
+    ``sli = good increase / total increase``. Zero total increase is NO DATA
+    (``sli`` None), never 100 %.
+
+    ``coverage_ratio`` is the share of the window between the first and the last
+    sample of the total counters in it. Requests served between an instance's
+    last scrape and its restart are invisible to any method.
+
+    A series first seen *inside* the window with a non-zero value (no sample
+    before the window, and at least one scrape interval after its start) may
+    have been born there, like a labelled counter created by its first event:
+    Prometheus loses that first value and so does this increase. The bounds
+    take it into account: ``sli_lower_bound`` counts every such total-counter
+    value as bad requests, ``sli_upper_bound`` as good ones, and a note names
+    the series.
+
+    Parameters
+    ----------
+    good, total
+        Samples frames (pandas or polars) of counters, one or more series each.
+    window_start, window_end
+        The SLO window, tz-aware.
+    target
+        Objective as a ratio, for example 0.999.
+
+    Examples
+    --------
+    >>> times = pd.date_range("2024-05-01", periods=7, freq="5min", tz="UTC")
+    >>> def counter(name, values):
+    ...     return pd.DataFrame({"timestamp": times, "metric": name,
+    ...                          "labels": [{}] * 7, "series": name, "value": values})
+    >>> total = counter("requests", [0, 100, 200, 300, 50, 150, 250.0])
+    >>> good = counter("good", [0, 100, 199, 299, 50, 150, 249.0])
+    >>> r = availability_from_counters(good, total, window_start=times[0],
+    ...                                window_end=times[-1], target=0.99)
+    >>> r.good, r.valid, round(r.sli, 4), round(r.burn_rate, 3)
+    (548.0, 550.0, 0.9964, 0.364)
+    """
+    return _from_counters(good, total, window_start, window_end, target, is_bad=False)
+
+
+def availability_from_error_counters(
+    bad: Any,
+    total: Any,
+    *,
+    window_start: TimeLike,
+    window_end: TimeLike,
+    target: float,
+) -> SLOResult:
+    """Availability from bad (error) and total request counters.
+
+    Same rules as :func:`availability_from_counters`, with
+    ``sli = 1 - bad increase / total increase``. An error counter is often born
+    at its first error; such an uncounted first value is counted as bad in
+    ``sli_lower_bound``.
+
+    Examples
+    --------
+    >>> times = pd.date_range("2024-05-01", periods=7, freq="5min", tz="UTC")
+    >>> def counter(name, values):
+    ...     return pd.DataFrame({"timestamp": times, "metric": name,
+    ...                          "labels": [{}] * 7, "series": name, "value": values})
+    >>> total = counter("requests", [0, 1000, 2000, 3000, 2000, 3000, 4000.0])
+    >>> errors = counter("errors", [0, 0, 1, 1, 1, 2, 7.0])
+    >>> r = availability_from_error_counters(errors, total, window_start=times[0],
+    ...                                      window_end=times[-1], target=0.999)
+    >>> r.valid, r.good, r.sli
+    (7000.0, 6993.0, 0.999)
+    """
+    return _from_counters(bad, total, window_start, window_end, target, is_bad=True)
+
+
+def _from_counters(
+    numerator: Any,
+    total: Any,
+    window_start: TimeLike,
+    window_end: TimeLike,
+    target: float,
+    *,
+    is_bad: bool,
+) -> SLOResult:
+    start, end, window_seconds = _window(window_start, window_end)
+    _check_target(target)
+    part = _counter_series(_known(_prepare(numerator, None)), start, end)
+    whole = _counter_series(_known(_prepare(total, None)), start, end)
+
+    counted = float(part["increase"].sum())
+    requests = float(whole["increase"].sum())
+    part_missed = float(part.loc[part["born"], "first_value"].sum())
+    whole_missed = float(whole.loc[whole["born"], "first_value"].sum())
+
+    notes = [
+        "occurrences: increase of each counter over the window, resets handled,"
+        " no extrapolation to the window edges",
+        *_born_notes(part, "bad" if is_bad else "good"),
+        *_born_notes(whole, "total"),
+    ]
+    slis, good_events, sli_note = _counter_slis(
+        counted, requests, part_missed, whole_missed, is_bad=is_bad
+    )
+    notes.extend(sli_note)
+    coverage = _counter_coverage(whole, window_seconds)
+    if coverage < 1.0:
+        notes.append(
+            f"counters cover {coverage:.1%} of the window: requests outside the"
+            " first and last sample are not counted"
+        )
+    return _result(
+        method=METHOD_OCCURRENCES,
+        target=target,
+        window=(start, end, window_seconds),
+        counts=(good_events, requests, None),
+        slis=slis,
+        coverage=coverage,
+        series_count=len(part) + len(whole),
+        notes=notes,
+    )
+
+
+def _counter_slis(
+    counted: float,
+    requests: float,
+    part_missed: float,
+    whole_missed: float,
+    *,
+    is_bad: bool,
+) -> tuple[tuple[float | None, float | None, float | None], float, list[str]]:
+    """(sli, lower, upper), good events, notes for occurrences.
+
+    Uncounted first values of born-in-window total series are requests of
+    unknown outcome: all bad for the lower bound, all good for the upper one.
+    Uncounted numerator values widen the bound on their side.
+    """
+    good_events = max(requests - counted, 0.0) if is_bad else counted
+    if requests <= 0:
+        note = "total increase is 0 in the window: no traffic, NO DATA (not 100 %)"
+        return (None, None, None), good_events, [note]
+
+    notes: list[str] = []
+    ratio = counted / requests
+    if ratio > 1.0:
+        notes.append(
+            f"{'bad' if is_bad else 'good'} increase ({counted:,.0f}) exceeds the"
+            f" total increase ({requests:,.0f}): check the selectors; ratio capped at 1"
+        )
+    missed = max(part_missed, whole_missed)
+    widened = requests + whole_missed
+    if is_bad:
+        sli = 1.0 - min(ratio, 1.0)
+        lower = 1.0 - min((counted + missed) / widened, 1.0)
+        upper = 1.0 - min(counted / widened, 1.0)
+    else:
+        sli = min(ratio, 1.0)
+        lower = min(counted / widened, 1.0)
+        upper = min((counted + missed) / widened, 1.0)
+    return (sli, min(lower, sli), max(upper, sli)), good_events, notes
+
+
+def _counter_series(
+    data: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """Per series: increase in [start, end], first/last sample, born-in-window flag."""
+    spacing_all = _median_spacing(data)
+    rows = []
+    for key, group in data.groupby("series", sort=True):
+        readings = group.sort_values("timestamp", kind="stable")
+        inside = readings[
+            (readings["timestamp"] >= start) & (readings["timestamp"] <= end)
+        ]
+        if inside.empty:
+            continue
+        spacing = _median_spacing(readings)
+        spacing = spacing if spacing is not None else spacing_all
+        first_time = inside["timestamp"].iloc[0]
+        late = (first_time - start).total_seconds() >= (spacing or 0.0)
+        born = (
+            bool((readings["timestamp"] < start).sum() == 0)
+            and bool(late and first_time > start)
+            and float(inside["value"].iloc[0]) > 0
+        )
+        rows.append(
+            {
+                "series": key,
+                "increase": counter_increase(inside["value"].to_numpy()),
+                "first_time": first_time,
+                "last_time": inside["timestamp"].iloc[-1],
+                "first_value": float(inside["value"].iloc[0]),
+                "born": born,
+            }
+        )
+    columns = ["series", "increase", "first_time", "last_time", "first_value", "born"]
+    return pd.DataFrame(rows, columns=columns).astype({"born": bool, "increase": float})
+
+
+def _counter_coverage(series: pd.DataFrame, window_seconds: float) -> float:
+    if series.empty or window_seconds <= 0:
+        return 0.0
+    span = (series["last_time"].max() - series["first_time"].min()).total_seconds()
+    return float(min(max(span / window_seconds, 0.0), 1.0))
+
+
+def _born_notes(series: pd.DataFrame, role: str) -> list[str]:
+    born = series[series["born"]]
+    return [
+        f"possible undercount: {role} counter {row.series} first seen at"
+        f" {row.first_time} with value {row.first_value:g} and no earlier"
+        " sample; that first value is not in the increase (the bounds account for it)"
+        for row in born.itertuples()
+    ]
+
+
+# --- shared steps ---------------------------------------------------------------------
+
+
+def _result(
+    *,
+    method: str,
+    target: float,
+    window: tuple[pd.Timestamp, pd.Timestamp, float],
+    counts: tuple[float, float, float | None],
+    slis: tuple[float | None, float | None, float | None],
+    coverage: float,
+    series_count: int,
+    notes: list[str],
+) -> SLOResult:
+    """Assemble an SLOResult: budget figures follow from the SLIs."""
+    start, end, window_seconds = window
+    good, valid, expected = counts
+    sli, lower, upper = slis
+    budget = 1.0 - target
+    rate = (1.0 - sli) / budget if sli is not None else None
+    rate_pessimistic = (1.0 - lower) / budget if lower is not None else None
+    if sli is None:
+        notes.append("no data in the window: report NO DATA")
+    return SLOResult(
+        method=method,
+        target=target,
+        window_start=start,
+        window_end=end,
+        window_seconds=window_seconds,
+        good=good,
+        valid=valid,
+        expected=expected,
+        sli=sli,
+        sli_lower_bound=lower,
+        sli_upper_bound=upper,
+        coverage_ratio=coverage,
+        error_budget_ratio=budget,
+        error_budget_seconds=budget * window_seconds,
+        burn_rate=rate,
+        budget_consumed_ratio=rate,
+        budget_remaining_ratio=1.0 - rate if rate is not None else None,
+        budget_consumed_ratio_upper=rate_pessimistic,
+        budget_remaining_ratio_lower=(
+            1.0 - rate_pessimistic if rate_pessimistic is not None else None
+        ),
+        series_count=series_count,
+        notes=tuple(notes),
+    )
+
+
+def _prepare(samples: Any, selector: Mapping[str, str] | None) -> pd.DataFrame:
+    """Validate a samples frame and keep the selected series (UTC, float values)."""
+    frame = to_pandas(samples)
+    missing = [c for c in ("timestamp", "series", "value") if c not in frame.columns]
+    if missing:
+        raise ConfigError(
+            f"samples frame has no column {missing[0]!r}"
+            f" (columns: {list(frame.columns)}); load it with analytics.sources"
+            " (read_prometheus_json, read_metric_csv)"
+        )
+    times = frame["timestamp"]
+    if not isinstance(times.dtype, pd.DatetimeTZDtype):
+        raise ConfigError(
+            f"samples column 'timestamp' must be tz-aware datetimes, got {times.dtype};"
+            " localise it first, e.g. .dt.tz_localize('UTC')"
+        )
+    if selector:
+        frame = frame[_matches(frame, selector)]
+    data = pd.DataFrame(
+        {
+            "timestamp": frame["timestamp"].dt.tz_convert("UTC"),
+            "series": frame["series"].astype(str),
+            "value": pd.to_numeric(frame["value"], errors="coerce").astype(float),
+        }
+    )
+    # NaN values stay: their timestamps still show a scrape happened (which helps
+    # infer the interval), but they count as unknown, never as valid slots.
+    return data.reset_index(drop=True)
+
+
+def _known(data: pd.DataFrame) -> pd.DataFrame:
+    return data[data["value"].notna()]
+
+
+def _matches(frame: pd.DataFrame, selector: Mapping[str, str]) -> pd.Series:
+    keep = pd.Series(True, index=frame.index)
+    for name, wanted in selector.items():
+        if name == "__name__":
+            keep &= frame["metric"] == wanted
+        elif "labels" in frame.columns:
+            keep &= frame["labels"].map(
+                lambda labels, name=name, wanted=wanted: (
+                    isinstance(labels, Mapping) and labels.get(name) == wanted
+                )
+            )
+        elif name in frame.columns:
+            keep &= frame[name] == wanted
+        else:
+            keep &= False
+    return keep.astype(bool)
+
+
+def _scrape_intervals(
+    data: pd.DataFrame, inside: pd.DataFrame, given: float | None
+) -> tuple[dict[str, float], list[str]]:
+    """Slot length per series present in the window, and a note saying how."""
+    names = sorted(inside["series"].unique())
+    if given is not None:
+        if not given > 0:
+            raise ConfigError(f"scrape_interval_seconds must be > 0, got {given!r}")
+        return dict.fromkeys(names, float(given)), [
+            f"scrape interval given: {given:g} s"
+        ]
+
+    in_window = _spacing_by_series(inside)
+    anywhere = _spacing_by_series(data[data["series"].isin(names)])
+    found = {name: in_window.get(name, anywhere.get(name)) for name in names}
+    known = [value for value in found.values() if value is not None]
+    if len(known) < len(found) and not known:
+        raise ConfigError(
+            "cannot infer the scrape interval: no series has two samples;"
+            " pass scrape_interval_seconds="
+        )
+    fallback = float(np.median(known)) if known else 0.0
+    intervals = {
+        name: value if value is not None else fallback for name, value in found.items()
+    }
+    return intervals, _interval_notes(intervals, len(known) < len(found))
+
+
+def _interval_notes(intervals: dict[str, float], used_fallback: bool) -> list[str]:
+    if not intervals:
+        return []
+    counts = pd.Series(intervals).value_counts().sort_index()
+    listed = ", ".join(
+        f"{seconds:g} s ({count} series)" for seconds, count in counts.items()
+    )
+    note = f"scrape interval inferred from the median spacing of samples: {listed}"
+    if used_fallback:
+        note += "; series with a single sample use the median of the others"
+    return [note]
+
+
+def _spacing_by_series(data: pd.DataFrame) -> dict[str, float]:
+    """Median gap between consecutive distinct timestamps per series, in seconds.
+
+    Rounded to the millisecond; series with fewer than two timestamps are absent.
+    """
+    if data.empty:
+        return {}
+    ordered = data.sort_values(["series", "timestamp"], kind="stable")
+    gaps = ordered.groupby("series", sort=False)["timestamp"].diff().dt.total_seconds()
+    gaps = gaps[gaps > 0]
+    medians = gaps.groupby(ordered.loc[gaps.index, "series"]).median()
+    return {str(name): round(float(value), 3) for name, value in medians.items()}
+
+
+def _median_spacing(data: pd.DataFrame) -> float | None:
+    """Median over series of their median sample spacing (None without any)."""
+    spacing = list(_spacing_by_series(data).values())
+    return float(np.median(spacing)) if spacing else None
+
+
+def _slots_per_series(
+    inside: pd.DataFrame, intervals: Mapping[str, float], window_seconds: float
+) -> pd.DataFrame:
+    """Good, valid, expected, unknown and covered slots for each series."""
+    counts = (
+        inside.assign(good=inside["value"] > 0, valid=inside["value"].notna())
+        .groupby("series", sort=True)
+        .agg(good=("good", "sum"), valid=("valid", "sum"))
+        .astype(float)
+    )
+    interval = counts.index.map(lambda name: intervals[name]).to_numpy(dtype=float)
+    counts["interval"] = interval
+    counts["expected"] = window_seconds / interval
+    counts["unknown"] = (counts["expected"] - counts["valid"]).clip(lower=0.0)
+    counts["covered"] = np.minimum(counts["valid"], counts["expected"])
+    return counts
+
+
+def _slot_notes(per_series: pd.DataFrame, unknown: float, expected: float) -> list[str]:
+    notes = []
+    if unknown > 0 and expected > 0:
+        notes.append(
+            f"{unknown:,.0f} of {expected:,.0f} expected slots"
+            f" ({unknown / expected:.2%}) have no sample: unknown, taken as bad"
+            " in sli_lower_bound and as good in sli_upper_bound"
+        )
+    excess = per_series[per_series["valid"] > per_series["expected"] * 1.01]
+    notes.extend(
+        f"series {name} has {row.valid:,.0f} samples for {row.expected:,.0f} expected"
+        " slots: check the scrape interval"
+        for name, row in excess.iterrows()
+    )
+    return notes
+
+
+def _timeline_table(
+    inside: pd.DataFrame,
+    intervals: Mapping[str, float],
+    periods: pd.DatetimeIndex,
+    lengths: np.ndarray,
+) -> pd.DataFrame:
+    names = sorted(intervals)
+    slot = np.asarray([intervals[name] for name in names], dtype=float)
+    period_of = periods.searchsorted(inside["timestamp"], side="right") - 1
+    position = {name: index for index, name in enumerate(names)}
+    series_of = inside["series"].map(position).to_numpy(dtype=int)
+
+    shape = (len(periods), len(names))
+    valid = np.zeros(shape)
+    good = np.zeros(shape)
+    np.add.at(
+        valid, (period_of, series_of), inside["value"].notna().to_numpy(dtype=float)
+    )
+    np.add.at(good, (period_of, series_of), (inside["value"] > 0).to_numpy(dtype=float))
+    expected = lengths[:, None] / slot[None, :]
+    covered = np.minimum(valid, expected).sum(axis=1)
+
+    valid_sum, expected_sum = valid.sum(axis=1), expected.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        availability = np.where(valid_sum > 0, good.sum(axis=1) / valid_sum, np.nan)
+        coverage = np.where(expected_sum > 0, covered / expected_sum, 0.0)
+    return pd.DataFrame(
+        {
+            "period_start": periods,
+            "good": good.sum(axis=1),
+            "valid": valid_sum,
+            "expected": expected_sum,
+            "availability": availability,
+            "coverage": np.minimum(coverage, 1.0),
+        }
+    )
+
+
+def _empty_timeline() -> pd.DataFrame:
+    frame = pd.DataFrame({name: pd.Series(dtype=float) for name in _TIMELINE_COLUMNS})
+    frame["period_start"] = pd.Series(dtype="datetime64[us, UTC]")
+    return frame
+
+
+def _fixed_step(freq: str) -> pd.Timedelta:
+    problem = (
+        f"freq {freq!r} is not a fixed period; use for example '5min', '1h' or '1D'"
+    )
+    try:
+        offset = to_offset(freq)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(problem) from exc
+    if not isinstance(offset, Tick):
+        raise ConfigError(problem)
+    step = pd.Timedelta(offset)
+    if step <= pd.Timedelta(0):
+        raise ConfigError(f"freq {freq!r} must be a positive period")
+    return step
+
+
+def _window(start: TimeLike, end: TimeLike) -> tuple[pd.Timestamp, pd.Timestamp, float]:
+    first, last = _utc(start, "window_start"), _utc(end, "window_end")
+    if last <= first:
+        raise ConfigError(f"window_end {last} must be after window_start {first}")
+    return first, last, (last - first).total_seconds()
+
+
+def _utc(value: TimeLike, name: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{name} {value!r} is not a date and time") from exc
+    if pd.isna(stamp) or stamp.tzinfo is None:
+        raise ConfigError(
+            f"{name} {value!r} has no time zone; give one, e.g. '2024-05-01T00:00:00Z'"
+        )
+    return stamp.tz_convert("UTC")
+
+
+def _check_target(target: float) -> None:
+    if (
+        isinstance(target, bool)
+        or not isinstance(target, int | float)
+        or math.isnan(target)
+    ):
+        raise ConfigError(f"target must be a ratio such as 0.999, got {target!r}")
+    if 1.0 < target <= 100.0:
+        raise ConfigError(
+            f"target {target!r} looks like a percentage;"
+            " give a ratio, e.g. 0.999 for 99.9 %"
+        )
+    if not 0.0 < target < 1.0:
+        raise ConfigError(
+            f"target must be a ratio strictly between 0 and 1, got {target!r}"
+            " (1.0 leaves no error budget)"
+        )

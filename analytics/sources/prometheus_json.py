@@ -1,0 +1,406 @@
+"""Read saved Prometheus query results (JSON) into the canonical samples frame.
+
+Two shapes are accepted, per file:
+
+* a full HTTP API response, as ``/api/v1/query_range`` or ``/api/v1/query``
+  return it::
+
+      {"status": "success", "warnings": [...],
+       "data": {"resultType": "matrix", "result": [{"metric": {...}, "values": [...]}]}}
+
+* the bare ``data.result`` list, as many dump scripts save it.
+
+Several files (a list, a folder or a glob) are merged into one frame. Range
+queries split into chunks share their boundary sample, so a sample repeated
+with the same series, timestamp and value is kept once and the copy is
+rejected as ``duplicate_sample``; copies that disagree are all rejected as
+``conflicting_sample``. ``"NaN"`` values are gaps (``nan_value``: unknown,
+never good) and ``"+Inf"``/``"-Inf"`` are ``infinite_value``.
+
+In the rejected rows, ``row_number`` is the 1-based position of the sample
+within its file in reading order (series after series, sample after sample)
+and ``source_file`` names the file. ``LoadResult.source_file`` is the file's
+path for one file and the paths joined with ``";"`` for several;
+``LoadResult.sha256`` is then the hash of the per-file hash list (one
+``"<sha256>  <path>"`` line per file, as ``sha256sum`` prints it).
+
+A response that carries ``warnings`` (for example a partial answer from a
+federated or remote-read setup) is loaded but marked incomplete: the result's
+``partial`` is True and each warning is a note starting ``"partial data:"``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics.errors import InputError
+from analytics.frames import file_sha256
+from analytics.sources.metric_files import (
+    TIMESTAMP_DTYPE,
+    SamplesLoadResult,
+    assemble_samples,
+    epoch_seconds_to_utc,
+    parse_values,
+    series_key,
+)
+
+__all__ = ["PARTIAL_NOTE_PREFIX", "read_prometheus_json"]
+
+logger = logging.getLogger(__name__)
+
+PARTIAL_NOTE_PREFIX = "partial data:"
+"""Notes about warnings in a response start with this text."""
+
+_FIX_EXPORT = (
+    "save the body of a successful /api/v1/query_range response,"
+    " or its data.result list"
+)
+_WILDCARDS = frozenset("*?[")
+
+
+def read_prometheus_json(
+    paths: str | Path | Sequence[str | Path], *, metric: str | None = None
+) -> SamplesLoadResult:
+    """Read Prometheus query results saved as JSON into the samples frame.
+
+    Parameters
+    ----------
+    paths
+        A file, a folder (every ``*.json`` in it, sorted by name), a glob
+        pattern such as ``"dump/*.json"``, or a sequence of these (read in the
+        given order).
+    metric
+        Metric name for series without ``__name__`` (the result of an
+        expression such as ``sum by (job) (up)``); default ``""``.
+
+    Returns
+    -------
+    SamplesLoadResult
+        Kind ``"samples"``; one input row is one sample, so
+        ``rows_in == rows_used + rows_rejected``. ``partial`` is True when a
+        response carried warnings.
+
+    Raises
+    ------
+    InputError
+        A file is missing, empty or not JSON; holds an error response; has
+        another shape (``resultType`` scalar or string, a series without
+        ``values``); or has timestamps in milliseconds. The message names the
+        file, the problem and the fix.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> file = Path(tempfile.mkdtemp()) / "up.json"
+    >>> _ = file.write_text(
+    ...     '[{"metric": {"__name__": "up", "job": "api"},'
+    ...     ' "values": [[1714557600, "1"], [1714557620, "NaN"]]}]'
+    ... )
+    >>> result = read_prometheus_json(file)
+    >>> result.rows_in, result.rows_used, result.rejected["reason_code"].tolist()
+    (2, 1, ['nan_value'])
+    >>> result.frame["series"].iloc[0]
+    'up{job="api"}'
+    """
+    started = time.perf_counter()
+    files = _resolve_paths(paths)
+
+    raws: list[pd.DataFrame] = []
+    notes: list[str] = []
+    partial = False
+    for path in files:
+        raw, file_notes, file_partial = _read_file(path, metric or "")
+        raws.append(raw)
+        notes.extend(file_notes)
+        partial = partial or file_partial
+
+    raw = pd.concat(raws, ignore_index=True)
+    frame, rejected, rejection_notes = assemble_samples(raw)
+    hashes = {str(path): file_sha256(path) for path in files}
+    result = SamplesLoadResult(
+        frame=frame,
+        rejected=rejected,
+        source_file=";".join(str(path) for path in files),
+        kind="samples",
+        rows_in=len(raw),
+        rows_used=len(frame),
+        sha256=_combined_hash(hashes),
+        notes=[*notes, *rejection_notes],
+        partial=partial,
+        files=tuple(str(path) for path in files),
+        file_hashes=hashes,
+    )
+    if len(files) > 1:
+        logger.info(
+            "merged %d files: %d samples, %d series, %d rejected in %.3f s",
+            len(files),
+            len(frame),
+            frame["series"].nunique(),
+            len(rejected),
+            time.perf_counter() - started,
+        )
+    return result
+
+
+# --- finding files ---------------------------------------------------------------
+
+
+def _resolve_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    if not items:
+        raise InputError(
+            "<no paths>", "no file given", fix="pass a file, folder or glob"
+        )
+    found: list[Path] = []
+    for item in items:
+        found.extend(_expand(item))
+    return list(dict.fromkeys(found))
+
+
+def _expand(item: str | Path) -> list[Path]:
+    path = Path(item)
+    if path.is_dir():
+        files = sorted(path.glob("*.json"))
+        if not files:
+            raise InputError(
+                path, "the folder holds no *.json files", fix="point at the dump folder"
+            )
+        return files
+    if path.is_file():
+        return [path]
+    if _WILDCARDS & set(str(item)):
+        files = _glob(path)
+        if not files:
+            raise InputError(
+                item, "no file matches this pattern", fix="check the pattern"
+            )
+        return files
+    raise InputError(path, "no such file or folder", fix="check the path")
+
+
+def _glob(pattern: Path) -> list[Path]:
+    """Expand a pattern whose wildcards may sit in any part of the path."""
+    parts = pattern.parts
+    first = next(i for i, part in enumerate(parts) if _WILDCARDS & set(part))
+    base = Path(*parts[:first]) if first else Path()
+    return sorted(p for p in base.glob(str(Path(*parts[first:]))) if p.is_file())
+
+
+# --- one file -------------------------------------------------------------------
+
+
+def _read_file(path: Path, default_metric: str) -> tuple[pd.DataFrame, list[str], bool]:
+    """Raw samples of one file, its notes, and whether it is partial."""
+    started = time.perf_counter()
+    body = _load_json(path)
+    series, result_type, warnings = _result_list(body, path)
+
+    parts = [
+        _series_samples(item, index, path, result_type, default_metric)
+        for index, item in enumerate(series)
+    ]
+    raw = _with_row_numbers(parts, path)
+
+    notes = [f"{PARTIAL_NOTE_PREFIX} {path}: {warning}" for warning in warnings]
+    if not series:
+        notes.append(f"{path}: the query result holds no series")
+    logger.info(
+        "read %s: %d samples, %d series in %.3f s",
+        path,
+        len(raw),
+        len(series),
+        time.perf_counter() - started,
+    )
+    return raw, notes, bool(warnings)
+
+
+def _load_json(path: Path) -> Any:
+    content = path.read_bytes()
+    if not content.strip():
+        raise InputError(
+            path,
+            "the file is empty",
+            fix=f"export the query result again: {_FIX_EXPORT}",
+        )
+    try:
+        return json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            path,
+            f"not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+            fix=_FIX_EXPORT,
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(path, "not a UTF-8 JSON file", fix=_FIX_EXPORT) from exc
+
+
+def _result_list(body: Any, path: Path) -> tuple[list[Any], str | None, list[str]]:
+    """The list of series, the declared result type (None if bare), the warnings."""
+    if isinstance(body, list):
+        return body, None, []
+    if not isinstance(body, dict):
+        raise InputError(
+            path,
+            f"expected a JSON object or list, found {type(body).__name__}",
+            fix=_FIX_EXPORT,
+        )
+    status = body.get("status")
+    if status == "error":
+        raise InputError(
+            path,
+            "the file holds a Prometheus error response"
+            f" ({body.get('errorType', '?')}: {body.get('error', '?')})",
+            fix="fix the query or its time range, run it again, save the new response",
+        )
+    data = body if "resultType" in body else body.get("data")
+    if status not in ("success", None) or not isinstance(data, dict):
+        raise InputError(
+            path,
+            "not a Prometheus query response"
+            " (no status 'success' with a 'data' object)",
+            fix=_FIX_EXPORT,
+        )
+    result_type = data.get("resultType")
+    if result_type not in ("matrix", "vector"):
+        raise InputError(
+            path,
+            f"resultType {result_type!r} holds no series",
+            fix="query an instant vector or a range (resultType vector or matrix)",
+        )
+    result = data.get("result")
+    if not isinstance(result, list):
+        raise InputError(path, "data.result is not a list", fix=_FIX_EXPORT)
+    return result, result_type, _warnings(body)
+
+
+def _warnings(body: dict[str, Any]) -> list[str]:
+    warnings = body.get("warnings") or []
+    if isinstance(warnings, str):
+        return [warnings]
+    return [str(warning) for warning in warnings]
+
+
+def _series_samples(
+    item: Any, index: int, path: Path, result_type: str | None, default_metric: str
+) -> pd.DataFrame:
+    """Raw samples of one series of the result (row numbers added later)."""
+    if not isinstance(item, dict) or not isinstance(item.get("metric", {}), dict):
+        raise InputError(
+            path,
+            f"series {index + 1} is not an object with a 'metric' object",
+            fix=_FIX_EXPORT,
+        )
+    labels = {str(k): str(v) for k, v in item.get("metric", {}).items()}
+    name = labels.pop("__name__", default_metric)
+    key = series_key(name, labels)
+    pairs = _pairs(item, index, key, path, result_type)
+
+    seconds, value_text = _split_pairs(pairs, index, key, path)
+    times = epoch_seconds_to_utc(seconds, path)
+    values, reasons = parse_values(value_text)
+    count = len(pairs)
+    return pd.DataFrame(
+        {
+            "source_file": str(path),
+            "timestamp": np.asarray(times),
+            "metric": name,
+            "labels": [labels] * count,  # shared per series; copied per row later
+            "series": key,
+            "value": values,
+            "reason": reasons.astype(object),
+            "column": np.where(reasons != "", "value", "").astype(object),
+            "raw": np.asarray([str(v) for v in value_text], dtype=object),
+        },
+        index=pd.RangeIndex(count),
+    ).astype({"timestamp": TIMESTAMP_DTYPE})
+
+
+def _pairs(
+    item: dict[str, Any], index: int, key: str, path: Path, result_type: str | None
+) -> list[Any]:
+    has_values, has_value = "values" in item, "value" in item
+    if result_type == "matrix" or (result_type is None and has_values):
+        pairs = item.get("values")
+    elif result_type == "vector" or (result_type is None and has_value):
+        pairs = [item.get("value")]
+    else:
+        pairs = None
+    if not isinstance(pairs, list) or (result_type == "vector" and not has_value):
+        expected = "'value' pair" if result_type == "vector" else "'values' list"
+        extra = " (native histograms are not supported)" if "histograms" in item else ""
+        raise InputError(
+            path,
+            f"series {index + 1} ({key}) has no {expected}{extra}",
+            fix=_FIX_EXPORT,
+        )
+    return pairs
+
+
+def _split_pairs(
+    pairs: list[Any], index: int, key: str, path: Path
+) -> tuple[np.ndarray, list[Any]]:
+    """Timestamps (float seconds) and raw values of ``[[t, "v"], ...]``."""
+    seconds = np.empty(len(pairs), dtype=float)
+    value_text: list[Any] = []
+    for position, pair in enumerate(pairs):
+        try:
+            stamp, value = pair
+            seconds[position] = float(stamp)
+        except (TypeError, ValueError) as exc:
+            raise InputError(
+                path,
+                f"series {index + 1} ({key}), sample {position + 1} is not a"
+                ' [timestamp, "value"] pair',
+                value=pair,
+                fix=_FIX_EXPORT,
+            ) from exc
+        value_text.append(value)
+    if not np.isfinite(seconds).all():
+        raise InputError(
+            path,
+            f"series {index + 1} ({key}) has a timestamp that is not a finite number",
+            fix=_FIX_EXPORT,
+        )
+    return seconds, value_text
+
+
+def _with_row_numbers(parts: list[pd.DataFrame], path: Path) -> pd.DataFrame:
+    """Concatenate the series of a file; row_number = 1-based sample position."""
+    if not parts:
+        return _empty_raw(path)
+    raw = pd.concat(parts, ignore_index=True)
+    raw.insert(1, "row_number", np.arange(1, len(raw) + 1, dtype="int64"))
+    return raw
+
+
+def _empty_raw(path: Path) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source_file": pd.Series(dtype=object),
+            "row_number": pd.Series(dtype="int64"),
+            "timestamp": pd.Series(dtype=TIMESTAMP_DTYPE),
+            "metric": pd.Series(dtype=object),
+            "labels": pd.Series(dtype=object),
+            "series": pd.Series(dtype=object),
+            "value": pd.Series(dtype=float),
+            "reason": pd.Series(dtype=object),
+            "column": pd.Series(dtype=object),
+            "raw": pd.Series(dtype=object),
+        }
+    )
+
+
+def _combined_hash(hashes: dict[str, str]) -> str:
+    if len(hashes) == 1:
+        return next(iter(hashes.values()))
+    listing = "".join(f"{digest}  {path}\n" for path, digest in hashes.items())
+    return hashlib.sha256(listing.encode()).hexdigest()

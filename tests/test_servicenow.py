@@ -1,0 +1,455 @@
+"""ServiceNow incident CSV reader: collapse rule, rejections, bad input, real log."""
+
+from __future__ import annotations
+
+import doctest
+import gzip
+import logging
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import analytics.sources.servicenow as servicenow
+from analytics.errors import ConfigError, InputError
+from analytics.frames import REJECTED_COLUMNS, TICKETS_COLUMNS, LoadResult
+from analytics.sources.servicenow import read_servicenow_csv
+
+FIXTURES = Path(__file__).parent / "fixtures" / "servicenow"
+EVENT_LOG = FIXTURES / "incident_event_log.csv"
+RENAMED = FIXTURES / "incidents_renamed.csv"
+ROOT = Path(__file__).resolve().parents[1]
+REAL_LOG_CANDIDATES = (
+    ROOT / "data" / "demo" / "servicenow" / "incident_event_log.csv.gz",
+    ROOT.parent / "shared" / "realdata" / "tickets" / "uci_incident_event_log.csv.gz",
+)
+RENAMED_MAP = {
+    "Number": "number",
+    "Priority": "priority",
+    "State": "incident_state",
+    "Opened": "opened_at",
+    "Resolved": "resolved_at",
+    "Closed": "closed_at",
+}
+HEADER = "number,priority,incident_state,opened_at,resolved_at\n"
+
+
+def utc(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")
+
+
+@pytest.fixture(scope="module")
+def log() -> LoadResult:
+    return read_servicenow_csv(EVENT_LOG)
+
+
+def ticket(result: LoadResult, ticket_id: str) -> pd.Series:
+    rows = result.frame.loc[result.frame["ticket_id"] == ticket_id]
+    assert len(rows) == 1, f"{ticket_id} not exactly once in the frame"
+    return rows.iloc[0]
+
+
+# --- the event-log fixture, hand-checked ---
+
+
+def test_frame_has_exactly_the_canonical_columns_and_kept_tickets(
+    log: LoadResult,
+) -> None:
+    assert tuple(log.frame.columns) == TICKETS_COLUMNS
+    assert log.kind == "tickets"
+    assert log.frame["ticket_id"].tolist() == [
+        "INC0000001",
+        "INC0000002",
+        "INC0000003",
+        "INC0000006",
+        "INC0000007",
+    ]
+    assert set(log.frame["source"]) == {"servicenow"}
+    assert len(log.sha256) == 64
+
+
+def test_times_are_tz_aware_utc_and_day_first(log: LoadResult) -> None:
+    for name in TICKETS_COLUMNS:
+        if name.endswith("_at"):
+            assert str(log.frame[name].dt.tz) == "UTC", name
+    # 13/3/2016 can only be 13 March: the file is day first.
+    assert ticket(log, "INC0000003")["created_at"] == utc("2016-03-13 09:00")
+    assert ticket(log, "INC0000001")["closed_at"] == utc("2016-03-05 12:00")
+
+
+def test_priorities_are_mapped_and_the_original_kept(log: LoadResult) -> None:
+    assert log.frame["priority"].tolist() == ["P1", "P2", "P3", "P4", "P4"]
+    assert log.frame["priority_original"].tolist() == [
+        "1 - Critical",
+        "2 - High",
+        "3 - Moderate",
+        "4 - Low",
+        "4 - Low",
+    ]
+
+
+def test_last_row_by_sys_mod_count_gives_the_attributes(log: LoadResult) -> None:
+    # INC0000002's row with sys_mod_count 2 sits before sys_mod_count 1 in the file.
+    reopened = ticket(log, "INC0000002")
+    assert reopened["status"] == "Closed"
+    assert reopened["reopen_count"] == 1
+    assert reopened["closed_at"] == utc("2016-03-07 09:00")
+    first = ticket(log, "INC0000001")
+    assert first["reassignment_count"] == 1
+    assert first["assignment_group"] == "Group 2"
+
+
+def test_reopened_ticket_keeps_first_and_final_resolution_apart(
+    log: LoadResult,
+) -> None:
+    reopened = ticket(log, "INC0000002")
+    assert reopened["first_resolved_at"] == utc("2016-03-01 10:00")
+    assert reopened["resolved_at"] == utc("2016-03-02 08:00")
+    plain = ticket(log, "INC0000001")
+    assert plain["first_resolved_at"] == plain["resolved_at"] == utc("2016-02-29 02:46")
+
+
+def test_unresolved_ticket_has_no_resolution(log: LoadResult) -> None:
+    open_ticket = ticket(log, "INC0000007")
+    assert pd.isna(open_ticket["resolved_at"])
+    assert pd.isna(open_ticket["first_resolved_at"])
+    assert open_ticket["status"] == "Active"
+
+
+def test_on_hold_seconds_sums_awaiting_intervals(log: LoadResult) -> None:
+    # Awaiting User Info 10:00 → 14:00, Awaiting Vendor 15:00 → 16:00 → 18:00: 7 h.
+    assert ticket(log, "INC0000003")["on_hold_seconds"] == 7 * 3600
+    assert ticket(log, "INC0000001")["on_hold_seconds"] == 0
+
+
+def test_fields_not_in_the_export_stay_empty(log: LoadResult) -> None:
+    for name in (
+        "first_response_at",
+        "acknowledged_at",
+        "detected_at",
+        "impact_started_at",
+        "escalated",
+        "csat_score",
+    ):
+        assert log.frame[name].isna().all(), name
+
+
+def test_rejections_carry_every_row_of_a_rejected_ticket(log: LoadResult) -> None:
+    rejected = log.rejected
+    assert tuple(rejected.columns) == REJECTED_COLUMNS
+    by_row = dict(zip(rejected["row_number"], rejected["reason_code"], strict=True))
+    assert by_row == {
+        16: "unknown_priority",
+        17: "unknown_priority",
+        18: "resolved_before_opened",
+        19: "resolved_before_opened",
+        22: "duplicate_row",
+        25: "unparseable_date",
+        26: "unparseable_date",
+        27: "missing_value",
+    }
+    unparseable = rejected.loc[rejected["reason_code"] == "unparseable_date"]
+    assert set(unparseable["column"]) == {"opened_at"}
+    assert set(unparseable["value"]) == {"31/2/2016 10:00"}
+
+
+def test_unknown_priority_message_lists_labels_and_the_fix(log: LoadResult) -> None:
+    row = log.rejected.loc[log.rejected["reason_code"] == "unknown_priority"].iloc[0]
+    assert row["value"] == "5 - Planning"
+    assert "'1 - Critical'" in row["message"]
+    assert "'4 - Low'" in row["message"]
+    assert "priority_map" in row["message"]
+
+
+def test_accounting_adds_up(log: LoadResult) -> None:
+    assert log.rows_in == 26
+    assert log.rows_used == 18
+    assert log.rows_rejected == 8
+    log.check_accounting()
+
+
+def test_notes_state_the_rules(log: LoadResult) -> None:
+    text = " ".join(log.notes)
+    assert "sys_mod_count, then sys_updated_at, then file order" in text
+    assert "UTC" in text
+    assert "8 rows rejected" in text
+
+
+def test_one_info_line_per_file(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="analytics.sources.servicenow"):
+        read_servicenow_csv(EVENT_LOG)
+    lines = [r.getMessage() for r in caplog.records if r.name == servicenow.__name__]
+    assert len(lines) == 1
+    assert "incident_event_log.csv" in lines[0]
+    assert "26 rows, 5 tickets, 8 rows rejected" in lines[0]
+
+
+def test_doctests_run() -> None:
+    failures, tried = doctest.testmod(servicenow)
+    assert tried > 0
+    assert failures == 0
+
+
+# --- options ---
+
+
+def test_priority_map_adds_a_label() -> None:
+    result = read_servicenow_csv(EVENT_LOG, priority_map={"5 - planning": "P4"})
+    assert ticket(result, "INC0000004")["priority"] == "P4"
+    assert ticket(result, "INC0000004")["priority_original"] == "5 - Planning"
+    result.check_accounting()
+
+
+def test_priority_map_rejects_a_non_canonical_value() -> None:
+    with pytest.raises(ConfigError, match="P1, P2, P3, P4"):
+        read_servicenow_csv(EVENT_LOG, priority_map={"5 - Planning": "P5"})
+
+
+def test_column_map_reads_a_renamed_plain_export() -> None:
+    result = read_servicenow_csv(RENAMED, column_map=RENAMED_MAP)
+    frame = result.frame
+    assert frame["ticket_id"].tolist() == ["INC1001", "INC1002", "INC1003"]
+    assert frame["priority"].tolist() == ["P1", "P2", "P3"]
+    assert frame["created_at"].iloc[0] == utc("2016-03-02 09:00")
+    assert frame["resolved_at"].iloc[1] == utc("2016-03-15 20:00")
+    # A plain export: first resolution is the resolution; no log, so no on-hold time.
+    assert frame["first_resolved_at"].equals(frame["resolved_at"])
+    assert frame["on_hold_seconds"].isna().all()
+    assert frame["reassignment_count"].isna().all()
+    assert "first_resolved_at = resolved_at" in " ".join(result.notes)
+
+
+def test_column_map_naming_an_absent_column_is_an_input_error() -> None:
+    with pytest.raises(InputError, match=r"'Nummer'.*not in the file"):
+        read_servicenow_csv(RENAMED, column_map={"Nummer": "number"})
+
+
+def test_timezone_localises_naive_times() -> None:
+    result = read_servicenow_csv(
+        RENAMED, column_map=RENAMED_MAP, timezone="Europe/Berlin"
+    )
+    # 2 March 2016 09:00 in Berlin (winter, UTC+1) is 08:00 UTC.
+    assert result.frame["created_at"].iloc[0] == utc("2016-03-02 08:00")
+
+
+def test_nonexistent_local_time_rejects_the_ticket(tmp_path: Path) -> None:
+    path = tmp_path / "dst.csv"
+    path.write_text(
+        HEADER
+        + "INC1,2 - High,Resolved,27/3/2016 02:30,27/3/2016 05:00\n"
+        + "INC2,2 - High,Resolved,26/3/2016 02:30,26/3/2016 05:00\n",
+        encoding="utf-8",
+    )
+    result = read_servicenow_csv(path, timezone="Europe/Berlin")
+    assert result.frame["ticket_id"].tolist() == ["INC2"]
+    assert result.rejected["reason_code"].tolist() == ["nonexistent_local_time"]
+    assert result.rejected["row_number"].tolist() == [2]
+    result.check_accounting()
+
+
+def test_event_log_false_rejects_repeated_numbers() -> None:
+    result = read_servicenow_csv(EVENT_LOG, event_log=False)
+    duplicates = result.rejected.loc[result.rejected["reason_code"] == "duplicate_row"]
+    # Every row after a ticket's first in file order, plus the exact copy on line 22.
+    assert sorted(duplicates["row_number"]) == [
+        *(3, 4, 6, 7, 8, 9, 11, 12, 13, 14, 15, 17, 19, 21, 22, 24, 26)
+    ]
+    assert ticket(result, "INC0000001")["status"] == "New"
+    result.check_accounting()
+
+
+def test_gzip_is_read_by_content(tmp_path: Path) -> None:
+    packed = tmp_path / "export.csv"  # gzip content without a .gz suffix
+    packed.write_bytes(gzip.compress(EVENT_LOG.read_bytes()))
+    result = read_servicenow_csv(packed)
+    expected = read_servicenow_csv(EVENT_LOG)
+    pd.testing.assert_frame_equal(result.frame, expected.frame)
+
+
+def test_a_file_where_every_ticket_is_rejected_gives_an_empty_frame(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        HEADER
+        + "INC1,9 - Whatever,Active,1/3/2016 10:00,?\n"
+        + "INC2,1 - Critical,Resolved,13/3/2016 10:00,12/3/2016 10:00\n",
+        encoding="utf-8",
+    )
+    result = read_servicenow_csv(path)
+    assert result.frame.empty
+    assert tuple(result.frame.columns) == TICKETS_COLUMNS
+    assert result.rows_rejected == 2
+    result.check_accounting()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(EVENT_LOG.read_text("utf-8").splitlines()[1:]))
+def test_result_does_not_depend_on_row_order(lines: list[str]) -> None:
+    header = EVENT_LOG.read_text("utf-8").splitlines()[0]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "shuffled.csv"
+        path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+        result = read_servicenow_csv(path)
+    expected = read_servicenow_csv(EVENT_LOG)
+    pd.testing.assert_frame_equal(result.frame, expected.frame)
+    assert result.rows_rejected == expected.rows_rejected
+
+
+# --- bad input ---
+
+
+def test_missing_column_names_file_column_columns_present_and_fix(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "no_opened.csv"
+    path.write_text(
+        "number,priority,incident_state,resolved_at\nINC1,1,New,?\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError) as caught:
+        read_servicenow_csv(path)
+    message = str(caught.value)
+    assert "no_opened.csv" in message
+    assert "opened_at" in message
+    assert "number, priority, incident_state, resolved_at" in message
+    assert "column_map" in message
+
+
+def test_event_log_without_sys_updated_at_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text(
+        HEADER + "INC1,1,New,1/3/2016 10:00,?\nINC1,1,Active,1/3/2016 10:00,?\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"sys_updated_at \(event log\)"):
+        read_servicenow_csv(path)
+
+
+def test_a_date_column_with_no_readable_date_is_an_input_error(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "dates.csv"
+    path.write_text(
+        HEADER
+        + "INC1,1,Resolved,2016-03-01 10:00,yesterday\n"
+        + "INC2,1,Resolved,2016-03-02 10:00,last week\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        read_servicenow_csv(path)
+    message = str(caught.value)
+    assert "dates.csv" in message
+    assert "resolved_at" in message
+    assert "date_order" in message
+
+
+def test_ambiguous_dates_ask_for_date_order(tmp_path: Path) -> None:
+    path = tmp_path / "ambiguous.csv"
+    path.write_text(HEADER + "INC1,1,Resolved,1/3/2016 10:00,2/3/2016 10:00\n", "utf-8")
+    with pytest.raises(InputError, match=r"ambiguous.*date_order"):
+        read_servicenow_csv(path)
+    result = read_servicenow_csv(path, date_order="monthfirst")
+    assert result.frame["created_at"].iloc[0] == utc("2016-01-03 10:00")
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"", "is empty"),
+        (b"\n\n", "is empty"),
+        (HEADER.encode(), "no data rows"),
+        (b'{"number": "INC1", "priority": "1"}\n', "looks like JSON"),
+        (b'[{"number": "INC1"}]', "looks like JSON"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary"),
+        (HEADER.encode() + "INC1,1,Résolu,1/3/2016,?\n".encode("latin-1"), "not UTF-8"),
+    ],
+    ids=[
+        "empty",
+        "blank-lines",
+        "header-only",
+        "json-object",
+        "json-array",
+        "png",
+        "latin1",
+    ],
+)
+def test_unusable_files_raise_one_clear_input_error(
+    tmp_path: Path, content: bytes, problem: str
+) -> None:
+    path = tmp_path / "incidents.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as caught:
+        read_servicenow_csv(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert problem in message
+    assert "Fix:" in message
+
+
+def test_a_missing_file_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        read_servicenow_csv(tmp_path / "nowhere.csv")
+
+
+# --- the real public event log ---
+
+
+@pytest.fixture(scope="module")
+def real_log() -> LoadResult:
+    for path in REAL_LOG_CANDIDATES:
+        if path.exists():
+            return read_servicenow_csv(path)
+    pytest.skip("the UCI ServiceNow event log is not on this machine")
+
+
+@pytest.mark.slow
+def test_real_log_collapses_to_one_row_per_incident(real_log: LoadResult) -> None:
+    assert real_log.rows_in == 141_712
+    assert len(real_log.frame) == 24_918
+    assert real_log.rows_used + real_log.rows_rejected == real_log.rows_in
+    assert real_log.rows_rejected == 0
+    counts = real_log.frame["priority"].value_counts().to_dict()
+    assert counts == {"P1": 270, "P2": 408, "P3": 23_466, "P4": 774}
+    assert int((real_log.frame["reopen_count"] > 0).sum()) == 275
+    assert real_log.frame["created_at"].min() == utc("2016-02-29 01:16")
+
+
+@pytest.mark.slow
+def test_real_log_first_and_final_resolution(real_log: LoadResult) -> None:
+    frame = real_log.frame
+    both = frame["resolved_at"].notna()
+    assert (
+        frame.loc[both, "first_resolved_at"] <= frame.loc[both, "resolved_at"]
+    ).all()
+    assert int((frame["first_resolved_at"] < frame["resolved_at"]).sum()) == 558
+    assert int((frame["on_hold_seconds"] > 0).sum()) == 5_818
+
+
+@pytest.mark.slow
+def test_real_log_loads_in_a_few_seconds() -> None:
+    path = next((p for p in REAL_LOG_CANDIDATES if p.exists()), None)
+    if path is None:
+        pytest.skip("the UCI ServiceNow event log is not on this machine")
+    started = pd.Timestamp.now()
+    read_servicenow_csv(path)
+    assert pd.Timestamp.now() - started < pd.Timedelta(seconds=10)
+
+
+def test_missing_opened_at_or_priority_rejects_as_missing_value(tmp_path: Path) -> None:
+    path = tmp_path / "gaps.csv"
+    path.write_text(
+        HEADER
+        + "INC1,1,New,?,?\nINC2,,New,1/3/2016 10:00,?\nINC3,2,New,13/3/2016 10:00,?\n",
+        encoding="utf-8",
+    )
+    result = read_servicenow_csv(path)
+    assert result.frame["ticket_id"].tolist() == ["INC3"]
+    rejected = result.rejected[["row_number", "column", "reason_code"]]
+    assert rejected.to_numpy().tolist() == [
+        [2, "opened_at", "missing_value"],
+        [3, "priority", "missing_value"],
+    ]
+    result.check_accounting()
