@@ -1,0 +1,959 @@
+"""Query a live Prometheus (or Thanos, Mimir, VictoriaMetrics) into the samples frame.
+
+Built on ``prometheus-api-client``: :class:`PrometheusSource` configures a
+:class:`prometheus_api_client.PrometheusConnect` with its own
+:class:`requests.Session` (TLS, retries, auth) and sends every query through
+the client's ``custom_query`` / ``custom_query_range``. A response hook keeps
+the last raw response of each thread, so that the parts the client drops
+(``warnings``, the error body of a 4xx) are still seen.
+
+What a pull guarantees:
+
+* **Chunking.** A range query is capped at 11,000 points per series. A long
+  range is split into chunks of at most ``max_points_per_chunk`` evaluation
+  steps, all aligned on ``start + k * step``, so the chunks evaluate at exactly
+  the instants one big query would. Chunks do not overlap; if a server still
+  returns a sample twice (same series and time), the copy is rejected as
+  ``duplicate_sample`` (or every copy as ``conflicting_sample`` when values
+  differ), as :mod:`analytics.sources.prometheus_json` does for saved chunks.
+* **Concurrency.** Chunks are fetched by a bounded thread pool
+  (``max_workers``).
+* **Explicit time.** An instant query always sends ``time=``: data that ends in
+  the past is invisible to a query at "now", and good and total must be read at
+  the same instant.
+* **Reduced coverage is never hidden.** Response ``warnings`` and data that
+  starts later than the requested start (short retention, series born late)
+  become notes starting ``"partial data:"`` and set ``partial``.
+* **Errors a person can act on.** Connection errors and 5xx answers are
+  retried a bounded number of times with exponential backoff, then raise
+  :class:`PrometheusError` naming the server (credentials removed), the query
+  and what to do. A rejected query (400, 422) is not retried.
+
+Credentials come from the environment or from files, never from arguments
+that could end up in a notebook:
+
+=================================  ===============================================
+``PROMETHEUS_BEARER_TOKEN``        bearer token (or ``PROMETHEUS_BEARER_TOKEN_FILE``)
+``PROMETHEUS_USERNAME``            basic auth user, with ``PROMETHEUS_PASSWORD``
+                                   or ``PROMETHEUS_PASSWORD_FILE``
+``PROMETHEUS_CA_FILE``             PEM bundle of the CA that signed the server
+``PROMETHEUS_HEADERS``             extra headers, ``Name=value`` separated by
+                                   commas, e.g. ``X-Scope-OrgID=tenant-1``
+=================================  ===============================================
+
+They are never logged, printed or written into a result, a snapshot or an
+error message. TLS verification is on unless ``verify_tls=False`` is passed,
+and every result of such a source carries a note saying so.
+
+Examples
+--------
+>>> redact_url("https://user:secret@prom.example:9090/api?token=x")
+'https://prom.example:9090/api'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+import pandas as pd
+import requests
+from prometheus_api_client import PrometheusConnect
+from prometheus_api_client.exceptions import PrometheusApiClientException
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
+
+from analytics.errors import ConfigError, InputError
+from analytics.frames import REJECTED_COLUMNS, SAMPLES_COLUMNS, file_sha256
+from analytics.sources.metric_files import (
+    TIMESTAMP_DTYPE,
+    SamplesLoadResult,
+    series_key,
+)
+
+__all__ = [
+    "MAX_POINTS_PER_SERIES",
+    "PARTIAL_NOTE_PREFIX",
+    "PrometheusError",
+    "PrometheusLoadResult",
+    "PrometheusSource",
+    "chunk_ranges",
+    "load_snapshot",
+    "redact_url",
+    "save_snapshot",
+]
+
+logger = logging.getLogger(__name__)
+
+MAX_POINTS_PER_SERIES: Final = 11_000
+"""Prometheus refuses range queries with more points than this per series."""
+
+PARTIAL_NOTE_PREFIX: Final = "partial data:"
+"""Notes about reduced coverage start with this text."""
+
+SOURCE_NAME: Final = "prometheus"
+"""``source_file`` of rejected rows from a live pull."""
+
+_RETRY_STATUS: Final = (500, 502, 503, 504)
+_MANIFEST: Final = "manifest.json"
+_SAMPLES: Final = "samples.parquet"
+
+
+class PrometheusError(InputError):
+    """A query could not be answered: server down, timeout, 5xx, or a bad query.
+
+    ``path`` is the server URL with credentials removed; ``query`` the PromQL.
+    """
+
+    def __init__(self, server: str, query: str, problem: str, *, fix: str) -> None:
+        self.query = query
+        super().__init__(server, f"query {query!r}: {problem}", fix=fix)
+
+
+@dataclass
+class PrometheusLoadResult(SamplesLoadResult):
+    """A :class:`~analytics.sources.metric_files.SamplesLoadResult` from a live pull.
+
+    Attributes
+    ----------
+    query
+        The PromQL sent.
+    server
+        The server URL without credentials.
+    range_start, range_end
+        Requested range (an instant query has ``range_start == range_end``).
+    step_seconds
+        Resolution of a range query; 0 for an instant query.
+    pulled_at
+        When the pull finished (UTC).
+    """
+
+    query: str = ""
+    server: str = ""
+    range_start: pd.Timestamp | None = None
+    range_end: pd.Timestamp | None = None
+    step_seconds: float = 0.0
+    pulled_at: pd.Timestamp | None = None
+
+
+# --- helpers anyone may use -------------------------------------------------------
+
+
+def redact_url(url: str) -> str:
+    """The URL without user, password, query string or fragment.
+
+    Examples
+    --------
+    >>> redact_url("http://127.0.0.1:9090")
+    'http://127.0.0.1:9090'
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def chunk_ranges(
+    start: float, end: float, step_seconds: float, max_points: int
+) -> list[tuple[float, float]]:
+    """Split ``[start, end]`` (epoch seconds) into aligned, non-overlapping chunks.
+
+    Evaluation instants are ``start + k * step`` for every ``k`` with the
+    instant ``<= end``; each chunk holds at most ``max_points`` of them.
+
+    Examples
+    --------
+    >>> chunk_ranges(0, 100, 10, 4)
+    [(0.0, 30.0), (40.0, 70.0), (80.0, 100.0)]
+    """
+    if not step_seconds > 0:
+        raise ConfigError(f"step_seconds must be > 0, got {step_seconds!r}")
+    if not 1 <= max_points <= MAX_POINTS_PER_SERIES:
+        raise ConfigError(
+            f"max_points must be in 1..{MAX_POINTS_PER_SERIES:,}, got {max_points!r}"
+        )
+    start, end = float(start), float(end)
+    points = math.floor((end - start) / step_seconds + 1e-9) + 1
+    chunks = []
+    for first in range(0, points, max_points):
+        last = min(first + max_points, points) - 1
+        chunks.append((start + first * step_seconds, start + last * step_seconds))
+    return chunks
+
+
+# --- the source -------------------------------------------------------------------
+
+
+class PrometheusSource:
+    """A Prometheus HTTP API to query, with credentials taken from the environment.
+
+    Parameters
+    ----------
+    url
+        Base URL of the server (``http://host:9090``, or a Mimir/Thanos prefix
+        such as ``https://mimir.example/prometheus``). Must not hold credentials.
+    timeout_seconds
+        Connect and read timeout of every request.
+    retries
+        Retries after a connection error, a read timeout or a 5xx answer.
+    backoff_seconds
+        Backoff factor: waits of 0, 2×, 4× … this value between retries
+        (a ``Retry-After`` header is honoured).
+    max_workers
+        Chunks fetched at the same time.
+    max_points_per_chunk
+        Evaluation steps per range-query chunk (at most 11,000).
+    verify_tls
+        Keyword-only. ``False`` disables certificate checks; every result then
+        carries a note saying so.
+    environ
+        Where to read ``PROMETHEUS_*`` settings (default ``os.environ``).
+
+    Examples
+    --------
+    >>> source = PrometheusSource("http://127.0.0.1:9090", environ={})
+    >>> source.server
+    'http://127.0.0.1:9090'
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_seconds: float = 30.0,
+        retries: int = 3,
+        backoff_seconds: float = 0.5,
+        max_workers: int = 4,
+        max_points_per_chunk: int = 10_000,
+        verify_tls: bool = True,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        _check_url(url)
+        if not 1 <= max_points_per_chunk <= MAX_POINTS_PER_SERIES:
+            raise ConfigError(
+                f"max_points_per_chunk must be in 1..{MAX_POINTS_PER_SERIES:,},"
+                f" got {max_points_per_chunk!r}"
+            )
+        if max_workers < 1 or retries < 0 or not timeout_seconds > 0:
+            raise ConfigError(
+                "max_workers must be >= 1, retries >= 0 and timeout_seconds > 0"
+            )
+        self.url = url.rstrip("/")
+        self.server = redact_url(self.url)
+        self.timeout_seconds = float(timeout_seconds)
+        self.max_workers = max_workers
+        self.max_points_per_chunk = max_points_per_chunk
+        self.verify_tls = verify_tls
+
+        settings = _Settings.from_environ(os.environ if environ is None else environ)
+        self._last = threading.local()
+        self._session = _session(settings, verify_tls=verify_tls)
+        self._session.hooks["response"].append(self._remember)
+        retry = Retry(
+            total=retries,
+            backoff_factor=backoff_seconds,
+            status_forcelist=_RETRY_STATUS,
+            allowed_methods=frozenset({"GET"}),
+        )
+        self.client = PrometheusConnect(
+            url=self.url,
+            headers=settings.headers,
+            retry=retry,
+            session=self._session,
+            timeout=self.timeout_seconds,
+            auth=settings.basic_auth,
+        )
+        self._base_notes = (
+            [
+                "TLS certificate verification was disabled for this server"
+                " (verify_tls=False)"
+            ]
+            if not verify_tls
+            else []
+        )
+
+    def __repr__(self) -> str:
+        return f"PrometheusSource({self.server!r})"
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self.client.close()
+
+    # --- range queries ------------------------------------------------------------
+
+    def range_query(
+        self,
+        query: str,
+        start: str | datetime | pd.Timestamp,
+        end: str | datetime | pd.Timestamp,
+        step_seconds: float,
+    ) -> PrometheusLoadResult:
+        """Evaluate ``query`` at ``start + k * step`` up to ``end`` (both included).
+
+        Parameters
+        ----------
+        query
+            PromQL expression.
+        start, end
+            Range, tz-aware (ISO text with offset, datetime or Timestamp).
+        step_seconds
+            Resolution. Any range length works: the range is split into
+            chunks of at most ``max_points_per_chunk`` steps.
+
+        Returns
+        -------
+        PrometheusLoadResult
+            Kind ``"samples"``, the canonical samples frame sorted by series and
+            time. ``rows_in`` counts every sample received; NaN and infinite
+            values and repeated samples are rejected with a reason code.
+
+        Raises
+        ------
+        PrometheusError
+            The server cannot be reached, times out, keeps failing, or rejects
+            the query.
+        """
+        started = time.perf_counter()
+        first, last = _utc(start, "start"), _utc(end, "end")
+        if last < first:
+            raise ConfigError(f"end {last} is before start {first}")
+        chunks = chunk_ranges(
+            first.timestamp(), last.timestamp(), step_seconds, self.max_points_per_chunk
+        )
+
+        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(chunks))) as pool:
+            answers = list(
+                pool.map(
+                    lambda chunk: self._fetch_range(query, chunk, step_seconds), chunks
+                )
+            )
+
+        series = [item for result, _ in answers for item in result]
+        warnings = [warning for _, found in answers for warning in found]
+        result = self._result(
+            query, series, warnings, (first, last, float(step_seconds))
+        )
+        logger.info(
+            "prometheus %s query_range %r %s..%s step %gs: %d chunks, %d samples,"
+            " %d series in %.3f s",
+            self.server,
+            query,
+            first.isoformat(),
+            last.isoformat(),
+            step_seconds,
+            len(chunks),
+            result.rows_in,
+            result.frame["series"].nunique(),
+            time.perf_counter() - started,
+        )
+        return result
+
+    def instant_query(
+        self, query: str, at: str | datetime | pd.Timestamp
+    ) -> PrometheusLoadResult:
+        """Evaluate ``query`` at the instant ``at`` (always sent as ``time=``).
+
+        A scalar result becomes one sample with metric ``""`` and series
+        ``"scalar"``.
+
+        Raises
+        ------
+        PrometheusError
+            As for :meth:`range_query`.
+        """
+        started = time.perf_counter()
+        moment = _utc(at, "at")
+        seconds = moment.timestamp()
+        self._call(
+            query,
+            lambda: self.client.custom_query(
+                query, params={"time": _seconds_text(seconds)}
+            ),
+        )
+        body = self._body(query)
+        data = body.get("data", {})
+        result = data.get("result", [])
+        if data.get("resultType") == "scalar":
+            result = [{"metric": {"__name__": ""}, "value": result}]
+        series = [
+            {"metric": item.get("metric", {}), "values": [item["value"]]}
+            for item in result
+        ]
+        loaded = self._result(query, series, _warnings(body), (moment, moment, 0.0))
+        logger.info(
+            "prometheus %s query %r at %s: %d samples in %.3f s",
+            self.server,
+            query,
+            moment.isoformat(),
+            loaded.rows_in,
+            time.perf_counter() - started,
+        )
+        return loaded
+
+    def instant_value(
+        self, query: str, at: str | datetime | pd.Timestamp
+    ) -> float | None:
+        """The single number an aggregating query returns at ``at``; None if empty.
+
+        Raises
+        ------
+        PrometheusError
+            When the query returns more than one series, or as for
+            :meth:`instant_query`.
+        """
+        frame = self.instant_query(query, at).frame
+        if len(frame) > 1:
+            raise PrometheusError(
+                self.server,
+                query,
+                f"returned {len(frame)} series where one number was expected",
+                fix="aggregate the query, e.g. wrap it in sum(...)",
+            )
+        return None if frame.empty else float(frame["value"].iloc[0])
+
+    # --- one request --------------------------------------------------------------
+
+    def _fetch_range(
+        self, query: str, chunk: tuple[float, float], step_seconds: float
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """The series list and warnings of one chunk."""
+        first, last = chunk
+        params = {"start": _seconds_text(first), "end": _seconds_text(last)}
+        result = self._call(
+            query,
+            lambda: self.client.custom_query_range(
+                query,
+                start_time=datetime.fromtimestamp(first, UTC),
+                end_time=datetime.fromtimestamp(last, UTC),
+                step=f"{step_seconds:g}",
+                params=params,
+            ),
+        )
+        response = getattr(self._last, "response", None)
+        warnings: list[str] = []
+        if response is not None and b'"warnings"' in response.content:
+            warnings = _warnings(response.json())
+        return list(result or []), warnings
+
+    def _call(self, query: str, send: Any) -> Any:
+        """Run one client call; turn every failure into a PrometheusError."""
+        self._last.response = None
+        try:
+            return send()
+        except PrometheusApiClientException as exc:
+            raise self._rejected(query) from exc
+        except requests.exceptions.RetryError as exc:
+            raise PrometheusError(
+                self.server,
+                query,
+                "the server kept answering with a 5xx error",
+                fix="check the server's health and load, then pull again;"
+                " the result would have been incomplete",
+            ) from exc
+        except requests.exceptions.Timeout as exc:
+            raise self._timed_out(query) from exc
+        except requests.exceptions.SSLError as exc:
+            raise PrometheusError(
+                self.server,
+                query,
+                "the TLS certificate could not be verified",
+                fix="set PROMETHEUS_CA_FILE to the CA bundle that signed the server",
+            ) from exc
+        except requests.exceptions.ConnectionError as exc:
+            # Read timeouts that used up the retries arrive as connection errors.
+            if isinstance(getattr(exc.args[0], "reason", None), ReadTimeoutError):
+                raise self._timed_out(query) from exc
+            raise PrometheusError(
+                self.server,
+                query,
+                "cannot connect to the server",
+                fix="check that the server runs and the URL is right",
+            ) from exc
+
+    def _timed_out(self, query: str) -> PrometheusError:
+        return PrometheusError(
+            self.server,
+            query,
+            f"no answer within {self.timeout_seconds:g} s",
+            fix="pass a larger timeout_seconds, a coarser step or a shorter range",
+        )
+
+    def _rejected(self, query: str) -> PrometheusError:
+        response = getattr(self._last, "response", None)
+        status = response.status_code if response is not None else 0
+        detail = ""
+        if response is not None:
+            try:
+                body = response.json()
+                detail = f" ({body.get('errorType', '?')}: {body.get('error', '?')})"
+            except ValueError:
+                detail = ""
+        if status in (401, 403):
+            fix = (
+                "set PROMETHEUS_BEARER_TOKEN(_FILE) or PROMETHEUS_USERNAME and"
+                " PROMETHEUS_PASSWORD(_FILE); for Mimir also PROMETHEUS_HEADERS"
+            )
+        elif status in (400, 422):
+            fix = "correct the PromQL (try it in the Prometheus web UI first)"
+        else:
+            fix = "check the URL points at a Prometheus HTTP API"
+        return PrometheusError(
+            self.server, query, f"the server answered HTTP {status}{detail}", fix=fix
+        )
+
+    def _body(self, query: str) -> dict[str, Any]:
+        response = getattr(self._last, "response", None)
+        try:
+            body = response.json() if response is not None else None
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise PrometheusError(
+                self.server,
+                query,
+                "the answer is not a Prometheus JSON response",
+                fix="check the URL points at a Prometheus HTTP API",
+            )
+        return body
+
+    def _remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """Session hook: keep this thread's last response (for warnings and errors)."""
+        self._last.response = response
+
+    # --- assembling ---------------------------------------------------------------
+
+    def _result(
+        self,
+        query: str,
+        series: list[dict[str, Any]],
+        warnings: list[str],
+        requested: tuple[pd.Timestamp, pd.Timestamp, float],
+    ) -> PrometheusLoadResult:
+        first, last, step = requested
+        frame, rejected, rows_in = _samples(series)
+        notes = [*self._base_notes]
+        notes.extend(
+            f"{PARTIAL_NOTE_PREFIX} {self.server} warned: {warning}"
+            for warning in dict.fromkeys(warnings)
+        )
+        notes.extend(_coverage_notes(frame, first, last, step))
+        if not rejected.empty:
+            counts = rejected["reason_code"].value_counts().sort_index()
+            listed = ", ".join(f"{code} {count:,}" for code, count in counts.items())
+            notes.append(f"rejected {len(rejected):,} samples: {listed}")
+        if frame.empty:
+            notes.append(f"the query returned no samples: {query!r}")
+        return PrometheusLoadResult(
+            frame=frame,
+            rejected=rejected,
+            source_file=f"{self.server} {query}",
+            kind="samples",
+            rows_in=rows_in,
+            rows_used=len(frame),
+            notes=notes,
+            partial=any(note.startswith(PARTIAL_NOTE_PREFIX) for note in notes),
+            query=query,
+            server=self.server,
+            range_start=first,
+            range_end=last,
+            step_seconds=step,
+            pulled_at=pd.Timestamp.now(tz="UTC"),
+        )
+
+
+# --- settings from the environment ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Settings:
+    headers: dict[str, str]
+    basic_auth: tuple[str, str] | None
+    ca_file: str | None
+
+    def __repr__(self) -> str:  # never show secrets, even in a debugger
+        return f"_Settings(headers={sorted(self.headers)}, basic_auth=<hidden>)"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> _Settings:
+        headers = _extra_headers(environ.get("PROMETHEUS_HEADERS", ""))
+        token = _secret(environ, "PROMETHEUS_BEARER_TOKEN")
+        user = environ.get("PROMETHEUS_USERNAME", "")
+        password = _secret(environ, "PROMETHEUS_PASSWORD")
+        if token and user:
+            raise ConfigError(
+                "both a bearer token and a username are set: keep one of"
+                " PROMETHEUS_BEARER_TOKEN(_FILE) and PROMETHEUS_USERNAME"
+            )
+        if password and not user:
+            raise ConfigError(
+                "PROMETHEUS_PASSWORD(_FILE) is set without PROMETHEUS_USERNAME"
+            )
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        ca_file = environ.get("PROMETHEUS_CA_FILE") or None
+        if ca_file is not None and not Path(ca_file).is_file():
+            raise ConfigError(f"PROMETHEUS_CA_FILE {ca_file!r} is not a file")
+        return cls(headers, (user, password) if user else None, ca_file)
+
+
+def _secret(environ: Mapping[str, str], name: str) -> str:
+    """A secret from ``NAME`` or from the file named by ``NAME_FILE``."""
+    value = environ.get(name, "")
+    file_name = environ.get(f"{name}_FILE", "")
+    if value and file_name:
+        raise ConfigError(f"both {name} and {name}_FILE are set: keep one")
+    if not file_name:
+        return value.strip()
+    try:
+        return Path(file_name).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"{name}_FILE names {file_name!r}, which cannot be read ({exc.strerror})"
+        ) from exc
+
+
+def _extra_headers(text: str) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for item in text.replace("\n", ",").split(","):
+        if not item.strip():
+            continue
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            # The value may be a secret: name the problem, not the text.
+            raise ConfigError(
+                "PROMETHEUS_HEADERS must be Name=value pairs separated by commas,"
+                " e.g. X-Scope-OrgID=tenant-1"
+            )
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def _session(settings: _Settings, *, verify_tls: bool) -> requests.Session:
+    session = requests.Session()
+    session.verify = (settings.ca_file or True) if verify_tls else False
+    return session
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"Prometheus URL {redact_url(url)!r} must start with http:// or https://"
+            " and name a host"
+        )
+    if parts.username or parts.password:
+        raise ConfigError(
+            f"the Prometheus URL {redact_url(url)!r} carries credentials; remove them"
+            " and set PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD(_FILE) instead"
+        )
+
+
+# --- converting answers ------------------------------------------------------------
+
+
+def _samples(
+    series: Sequence[dict[str, Any]],
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Samples frame, rejected rows and samples received, from API series objects."""
+    keys: list[str] = []
+    names: list[str] = []
+    label_sets: list[dict[str, str]] = []
+    index: dict[str, int] = {}
+    codes, stamps, values = [], [], []
+    for item in series:
+        labels = {str(k): str(v) for k, v in item.get("metric", {}).items()}
+        name = labels.pop("__name__", "")
+        key = series_key(name, labels) if (name or labels) else "scalar"
+        if key not in index:
+            index[key] = len(keys)
+            keys.append(key)
+            names.append(name)
+            label_sets.append(labels)
+        pairs = item.get("values") or []
+        codes.append(np.full(len(pairs), index[key], dtype=np.int64))
+        stamps.append(np.fromiter((pair[0] for pair in pairs), float, len(pairs)))
+        # numpy parses "NaN", "+Inf" and numbers from text in one call.
+        values.append(np.array([pair[1] for pair in pairs], dtype=float))
+
+    code = np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
+    stamp = np.concatenate(stamps) if stamps else np.empty(0)
+    value = np.concatenate(values) if values else np.empty(0)
+    millis = np.rint(stamp * 1000.0).astype(np.int64)
+    reasons = _reasons(code, millis, value)
+
+    keep = reasons == ""
+    order = np.lexsort((millis[keep], code[keep]))
+    kept_code = code[keep][order]
+    frame = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(
+                millis[keep][order], unit="ms", utc=True
+            ).astype(TIMESTAMP_DTYPE),
+            "metric": np.asarray(names, dtype=object)[kept_code],
+            # One dict per series, shared by its rows: do not mutate in place.
+            "labels": np.asarray([*label_sets, None], dtype=object)[:-1][kept_code],
+            "series": np.asarray(keys, dtype=object)[kept_code],
+            "value": value[keep][order],
+        },
+        columns=list(SAMPLES_COLUMNS),
+    )
+    rejected = _rejected(reasons, code, millis, value, keys)
+    return frame, rejected, len(code)
+
+
+def _reasons(code: np.ndarray, millis: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Reason code per sample: nan/infinite values, duplicate or conflicting copies."""
+    reasons = np.full(len(code), "", dtype=object)
+    reasons[np.isnan(value)] = "nan_value"
+    reasons[np.isinf(value)] = "infinite_value"
+
+    usable = np.flatnonzero(reasons == "")
+    order = usable[np.lexsort((millis[usable], code[usable]))]
+    same = (code[order][1:] == code[order][:-1]) & (
+        millis[order][1:] == millis[order][:-1]
+    )
+    if not same.any():
+        return reasons
+    group = np.concatenate(([0], np.cumsum(~same)))
+    frame = pd.DataFrame({"group": group, "value": value[order], "row": order})
+    distinct = frame.groupby("group")["value"].transform("nunique").to_numpy()
+    size = frame.groupby("group")["value"].transform("size").to_numpy()
+    later = frame.duplicated("group", keep="first").to_numpy()
+    reasons[order[(size > 1) & (distinct > 1)]] = "conflicting_sample"
+    reasons[order[(distinct == 1) & later]] = "duplicate_sample"
+    return reasons
+
+
+_REJECT_TEXT = {
+    "nan_value": ("value", "value is NaN: a gap, counted as unknown, never as good"),
+    "infinite_value": ("value", "value is infinite"),
+    "duplicate_sample": (
+        "timestamp",
+        "same series and timestamp as an earlier sample with the same value: kept once",
+    ),
+    "conflicting_sample": (
+        "value",
+        "another sample of this series at this timestamp has a different value:"
+        " every copy is rejected and the instant is unknown",
+    ),
+}
+
+
+def _rejected(
+    reasons: np.ndarray,
+    code: np.ndarray,
+    millis: np.ndarray,
+    value: np.ndarray,
+    keys: list[str],
+) -> pd.DataFrame:
+    bad = np.flatnonzero(reasons != "")
+    rows = []
+    for position in bad:
+        reason = str(reasons[position])
+        column, text = _REJECT_TEXT[reason]
+        shown = (
+            str(pd.Timestamp(int(millis[position]), unit="ms", tz="UTC"))
+            if column == "timestamp"
+            else str(value[position])
+        )
+        rows.append(
+            {
+                "source_file": SOURCE_NAME,
+                "row_number": int(position) + 1,
+                "column": column,
+                "value": shown,
+                "reason_code": reason,
+                "message": f"{text} (series {keys[int(code[position])]})",
+            }
+        )
+    return pd.DataFrame(rows, columns=list(REJECTED_COLUMNS)).astype(
+        {"row_number": "int64"}
+    )
+
+
+def _coverage_notes(
+    frame: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp, step: float
+) -> list[str]:
+    """Partial-data notes when the samples start late or end early."""
+    if frame.empty or step <= 0:
+        return []
+    slack = pd.Timedelta(seconds=step)
+    notes = []
+    earliest, latest = frame["timestamp"].min(), frame["timestamp"].max()
+    if earliest - first >= slack:
+        notes.append(
+            f"{PARTIAL_NOTE_PREFIX} the first sample is at {earliest.isoformat()},"
+            f" {_hours(earliest - first)} after the requested start {first.isoformat()}"
+            " (short retention, or the series began later): the range is not"
+            " fully covered"
+        )
+    if last - latest >= slack:
+        notes.append(
+            f"{PARTIAL_NOTE_PREFIX} the last sample is at {latest.isoformat()},"
+            f" {_hours(last - latest)} before the requested end {last.isoformat()}"
+        )
+    return notes
+
+
+def _hours(delta: pd.Timedelta) -> str:
+    return f"{delta.total_seconds() / 3600:,.1f} h"
+
+
+def _warnings(body: Any) -> list[str]:
+    if not isinstance(body, dict):
+        return []
+    found = body.get("warnings") or []
+    return [found] if isinstance(found, str) else [str(item) for item in found]
+
+
+def _seconds_text(seconds: float) -> str:
+    return f"{seconds:.3f}"
+
+
+def _utc(value: str | datetime | pd.Timestamp, name: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name} {value!r} is not a date and time") from exc
+    if pd.isna(stamp) or stamp.tzinfo is None:
+        raise ConfigError(
+            f"{name} {value!r} has no time zone; give one, e.g. '2024-05-01T00:00:00Z'"
+        )
+    return stamp.tz_convert("UTC")
+
+
+# --- snapshots ---------------------------------------------------------------------
+
+
+def save_snapshot(result: PrometheusLoadResult, folder: str | Path) -> Path:
+    """Save a pull as ``samples.parquet`` plus ``manifest.json`` in ``folder``.
+
+    The manifest holds the query, range, step, server (without credentials),
+    the time of the pull, the notes, the series' labels and the Parquet file's
+    SHA-256, so that :func:`load_snapshot` can rebuild the same result later.
+
+    Returns
+    -------
+    pathlib.Path
+        The manifest's path.
+    """
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    frame = result.frame
+    series = frame.drop_duplicates("series")[["series", "metric", "labels"]]
+    frame[["timestamp", "series", "value"]].to_parquet(target / _SAMPLES, index=False)
+    manifest: dict[str, Any] = {
+        "format": "readiness-analytics prometheus snapshot 1",
+        "query": result.query,
+        "server": redact_url(result.server) if result.server else "",
+        "range_start": _iso(result.range_start),
+        "range_end": _iso(result.range_end),
+        "step_seconds": result.step_seconds,
+        "pulled_at": _iso(result.pulled_at),
+        "rows_in": result.rows_in,
+        "rows_used": result.rows_used,
+        "partial": result.partial,
+        "notes": list(result.notes),
+        "rejected": result.rejected.to_dict(orient="records"),
+        "series": [
+            {"series": key, "metric": name, "labels": dict(labels)}
+            for key, name, labels in zip(
+                series["series"], series["metric"], series["labels"], strict=True
+            )
+        ],
+        "samples_sha256": file_sha256(target / _SAMPLES),
+    }
+    path = target / _MANIFEST
+    path.write_text(
+        json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"
+    )
+    return path
+
+
+def load_snapshot(folder: str | Path) -> PrometheusLoadResult:
+    """Rebuild a :class:`PrometheusLoadResult` saved by :func:`save_snapshot`.
+
+    Raises
+    ------
+    InputError
+        The folder has no manifest or Parquet file, or the Parquet file changed
+        since it was saved (its SHA-256 differs).
+    """
+    source = Path(folder)
+    manifest_path, samples_path = source / _MANIFEST, source / _SAMPLES
+    for path in (manifest_path, samples_path):
+        if not path.is_file():
+            raise InputError(
+                path, "missing from the snapshot folder", fix="save it again"
+            )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(
+            manifest_path, "not a JSON manifest", fix="save it again"
+        ) from exc
+    digest = file_sha256(samples_path)
+    if digest != manifest.get("samples_sha256"):
+        raise InputError(
+            samples_path,
+            "the samples differ from the ones the manifest describes"
+            " (SHA-256 mismatch)",
+            fix="restore the original file or pull and save the snapshot again",
+        )
+
+    stored = pd.read_parquet(samples_path)
+    described = {item["series"]: item for item in manifest["series"]}
+    frame = pd.DataFrame(
+        {
+            "timestamp": stored["timestamp"].astype(TIMESTAMP_DTYPE),
+            "metric": [described[key]["metric"] for key in stored["series"]],
+            "labels": [dict(described[key]["labels"]) for key in stored["series"]],
+            "series": stored["series"].to_numpy(dtype=object),
+            "value": stored["value"].astype(float),
+        },
+        columns=list(SAMPLES_COLUMNS),
+    )
+    rejected = pd.DataFrame(manifest["rejected"], columns=list(REJECTED_COLUMNS))
+    result = PrometheusLoadResult(
+        frame=frame,
+        rejected=rejected.astype({"row_number": "int64"}),
+        source_file=str(samples_path),
+        kind="samples",
+        rows_in=int(manifest["rows_in"]),
+        rows_used=int(manifest["rows_used"]),
+        sha256=digest,
+        notes=list(manifest["notes"]),
+        partial=bool(manifest["partial"]),
+        files=(str(samples_path),),
+        file_hashes={str(samples_path): digest},
+        query=manifest["query"],
+        server=manifest["server"],
+        range_start=_timestamp(manifest["range_start"]),
+        range_end=_timestamp(manifest["range_end"]),
+        step_seconds=float(manifest["step_seconds"]),
+        pulled_at=_timestamp(manifest["pulled_at"]),
+    )
+    logger.info("read snapshot %s: %d samples of %r", source, len(frame), result.query)
+    return result
+
+
+def _iso(stamp: pd.Timestamp | None) -> str | None:
+    return None if stamp is None else stamp.isoformat()
+
+
+def _timestamp(text: str | None) -> pd.Timestamp | None:
+    return None if text is None else pd.Timestamp(text).tz_convert("UTC")
