@@ -1,0 +1,1150 @@
+"""Read Jira and Jira Service Management exports into the canonical tickets frame.
+
+Two shapes are understood:
+
+* the CSV "all fields" export (:func:`read_jira_csv`);
+* the REST search JSON, ``/rest/api/*/search?expand=changelog``
+  (:func:`read_jira_json`).
+
+Quirks of the CSV export handled here, deliberately:
+
+* **Dates follow the exporting user's profile**: format (``25/Feb/26 10:17 PM``
+  by default), zone and language. Month names may be translated (``Mär``,
+  ``févr.``); pass ``month_names`` to map them to English abbreviations, and
+  ``timezone`` for the user's zone. A date column where no value fits the format
+  is an :class:`~analytics.errors.InputError`, not a pile of rejected rows.
+* **Repeated column names** (``Comment``, ``Labels``, ``Watchers``,
+  ``Sprint``, ...): the header is read as written, never through pandas'
+  ``Comment.1`` renaming, and the cells of a repeated name are gathered as a
+  list. Comments (``date;author id;text``) give ``first_response_at``: the
+  earliest comment by someone other than the reporter (needs ``Reporter Id``).
+* **Quoted newlines** inside cells are read as one record; ``row_number`` in
+  the rejected rows is the record's position + 1 (header = 1), which is the
+  physical line only when no earlier cell holds a newline.
+* **SLA cells hold remaining time**, negative once breached (``-2h 30m``), not
+  elapsed time. They become ``sla_<name>_remaining_seconds`` and
+  ``sla_<name>_breached`` columns, and ``sla_<name>_elapsed_seconds`` only when
+  the SLA goal is given (``elapsed = goal - remaining``); without the goal the
+  elapsed time is unknown and stays NA. These columns come after
+  ``TICKETS_COLUMNS``.
+
+Reason codes in ``LoadResult.rejected``:
+
+==========================  =================================================
+reason code                 meaning
+==========================  =================================================
+``missing_value``           no issue key, or no created date
+``duplicate_id``            the issue key repeats; the first row is used
+``unparseable_date``        a date does not fit ``date_format``
+``nonexistent_local_time``  a local time skipped or repeated by a DST change
+``unknown_priority``        a priority label not in the priority map
+``resolved_before_created`` the resolution date is before the created date
+``inconsistent_duration``   a ``cycle_time_days`` column disagrees with dates
+``out_of_range``            a satisfaction rating outside 1..5
+``unparseable_duration``    an SLA cell that is not a duration
+==========================  =================================================
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import re
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+
+from analytics.errors import ConfigError, InputError
+from analytics.frames import TICKETS_COLUMNS, LoadResult, Rejections, file_sha256
+
+__all__ = [
+    "DEFAULT_PRIORITY_MAP",
+    "JIRA_DATE_FORMAT",
+    "MONTH_NAMES",
+    "parse_sla_remaining",
+    "read_jira_csv",
+    "read_jira_json",
+]
+
+logger = logging.getLogger(__name__)
+
+SOURCE: Final = "jira"
+
+JIRA_DATE_FORMAT: Final = "%d/%b/%y %I:%M %p"
+"""Jira's default export format, ``dd/MMM/yy h:mm a`` (``25/Feb/26 10:17 PM``)."""
+
+DEFAULT_PRIORITY_MAP: Final[Mapping[str, str]] = {
+    "Highest": "P1",
+    "Blocker": "P1",
+    "Critical": "P1",
+    "High": "P2",
+    "Major": "P2",
+    "Medium": "P3",
+    "Minor": "P3",
+    "Low": "P4",
+    "Lowest": "P4",
+    "Trivial": "P4",
+}
+"""Jira's built-in priority names to P1..P4 (case and blanks ignored)."""
+
+MONTH_NAMES: Final[Mapping[str, Mapping[str, str]]] = {
+    "de": {
+        "Jän": "Jan",
+        "Mär": "Mar",
+        "Mai": "May",
+        "Okt": "Oct",
+        "Dez": "Dec",
+    },
+    "fr": {
+        "janv.": "Jan",
+        "févr.": "Feb",
+        "mars": "Mar",
+        "avr.": "Apr",
+        "mai": "May",
+        "juin": "Jun",
+        "juil.": "Jul",
+        "août": "Aug",
+        "sept.": "Sep",
+        "oct.": "Oct",
+        "nov.": "Nov",
+        "déc.": "Dec",
+    },
+}
+"""Small month-name maps for translated exports; pass one (or your own) as
+``month_names``. Only names that differ from English need an entry."""
+
+_SLA_COLUMNS: Final[Mapping[str, str]] = {
+    "Time to first response": "first_response",
+    "Time to resolution": "resolution",
+}
+_CSV_FIELDS: Final = {
+    "ticket_id": "Issue key",
+    "created_at": "Created",
+    "resolved_at": "Resolved",
+    "priority": "Priority",
+    "status": "Status",
+    "category": "Issue Type",
+    "csat_score": "Satisfaction rating",
+    "reporter_id": "Reporter Id",
+    "comment": "Comment",
+    "cycle_time_days": "cycle_time_days",
+}
+_REQUIRED_CSV: Final = ("Issue key", "Created")
+_RESOLVED_STATUSES: Final = frozenset({"done", "resolved", "closed", "cancelled"})
+_PAUSE_STATUSES: Final = frozenset(
+    {"waiting for customer", "pending", "on hold", "waiting for support"}
+)
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])", re.IGNORECASE)
+_DURATION_TEXT = re.compile(r"^\s*-?\s*(?:\d+(?:\.\d+)?\s*[wdhms]\s*)+$", re.IGNORECASE)
+_CLOCK_TEXT = re.compile(r"^\s*(-?)(\d+):(\d{2})(?::(\d{2}))?\s*$")
+_UNIT_SECONDS: Final = {"w": 5 * 8 * 3600, "d": 8 * 3600, "h": 3600, "m": 60, "s": 1}
+_SNIFF_BYTES: Final = 64 * 1024
+
+
+def read_jira_csv(
+    path: str | Path,
+    *,
+    date_format: str = JIRA_DATE_FORMAT,
+    timezone: str = "UTC",
+    month_names: Mapping[str, str] | None = None,
+    priority_map: Mapping[str, str] | None = None,
+    column_map: Mapping[str, str] | None = None,
+    sla_columns: Mapping[str, str] | None = None,
+    sla_goals_seconds: Mapping[str, float] | None = None,
+    sla_duration_day_hours: float = 8.0,
+) -> LoadResult:
+    """Read a Jira CSV export (plain or gzip) as a tickets frame.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    date_format
+        ``strptime`` format of the export's dates, from the exporting user's
+        profile. ``"%Y-%m-%d"`` for ISO dates.
+    timezone
+        IANA zone of the exporting user's profile: Jira writes dates in it.
+    month_names
+        Translated month names to English abbreviations, e.g.
+        ``MONTH_NAMES["de"]`` or ``{"Mär": "Mar"}``.
+    priority_map
+        Extra priority labels → P1..P4, merged over :data:`DEFAULT_PRIORITY_MAP`.
+    column_map
+        The file's column names → the Jira names this reader expects
+        (``Issue key``, ``Created``, ``Resolved``, ``Priority``, ``Status``,
+        ``Issue Type``, ``Satisfaction rating``, ``Reporter Id``, ``Comment``,
+        ``cycle_time_days`` and SLA column names).
+    sla_columns
+        SLA column name → short name used in the output columns; default
+        ``Time to first response`` → ``first_response`` and
+        ``Time to resolution`` → ``resolution`` (those present are used).
+    sla_goals_seconds
+        Goal of each SLA (short name → seconds), to turn remaining time into
+        elapsed time. Without it elapsed time stays NA.
+    sla_duration_day_hours
+        Hours in a ``d`` of an SLA cell (Jira's time-tracking day, 8 by default;
+        a week is five such days).
+
+    Returns
+    -------
+    LoadResult
+        ``kind="tickets"``, ``source="jira"``, one row per issue, sorted by
+        ``ticket_id``: ``TICKETS_COLUMNS`` then the SLA columns.
+
+    Raises
+    ------
+    InputError
+        Missing, empty, non-UTF-8 or non-CSV file; missing required column; a
+        date column where no value fits ``date_format``.
+    ConfigError
+        ``priority_map`` or ``column_map`` is invalid.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> text = (
+    ...     "Issue key,Priority,Created,Resolved,Labels,Labels\\n"
+    ...     "SD-1,High,25/Feb/26 10:17 PM,26/Feb/26 9:00 AM,vip,eu\\n"
+    ... )
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     csv = pathlib.Path(tmp, "jira.csv")
+    ...     _ = csv.write_text(text)
+    ...     result = read_jira_csv(csv, timezone="Europe/Berlin")
+    >>> str(result.frame.loc[0, "created_at"]), result.frame.loc[0, "priority"]
+    ('2026-02-25 21:17:00+00:00', 'P2')
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    labels = _priority_lookup(DEFAULT_PRIORITY_MAP, priority_map)
+    sla_names = dict(_SLA_COLUMNS if sla_columns is None else sla_columns)
+
+    names, cells = read_text_csv(
+        path, export_hint="export the issues as CSV (all fields)"
+    )
+    names = _rename(names, column_map, (*_CSV_FIELDS.values(), *sla_names), path)
+    table = _gather_repeated(names, cells, path, repeated_ok={"Comment"})
+    require_columns(table, _REQUIRED_CSV, path, column_map)
+
+    rows = RowRejector(path, table)
+    frame = _csv_tickets(table, rows, labels, date_format, timezone, month_names, path)
+    sla = _sla_frame(table, rows, sla_names, sla_goals_seconds, sla_duration_day_hours)
+    frame = pd.concat([frame, sla], axis=1)
+
+    notes = [
+        f"Dates read with format {date_format!r} in {timezone}"
+        + (f", month names mapped {dict(month_names)!r}" if month_names else "")
+        + ".",
+        "CSV export has no status history: first_resolved_at = resolved_at;"
+        " reopen, reassignment, escalation and on-hold time unknown (NA).",
+    ]
+    if sla_names.keys() & set(table.columns):
+        notes.append(
+            "SLA cells hold remaining time (negative = breached);"
+            " elapsed = goal - remaining, NA where the goal was not given."
+        )
+    return finish(frame, rows, path, kind="tickets", notes=notes, started=started)
+
+
+def read_jira_json(
+    path: str | Path,
+    *,
+    priority_map: Mapping[str, str] | None = None,
+    column_map: Mapping[str, str] | None = None,
+    sla_fields: Mapping[str, str] | None = None,
+    resolved_statuses: Iterable[str] = _RESOLVED_STATUSES,
+    pause_statuses: Iterable[str] = _PAUSE_STATUSES,
+) -> LoadResult:
+    """Read the Jira REST search JSON (``issues`` with ``changelog``) as tickets.
+
+    Parameters
+    ----------
+    path
+        A JSON file holding ``{"issues": [...]}`` (one search page or several
+        concatenated into one list) or the list itself.
+    priority_map
+        Extra priority labels → P1..P4.
+    column_map
+        Flattened field names (``fields.created``, ``key``, ...) → the names
+        this reader expects, for custom fields standing in for standard ones.
+    sla_fields
+        JSM SLA custom field id → role: ``"first_response"`` or
+        ``"resolution"``, e.g. ``{"customfield_10030": "first_response"}``.
+        The first *completed cycle*'s stop time gives ``first_response_at``;
+        ``elapsedTime`` and ``breached`` become ``sla_<role>_elapsed_seconds``
+        and ``sla_<role>_breached``.
+    resolved_statuses, pause_statuses
+        Status names (case ignored) meaning resolved, and meaning the clock is
+        paused (waiting for the customer).
+
+    Returns
+    -------
+    LoadResult
+        ``kind="tickets"``; from the changelog: ``first_resolved_at`` (first
+        move into a resolved status), ``reopen_count`` (moves out of one),
+        ``reassignment_count`` (assignee changes after the first assignment),
+        ``on_hold_seconds`` (time in pause statuses) and ``escalated``
+        (priority raised, or status ``Escalated``). NA without a changelog.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, json
+    >>> issue = {"key": "SD-1", "fields": {"created": "2026-02-25T22:17:00.000+0100",
+    ...     "resolutiondate": None, "priority": {"name": "Highest"},
+    ...     "status": {"name": "Open"}}}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = pathlib.Path(tmp, "search.json")
+    ...     _ = p.write_text(json.dumps({"issues": [issue]}))
+    ...     result = read_jira_json(p)
+    >>> result.frame.loc[0, "priority"], str(result.frame.loc[0, "created_at"])
+    ('P1', '2026-02-25 21:17:00+00:00')
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    labels = _priority_lookup(DEFAULT_PRIORITY_MAP, priority_map)
+    document = read_json(
+        path, export_hint="save the search response with expand=changelog"
+    )
+    issues = document.get("issues") if isinstance(document, dict) else document
+    if not isinstance(issues, list) or not issues:
+        raise InputError(
+            path,
+            "holds no issues (expected {'issues': [...]} from /rest/api/3/search)",
+            fix="save the body of a search request that matched issues",
+        )
+
+    records = [_flatten_issue(issue, sla_fields or {}) for issue in issues]
+    table = pd.DataFrame.from_records(records)
+    if column_map:
+        names = _rename(list(table.columns), column_map, None, path)
+        table.columns = pd.Index(names)
+    require_columns(table, ("key", "fields.created"), path, column_map)
+
+    rows = RowRejector(path, table, first_row=1)
+    frame = _json_tickets(
+        table,
+        rows,
+        labels,
+        path,
+        set(map(str.casefold, resolved_statuses)),
+        set(map(str.casefold, pause_statuses)),
+        issues,
+    )
+    notes = [
+        "REST JSON: times carry their own offsets. Status history from changelog;"
+        " issues without one have NA history fields.",
+        "row_number is the issue's 1-based position in the list.",
+    ]
+    return finish(frame, rows, path, kind="tickets", notes=notes, started=started)
+
+
+def parse_sla_remaining(
+    text: pd.Series, *, day_hours: float = 8.0
+) -> tuple[pd.Series, pd.Series]:
+    """Parse Jira SLA cells (``-2h 30m``, ``1d 4h``, ``-0:45``) to seconds.
+
+    Parameters
+    ----------
+    text
+        SLA cells; empty cells are missing, not zero.
+    day_hours
+        Hours in a ``d`` (Jira's working day); ``w`` is five days.
+
+    Returns
+    -------
+    tuple of pandas.Series
+        Seconds (``Float64``, negative when breached, NA when missing or
+        unreadable) and a boolean mask of non-empty cells that are unreadable.
+
+    Examples
+    --------
+    >>> cells = pd.Series(["-2h 30m", "1d", "0:45", "x", None])
+    >>> seconds, bad = parse_sla_remaining(cells)
+    >>> seconds.tolist()
+    [-9000.0, 28800.0, 2700.0, <NA>, <NA>]
+    >>> bad.tolist()
+    [False, False, False, True, False]
+    """
+    units = {**_UNIT_SECONDS, "d": day_hours * 3600, "w": 5 * day_hours * 3600}
+    raw = text.astype("string").str.strip()
+    present = raw.notna() & (raw != "")
+    values: list[float | None] = []
+    for cell in raw.fillna(""):
+        values.append(_duration_seconds(str(cell), units))
+    seconds = pd.Series(pd.array(values, dtype="Float64"), index=text.index)
+    unreadable = present & seconds.isna()
+    return seconds, unreadable.astype(bool)
+
+
+def _duration_seconds(cell: str, units: Mapping[str, float]) -> float | None:
+    clock = _CLOCK_TEXT.match(cell)
+    if clock:
+        sign = -1.0 if clock.group(1) else 1.0
+        secs = int(clock.group(2)) * 3600 + int(clock.group(3)) * 60
+        return sign * (secs + int(clock.group(4) or 0))
+    if not _DURATION_TEXT.match(cell):
+        return None
+    total = sum(float(n) * units[u.lower()] for n, u in _DURATION_PART.findall(cell))
+    return -total if cell.lstrip().startswith("-") else total
+
+
+# --- CSV -----------------------------------------------------------------------------
+
+
+def _gather_repeated(
+    names: list[str], cells: pd.DataFrame, path: Path, *, repeated_ok: set[str]
+) -> pd.DataFrame:
+    """One column per distinct name; a repeated name's cells become a list.
+
+    Jira repeats a header once per value (``Labels``, ``Comment``, ...). A
+    repeated column that this reader needs as a single value is an error.
+    """
+    columns: dict[str, Any] = {}
+    for name in dict.fromkeys(names):
+        positions = [i for i, n in enumerate(names) if n == name]
+        if len(positions) == 1:
+            columns[name] = cells.iloc[:, positions[0]]
+            continue
+        single = set(_CSV_FIELDS.values()) - repeated_ok - {"Labels"}
+        if name in single:
+            raise InputError(
+                path,
+                f"column {name!r} appears {len(positions)} times; it must be single",
+                fix="export again, or map one of them with column_map",
+            )
+        block = cells.iloc[:, positions]
+        columns[name] = [
+            [v for v in row if isinstance(v, str)] for row in block.to_numpy()
+        ]
+    return pd.DataFrame(columns, index=cells.index)
+
+
+def _csv_tickets(
+    table: pd.DataFrame,
+    rows: RowRejector,
+    labels: Mapping[str, str],
+    date_format: str,
+    timezone: str,
+    month_names: Mapping[str, str] | None,
+    path: Path,
+) -> pd.DataFrame:
+    key = table["Issue key"].str.strip()
+    rows.reject(
+        key.isna() | (key == ""),
+        "Issue key",
+        key,
+        "missing_value",
+        "the row has no issue key",
+    )
+    rows.reject(
+        key.duplicated(keep="first") & key.notna(),
+        "Issue key",
+        key,
+        "duplicate_id",
+        "issue key repeats; the first row is used",
+    )
+
+    parse: dict[str, Any] = {
+        "date_format": date_format,
+        "timezone": timezone,
+        "month_names": month_names,
+    }
+    created = _dates(table, "Created", rows, path, **parse)
+    rows.reject(
+        table["Created"].isna(),
+        "Created",
+        table["Created"],
+        "missing_value",
+        "the issue has no created date",
+    )
+    resolved = _dates(table, "Resolved", rows, path, **parse)
+    rows.reject(
+        resolved < created,
+        "Resolved",
+        table.get("Resolved"),
+        "resolved_before_created",
+        "resolved before it was created",
+    )
+    _check_cycle_time(table, created, resolved, rows)
+
+    priority, original = _priorities(table, "Priority", labels, rows)
+    csat = _csat(table, rows, "Satisfaction rating")
+    first_response = _first_comment_response(table, created, **parse)
+    return tickets_frame(
+        len(table),
+        ticket_id=key,
+        priority=priority,
+        priority_original=original,
+        status=text_column(table, "Status"),
+        created_at=created,
+        first_response_at=first_response,
+        first_resolved_at=resolved,
+        resolved_at=resolved,
+        category=text_column(table, "Issue Type"),
+        csat_score=csat,
+    )
+
+
+def _dates(
+    table: pd.DataFrame,
+    column: str,
+    rows: RowRejector,
+    path: Path,
+    *,
+    date_format: str,
+    timezone: str,
+    month_names: Mapping[str, str] | None,
+) -> pd.Series:
+    if column not in table:
+        return pd.Series(pd.NaT, index=table.index, dtype="datetime64[us, UTC]")
+    values, unparseable, bad_local = parse_formatted_dates(
+        table[column],
+        date_format=date_format,
+        timezone=timezone,
+        month_names=month_names,
+    )
+    present = table[column].notna()
+    if present.any() and unparseable[present].all():
+        raise InputError(
+            path,
+            f"no value of column {column!r} fits the date format {date_format!r}",
+            column=column,
+            value=table.loc[present, column].iloc[0],
+            fix="pass date_format= (the exporting user's profile format) and"
+            " month_names= for translated month names",
+        )
+    rows.reject(
+        unparseable,
+        column,
+        table[column],
+        "unparseable_date",
+        f"not a date in the format {date_format!r}",
+    )
+    rows.reject(
+        bad_local,
+        column,
+        table[column],
+        "nonexistent_local_time",
+        f"this local time does not exist or happens twice in {timezone}",
+    )
+    return values
+
+
+def parse_formatted_dates(
+    text: pd.Series,
+    *,
+    date_format: str,
+    timezone: str,
+    month_names: Mapping[str, str] | None = None,
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parse dates written with ``date_format`` in ``timezone`` to UTC.
+
+    Returns the values, a mask of unparseable non-empty cells and a mask of
+    local times that do not exist or are ambiguous in the zone.
+    """
+    raw = text.astype("string").str.strip()
+    present = raw.notna() & (raw != "")
+    for local, english in (month_names or {}).items():
+        raw = raw.str.replace(
+            rf"(?<![^\W\d_]){re.escape(local)}(?![^\W\d_])",
+            english,
+            regex=True,
+            case=False,
+        )
+    naive = pd.to_datetime(raw.where(present), format=date_format, errors="coerce")
+    if naive.dt.tz is not None:
+        values = naive.dt.tz_convert("UTC")
+        bad_local = pd.Series(False, index=text.index)
+    else:
+        zoned = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+        bad_local = naive.notna() & zoned.isna()
+        values = zoned.dt.tz_convert("UTC")
+    values = values.astype("datetime64[us, UTC]")
+    unparseable = present & naive.isna()
+    return values, unparseable.astype(bool), bad_local.astype(bool)
+
+
+def _check_cycle_time(
+    table: pd.DataFrame, created: pd.Series, resolved: pd.Series, rows: RowRejector
+) -> None:
+    """A ``cycle_time_days`` column must agree with the dates it was computed from."""
+    if "cycle_time_days" not in table:
+        return
+    stated = pd.to_numeric(table["cycle_time_days"], errors="coerce")
+    days = (resolved.dt.normalize() - created.dt.normalize()).dt.days
+    rows.reject(
+        stated < 0,
+        "cycle_time_days",
+        table["cycle_time_days"],
+        "negative_duration",
+        "cycle time is negative",
+    )
+    rows.reject(
+        days.notna() & stated.notna() & (stated >= 0) & (stated != days),
+        "cycle_time_days",
+        table["cycle_time_days"],
+        "inconsistent_duration",
+        "cycle_time_days differs from the days between created and resolved",
+    )
+
+
+def _first_comment_response(
+    table: pd.DataFrame,
+    created: pd.Series,
+    *,
+    date_format: str,
+    timezone: str,
+    month_names: Mapping[str, str] | None,
+) -> pd.Series:
+    """Earliest comment (``date;author;text``) by anyone but the reporter."""
+    empty = pd.Series(pd.NaT, index=table.index, dtype="datetime64[us, UTC]")
+    if "Comment" not in table or "Reporter Id" not in table:
+        return empty
+    comments = table["Comment"].map(lambda v: v if isinstance(v, list) else [v])
+    exploded = comments.explode().dropna()
+    parts = exploded.astype("string").str.split(";", n=2, expand=True)
+    if parts.shape[1] < 2:
+        return empty
+    when, _, _ = parse_formatted_dates(
+        parts[0], date_format=date_format, timezone=timezone, month_names=month_names
+    )
+    reporter = table["Reporter Id"].reindex(parts.index)
+    by_other = parts[1].str.strip() != reporter.astype("string").str.strip()
+    first = when.where(by_other.fillna(True) & (when >= created.reindex(when.index)))
+    return first.groupby(level=0).min().reindex(table.index).astype(empty.dtype)
+
+
+def _sla_frame(
+    table: pd.DataFrame,
+    rows: RowRejector,
+    sla_names: Mapping[str, str],
+    goals: Mapping[str, float] | None,
+    day_hours: float,
+) -> pd.DataFrame:
+    out: dict[str, Any] = {}
+    for column, name in sla_names.items():
+        if column not in table:
+            continue
+        remaining, unreadable = parse_sla_remaining(table[column], day_hours=day_hours)
+        rows.reject(
+            unreadable,
+            column,
+            table[column],
+            "unparseable_duration",
+            "SLA cell is not a duration like '-2h 30m'",
+        )
+        goal = (goals or {}).get(name)
+        out[f"sla_{name}_remaining_seconds"] = remaining
+        out[f"sla_{name}_breached"] = (remaining < 0).astype("boolean")
+        out[f"sla_{name}_elapsed_seconds"] = (
+            (float(goal) - remaining)
+            if goal is not None
+            else pd.Series(pd.NA, index=table.index, dtype="Float64")
+        )
+    return pd.DataFrame(out, index=table.index)
+
+
+# --- REST JSON -----------------------------------------------------------------------
+
+
+def _flatten_issue(issue: Any, sla_fields: Mapping[str, str]) -> dict[str, Any]:
+    if not isinstance(issue, dict):
+        return {"key": None}
+    fields = issue.get("fields") or {}
+    record: dict[str, Any] = {"key": issue.get("key")}
+    for name, value in fields.items():
+        if isinstance(value, dict) and name not in sla_fields:
+            keys = ("name", "value", "displayName", "rating")
+            value = next((value[k] for k in keys if k in value), None)
+        record[f"fields.{name}"] = value
+    for field_id, role in sla_fields.items():
+        record.update(_sla_cycle(fields.get(field_id), role))
+    return record
+
+
+def _sla_cycle(value: Any, role: str) -> dict[str, Any]:
+    """The first completed cycle of a JSM SLA field."""
+    cycles = (value or {}).get("completedCycles") if isinstance(value, dict) else None
+    if not cycles:
+        return {}
+    first = cycles[0]
+    stop = (first.get("stopTime") or {}).get("epochMillis")
+    elapsed = (first.get("elapsedTime") or {}).get("millis")
+    return {
+        f"sla.{role}.stop": stop,
+        f"sla.{role}.elapsed_ms": elapsed,
+        f"sla.{role}.breached": first.get("breached"),
+    }
+
+
+def _json_tickets(
+    table: pd.DataFrame,
+    rows: RowRejector,
+    labels: Mapping[str, str],
+    path: Path,
+    resolved_statuses: set[str],
+    pause_statuses: set[str],
+    issues: list[Any],
+) -> pd.DataFrame:
+    key = table["key"].astype("string").str.strip()
+    rows.reject(key.isna() | (key == ""), "key", key, "missing_value", "no issue key")
+    rows.reject(
+        key.duplicated(keep="first") & key.notna(),
+        "key",
+        key,
+        "duplicate_id",
+        "issue key repeats; the first is used",
+    )
+
+    created = _iso(table, "fields.created", rows)
+    rows.reject(
+        table["fields.created"].isna(),
+        "fields.created",
+        table["fields.created"],
+        "missing_value",
+        "no created date",
+    )
+    resolved = _iso(table, "fields.resolutiondate", rows)
+    rows.reject(
+        resolved < created,
+        "fields.resolutiondate",
+        table.get("fields.resolutiondate"),
+        "resolved_before_created",
+        "resolved before it was created",
+    )
+
+    history = pd.DataFrame(
+        [_history(i, resolved_statuses, pause_statuses) for i in issues],
+        index=table.index,
+    )
+    first_move = pd.to_datetime(history["first_resolved_at"], utc=True).astype(
+        "datetime64[us, UTC]"
+    )
+    first_move = first_move.where(first_move.notna(), resolved)
+    first_resolved = first_move.where(first_move <= resolved, resolved)
+    priority, original = _priorities(table, "fields.priority", labels, rows)
+    extra = {
+        c.replace("sla.", "sla_").replace(".", "_"): table[c]
+        for c in table.columns
+        if c.startswith("sla.")
+    }
+    frame = tickets_frame(
+        len(table),
+        ticket_id=key,
+        priority=priority,
+        priority_original=original,
+        status=text_column(table, "fields.status"),
+        created_at=created,
+        first_response_at=_epoch_ms(table.get("sla.first_response.stop")),
+        first_resolved_at=first_resolved,
+        resolved_at=resolved,
+        on_hold_seconds=history["on_hold_seconds"],
+        reassignment_count=history["reassignment_count"],
+        reopen_count=history["reopen_count"],
+        escalated=history["escalated"],
+        category=text_column(table, "fields.issuetype"),
+        csat_score=_csat(table, rows, "fields.satisfaction"),
+    )
+    for name, values in extra.items():
+        if name.endswith("_elapsed_ms"):
+            frame[name.removesuffix("_ms") + "_seconds"] = (
+                pd.to_numeric(values, errors="coerce").astype("Float64") / 1000
+            ).to_numpy()
+        elif name.endswith("_breached"):
+            frame[name] = values.astype("boolean").to_numpy()
+    return frame
+
+
+def _history(
+    issue: Any, resolved_statuses: set[str], pause_statuses: set[str]
+) -> dict[str, Any]:
+    """First resolution, reopens, reassignments, pauses, escalation: changelog."""
+    unknown: dict[str, Any] = {
+        "first_resolved_at": pd.NaT,
+        "reopen_count": pd.NA,
+        "reassignment_count": pd.NA,
+        "on_hold_seconds": pd.NA,
+        "escalated": pd.NA,
+    }
+    changelog = issue.get("changelog") if isinstance(issue, dict) else None
+    if not isinstance(changelog, dict) or "histories" not in changelog:
+        return unknown
+    events = []
+    for entry in changelog["histories"]:
+        at = pd.to_datetime(entry.get("created"), utc=True, format="ISO8601")
+        for item in entry.get("items", []):
+            events.append(
+                (at, item.get("field"), item.get("fromString"), item.get("toString"))
+            )
+    events.sort(key=lambda e: e[0])
+
+    first_resolved, reopens, reassigns, held, escalated = pd.NaT, 0, 0, 0.0, False
+    paused_since: pd.Timestamp | None = None
+    for at, field, before, after in events:
+        if field == "status":
+            now, was = str(after or "").casefold(), str(before or "").casefold()
+            if now in resolved_statuses and pd.isna(first_resolved):
+                first_resolved = at
+            reopens += int(was in resolved_statuses and now not in resolved_statuses)
+            escalated |= now == "escalated"
+            if paused_since is not None:
+                held += (at - paused_since).total_seconds()
+                paused_since = None
+            if now in pause_statuses:
+                paused_since = at
+        elif field == "assignee":
+            reassigns += int(before is not None)
+        elif field == "priority":
+            escalated |= _raised(before, after)
+    return {
+        "first_resolved_at": first_resolved,
+        "reopen_count": reopens,
+        "reassignment_count": reassigns,
+        "on_hold_seconds": held,
+        "escalated": escalated,
+    }
+
+
+def _raised(before: Any, after: Any) -> bool:
+    rank = {k.casefold(): int(v[1]) for k, v in DEFAULT_PRIORITY_MAP.items()}
+    old, new = rank.get(str(before).casefold()), rank.get(str(after).casefold())
+    return old is not None and new is not None and new < old
+
+
+def _iso(table: pd.DataFrame, column: str, rows: RowRejector) -> pd.Series:
+    if column not in table:
+        return pd.Series(pd.NaT, index=table.index, dtype="datetime64[us, UTC]")
+    text = table[column].astype("string")
+    values = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+    rows.reject(
+        text.notna() & values.isna(),
+        column,
+        text,
+        "unparseable_date",
+        "not an ISO 8601 date",
+    )
+    return values.astype("datetime64[us, UTC]")
+
+
+def _epoch_ms(values: pd.Series | None) -> pd.Series | None:
+    if values is None:
+        return None
+    millis = pd.to_numeric(values, errors="coerce")
+    return pd.to_datetime(millis, unit="ms", utc=True).astype("datetime64[us, UTC]")
+
+
+# --- shared by the ticket and survey readers -----------------------------------------
+# NOTE: pagerduty.py and surveys.py import these; they belong in a shared private
+# module (e.g. analytics/sources/_tabular.py) once the source readers settle.
+
+
+class RowRejector:
+    """Rejects input rows (one row = one ticket) and remembers which."""
+
+    def __init__(self, path: Path, table: pd.DataFrame, *, first_row: int = 2) -> None:
+        self.rejections = Rejections(path)
+        self.row_numbers = pd.Series(
+            np.arange(len(table)) + first_row, index=table.index
+        )
+        self.rejected = pd.Series(False, index=table.index)
+
+    def reject(
+        self,
+        mask: pd.Series,
+        column: str,
+        values: pd.Series | None,
+        reason_code: str,
+        message: str,
+    ) -> None:
+        """Reject the rows where ``mask`` is true (NA counts as false)."""
+        mask = mask.fillna(False).astype(bool) if mask.dtype != bool else mask
+        if not mask.any():
+            return
+        shown = values if values is not None else pd.Series("", index=mask.index)
+        shown = shown.map(lambda v: "; ".join(v) if isinstance(v, list) else v)
+        self.rejections.add_many(
+            self.row_numbers[mask], column, shown[mask], reason_code, message
+        )
+        self.rejected |= mask
+
+
+def finish(
+    frame: pd.DataFrame,
+    rows: RowRejector,
+    path: Path,
+    *,
+    kind: str,
+    notes: list[str],
+    started: float,
+    sort_by: str = "ticket_id",
+) -> LoadResult:
+    """Keep the unrejected rows, check the accounting, log one line."""
+    kept = frame.loc[~rows.rejected.to_numpy()]
+    kept = kept.sort_values(sort_by, kind="stable").reset_index(drop=True)
+    result = LoadResult(
+        frame=kept,
+        rejected=rows.rejections.frame(),
+        source_file=str(path),
+        kind=kind,
+        rows_in=len(frame),
+        rows_used=len(kept),
+        sha256=file_sha256(path),
+        notes=notes,
+    )
+    result.check_accounting()
+    logger.info(
+        "read %s: %d rows, %d used, %d rejected, %.2f s",
+        path,
+        result.rows_in,
+        result.rows_used,
+        result.rows_rejected,
+        time.perf_counter() - started,
+    )
+    return result
+
+
+def tickets_frame(
+    n: int, *, source: str = SOURCE, **columns: pd.Series | None
+) -> pd.DataFrame:
+    """A canonical tickets frame of ``n`` rows; columns not given are NA."""
+    out: dict[str, pd.Series] = {}
+    for name in TICKETS_COLUMNS:
+        dtype: Any = _TICKET_DTYPES.get(name, "datetime64[us, UTC]")
+        value = columns.get(name)
+        if name == "source":
+            out[name] = pd.Series([source] * n, dtype=dtype)
+        elif value is None:
+            out[name] = pd.Series([None] * n, dtype=dtype)
+        else:
+            out[name] = value.reset_index(drop=True).astype(dtype)
+    return pd.DataFrame(out)
+
+
+_TICKET_DTYPES: Final = {
+    "ticket_id": "string",
+    "source": "string",
+    "priority": "string",
+    "priority_original": "string",
+    "status": "string",
+    "on_hold_seconds": "Float64",
+    "reassignment_count": "Int64",
+    "reopen_count": "Int64",
+    "escalated": "boolean",
+    "assignment_group": "string",
+    "category": "string",
+    "csat_score": "Float64",
+}
+
+
+def text_column(table: pd.DataFrame, column: str) -> pd.Series | None:
+    """A stripped text column, or None when absent."""
+    if column not in table:
+        return None
+    return table[column].astype("string").str.strip()
+
+
+def _priorities(
+    table: pd.DataFrame, column: str, labels: Mapping[str, str], rows: RowRejector
+) -> tuple[pd.Series | None, pd.Series | None]:
+    if column not in table:
+        return None, None
+    original = table[column].astype("string").str.strip()
+    canonical = original.map(
+        lambda v: labels.get(normalise_label(v)) if isinstance(v, str) else None
+    ).astype("string")
+    rows.reject(
+        original.notna() & canonical.isna(),
+        column,
+        original,
+        "unknown_priority",
+        "priority label not in the priority map; pass priority_map=",
+    )
+    return canonical, original
+
+
+def _csat(table: pd.DataFrame, rows: RowRejector, column: str) -> pd.Series | None:
+    if column not in table:
+        return None
+    raw = table[column]
+    if raw.map(lambda v: isinstance(v, dict)).any():
+        raw = raw.map(lambda v: v.get("rating") if isinstance(v, dict) else v)
+    score = pd.to_numeric(raw, errors="coerce")
+    rows.reject(
+        raw.notna() & score.isna(),
+        column,
+        raw.astype("string"),
+        "unparseable_number",
+        "satisfaction rating is not a number",
+    )
+    rows.reject(
+        score.notna() & ((score < 1) | (score > 5) | (score % 1 != 0)),
+        column,
+        raw.astype("string"),
+        "out_of_range",
+        "satisfaction rating is not a whole number in 1..5",
+    )
+    return score.astype("Float64")
+
+
+def normalise_label(label: str) -> str:
+    """Case- and blank-insensitive key of a label."""
+    return " ".join(str(label).split()).casefold()
+
+
+def _priority_lookup(
+    defaults: Mapping[str, str], overrides: Mapping[str, str] | None
+) -> dict[str, str]:
+    merged = {**defaults, **(overrides or {})}
+    for label, canonical in merged.items():
+        if canonical not in ("P1", "P2", "P3", "P4"):
+            raise ConfigError(
+                f"priority_map maps {label!r} to {canonical!r}; values must be P1..P4"
+            )
+    return {normalise_label(k): v for k, v in merged.items()}
+
+
+priority_lookup = _priority_lookup
+
+
+def _rename(
+    names: list[str],
+    column_map: Mapping[str, str] | None,
+    known: Iterable[str] | None,
+    path: Path,
+) -> list[str]:
+    if not column_map:
+        return names
+    allowed = None if known is None else set(known)
+    for theirs, ours in column_map.items():
+        if allowed is not None and ours not in allowed:
+            raise ConfigError(
+                f"column_map maps {theirs!r} to {ours!r}, not a column this reader"
+                f" uses; expected one of {', '.join(sorted(allowed))}"
+            )
+        if theirs not in names:
+            raise InputError(
+                path,
+                f"column_map names column {theirs!r}, which is not in the file;"
+                f" its columns are {', '.join(dict.fromkeys(names))}",
+                fix="correct the left-hand names of column_map",
+            )
+    return [column_map.get(n, n) for n in names]
+
+
+rename_columns = _rename
+
+
+def require_columns(
+    table: pd.DataFrame,
+    required: Iterable[str],
+    path: Path,
+    column_map: Mapping[str, str] | None,
+) -> None:
+    """Raise an :class:`InputError` listing the missing columns and the fix."""
+    missing = [name for name in required if name not in table.columns]
+    if not missing:
+        return
+    example = ", ".join(f"'<your name for {name}>': {name!r}" for name in missing)
+    mapped = f" (after column_map {dict(column_map)!r})" if column_map else ""
+    raise InputError(
+        path,
+        f"required column(s) {', '.join(missing)} not found{mapped}; the file has:"
+        f" {', '.join(map(str, table.columns))}",
+        fix=f"pass column_map={{{example}}} if the export renamed them",
+    )
+
+
+def _sniff(path: Path, *, expect: Literal["csv", "json"], export_hint: str) -> bytes:
+    """First bytes of the (possibly gzip) file; refuse what is clearly wrong."""
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(2)
+        opener = gzip.open if magic == b"\x1f\x8b" else Path.open
+        with opener(path, "rb") as handle:
+            head: bytes = handle.read(_SNIFF_BYTES)
+    except FileNotFoundError as error:
+        raise InputError(path, "does not exist", fix="check the path") from error
+    except (OSError, EOFError) as error:
+        raise InputError(path, f"cannot be read ({error})", fix=export_hint) from error
+
+    if not head.strip():
+        raise InputError(path, "is empty", fix=export_hint)
+    if b"\x00" in head:
+        raise InputError(
+            path, f"is a binary file, not {expect.upper()}", fix=export_hint
+        )
+    looks_json = head.lstrip().lstrip(b"\xef\xbb\xbf").startswith((b"{", b"["))
+    if expect == "csv" and looks_json:
+        raise InputError(path, "looks like JSON, not CSV", fix=export_hint)
+    if expect == "json" and not looks_json:
+        raise InputError(
+            path, "is not JSON (it does not start with { or [)", fix=export_hint
+        )
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 3:
+            raise InputError(
+                path,
+                f"is not UTF-8 text (byte {head[error.start]:#04x} at {error.start:,})",
+                fix="export again as UTF-8, or convert it (iconv -t UTF-8)",
+            ) from error
+    return magic
+
+
+def read_text_csv(path: Path, *, export_hint: str) -> tuple[list[str], pd.DataFrame]:
+    """Header names exactly as written (repeats kept) and the cells as text.
+
+    Empty cells are missing. The header is not passed through pandas, so a
+    repeated name is never renamed ``Name.1``.
+    """
+    magic = _sniff(path, expect="csv", export_hint=export_hint)
+    try:
+        cells = pd.read_csv(
+            path,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            encoding="utf-8-sig",
+            compression="gzip" if magic == b"\x1f\x8b" else None,
+        )
+    except UnicodeDecodeError as error:
+        raise InputError(
+            path, f"is not UTF-8 text ({error.reason})", fix="export again as UTF-8"
+        ) from error
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        OSError,
+        EOFError,
+    ) as error:
+        raise InputError(
+            path, f"is not a well-formed CSV file ({error})", fix=export_hint
+        ) from error
+    names = [str(n).strip() if isinstance(n, str) else "" for n in cells.iloc[0]]
+    data = cells.iloc[1:].reset_index(drop=True)
+    if data.empty:
+        raise InputError(
+            path,
+            "has a header but no data rows",
+            fix="check the export's filter; it selected nothing",
+        )
+    return names, data
+
+
+def read_json(path: Path, *, export_hint: str) -> Any:
+    """Parse a (possibly gzip) JSON file, with a readable error."""
+    magic = _sniff(path, expect="json", export_hint=export_hint)
+    opener = gzip.open if magic == b"\x1f\x8b" else Path.open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig") as handle:
+            return json.load(handle)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError(
+            path, f"is not valid JSON ({error})", fix=export_hint
+        ) from error

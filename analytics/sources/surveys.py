@@ -1,0 +1,485 @@
+"""Read CSAT / NPS survey exports, and help-desk ticket tables that carry CSAT.
+
+* :func:`read_survey_csv` reads survey answers into the canonical survey frame
+  (``response_id``, ``answered_at``, ``kind``, ``score``, ``ticket_id``,
+  ``segment``), ``kind="survey"``. CSAT scores are whole numbers 1..5, NPS
+  0..10; anything else is rejected with ``out_of_range``.
+* :func:`read_helpdesk_csv` reads a flat help-desk table (one row per ticket
+  with priority, first response, resolution and a satisfaction rating, like
+  the widely copied *synthetic* "customer support tickets" table) into the
+  tickets frame.
+* :func:`attach_csat` links survey answers to tickets by ``ticket_id``.
+
+Reason codes: ``missing_value``, ``duplicate_id``, ``unparseable_number``,
+``out_of_range``, ``unparseable_date``, ``unknown_priority``,
+``unknown_kind``, ``resolved_before_first_response``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+
+from analytics.errors import ConfigError, InputError
+from analytics.frames import LoadResult, to_pandas
+from analytics.sources.jira import (
+    RowRejector,
+    finish,
+    normalise_label,
+    parse_formatted_dates,
+    priority_lookup,
+    read_text_csv,
+    rename_columns,
+    require_columns,
+    text_column,
+    tickets_frame,
+)
+
+__all__ = [
+    "HELPDESK_COLUMNS",
+    "SCORE_RANGES",
+    "SURVEY_COLUMNS",
+    "attach_csat",
+    "read_helpdesk_csv",
+    "read_survey_csv",
+]
+
+SURVEY_COLUMNS: Final = (
+    "response_id",
+    "answered_at",
+    "kind",
+    "score",
+    "ticket_id",
+    "segment",
+)
+"""Columns of the canonical survey-responses frame."""
+
+SCORE_RANGES: Final[Mapping[str, tuple[int, int]]] = {"csat": (1, 5), "nps": (0, 10)}
+"""Allowed whole-number scores per survey kind."""
+
+HELPDESK_COLUMNS: Final[Mapping[str, str]] = {
+    "Ticket ID": "ticket_id",
+    "Ticket Priority": "priority",
+    "Ticket Status": "status",
+    "Ticket Type": "category",
+    "Ticket Channel": "channel",
+    "First Response Time": "first_response_at",
+    "Time to Resolution": "resolved_at",
+    "Customer Satisfaction Rating": "csat_score",
+}
+"""Default help-desk column names (the synthetic support-ticket table's) →
+canonical names. ``Time to Resolution`` holds a *timestamp* there, not a
+duration. Override with ``column_map``."""
+
+_HELPDESK_PRIORITIES: Final = {
+    "Critical": "P1",
+    "High": "P2",
+    "Medium": "P3",
+    "Low": "P4",
+}
+_SURVEY_FIELDS: Final = (
+    "response_id",
+    "answered_at",
+    "kind",
+    "score",
+    "ticket_id",
+    "segment",
+)
+_HINT: Final = "export the survey answers as CSV with a header row"
+
+
+def read_survey_csv(
+    path: str | Path,
+    *,
+    kind: Literal["csat", "nps"] | None = None,
+    timezone: str = "UTC",
+    date_format: str = "ISO8601",
+    column_map: Mapping[str, str] | None = None,
+) -> LoadResult:
+    """Read CSAT or NPS answers into the survey frame.
+
+    Parameters
+    ----------
+    path
+        CSV with at least a ``score`` column (after ``column_map``).
+    kind
+        ``"csat"`` or ``"nps"`` for every row; ``None`` reads a ``kind``
+        column instead.
+    timezone
+        Zone of naive ``answered_at`` values.
+    date_format
+        ``strptime`` format of ``answered_at``, or ``"ISO8601"``.
+    column_map
+        The file's names → ``response_id``, ``answered_at``, ``kind``,
+        ``score``, ``ticket_id``, ``segment``.
+
+    Returns
+    -------
+    LoadResult
+        ``kind="survey"``. ``response_id`` is the row number when the file has
+        none. A row without a score is not an answer: ``missing_value``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> text = "ticket_id,score,answered_at\\nT1,5,2026-03-02\\nT2,7,2026-03-02\\n"
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = pathlib.Path(tmp, "csat.csv")
+    ...     _ = p.write_text(text)
+    ...     r = read_survey_csv(p, kind="csat")
+    >>> r.frame["score"].tolist(), r.rejected["reason_code"].tolist()
+    ([5.0], ['out_of_range'])
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    names, cells = read_text_csv(path, export_hint=_HINT)
+    names = rename_columns(names, column_map, _SURVEY_FIELDS, path)
+    table = _single_columns(names, cells, path)
+    require_columns(table, ("score",) if kind else ("score", "kind"), path, column_map)
+    rows = RowRejector(path, table)
+
+    kinds = (
+        pd.Series(kind, index=table.index, dtype="string")
+        if kind
+        else (table["kind"].astype("string").str.strip().str.casefold())
+    )
+    rows.reject(
+        ~kinds.isin(list(SCORE_RANGES)).fillna(False),
+        "kind",
+        kinds,
+        "unknown_kind",
+        "kind must be csat or nps",
+    )
+    score = _scores(table["score"], kinds, rows)
+
+    answered = pd.Series(pd.NaT, index=table.index, dtype="datetime64[us, UTC]")
+    if "answered_at" in table:
+        answered = _answer_times(table["answered_at"], rows, timezone, date_format)
+    ident = (
+        table["response_id"].astype("string").str.strip()
+        if "response_id" in table
+        else pd.Series((rows.row_numbers).astype(str), dtype="string")
+    )
+    rows.reject(
+        ident.duplicated(keep="first") & ident.notna(),
+        "response_id",
+        ident,
+        "duplicate_id",
+        "response id repeats; the first is used",
+    )
+    frame = pd.DataFrame(
+        {
+            "response_id": ident,
+            "answered_at": answered,
+            "kind": kinds,
+            "score": score,
+            "ticket_id": _optional(table, "ticket_id"),
+            "segment": _optional(table, "segment"),
+        }
+    )
+    notes = [
+        "CSAT scores are whole numbers 1..5, NPS 0..10; others rejected.",
+        "Linked to tickets by ticket_id where present.",
+    ]
+    return finish(
+        frame,
+        rows,
+        path,
+        kind="survey",
+        notes=notes,
+        started=started,
+        sort_by="response_id",
+    )
+
+
+def read_helpdesk_csv(
+    path: str | Path,
+    *,
+    timezone: str = "UTC",
+    column_map: Mapping[str, str] | None = None,
+    priority_map: Mapping[str, str] | None = None,
+    source: str = "helpdesk",
+    order_violation: Literal["reject", "flag"] = "reject",
+) -> LoadResult:
+    """Read a flat help-desk ticket table with CSAT into the tickets frame.
+
+    Parameters
+    ----------
+    path
+        CSV (plain or gzip); quoted multi-line cells are fine.
+    timezone
+        Zone of naive timestamps.
+    column_map
+        The file's names → canonical names, merged over
+        :data:`HELPDESK_COLUMNS` (``ticket_id``, ``priority``, ``status``,
+        ``category``, ``created_at``, ``first_response_at``, ``resolved_at``,
+        ``csat_score``).
+    priority_map
+        Labels → P1..P4 over ``Critical/High/Medium/Low → P1..P4``.
+    source
+        Value of the ``source`` column.
+    order_violation
+        A ticket resolved before its first response is impossible:
+        ``"reject"`` it (reason ``resolved_before_first_response``) or
+        ``"flag"`` it (kept; listed in the notes with its count, and its
+        ``first_response_at`` set to NA so no negative duration can arise).
+
+    Returns
+    -------
+    LoadResult
+        ``kind="tickets"``. Without a ``created_at`` column (the synthetic
+        table has none: its "Date of Purchase" is not the ticket's creation)
+        ``created_at`` stays NA and every time-to-X KPI is NO DATA.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> text = ("Ticket ID,Ticket Priority,First Response Time,Time to Resolution,"
+    ...         "Customer Satisfaction Rating\\n"
+    ...         "1,Critical,2023-06-01 12:00:00,2023-06-01 13:00:00,4.0\\n"
+    ...         "2,Low,2023-06-01 12:00:00,2023-06-01 11:00:00,2.0\\n")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = pathlib.Path(tmp, "tickets.csv")
+    ...     _ = p.write_text(text)
+    ...     r = read_helpdesk_csv(p)
+    >>> r.frame[["ticket_id", "priority", "csat_score"]].to_numpy().tolist()
+    [['1', 'P1', 4.0]]
+    >>> r.rejected["reason_code"].tolist()
+    ['resolved_before_first_response']
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    labels = priority_lookup(_HELPDESK_PRIORITIES, priority_map)
+    names, cells = read_text_csv(path, export_hint="export the tickets as CSV")
+    mapping = {k: v for k, v in HELPDESK_COLUMNS.items() if k in names}
+    mapping.update(column_map or {})
+    names = rename_columns(names, mapping, None, path)
+    table = _single_columns(names, cells, path)
+    require_columns(table, ("ticket_id",), path, column_map)
+    rows = RowRejector(path, table)
+
+    ident = table["ticket_id"].astype("string").str.strip()
+    rows.reject(ident.isna(), "ticket_id", ident, "missing_value", "no ticket id")
+    rows.reject(
+        ident.duplicated(keep="first") & ident.notna(),
+        "ticket_id",
+        ident,
+        "duplicate_id",
+        "ticket id repeats; the first is used",
+    )
+    times = {
+        name: _answer_times(table[name], rows, timezone, "ISO8601", column=name)
+        if name in table
+        else None
+        for name in ("created_at", "first_response_at", "resolved_at", "closed_at")
+    }
+    priority, original = _priority(table, labels, rows)
+    csat = (
+        _scores(
+            table["csat_score"],
+            pd.Series("csat", index=table.index),
+            rows,
+            missing_ok=True,
+        )
+        if "csat_score" in table
+        else None
+    )
+    flagged = _check_order(times, rows, order_violation)
+
+    frame = tickets_frame(
+        len(table),
+        source=source,
+        ticket_id=ident,
+        priority=priority,
+        priority_original=original,
+        status=text_column(table, "status"),
+        created_at=times["created_at"],
+        first_response_at=times["first_response_at"],
+        first_resolved_at=times["resolved_at"],
+        resolved_at=times["resolved_at"],
+        closed_at=times["closed_at"],
+        category=text_column(table, "category"),
+        csat_score=csat,
+    )
+    notes = [f"Help-desk table read with columns {mapping!r}; times in {timezone}."]
+    if times["created_at"] is None:
+        notes.append(
+            "No created_at column: ticket creation time unknown, so first response"
+            " and resolution durations are NO DATA (never inferred)."
+        )
+    if flagged:
+        notes.append(
+            f"{flagged:,} ticket(s) resolved before their first response: kept"
+            " (order_violation='flag') with first_response_at set to NA."
+        )
+    return finish(frame, rows, path, kind="tickets", notes=notes, started=started)
+
+
+def attach_csat(tickets: Any, responses: Any) -> pd.DataFrame:
+    """Fill the tickets' ``csat_score`` from CSAT answers linked by ``ticket_id``.
+
+    The latest answer per ticket wins (by ``answered_at``, then file order);
+    a ticket's own score is kept where it has no linked answer.
+
+    Examples
+    --------
+    >>> tickets = pd.DataFrame({"ticket_id": ["A", "B"],
+    ...     "csat_score": pd.array([None, 3.0], dtype="Float64")})
+    >>> answers = pd.DataFrame({"ticket_id": ["A", "A"], "kind": ["csat", "csat"],
+    ...     "score": [2.0, 5.0],
+    ...     "answered_at": pd.to_datetime(["2026-03-01", "2026-03-02"], utc=True)})
+    >>> attach_csat(tickets, answers)["csat_score"].tolist()
+    [5.0, 3.0]
+    """
+    frame = to_pandas(tickets).copy()
+    answers = to_pandas(responses)
+    answers = answers.loc[(answers["kind"] == "csat") & answers["ticket_id"].notna()]
+    if "answered_at" in answers:
+        answers = answers.sort_values("answered_at", kind="stable", na_position="first")
+    latest = answers.groupby("ticket_id", sort=False)["score"].last()
+    linked = frame["ticket_id"].map(latest).astype("Float64")
+    frame["csat_score"] = linked.fillna(frame["csat_score"].astype("Float64"))
+    return frame
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _single_columns(names: list[str], cells: pd.DataFrame, path: Path) -> pd.DataFrame:
+    seen = pd.Series(names)
+    if seen.duplicated().any():
+        twice = sorted(set(seen[seen.duplicated()]))
+        raise InputError(
+            path,
+            f"column(s) {', '.join(twice)} appear more than once",
+            fix="map only one column to each name with column_map",
+        )
+    cells = cells.copy()
+    cells.columns = pd.Index(names)
+    return cells
+
+
+def _scores(
+    raw: pd.Series, kinds: pd.Series, rows: RowRejector, *, missing_ok: bool = False
+) -> pd.Series:
+    score = pd.to_numeric(raw, errors="coerce").astype("float64")
+    if not missing_ok:
+        rows.reject(
+            raw.isna(),
+            "score",
+            raw,
+            "missing_value",
+            "no score: the row is not an answer",
+        )
+    rows.reject(
+        raw.notna() & np.isnan(score),
+        "score",
+        raw,
+        "unparseable_number",
+        "score is not a number",
+    )
+    low = kinds.map({k: v[0] for k, v in SCORE_RANGES.items()}).astype("float64")
+    high = kinds.map({k: v[1] for k, v in SCORE_RANGES.items()}).astype("float64")
+    bad = score.notna() & ((score < low) | (score > high) | (score % 1 != 0))
+    rows.reject(
+        bad & raw.notna(),
+        "score",
+        raw,
+        "out_of_range",
+        "score is not a whole number in the kind's range (CSAT 1..5, NPS 0..10)",
+    )
+    return score.astype("Float64")
+
+
+def _answer_times(
+    text: pd.Series,
+    rows: RowRejector,
+    timezone: str,
+    date_format: str,
+    *,
+    column: str = "answered_at",
+) -> pd.Series:
+    values, unparseable, bad_local = parse_formatted_dates(
+        text, date_format=date_format, timezone=timezone
+    )
+    rows.reject(
+        unparseable,
+        column,
+        text,
+        "unparseable_date",
+        f"not a date in the format {date_format}",
+    )
+    rows.reject(
+        bad_local,
+        column,
+        text,
+        "nonexistent_local_time",
+        f"this local time does not exist or happens twice in {timezone}",
+    )
+    return values
+
+
+def _priority(
+    table: pd.DataFrame, labels: Mapping[str, str], rows: RowRejector
+) -> tuple[pd.Series | None, pd.Series | None]:
+    original = text_column(table, "priority")
+    if original is None:
+        return None, None
+    canonical = original.map(
+        lambda v: labels.get(normalise_label(v)) if isinstance(v, str) else None
+    ).astype("string")
+    rows.reject(
+        original.notna() & canonical.isna(),
+        "priority",
+        original,
+        "unknown_priority",
+        "priority label not in the map; pass priority_map=",
+    )
+    return canonical, original
+
+
+def _check_order(
+    times: dict[str, pd.Series | None], rows: RowRejector, mode: str
+) -> int:
+    if mode not in ("reject", "flag"):
+        raise ConfigError(f"order_violation={mode!r} is not 'reject' or 'flag'")
+    created, response, resolved = (
+        times["created_at"],
+        times["first_response_at"],
+        times["resolved_at"],
+    )
+    if created is not None:
+        for name, later in (("first_response_at", response), ("resolved_at", resolved)):
+            if later is not None:
+                rows.reject(
+                    later < created,
+                    name,
+                    later.astype("string"),
+                    f"{name.removesuffix('_at')}_before_created",
+                    f"{name} is before created_at",
+                )
+    if response is None or resolved is None:
+        return 0
+    wrong = (resolved < response).fillna(False)
+    if mode == "reject":
+        rows.reject(
+            wrong,
+            "resolved_at",
+            resolved.astype("string"),
+            "resolved_before_first_response",
+            "resolved before the first response, which is impossible",
+        )
+        return 0
+    times["first_response_at"] = response.where(~wrong)
+    return int((wrong & ~rows.rejected).sum())
+
+
+def _optional(table: pd.DataFrame, name: str) -> pd.Series:
+    if name not in table:
+        return pd.Series(pd.NA, index=table.index, dtype="string")
+    return table[name].astype("string").str.strip()

@@ -1,0 +1,199 @@
+"""Jira CSV and REST JSON readers: quirks, rejections, real cycle-time export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analytics.errors import ConfigError, InputError
+from analytics.sources.jira import (
+    MONTH_NAMES,
+    parse_sla_remaining,
+    read_jira_csv,
+    read_jira_json,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "jira"
+REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "tickets"
+UTC = "UTC"
+
+
+def _utc(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz=UTC)
+
+
+@pytest.fixture(scope="module")
+def all_fields() -> pd.DataFrame:
+    result = read_jira_csv(
+        FIXTURES / "all_fields.csv",
+        timezone="Europe/Berlin",
+        sla_goals_seconds={"first_response": 600, "resolution": 8 * 3600},
+    )
+    result.check_accounting()
+    return result.frame.set_index("ticket_id")
+
+
+def test_locale_dates_in_the_users_zone_become_utc(all_fields: pd.DataFrame) -> None:
+    # 25/Feb/26 10:17 PM in Berlin (CET, UTC+1) is 21:17 UTC.
+    assert all_fields.loc["SD-1", "created_at"] == _utc("2026-02-25 21:17")
+    assert all_fields.loc["SD-1", "resolved_at"] == _utc("2026-02-26 00:17")
+    assert all_fields.loc["SD-2", "created_at"] == _utc("2026-03-02 08:00")
+
+
+def test_repeated_columns_are_gathered_not_mangled(all_fields: pd.DataFrame) -> None:
+    assert not [c for c in all_fields.columns if "." in c]
+    # First response = earliest comment by someone other than the reporter:
+    # the reporter's own comment at 22:20 does not count, the agent's at 22:30 does.
+    assert all_fields.loc["SD-1", "first_response_at"] == _utc("2026-02-25 21:30")
+    assert all_fields.loc["SD-2", "first_response_at"] == _utc("2026-03-02 08:45")
+
+
+def test_quoted_newlines_and_satisfaction_rating(all_fields: pd.DataFrame) -> None:
+    assert list(all_fields.index) == ["SD-1", "SD-2"]
+    assert all_fields["csat_score"].tolist() == [5.0, 4.0]
+    assert all_fields["priority"].tolist() == ["P1", "P4"]
+
+
+def test_sla_cells_hold_remaining_time(all_fields: pd.DataFrame) -> None:
+    sd1, sd2 = all_fields.loc["SD-1"], all_fields.loc["SD-2"]
+    # SD-1: goal 10 min, "-3m" left → breached, 13 min elapsed (= comment at +13 min).
+    assert sd1["sla_first_response_remaining_seconds"] == -180
+    assert bool(sd1["sla_first_response_breached"])
+    assert sd1["sla_first_response_elapsed_seconds"] == 780
+    # Goal 8 h, "5h" left → 3 h elapsed, the wall-clock created → resolved.
+    assert sd1["sla_resolution_elapsed_seconds"] == 3 * 3600
+    assert not bool(sd1["sla_resolution_breached"])
+    assert sd2["sla_first_response_elapsed_seconds"] == 45 * 60
+    assert sd2["sla_resolution_elapsed_seconds"] == 6 * 3600
+
+
+def test_sla_elapsed_is_unknown_without_goal() -> None:
+    frame = read_jira_csv(FIXTURES / "all_fields.csv", timezone="Europe/Berlin").frame
+    assert frame["sla_resolution_elapsed_seconds"].isna().all()
+    assert frame["sla_resolution_remaining_seconds"].notna().all()
+
+
+def test_every_bad_row_is_rejected_with_its_reason() -> None:
+    result = read_jira_csv(FIXTURES / "all_fields.csv", timezone="Europe/Berlin")
+    reasons = result.rejected.groupby("row_number")["reason_code"].apply(sorted)
+    assert reasons.to_dict() == {
+        4: ["out_of_range", "resolved_before_created"],
+        5: ["duplicate_id"],
+        6: ["unknown_priority"],
+        7: ["unparseable_date"],
+        8: ["unparseable_duration"],
+        9: ["nonexistent_local_time"],
+    }
+    assert (result.rows_in, result.rows_used, result.rows_rejected) == (8, 2, 6)
+
+
+def test_translated_months_and_headers_via_maps() -> None:
+    result = read_jira_csv(
+        FIXTURES / "german.csv",
+        date_format="%d/%b/%y %H:%M",
+        timezone="Europe/Berlin",
+        month_names=MONTH_NAMES["de"],
+        column_map={
+            "Schlüssel": "Issue key",
+            "Priorität": "Priority",
+            "Erstellt": "Created",
+            "Erledigt": "Resolved",
+        },
+        priority_map={"Hoch": "P2", "Niedrig": "P4"},
+    )
+    frame = result.frame.set_index("ticket_id")
+    assert frame.loc["DE-1", "created_at"] == _utc("2026-03-25 21:17")  # CET
+    assert frame.loc["DE-1", "resolved_at"] == _utc("2026-03-26 07:00")
+    assert frame.loc["DE-2", "created_at"] == _utc("2026-10-02 07:00")  # CEST
+    assert frame.loc["DE-3", "created_at"] == _utc("2026-05-01 08:00")
+    assert result.rows_rejected == 0
+
+
+def test_a_format_that_fits_no_date_is_one_clear_error() -> None:
+    with pytest.raises(InputError, match="date_format") as caught:
+        read_jira_csv(
+            FIXTURES / "german.csv",
+            column_map={"Schlüssel": "Issue key", "Erstellt": "Created"},
+        )
+    assert "german.csv" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("header_only.csv", "no data rows"),
+        ("utf16.csv", "binary"),
+        ("latin1.csv", "not UTF-8"),
+        ("search.json", "JSON, not CSV"),
+        ("missing.csv", "does not exist"),
+    ],
+)
+def test_bad_files_raise_one_input_error(name: str, problem: str) -> None:
+    with pytest.raises(InputError, match=problem) as caught:
+        read_jira_csv(FIXTURES / name)
+    assert name in str(caught.value)
+    assert "Fix:" in str(caught.value)
+
+
+def test_missing_required_column_names_the_fix(write) -> None:  # type: ignore[no-untyped-def]
+    path = write("jira.csv", "Key,Created\nA,25/Feb/26 10:17 PM\n")
+    with pytest.raises(InputError, match="column_map"):
+        read_jira_csv(path)
+
+
+def test_column_map_to_unknown_name_is_a_config_error(write) -> None:  # type: ignore[no-untyped-def]
+    path = write("jira.csv", "Issue key,Created\nA,25/Feb/26 10:17 PM\n")
+    with pytest.raises(ConfigError):
+        read_jira_csv(path, column_map={"Created": "opened"})
+
+
+def test_parse_sla_remaining_units() -> None:
+    seconds, bad = parse_sla_remaining(
+        pd.Series(["-1w 2d", "3h 15m", "-0:45", "90s", "", "x"]), day_hours=8
+    )
+    assert seconds.tolist()[:4] == [-(40 + 16) * 3600, 3 * 3600 + 900, -2700, 90]
+    assert bad.tolist() == [False, False, False, False, False, True]
+
+
+def test_rest_json_with_changelog_and_sla_cycles() -> None:
+    result = read_jira_json(
+        FIXTURES / "search.json", sla_fields={"customfield_10030": "first_response"}
+    )
+    result.check_accounting()
+    frame = result.frame.set_index("ticket_id")
+    js1 = frame.loc["JS-1"]
+    assert js1["created_at"] == _utc("2026-03-02 08:00")
+    assert js1["first_resolved_at"] == _utc("2026-03-02 12:00")
+    assert js1["resolved_at"] == _utc("2026-03-04 09:00")
+    assert js1["first_response_at"] == _utc("2026-03-02 08:20")
+    assert js1["sla_first_response_elapsed_seconds"] == 1200
+    assert js1["on_hold_seconds"] == 2 * 3600  # Waiting for customer 10:00 → 12:00
+    assert (js1["reopen_count"], js1["reassignment_count"]) == (1, 1)
+    assert bool(js1["escalated"])  # priority raised High → Highest
+    assert js1["csat_score"] == 4
+    assert pd.isna(frame.loc["JS-2", "reopen_count"])  # no changelog: unknown
+    assert result.rejected["reason_code"].tolist() == ["resolved_before_created"]
+
+
+def test_real_cycle_time_export_rejects_every_impossible_row() -> None:
+    result = read_jira_csv(
+        REAL / "agile_jira_cycle_times.csv",
+        date_format="%Y-%m-%d",
+        column_map={
+            "id": "Issue key",
+            "created_date": "Created",
+            "finished_date": "Resolved",
+        },
+    )
+    result.check_accounting()
+    assert (result.rows_in, result.rows_used, result.rows_rejected) == (
+        4123,
+        2461,
+        1662,
+    )
+    codes = result.rejected["reason_code"].value_counts().to_dict()
+    assert codes == {"resolved_before_created": 1662, "negative_duration": 1662}
+    frame = result.frame
+    assert (frame["resolved_at"] >= frame["created_at"]).all()

@@ -1,0 +1,110 @@
+"""PagerDuty REST and analytics readers, with empty acknowledgements handled honestly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analytics.errors import InputError
+from analytics.metrics.incidents import incident_times
+from analytics.sources.pagerduty import read_pagerduty_analytics, read_pagerduty_json
+
+FIXTURES = Path(__file__).parent / "fixtures" / "pagerduty"
+
+
+def _utc(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")
+
+
+def test_empty_acknowledgements_are_unknown_not_unacknowledged() -> None:
+    result = read_pagerduty_json(FIXTURES / "incidents.json")
+    result.check_accounting()
+    frame = result.frame.set_index("ticket_id")
+    assert pd.isna(frame.loc["PD1", "acknowledged_at"])  # resolved, list emptied
+    # Earliest of two acknowledgements given in different offsets.
+    assert frame.loc["PD2", "acknowledged_at"] == _utc("2026-03-02 11:05")
+    # Resolved without a resolved_at field: last status change of a resolved incident.
+    assert frame.loc["PD1", "resolved_at"] == _utc("2026-03-02 10:45")
+    assert pd.isna(frame.loc["PD2", "resolved_at"])
+    assert any(
+        "2 resolved incident(s) have no acknowledgement" in n for n in result.notes
+    )
+    assert frame["escalated"].isna().all()
+
+
+def test_log_entries_give_acknowledgement_escalation_and_resolution() -> None:
+    result = read_pagerduty_json(
+        FIXTURES / "incidents.json", log_entries=FIXTURES / "log_entries.json"
+    )
+    frame = result.frame.set_index("ticket_id")
+    pd1 = frame.loc["PD1"]
+    assert pd1["acknowledged_at"] == _utc("2026-03-02 10:03")
+    assert pd1["resolved_at"] == _utc("2026-03-02 10:40")
+    assert bool(pd1["escalated"])
+    assert pd1["reassignment_count"] == 1
+    assert (pd1["assignment_group"], pd1["category"]) == ("SRE", "API")
+
+
+def test_duplicates_and_bad_times_are_rejected() -> None:
+    result = read_pagerduty_json(FIXTURES / "incidents.json")
+    assert result.rejected[["row_number", "reason_code"]].to_numpy().tolist() == [
+        [4, "duplicate_id"],
+        [5, "unparseable_date"],
+    ]
+    assert (result.rows_in, result.rows_used) == (5, 3)
+
+
+def test_mtta_hand_computed_with_urgency_map() -> None:
+    tickets = read_pagerduty_json(
+        FIXTURES / "incidents.json",
+        log_entries=FIXTURES / "log_entries.json",
+        urgency_map={"high": "P1", "low": "P3"},
+    ).frame
+    table = incident_times(tickets, measures=["mtta"]).set_index("priority")
+    # P1: PD1 acknowledged after 3 min, PD2 (urgency high) after 5 min.
+    assert table.loc["P1", "count"] == 2
+    assert table.loc["P1", "mean_seconds"] == 240
+    # P3: PD3 resolved with no acknowledgement record: NO DATA, not zero.
+    assert table.loc["P3", "count"] == 0
+    assert table.loc["P3", "status"] == "NO DATA"
+    assert table.loc["P3", "missing"] == 1
+
+
+@pytest.mark.parametrize("name", ["raw_incidents.json", "raw_incidents.csv"])
+def test_analytics_export(name: str) -> None:
+    result = read_pagerduty_analytics(FIXTURES / name)
+    result.check_accounting()
+    frame = result.frame.set_index("ticket_id")
+    assert frame.loc["Q1", "acknowledged_at"] == _utc("2026-03-02 10:02")
+    assert frame.loc["Q1", "resolved_at"] == _utc("2026-03-02 10:30")
+    assert bool(frame.loc["Q1", "escalated"])
+    assert frame.loc["Q1", "reassignment_count"] == 1
+    assert pd.isna(frame.loc["Q2", "acknowledged_at"])
+    assert not bool(frame.loc["Q2", "escalated"])
+    assert result.rejected["reason_code"].tolist() == ["negative_duration"]
+    assert (result.rows_in, result.rows_used, result.rows_rejected) == (3, 2, 1)
+
+
+def test_not_json_is_one_input_error(write) -> None:  # type: ignore[no-untyped-def]
+    path = write("incidents.json", "id,created_at\n")
+    with pytest.raises(InputError, match="not JSON"):
+        read_pagerduty_json(path)
+
+
+def test_no_incidents_is_an_input_error(write) -> None:  # type: ignore[no-untyped-def]
+    path = write("incidents.json", '{"incidents": []}')
+    with pytest.raises(InputError, match="no incidents"):
+        read_pagerduty_json(path)
+
+
+def test_column_map_for_renamed_analytics_fields(write) -> None:  # type: ignore[no-untyped-def]
+    path = write(
+        "raw.csv",
+        "incident_id,created_at,ack_s\nZ1,2026-03-02T10:00:00Z,60\n",
+    )
+    result = read_pagerduty_analytics(
+        path, column_map={"incident_id": "id", "ack_s": "seconds_to_first_ack"}
+    )
+    assert result.frame.loc[0, "acknowledged_at"] == _utc("2026-03-02 10:01")
