@@ -1,0 +1,671 @@
+"""Capacity forecasts with honest intervals, and when they cross a limit.
+
+The steps, in the order :func:`forecast_capacity` runs them:
+
+1. **Regularise** (:func:`regularise`): sort by time; samples are put in bins of
+   the series' frequency (bin start = timestamp floored to the frequency) and
+   repeated or irregular timestamps in one bin are aggregated by ``how``
+   (default: mean). Empty bins (gaps) are filled by linear interpolation in time
+   when the gap is at most ``max_gap_steps`` bins; a longer gap is an error,
+   because a forecast across it would be invented. Every rule applied is listed
+   in ``notes``.
+2. **Check length**: each seasonal period needs at least two full cycles plus
+   the horizon of one backtest fold; a shorter series raises
+   :class:`~analytics.errors.ConfigError`.
+3. **Backtest** (:func:`backtest`): rolling origins, one horizon apart, each
+   model fitted on the data before the origin and scored on the horizon after
+   it: MASE (scaled by the in-sample seasonal-naive error at the main period)
+   and empirical coverage of the 80 % and 95 % intervals.
+4. **Choose** the model with the lowest mean MASE.
+5. **Calibrate**: when the chosen model's backtest coverage misses a nominal
+   level, its interval half-width is widened by the split-conformal factor
+   (the nominal quantile of ``|error| / predicted sd`` over the backtest);
+   intervals are never narrowed. The result says so in ``notes``.
+6. **Forecast** on the full series and locate the crossing of a capacity limit
+   (:func:`capacity_crossing`).
+
+Models (all Gaussian predictive distributions with a per-step sd):
+
+============================  ===================================================
+name                          model
+============================  ===================================================
+``seasonal_naive_<lag>``      ``ŷ(t+h) = y(t+h−lag·k)``; sd grows with the number
+                              of seasons ahead
+``mstl_ets``                  MSTL decomposition (all periods); seasonal parts
+                              repeated, the rest by additive-trend ETS (Holt)
+``unobserved_components``     local linear trend + trigonometric seasonals
+                              (3 harmonics per period), on at most the last 56
+                              cycles of the shortest period
+``ets``                       additive damped-trend ETS with the main seasonal
+                              period (for aggregates such as daily series)
+============================  ===================================================
+
+statsmodels warnings raised while fitting (e.g. convergence) are caught per fit
+and recorded in ``notes``; they never pass silently and never stop a forecast.
+
+Examples
+--------
+>>> t = np.arange(24 * 14)
+>>> idx = pd.date_range("2024-01-01", periods=len(t), freq="h", tz="UTC")
+>>> y = pd.Series(100 + 10 * np.sin(2 * np.pi * t / 24), index=idx)
+>>> fc = forecast_capacity(y, horizon_steps=24, seasonal_periods=(24,),
+...                        models=("seasonal_naive_24",))
+>>> fc.model, bool(np.allclose(fc.mean.to_numpy(), y.to_numpy()[-24:]))
+('seasonal_naive_24', True)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from scipy import stats
+
+from analytics.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_MODELS",
+    "CapacityCrossing",
+    "Forecast",
+    "ForecastModelFit",
+    "RegularSeries",
+    "backtest",
+    "capacity_crossing",
+    "conformal_scale",
+    "crossing_time",
+    "fit_model",
+    "forecast_capacity",
+    "regularise",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODELS = ("seasonal_naive", "mstl_ets", "unobserved_components", "ets")
+"""Models tried by default; ``seasonal_naive`` expands to one per seasonal period."""
+
+LEVELS = (0.80, 0.95)
+
+
+@dataclass(frozen=True)
+class RegularSeries:
+    """A series on a regular grid, with the rules that were applied to get it."""
+
+    values: pd.Series
+    freq: str
+    notes: list[str] = field(default_factory=list)
+
+
+def regularise(
+    series: pd.Series,
+    freq: str,
+    *,
+    how: str = "mean",
+    max_gap_steps: int = 6,
+) -> RegularSeries:
+    """Put a series on a regular grid with an explicit, reported rule.
+
+    Parameters
+    ----------
+    series
+        Values indexed by timestamps (any order; repeats allowed).
+    freq
+        pandas frequency of the grid, e.g. ``"h"`` or ``"D"``.
+    how
+        Aggregation of several samples in one bin: ``"mean"``, ``"max"``,
+        ``"sum"``, ``"median"`` or ``"last"``.
+    max_gap_steps
+        Longest run of empty bins filled by linear interpolation.
+
+    Examples
+    --------
+    >>> idx = pd.to_datetime(["2024-01-01 00:10", "2024-01-01 00:50",
+    ...                       "2024-01-01 01:00", "2024-01-01 03:00"])
+    >>> r = regularise(pd.Series([1.0, 3.0, 4.0, 8.0], index=idx), "h")
+    >>> r.values.tolist()
+    [2.0, 4.0, 6.0, 8.0]
+    >>> r.notes[1]
+    '1 empty bin(s) filled by linear interpolation (longest gap 1 bin(s))'
+    """
+    if how not in {"mean", "max", "sum", "median", "last"}:
+        raise ConfigError(
+            f"how={how!r} is not an aggregation rule;"
+            " use one of 'mean', 'max', 'sum', 'median', 'last'."
+        )
+    clean = series.dropna().sort_index(kind="stable")
+    if clean.empty:
+        raise ConfigError("the series has no values to forecast.")
+
+    notes: list[str] = []
+    binned = clean.groupby(pd.DatetimeIndex(clean.index).floor(freq)).agg(how)
+    if len(binned) < len(clean):
+        notes.append(
+            f"{len(clean) - len(binned)} sample(s) sharing a {freq!r} bin with another"
+            f" were aggregated by {how}"
+        )
+
+    grid = binned.asfreq(freq)
+    empty = grid.isna()
+    if empty.any():
+        runs = empty.groupby((~empty).cumsum()).sum()
+        longest = int(runs.max())
+        if longest > max_gap_steps:
+            start = grid.index[empty.to_numpy()][0]
+            raise ConfigError(
+                f"the series has a gap of {longest} empty {freq!r} bins (first empty"
+                f" bin {start}); at most {max_gap_steps} are filled. Fix: forecast the"
+                " part after the gap, or raise max_gap_steps."
+            )
+        grid = grid.interpolate(method="time")
+        notes.append(
+            f"{int(empty.sum())} empty bin(s) filled by linear interpolation"
+            f" (longest gap {longest} bin(s))"
+        )
+    return RegularSeries(grid.astype(float), freq, notes)
+
+
+@dataclass(frozen=True)
+class ForecastModelFit:
+    """Point forecast and per-step predictive sd of one model (arrays of length h)."""
+
+    name: str
+    mean: np.ndarray
+    sd: np.ndarray
+    fit_seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+
+def _seasonal_naive(y: np.ndarray, h: int, lag: int) -> tuple[np.ndarray, np.ndarray]:
+    steps = np.arange(h)
+    mean = y[len(y) - lag + steps % lag]
+    residuals = y[lag:] - y[:-lag]
+    sigma = math.sqrt(float(np.mean(residuals**2)))
+    return mean, sigma * np.sqrt(steps // lag + 1.0)
+
+
+def _ets_trend(
+    y: np.ndarray, h: int, season: int | None, *, damped: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    model = ETSModel(
+        pd.Series(y),
+        error="add",
+        trend="add",
+        damped_trend=damped,
+        seasonal="add" if season else None,
+        seasonal_periods=season,
+        # Estimating 24+ initial seasonal states is slow; the heuristic start
+        # (statsmodels needs 10 cycles for it) is used whenever there is enough data.
+        initialization_method="heuristic"
+        if len(y) >= 10 * (season or 1)
+        else "estimated",
+    )
+    fitted = model.fit(disp=False)
+    frame = fitted.get_prediction(start=len(y), end=len(y) + h - 1).summary_frame(
+        alpha=0.2
+    )
+    sd = (frame["pi_upper"] - frame["pi_lower"]).to_numpy() / (2 * stats.norm.ppf(0.9))
+    return frame["mean"].to_numpy(), sd
+
+
+def _mstl_ets(
+    y: np.ndarray, h: int, periods: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    from statsmodels.tsa.seasonal import MSTL
+
+    # MSTL drops a period unless two full cycles fit; do the same, explicitly.
+    usable = sorted(p for p in periods if 2 * p < len(y))
+    if not usable:
+        return _ets_trend(y, h, None, damped=False)
+    decomposition = MSTL(y, periods=tuple(usable)).fit()
+    seasonal = np.asarray(decomposition.seasonal).reshape(len(y), -1)
+    future_seasonal = np.zeros(h)
+    for column, period in zip(seasonal.T, usable, strict=True):
+        future_seasonal += column[len(y) - period + np.arange(h) % period]
+    mean, sd = _ets_trend(y - seasonal.sum(axis=1), h, None, damped=False)
+    return mean + future_seasonal, sd
+
+
+def _unobserved_components(
+    y: np.ndarray, h: int, periods: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    from statsmodels.tsa.statespace.structural import UnobservedComponents
+
+    recent = y[-8 * 7 * min(periods) :] if len(y) > 8 * 7 * min(periods) else y
+    model = UnobservedComponents(
+        recent,
+        level="local linear trend",
+        freq_seasonal=[{"period": p, "harmonics": min(3, p // 2)} for p in periods],
+    )
+    frame = model.fit(disp=False).get_forecast(h).summary_frame(alpha=0.05)
+    return frame["mean"].to_numpy(), frame["mean_se"].to_numpy()
+
+
+def fit_model(
+    name: str, y: np.ndarray, horizon_steps: int, seasonal_periods: Sequence[int]
+) -> ForecastModelFit:
+    """Fit one model on ``y`` and forecast ``horizon_steps`` ahead.
+
+    Examples
+    --------
+    >>> fit = fit_model("seasonal_naive_2", np.array([1.0, 2, 1, 2, 1, 2]), 3, (2,))
+    >>> fit.mean.tolist()
+    [1.0, 2.0, 1.0]
+    """
+    runners: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
+        "mstl_ets": lambda: _mstl_ets(y, horizon_steps, seasonal_periods),
+        "unobserved_components": lambda: _unobserved_components(
+            y, horizon_steps, seasonal_periods
+        ),
+        "ets": lambda: _ets_trend(y, horizon_steps, min(seasonal_periods)),
+    }
+    if name.startswith("seasonal_naive_"):
+        lag = int(name.removeprefix("seasonal_naive_"))
+        runners[name] = lambda: _seasonal_naive(y, horizon_steps, lag)
+    if name not in runners:
+        raise ConfigError(
+            f"unknown forecast model {name!r}; available: seasonal_naive_<lag>,"
+            " mstl_ets, unobserved_components, ets."
+        )
+
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        # Fits may warn (convergence, ill-conditioning): recorded, shown in notes.
+        warnings.simplefilter("always")
+        mean, sd = runners[name]()
+    seconds = time.perf_counter() - started
+    messages = [f"{name}: {w.category.__name__}: {w.message}" for w in caught]
+    sd = np.where(np.isfinite(sd) & (sd > 0), sd, np.nan)
+    return ForecastModelFit(name, np.asarray(mean, float), sd, seconds, messages)
+
+
+def _expand_models(models: Sequence[str], periods: Sequence[int]) -> list[str]:
+    out: list[str] = []
+    for name in models:
+        if name == "seasonal_naive":
+            out += [f"seasonal_naive_{p}" for p in sorted(periods, reverse=True)]
+        else:
+            out.append(name)
+    return out
+
+
+def _check_length(
+    n: int, periods: Sequence[int], horizon_steps: int, freq: str
+) -> None:
+    needed = 2 * max(periods) + horizon_steps
+    if n < needed:
+        raise ConfigError(
+            f"the series has {n} points at frequency {freq!r}, too short for"
+            f" seasonal period {max(periods)} and horizon {horizon_steps}: at least"
+            f" {needed} are needed (two full cycles plus one horizon to backtest)."
+            " Fix: give more history, a shorter seasonal period, or a shorter horizon."
+        )
+
+
+def backtest(
+    y: np.ndarray,
+    *,
+    horizon_steps: int,
+    seasonal_periods: Sequence[int],
+    models: Sequence[str] = DEFAULT_MODELS,
+    folds: int = 3,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rolling-origin backtest of each model on the series itself.
+
+    Origins are one horizon apart, the last one a horizon before the end; a
+    fold whose training part is shorter than two main cycles is skipped.
+
+    Returns
+    -------
+    summary
+        One row per model: ``model``, ``folds``, ``mase``, ``coverage_80``,
+        ``coverage_95``, ``fit_seconds_median``, ``warnings``.
+    errors
+        One row per model, fold and step: ``model``, ``fold``, ``step``,
+        ``error``, ``sd`` (for calibration).
+    """
+    periods = list(seasonal_periods) or [1]
+    m = max(periods)
+    n = len(y)
+    origins = [n - k * horizon_steps for k in range(folds, 0, -1)]
+    origins = [o for o in origins if o >= 2 * m]
+    if not origins:
+        raise ConfigError("no backtest fold fits: the series is too short.")
+
+    rows: list[dict[str, object]] = []
+    error_rows: list[pd.DataFrame] = []
+    for name in _expand_models(models, periods):
+        abs_scaled: list[float] = []
+        hits = dict.fromkeys(LEVELS, 0)
+        count = 0
+        seconds: list[float] = []
+        messages: list[str] = []
+        for fold, origin in enumerate(origins):
+            train, test = y[:origin], y[origin : origin + horizon_steps]
+            fit = fit_model(name, train, len(test), periods)
+            seconds.append(fit.fit_seconds)
+            messages += fit.warnings
+            # A perfectly periodic training part has a zero naive error: floor it.
+            floor = 1e-9 * (float(np.mean(np.abs(train))) or 1.0)
+            scale = max(float(np.mean(np.abs(train[m:] - train[:-m]))), floor)
+            error = test - fit.mean
+            abs_scaled.append(float(np.mean(np.abs(error))) / scale)
+            for level in LEVELS:
+                z = stats.norm.ppf(0.5 + level / 2)
+                hits[level] += int(np.sum(np.abs(error) <= z * fit.sd))
+            count += len(test)
+            error_rows.append(
+                pd.DataFrame(
+                    {
+                        "model": name,
+                        "fold": fold,
+                        "step": np.arange(1, len(test) + 1),
+                        "error": error,
+                        "sd": fit.sd,
+                    }
+                )
+            )
+        rows.append(
+            {
+                "model": name,
+                "folds": len(origins),
+                "mase": float(np.mean(abs_scaled)),
+                "coverage_80": hits[0.80] / count,
+                "coverage_95": hits[0.95] / count,
+                "fit_seconds_median": float(np.median(seconds)),
+                "warnings": len(messages),
+            }
+        )
+        logger.debug("backtest %s: %s", name, rows[-1])
+    return pd.DataFrame(rows), pd.concat(error_rows, ignore_index=True)
+
+
+def conformal_scale(errors: np.ndarray, sd: np.ndarray, level: float) -> float:
+    """Factor (≥ 1) that makes ``|error| <= z·sd·factor`` hold at ``level``.
+
+    Examples
+    --------
+    >>> errs = np.array([0.5, -1.0, 2.0, -3.0, 4.0])
+    >>> round(conformal_scale(errs, np.ones(5), 0.8), 3)
+    3.121
+    >>> conformal_scale(np.zeros(5), np.ones(5), 0.8)
+    1.0
+    """
+    z = stats.norm.ppf(0.5 + level / 2)
+    ratio = np.abs(errors) / sd
+    ratio = ratio[np.isfinite(ratio)]
+    if ratio.size == 0:
+        return 1.0
+    k = min(ratio.size, math.ceil((ratio.size + 1) * level))
+    needed = float(np.sort(ratio)[k - 1]) / z
+    return float(max(1.0, needed))
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A forecast with calibrated intervals and the evidence behind the model choice.
+
+    Attributes
+    ----------
+    model
+        The chosen model.
+    history
+        The regularised series the model was fitted on.
+    mean, lower_80, upper_80, lower_95, upper_95
+        Forecast and interval bands, indexed by future timestamps.
+    sd
+        Per-step predictive sd after calibration.
+    backtest
+        The backtest table (see :func:`backtest`).
+    interval_scale
+        Widening factor applied per level (1.0 = not widened).
+    notes
+        Resampling rules, widening, and warnings caught while fitting.
+    """
+
+    model: str
+    history: pd.Series
+    mean: pd.Series
+    lower_80: pd.Series
+    upper_80: pd.Series
+    lower_95: pd.Series
+    upper_95: pd.Series
+    sd: pd.Series
+    backtest: pd.DataFrame
+    interval_scale: dict[float, float]
+    notes: list[str]
+
+    @property
+    def intervals_widened(self) -> bool:
+        """Whether backtest coverage missed nominal and intervals were widened."""
+        return any(v > 1.0 for v in self.interval_scale.values())
+
+    def frame(self) -> pd.DataFrame:
+        """Forecast table: ``mean``, ``lower_80`` ... ``upper_95`` by timestamp."""
+        return pd.DataFrame(
+            {
+                "mean": self.mean,
+                "lower_80": self.lower_80,
+                "upper_80": self.upper_80,
+                "lower_95": self.lower_95,
+                "upper_95": self.upper_95,
+            }
+        )
+
+
+def forecast_capacity(
+    series: pd.Series,
+    *,
+    horizon_steps: int,
+    freq: str | None = None,
+    seasonal_periods: Sequence[int] = (24, 168),
+    models: Sequence[str] = DEFAULT_MODELS,
+    folds: int = 3,
+    how: str = "mean",
+    max_gap_steps: int = 6,
+    coverage_tolerance: float = 0.05,
+) -> Forecast:
+    """Choose a model by backtest, forecast, and calibrate the intervals.
+
+    Parameters
+    ----------
+    series
+        Values indexed by timestamps.
+    horizon_steps
+        Steps to forecast, at ``freq``.
+    freq
+        Grid frequency; inferred from the median spacing when ``None``.
+    seasonal_periods
+        Seasonal periods in steps (hourly data: ``(24, 168)``).
+    models
+        Candidate models (see module docstring).
+    folds
+        Rolling origins in the backtest.
+    how, max_gap_steps
+        Resampling rule (see :func:`regularise`).
+    coverage_tolerance
+        Intervals are widened when backtest coverage is below nominal by more
+        than this.
+
+    Returns
+    -------
+    Forecast
+    """
+    if horizon_steps < 1:
+        raise ConfigError(f"horizon_steps must be at least 1, got {horizon_steps}.")
+    freq = freq or _infer_freq(series)
+    regular = regularise(series, freq, how=how, max_gap_steps=max_gap_steps)
+    y = regular.values.to_numpy()
+    periods = list(seasonal_periods) or [1]
+    _check_length(len(y), periods, horizon_steps, freq)
+
+    table, errors = backtest(
+        y,
+        horizon_steps=horizon_steps,
+        seasonal_periods=periods,
+        models=models,
+        folds=folds,
+    )
+    best = table.iloc[int(np.argmin(table["mase"].to_numpy()))]
+    name = str(best["model"])
+    notes = [*regular.notes, f"model {name} chosen by backtest MASE {best['mase']:.3f}"]
+
+    scale: dict[float, float] = {}
+    chosen = errors[errors["model"] == name]
+    for level in LEVELS:
+        coverage = float(best[f"coverage_{round(level * 100)}"])
+        factor = 1.0
+        if coverage < level - coverage_tolerance:
+            factor = conformal_scale(
+                chosen["error"].to_numpy(), chosen["sd"].to_numpy(), level
+            )
+            notes.append(
+                f"{round(level * 100)} % interval widened ×{factor:.2f} (conformal,"
+                f" from"
+                f" backtest residuals): backtest coverage was {coverage:.0%}"
+            )
+        scale[level] = factor
+
+    fit = fit_model(name, y, horizon_steps, periods)
+    notes += fit.warnings
+    return _assemble(name, regular.values, fit, table, scale, notes)
+
+
+def _assemble(
+    name: str,
+    history: pd.Series,
+    fit: ForecastModelFit,
+    table: pd.DataFrame,
+    scale: dict[float, float],
+    notes: list[str],
+) -> Forecast:
+    index = pd.date_range(
+        history.index[-1],
+        periods=len(fit.mean) + 1,
+        freq=pd.DatetimeIndex(history.index).freq,
+    )[1:]
+    mean = pd.Series(fit.mean, index=index, name="mean")
+    bands: dict[str, pd.Series] = {}
+    for level in LEVELS:
+        half = stats.norm.ppf(0.5 + level / 2) * fit.sd * scale[level]
+        tag = round(level * 100)
+        bands[f"lower_{tag}"] = pd.Series(fit.mean - half, index=index)
+        bands[f"upper_{tag}"] = pd.Series(fit.mean + half, index=index)
+    sd = pd.Series(fit.sd * scale[0.95], index=index, name="sd")
+    return Forecast(
+        model=name,
+        history=history,
+        mean=mean,
+        sd=sd,
+        backtest=table,
+        interval_scale=scale,
+        notes=notes,
+        **bands,
+    )
+
+
+def _infer_freq(series: pd.Series) -> str:
+    index = pd.DatetimeIndex(series.index).sort_values()
+    if len(index) < 3:
+        raise ConfigError("cannot infer a frequency from fewer than 3 timestamps.")
+    step = pd.Series(index).diff().dropna().median()
+    if step <= pd.Timedelta(0):
+        raise ConfigError("cannot infer a frequency: timestamps do not advance.")
+    return pd.tseries.frequencies.to_offset(step).freqstr
+
+
+def crossing_time(values: pd.Series, limit: float) -> pd.Timestamp | None:
+    """First time a series reaches ``limit``, linearly interpolated between steps.
+
+    ``None`` means the series stays below the limit over its whole span.
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2024-01-01", periods=4, freq="h")
+    >>> crossing_time(pd.Series([1.0, 2.0, 3.0, 4.0], index=idx), 2.5)
+    Timestamp('2024-01-01 01:30:00')
+    """
+    above = values.to_numpy() >= limit
+    if not above.any():
+        return None
+    i = int(np.argmax(above))
+    if i == 0:
+        return pd.Timestamp(values.index[0])
+    v0, v1 = float(values.iloc[i - 1]), float(values.iloc[i])
+    t0, t1 = pd.Timestamp(values.index[i - 1]), pd.Timestamp(values.index[i])
+    return t0 + (t1 - t0) * ((limit - v0) / (v1 - v0))
+
+
+@dataclass(frozen=True)
+class CapacityCrossing:
+    """When a forecast reaches a capacity limit, and the headroom left.
+
+    Attributes
+    ----------
+    limit
+        The capacity limit, in the series' unit.
+    median_at
+        When the forecast mean reaches the limit (``None``: not within horizon).
+    earliest_at
+        When the upper 95 % band reaches it (the pessimistic date).
+    latest_at
+        When the lower 95 % band reaches it (``None``: maybe never within horizon).
+    headroom_now
+        ``limit − peak of the last main seasonal cycle`` of the history.
+    headroom_at_horizon
+        ``limit − peak of the forecast mean``.
+    headroom_now_ratio, headroom_at_horizon_ratio
+        The headrooms divided by the limit.
+    exceed_probability
+        Probability that the value at the last forecast step is above the limit
+        (Gaussian predictive distribution, calibrated sd).
+    """
+
+    limit: float
+    median_at: pd.Timestamp | None
+    earliest_at: pd.Timestamp | None
+    latest_at: pd.Timestamp | None
+    headroom_now: float
+    headroom_at_horizon: float
+    headroom_now_ratio: float
+    headroom_at_horizon_ratio: float
+    exceed_probability: float
+
+
+def capacity_crossing(
+    forecast: Forecast, limit: float, *, recent_steps: int = 24
+) -> CapacityCrossing:
+    """Crossing dates and headroom of a forecast against a capacity limit.
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2024-01-01", periods=24 * 10, freq="h")
+    >>> y = pd.Series(np.arange(240.0), index=idx)
+    >>> fc = forecast_capacity(y, horizon_steps=48, seasonal_periods=(24,),
+    ...                        models=("mstl_ets",))
+    >>> c = capacity_crossing(fc, limit=260.0)
+    >>> c.headroom_now
+    21.0
+    """
+    peak_now = float(forecast.history.iloc[-recent_steps:].max())
+    peak_future = float(forecast.mean.max())
+    last_sd = float(forecast.sd.iloc[-1])
+    z = (limit - float(forecast.mean.iloc[-1])) / last_sd if last_sd > 0 else math.inf
+    return CapacityCrossing(
+        limit=limit,
+        median_at=crossing_time(forecast.mean, limit),
+        earliest_at=crossing_time(forecast.upper_95, limit),
+        latest_at=crossing_time(forecast.lower_95, limit),
+        headroom_now=limit - peak_now,
+        headroom_at_horizon=limit - peak_future,
+        headroom_now_ratio=(limit - peak_now) / limit,
+        headroom_at_horizon_ratio=(limit - peak_future) / limit,
+        exceed_probability=float(stats.norm.sf(z)),
+    )
