@@ -65,7 +65,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-
 from scipy import stats
 
 from analytics.errors import ConfigError
