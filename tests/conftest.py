@@ -8,7 +8,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
-REALDATA = ROOT.parent / "shared" / "realdata"
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from analytics.sources.jira import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "jira"
-REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "tickets"
+REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 UTC = "UTC"
 
 

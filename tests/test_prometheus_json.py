@@ -15,14 +15,7 @@ from analytics.sources.metric_files import series_key
 from analytics.sources.prometheus_json import PARTIAL_NOTE_PREFIX, read_prometheus_json
 
 FIXTURES = Path(__file__).parent / "fixtures" / "metrics"
-REAL_DUMP = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "realdata"
-    / "metrics"
-    / "prometheus"
-    / "prometheus-api-client-python_up"
-)
+REAL_DUMP = Path(__file__).resolve().parents[1] / "data" / "demo" / "prometheus" / "up"
 T0 = pd.Timestamp("2024-05-01T10:00:00Z")  # 1714557600
 
 
@@ -231,7 +224,7 @@ def test_missing_paths_raise(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def real_dump() -> pd.DataFrame:
     if not REAL_DUMP.is_dir():
-        pytest.skip(f"real data not present at {REAL_DUMP}")
+        pytest.fail(f"bundled real data missing at {REAL_DUMP}")
     result = read_prometheus_json(REAL_DUMP)
     result.check_accounting()
     # The 8 six-hour chunks do not overlap: no border duplicates, nothing rejected.

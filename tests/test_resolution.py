@@ -28,7 +28,6 @@ FIXTURE = Path(__file__).parent / "fixtures" / "servicenow" / "incident_event_lo
 ROOT = Path(__file__).resolve().parents[1]
 REAL_LOG_CANDIDATES = (
     ROOT / "data" / "demo" / "servicenow" / "incident_event_log.csv.gz",
-    ROOT.parent / "shared" / "realdata" / "tickets" / "uci_incident_event_log.csv.gz",
 )
 T0 = pd.Timestamp("2016-03-01 00:00", tz="UTC")
 HOUR = pd.Timedelta(hours=1)
@@ -328,7 +327,7 @@ def real_log() -> LoadResult:
     for path in REAL_LOG_CANDIDATES:
         if path.exists():
             return read_servicenow_csv(path)
-    pytest.skip("the UCI ServiceNow event log is not on this machine")
+    pytest.fail(f"the bundled ServiceNow event log is missing: {REAL_LOG_CANDIDATES}")
 
 
 def _published_oracle(path: Path) -> pd.DataFrame:

@@ -30,14 +30,7 @@ from analytics.sources.metric_files import series_key
 from analytics.sources.prometheus_json import read_prometheus_json
 
 T0 = pd.Timestamp("2024-05-01T00:00:00Z")
-REAL_DUMP = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "realdata"
-    / "metrics"
-    / "prometheus"
-    / "prometheus-api-client-python_up"
-)
+REAL_DUMP = Path(__file__).resolve().parents[1] / "data" / "demo" / "prometheus" / "up"
 
 
 def samples(
@@ -604,7 +597,7 @@ REAL_JOBS = {
 @pytest.fixture(scope="module")
 def real_up() -> pd.DataFrame:
     if not REAL_DUMP.is_dir():
-        pytest.skip(f"real data not present at {REAL_DUMP}")
+        pytest.fail(f"bundled real data missing at {REAL_DUMP}")
     return read_prometheus_json(REAL_DUMP).frame
 
 

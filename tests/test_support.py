@@ -276,8 +276,8 @@ def test_real_servicenow_log_wall_clock_shares_match_design() -> None:
 
     from analytics.sources.servicenow import read_servicenow_csv
 
-    real = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "tickets"
-    tickets = read_servicenow_csv(real / "uci_incident_event_log.csv.gz").frame
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo" / "servicenow"
+    tickets = read_servicenow_csv(demo / "incident_event_log.csv.gz").frame
     table = resolution_times(tickets, exclude_pauses=False).set_index("priority")
     # DESIGN.md, among resolved incidents (wall clock): 7.8 / 29.2 / 52.0 / 67.2 %.
     shares = table["share_within_target"].round(3).tolist()

@@ -12,10 +12,9 @@ from analytics.sources.surveys import attach_csat, read_helpdesk_csv, read_surve
 
 FIXTURES = Path(__file__).parent / "fixtures" / "surveys"
 SYNTHETIC = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "realdata"
-    / "tickets"
+    Path(__file__).resolve().parents[1]
+    / "data"
+    / "real"
     / "kaggle_synthetic_customer_support_tickets.csv.gz"
 )
 
