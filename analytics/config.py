@@ -17,15 +17,24 @@ from typing import Any, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from analytics.errors import ConfigError
 
 __all__ = [
     "ChecklistSource",
     "CriterionConfig",
+    "LoadTestSource",
     "MetricSource",
     "ReadinessConfig",
+    "SurveySource",
     "TicketSource",
     "load_config",
     "parse_duration",
@@ -59,28 +68,91 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+TicketFormat = Literal[
+    "servicenow_csv",
+    "jira_csv",
+    "jira_json",
+    "pagerduty_json",
+    "pagerduty_analytics",
+    "helpdesk_csv",
+]
+
+
 class TicketSource(_Strict):
-    """A ticket export. ``format`` names the adapter."""
+    """A ticket export. ``format`` names the adapter; ``options`` are passed to it."""
 
     name: str
     path: Path
-    format: Literal["servicenow_csv"] = "servicenow_csv"
+    format: TicketFormat = "servicenow_csv"
     timezone: str = "UTC"
     date_order: Literal["auto", "iso", "dayfirst", "monthfirst"] = "auto"
     column_map: dict[str, str] = Field(default_factory=dict)
     priority_map: dict[str, str] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)
 
 
-class MetricSource(_Strict):
-    """A metric file or folder of files (Prometheus range-query JSON, CSV, Parquet)."""
+class SurveySource(_Strict):
+    """A CSAT or NPS survey export."""
 
     name: str
     path: Path
-    format: Literal["prometheus_json", "csv", "parquet"] = "prometheus_json"
+    kind: Literal["csat", "nps"] | None = None
+    timezone: str = "UTC"
+    date_format: str = "ISO8601"
+    column_map: dict[str, str] = Field(default_factory=dict)
+
+
+class LoadTestSource(_Strict):
+    """Load-test results: JMeter JTL, Locust CSV or k6 output."""
+
+    name: str
+    path: Path
+    format: Literal[
+        "jmeter_jtl", "locust_history", "locust_stats", "k6_summary", "k6_ndjson"
+    ]
+
+
+class MetricSource(_Strict):
+    """Metric samples: files (range-query JSON, CSV, Parquet) or a live Prometheus.
+
+    For ``format: prometheus`` give ``url`` and ``query``; the range pulled is
+    ``lookback`` before the decision time at ``step``. Credentials never go
+    here: they come from ``PROMETHEUS_*`` environment variables (see README).
+    """
+
+    name: str
+    path: Path | None = None
+    format: Literal["prometheus_json", "csv", "parquet", "prometheus"] = (
+        "prometheus_json"
+    )
     metric: str | None = None
     timezone: str = "UTC"
     date_order: Literal["auto", "iso", "dayfirst", "monthfirst"] = "auto"
     column_map: dict[str, str] = Field(default_factory=dict)
+    url: str | None = None
+    query: str | None = None
+    step: str = "60s"
+    lookback: str = "30d"
+    verify_tls: bool = True
+
+    @field_validator("step", "lookback")
+    @classmethod
+    def _is_duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _where_from(self) -> MetricSource:
+        if self.format == "prometheus":
+            if not self.url or not self.query:
+                raise ValueError(
+                    f"metrics source {self.name!r}: format prometheus needs url and query"
+                )
+        elif self.path is None:
+            raise ValueError(
+                f"metrics source {self.name!r}: format {self.format} needs a path"
+            )
+        return self
 
 
 class ChecklistSource(_Strict):
@@ -115,6 +187,8 @@ class CriterionConfig(_Strict):
     priorities: list[str] = Field(default_factory=lambda: ["P1", "P2"])
     min_coverage: float | None = Field(default=None, ge=0, le=1)
     min_events: int = Field(default=1, ge=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    """Kind-specific options, documented with each evaluator."""
 
     @field_validator("lookback")
     @classmethod
@@ -143,6 +217,8 @@ class ReadinessConfig(_Strict):
     min_coverage: float = Field(default=0.9, ge=0, le=1)
     tickets: list[TicketSource] = Field(default_factory=list)
     metrics: list[MetricSource] = Field(default_factory=list)
+    surveys: list[SurveySource] = Field(default_factory=list)
+    loadtests: list[LoadTestSource] = Field(default_factory=list)
     checklist: ChecklistSource | None = None
     criteria: dict[str, CriterionConfig]
     source_path: Path | None = None
@@ -185,7 +261,7 @@ def _merge_criteria(path: Path, overrides: object) -> dict[str, dict[str, Any]]:
 
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
-    for key in ("tickets", "metrics"):
+    for key in ("tickets", "metrics", "surveys", "loadtests"):
         for entry in raw.get(key) or []:
             if isinstance(entry, dict) and "path" in entry:
                 entry["path"] = str((base / str(entry["path"])).resolve())
@@ -250,7 +326,11 @@ def load_config(path: str | Path) -> ReadinessConfig:
 
 
 def _check_references(path: Path, config: ReadinessConfig) -> None:
-    names = [s.name for s in config.tickets] + [s.name for s in config.metrics]
+    names = [
+        s.name
+        for group in (config.tickets, config.metrics, config.surveys, config.loadtests)
+        for s in group
+    ]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
         raise ConfigError(

@@ -56,6 +56,18 @@ def _availability(
         if config.min_coverage is not None
         else evidence.config.min_coverage
     )
+    wanted = [n for n in (config.source, config.good_source, config.total_source) if n]
+    down = [
+        f"{n}: {evidence.unavailable[n]}" for n in wanted if n in evidence.unavailable
+    ]
+    if down:
+        return no_data(
+            criterion,
+            "source unavailable during this run; " + "; ".join(down),
+            window_start=start,
+            window_end=end,
+            sources=tuple(wanted),
+        )
     if config.good_source and config.total_source:
         names: tuple[str, ...] = (config.good_source, config.total_source)
         result = availability_from_counters(

@@ -7,18 +7,51 @@ rejected, hash, time range) for the report's data section and ``run.json``.
 
 from __future__ import annotations
 
+import inspect
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from analytics.checklist import read_checklist
-from analytics.config import MetricSource, ReadinessConfig, TicketSource
-from analytics.errors import ConfigError
-from analytics.frames import REJECTED_COLUMNS, LoadResult
+from analytics.config import (
+    LoadTestSource,
+    MetricSource,
+    ReadinessConfig,
+    TicketSource,
+    parse_duration,
+)
+from analytics.errors import AnalyticsError, ConfigError
+from analytics.frames import REJECTED_COLUMNS, LoadResult, empty_rejected, file_sha256
+from analytics.sources import loadtests
+from analytics.sources.jira import read_jira_csv, read_jira_json
 from analytics.sources.metric_files import read_metric_csv, read_metric_parquet
+from analytics.sources.pagerduty import read_pagerduty_analytics, read_pagerduty_json
+from analytics.sources.prometheus import PrometheusSource
 from analytics.sources.prometheus_json import read_prometheus_json
 from analytics.sources.servicenow import read_servicenow_csv
+from analytics.sources.surveys import read_helpdesk_csv, read_survey_csv
+
+logger = logging.getLogger(__name__)
+
+_TICKET_READERS: dict[str, Callable[..., LoadResult]] = {
+    "servicenow_csv": read_servicenow_csv,
+    "jira_csv": read_jira_csv,
+    "jira_json": read_jira_json,
+    "pagerduty_json": read_pagerduty_json,
+    "pagerduty_analytics": read_pagerduty_analytics,
+    "helpdesk_csv": read_helpdesk_csv,
+}
+_LOADTEST_READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
+    "jmeter_jtl": loadtests.read_jmeter_jtl,
+    "locust_history": loadtests.read_locust_history,
+    "locust_stats": loadtests.read_locust_stats,
+    "k6_summary": loadtests.read_k6_summary,
+    "k6_ndjson": loadtests.read_k6_ndjson,
+}
 
 __all__ = ["Evidence", "gather_evidence", "parse_as_of"]
 
@@ -60,11 +93,20 @@ class Evidence:
     as_of: pd.Timestamp
     tickets: dict[str, LoadResult] = field(default_factory=dict)
     metrics: dict[str, LoadResult] = field(default_factory=dict)
+    surveys: dict[str, LoadResult] = field(default_factory=dict)
+    loadtests: dict[str, LoadResult] = field(default_factory=dict)
     checklist: LoadResult | None = None
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """Live sources that could not be read, with the reason (their criteria are NO DATA)."""
 
     def loads(self) -> list[tuple[str, LoadResult]]:
         """Every load, named, in config order (checklist last)."""
-        named = [*self.tickets.items(), *self.metrics.items()]
+        named = [
+            *self.tickets.items(),
+            *self.metrics.items(),
+            *self.surveys.items(),
+            *self.loadtests.items(),
+        ]
         if self.checklist is not None:
             named.append(("checklist", self.checklist))
         return named
@@ -73,9 +115,12 @@ class Evidence:
         """One row per input file: rows in / used / rejected, time range, hash."""
         rows = []
         for name, load in self.loads():
-            column = {"tickets": "created_at", "samples": "timestamp"}.get(
-                load.kind, "date"
-            )
+            column = {
+                "tickets": "created_at",
+                "samples": "timestamp",
+                "survey": "answered_at",
+                "checklist": "date",
+            }.get(load.kind, "")
             first, last = load.time_range(column)
             rows.append(
                 {
@@ -131,29 +176,80 @@ class Evidence:
         return records
 
 
+def _call_reader(
+    reader: Callable[..., LoadResult], path: Path, name: str, kwargs: dict[str, Any]
+) -> LoadResult:
+    """Call a reader with the config's options, turning unknown options into a ConfigError."""
+    accepted = set(inspect.signature(reader).parameters)
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise ConfigError(
+            f"source {name!r}: option(s) {unknown} are not understood by {reader.__name__};"
+            f" it accepts {sorted(accepted - {'path'})}"
+        )
+    return reader(path, **kwargs)
+
+
 def _load_tickets(source: TicketSource) -> LoadResult:
-    return read_servicenow_csv(
-        source.path,
-        timezone=source.timezone,
-        date_order=source.date_order,
-        column_map=source.column_map or None,
-        priority_map=source.priority_map or None,
-    )
+    reader = _TICKET_READERS[source.format]
+    shared: dict[str, Any] = {
+        "timezone": source.timezone,
+        "date_order": source.date_order,
+    }
+    if source.column_map:
+        shared["column_map"] = source.column_map
+    if source.priority_map:
+        shared["priority_map"] = source.priority_map
+    # Shared settings apply where the format has them; options are checked strictly.
+    accepted = set(inspect.signature(reader).parameters)
+    shared = {k: v for k, v in shared.items() if k in accepted}
+    return _call_reader(reader, source.path, source.name, {**shared, **source.options})
 
 
-def _load_metrics(source: MetricSource) -> LoadResult:
+def _load_metrics(source: MetricSource, as_of: pd.Timestamp) -> LoadResult:
+    if source.format == "prometheus":
+        return _pull_prometheus(source, as_of)
+    path = source.path
+    assert path is not None  # the config model requires a path for file formats
     if source.format == "prometheus_json":
-        return read_prometheus_json(source.path)
+        return read_prometheus_json(path)
     if source.format == "csv":
         return read_metric_csv(
-            source.path,
+            path,
             timezone=source.timezone,
             date_order=source.date_order,
             metric=source.metric,
             column_map=source.column_map or None,
         )
     return read_metric_parquet(
-        source.path, metric=source.metric, column_map=source.column_map or None
+        path, metric=source.metric, column_map=source.column_map or None
+    )
+
+
+def _pull_prometheus(source: MetricSource, as_of: pd.Timestamp) -> LoadResult:
+    assert source.url is not None and source.query is not None
+    start = as_of - parse_duration(source.lookback)
+    step = parse_duration(source.step).total_seconds()
+    client = PrometheusSource(source.url, verify_tls=source.verify_tls)
+    try:
+        return client.range_query(source.query, start, as_of, step)
+    finally:
+        client.close()
+
+
+def _load_loadtest(source: LoadTestSource) -> LoadResult:
+    steps = _LOADTEST_READERS[source.format](source.path)
+    return LoadResult(
+        frame=steps,
+        rejected=empty_rejected(),
+        source_file=str(source.path),
+        kind="loadtest steps",
+        rows_in=len(steps),
+        rows_used=len(steps),
+        sha256=file_sha256(source.path),
+        notes=[
+            f"{source.name}: rows are load steps aggregated from the raw {source.format} results"
+        ],
     )
 
 
@@ -167,7 +263,24 @@ def gather_evidence(config: ReadinessConfig, as_of: pd.Timestamp) -> Evidence:
     for ticket_source in config.tickets:
         evidence.tickets[ticket_source.name] = _load_tickets(ticket_source)
     for metric_source in config.metrics:
-        evidence.metrics[metric_source.name] = _load_metrics(metric_source)
+        try:
+            evidence.metrics[metric_source.name] = _load_metrics(metric_source, as_of)
+        except AnalyticsError as exc:
+            if metric_source.format != "prometheus":
+                raise
+            # A live source that fails mid-run makes its criteria NO DATA, never GO.
+            logger.warning("source %s unavailable: %s", metric_source.name, exc)
+            evidence.unavailable[metric_source.name] = str(exc)
+    for survey in config.surveys:
+        evidence.surveys[survey.name] = read_survey_csv(
+            survey.path,
+            kind=survey.kind,
+            timezone=survey.timezone,
+            date_format=survey.date_format,
+            column_map=survey.column_map or None,
+        )
+    for loadtest in config.loadtests:
+        evidence.loadtests[loadtest.name] = _load_loadtest(loadtest)
     if config.checklist is not None:
         evidence.checklist = read_checklist(
             config.checklist.path,

@@ -22,6 +22,7 @@ __all__ = [
     "TICKETS_COLUMNS",
     "LoadResult",
     "Rejections",
+    "empty_rejected",
     "file_sha256",
     "to_pandas",
 ]

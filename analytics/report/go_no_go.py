@@ -289,7 +289,7 @@ class GoNoGoReport:
             height=380,
             margin={"l": 60, "r": 60, "t": 50, "b": 40},
         )
-        return self._chart(figure)
+        return self.chart(figure)
 
     def resolution(self) -> Html:
         """Resolution time by priority against the per-priority targets."""
@@ -358,7 +358,7 @@ class GoNoGoReport:
             showlegend=False,
             margin={"l": 60, "r": 20, "t": 50, "b": 40},
         )
-        return self._chart(figure)
+        return self.chart(figure)
 
     def ticket_volume(self) -> Html | Chart:
         """Tickets opened per day in the ticket window, by priority."""
@@ -377,7 +377,7 @@ class GoNoGoReport:
             height=340,
             margin={"l": 60, "r": 20, "t": 50, "b": 40},
         )
-        return self._chart(figure)
+        return self.chart(figure)
 
     def checklist(self) -> Html:
         """The launch checklist items with their status as criteria."""
@@ -580,7 +580,8 @@ class GoNoGoReport:
 
     # ---------------------------------------------------------------- helpers
 
-    def _chart(self, figure: go.Figure) -> Chart:
+    def chart(self, figure: go.Figure) -> Chart:
+        """Wrap a figure for display; the first chart of a report carries plotly.js inline."""
         self._charts += 1
         return Chart(
             figure,
