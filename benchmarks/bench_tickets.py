@@ -36,11 +36,11 @@ import pandas as pd
 __all__ = ["main"]
 
 REAL = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "realdata"
-    / "tickets"
-    / "uci_incident_event_log.csv.gz"
+    Path(__file__).resolve().parents[1]
+    / "data"
+    / "demo"
+    / "servicenow"
+    / "incident_event_log.csv.gz"
 )
 NEEDED = [
     "number",
