@@ -212,6 +212,7 @@ def checklist_criteria(
             op=">=",
             target=1.0,
             blocking=bool(row.blocking),
+            target_label=f"done, with evidence, verified ≤ {max_age_days:g} d",
         )
         status, detail = _item_status(row, as_of, max_age)
         value = (
@@ -226,6 +227,7 @@ def checklist_criteria(
                 window_end=verified,
                 detail=detail,
                 sources=("checklist",),
+                value_label=str(row.status),
             )
         )
     return results

@@ -90,9 +90,13 @@ class Criterion:
     alert: float | None = None
     rollback: float | None = None
     blocking: bool = True
+    target_label: str = ""
+    """Shown instead of the numeric target when set (e.g. for checklist items)."""
 
     def target_text(self) -> str:
         """The target as a person reads it, e.g. ``≥ 99.9 %``."""
+        if self.target_label:
+            return self.target_label
         return f"{_OP_TEXT[self.op]} {_number(self.target)} {self.unit}".strip()
 
     def alert_text(self) -> str:
@@ -137,6 +141,8 @@ class CriterionResult:
     evidence_count: int | None = None
     detail: str = ""
     sources: tuple[str, ...] = field(default_factory=tuple)
+    value_label: str = ""
+    """Shown instead of the numeric value when set (e.g. ``done`` for a checklist item)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for ``run.json``."""
@@ -147,6 +153,7 @@ class CriterionResult:
             "area": self.criterion.area,
             "status": str(self.status),
             "value": self.value,
+            "value_label": self.value_label or None,
             "unit": self.criterion.unit,
             "op": crit["op"],
             "target": crit["target"],

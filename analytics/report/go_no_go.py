@@ -119,7 +119,8 @@ class GoNoGoReport:
                     "status": str(result.status),
                     "criterion": crit.title,
                     "area": crit.area,
-                    "value": format_value(result.value, crit.unit),
+                    "value": result.value_label
+                    or format_value(result.value, crit.unit),
                     "target": crit.target_text(),
                     "alert": crit.alert_text(),
                     "window": _window_text(result),
