@@ -15,6 +15,7 @@ import pandas as pd
 
 from analytics.checklist import checklist_criteria
 from analytics.config import CriterionConfig
+from analytics.evaluators_capacity import CAPACITY_EVALUATORS
 from analytics.evidence import Evidence
 from analytics.metrics.resolution import mean_time_to_resolve, resolution_by_priority
 from analytics.metrics.slo import availability_from_counters, availability_from_up
@@ -227,6 +228,7 @@ EVALUATORS: dict[str, Evaluator] = {
     "availability": _availability,
     "resolution_within_target": _resolution,
     "mttr": _mttr,
+    **CAPACITY_EVALUATORS,
 }
 """Criterion kinds this version can measure. Others evaluate to NO DATA."""
 
