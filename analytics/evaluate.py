@@ -16,6 +16,7 @@ import pandas as pd
 from analytics.checklist import checklist_criteria
 from analytics.config import CriterionConfig
 from analytics.evaluators_capacity import CAPACITY_EVALUATORS
+from analytics.evaluators_support import SUPPORT_EVALUATORS
 from analytics.evidence import Evidence
 from analytics.metrics.resolution import mean_time_to_resolve, resolution_by_priority
 from analytics.metrics.slo import availability_from_counters, availability_from_up
@@ -229,6 +230,7 @@ EVALUATORS: dict[str, Evaluator] = {
     "resolution_within_target": _resolution,
     "mttr": _mttr,
     **CAPACITY_EVALUATORS,
+    **SUPPORT_EVALUATORS,
 }
 """Criterion kinds this version can measure. Others evaluate to NO DATA."""
 
@@ -252,8 +254,8 @@ def evaluate_criteria(evidence: Evidence) -> tuple[list[CriterionResult], list[s
         evaluator = EVALUATORS.get(config.kind)
         if evaluator is None:
             start, end = _window(config, evidence)
-            # TODO: evaluators for latency, error rate, support and adoption kinds
-            # arrive with issues 3-6; until then these criteria are honestly NO DATA.
+            # TODO: evaluators for latency_p95, error_rate and auth_success (issue 3)
+            # and the adoption kinds (issue 5); until then they are honestly NO DATA.
             results.append(
                 no_data(
                     to_criterion(crit_id, config),

@@ -1,0 +1,646 @@
+"""Evaluators for the operations and support criteria of the launch plan.
+
+Kinds and what they measure (evidence window ``[as_of - lookback, as_of)``):
+
+=====================  ===============================================================
+``mttd``               minutes from ``impact_started_at`` to ``detected_at``
+``incident_response``  minutes from ``created_at`` to the earliest of
+                       ``acknowledged_at`` and ``first_response_at``
+``first_response``     minutes from ``created_at`` to ``first_response_at``
+``csat``               mean of 1–5 CSAT scores (survey answers; the tickets'
+                       ``csat_score`` only when no survey source exists)
+``escalation_rate``    % of tickets escalated, of those whose escalation is known
+=====================  ===============================================================
+
+Tickets come from ``config.source`` or, when it is not set, from every ticket
+source. A ticket counts when it was created in the window. Timestamps at or
+after ``as_of`` are not yet known at the decision time and are treated as
+missing (point in time), so a response that came later does not count.
+Durations are wall clock (every hour counts, on-hold time included).
+
+A criterion is NO DATA, with the reason, when there is no source, no ticket in
+the window, when the needed timestamp or column is empty in every ticket (no
+export records impact start by default, so MTTD is usually NO DATA: it is
+never inferred), or when fewer than ``min_events`` tickets or answers can be
+measured.
+
+Kind-specific options (``params``):
+
+* ``statistic`` (``mttd``, ``incident_response``, ``first_response``):
+  ``mean`` (default), ``median`` or ``p90`` of the durations.
+* ``confidence`` (``csat``): interval confidence, default 0.95.
+
+Priorities: when a criterion's config sets ``priorities`` explicitly, only
+those tickets count; otherwise every priority does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final
+
+import pandas as pd
+
+from analytics.config import CriterionConfig
+from analytics.errors import ConfigError
+from analytics.evidence import Evidence
+from analytics.metrics.incidents import MEASURES, incident_times
+from analytics.metrics.satisfaction import csat_summary
+from analytics.metrics.support import first_response_times, support_rates
+from analytics.readiness import Criterion, CriterionResult, evaluate_value, no_data
+
+__all__ = [
+    "SUPPORT_EVALUATORS",
+    "SUPPORT_KINDS",
+    "Evaluator",
+    "format_label",
+    "survey_answers",
+    "ticket_source_names",
+    "tickets_in_window",
+]
+
+Evaluator = Callable[[str, CriterionConfig, Evidence], CriterionResult]
+
+SUPPORT_KINDS: Final = (
+    "mttd",
+    "incident_response",
+    "first_response",
+    "csat",
+    "escalation_rate",
+)
+"""Criterion kinds measured by this module."""
+
+_FORMAT_LABELS: Final[Mapping[str, str]] = {
+    "servicenow_csv": "ServiceNow CSV export",
+    "jira_csv": "Jira CSV export",
+    "jira_json": "Jira REST JSON",
+    "pagerduty_json": "PagerDuty REST JSON",
+    "pagerduty_analytics": "PagerDuty analytics export",
+    "helpdesk_csv": "help-desk CSV table",
+}
+_COLUMN_MEANING: Final[Mapping[str, str]] = {
+    "created_at": "when the ticket was created",
+    "impact_started_at": "when impact started",
+    "detected_at": "when the incident was detected",
+    "acknowledged_at": "when it was acknowledged",
+    "first_response_at": "when support first responded",
+    "escalated": "whether it was escalated",
+    "csat_score": "a satisfaction rating",
+}
+_STATISTICS: Final = ("mean", "median", "p90")
+_TIME_COLUMNS: Final = (
+    "first_response_at",
+    "acknowledged_at",
+    "detected_at",
+    "impact_started_at",
+    "first_resolved_at",
+    "resolved_at",
+    "closed_at",
+)
+
+
+# --- shared helpers (also used by the report's support section) ---------------------
+
+
+def format_label(evidence: Evidence, name: str) -> str:
+    """Human name of a ticket source's export format, e.g. ``ServiceNow CSV export``."""
+    for source in evidence.config.tickets:
+        if source.name == name:
+            return _FORMAT_LABELS.get(source.format, source.format)
+    return "export"
+
+
+def ticket_source_names(config: CriterionConfig, evidence: Evidence) -> tuple[str, ...]:
+    """The ticket sources a criterion uses: its ``source``, or all ticket sources.
+
+    A ``source`` that names a non-ticket source gives an empty tuple.
+    """
+    if config.source:
+        return (config.source,) if config.source in evidence.tickets else ()
+    return tuple(evidence.tickets)
+
+
+def tickets_in_window(
+    evidence: Evidence,
+    names: Sequence[str],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> pd.DataFrame:
+    """Tickets of ``names`` created in ``[start, end)``, as known at ``end``.
+
+    Timestamps at or after ``end`` (responses, resolutions, ... that happened
+    after the decision time) are set to missing: they were not known yet.
+    Tickets without ``created_at`` cannot be placed in the window and are left
+    out.
+
+    Examples
+    --------
+    >>> from analytics.config import ReadinessConfig
+    >>> from analytics.frames import LoadResult, empty_rejected
+    >>> t = pd.to_datetime(["2026-03-01 10:00", "2026-03-02 10:00"], utc=True)
+    >>> frame = pd.DataFrame({"created_at": t, "resolved_at": t + pd.Timedelta(hours=30)})
+    >>> ev = Evidence(ReadinessConfig(criteria={}), as_of=t[1])
+    >>> ev.tickets["x"] = LoadResult(frame, empty_rejected(), "x.csv", "tickets", 2, 2)
+    >>> out = tickets_in_window(ev, ["x"], t[0], t[1])
+    >>> len(out), bool(out["resolved_at"].isna().all())
+    (1, True)
+    """
+    frames = [
+        evidence.tickets[n].frame
+        for n in names
+        if n in evidence.tickets and not evidence.tickets[n].frame.empty
+    ]
+    if not frames:
+        return (
+            evidence.tickets[names[0]].frame.iloc[0:0].copy()
+            if names and names[0] in evidence.tickets
+            else pd.DataFrame(
+                {"created_at": pd.Series([], dtype="datetime64[us, UTC]")}
+            )
+        )
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if "created_at" not in frame.columns:
+        return frame.iloc[0:0].copy()
+    created = frame["created_at"]
+    frame = frame.loc[created.notna() & (created >= start) & (created < end)].copy()
+    for column in _TIME_COLUMNS:
+        if column in frame.columns:
+            frame[column] = frame[column].where(frame[column] < end)
+    return frame.reset_index(drop=True)
+
+
+def survey_answers(
+    evidence: Evidence, names: Sequence[str], kind: str = "csat"
+) -> pd.DataFrame:
+    """Answers of one survey ``kind`` from the survey sources ``names``, in one frame."""
+    frames = [
+        evidence.surveys[n].frame for n in names if not evidence.surveys[n].frame.empty
+    ]
+    if not frames:
+        return pd.DataFrame(
+            {
+                "answered_at": pd.Series([], dtype="datetime64[us, UTC]"),
+                "kind": pd.Series([], dtype="string"),
+                "score": pd.Series([], dtype="float64"),
+            }
+        )
+    frame = pd.concat(frames, ignore_index=True)
+    chosen = frame.loc[frame["kind"].astype("string").str.casefold() == kind]
+    return chosen.reset_index(drop=True)
+
+
+# --- evaluator plumbing ----------------------------------------------------------------
+
+
+def _window(
+    config: CriterionConfig, evidence: Evidence
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    return evidence.as_of - config.lookback_timedelta, evidence.as_of
+
+
+def _criterion(crit_id: str, config: CriterionConfig) -> Criterion:
+    return Criterion(
+        criterion_id=crit_id,
+        title=config.title,
+        area=config.area,
+        op=config.op,
+        target=config.target,
+        unit=config.unit,
+        alert=config.alert,
+        rollback=config.rollback,
+        blocking=config.blocking,
+    )
+
+
+def _param(
+    config: CriterionConfig, crit_id: str, allowed: Mapping[str, Any]
+) -> dict[str, Any]:
+    unknown = sorted(set(config.params) - set(allowed))
+    if unknown:
+        raise ConfigError(
+            f"criteria.{crit_id}.params: unknown option(s) {unknown} for kind"
+            f" '{config.kind}'; it accepts {sorted(allowed) or 'none'}"
+        )
+    return {**allowed, **config.params}
+
+
+def _statistic(config: CriterionConfig, crit_id: str) -> str:
+    statistic = str(_param(config, crit_id, {"statistic": "mean"})["statistic"])
+    if statistic not in _STATISTICS:
+        raise ConfigError(
+            f"criteria.{crit_id}.params.statistic is {statistic!r};"
+            f" use one of {', '.join(_STATISTICS)}"
+        )
+    return statistic
+
+
+def _by_priority(
+    frame: pd.DataFrame, config: CriterionConfig
+) -> tuple[pd.DataFrame, str]:
+    if "priorities" not in config.model_fields_set:
+        return frame, "all priorities"
+    chosen = frame.loc[frame["priority"].isin(list(config.priorities))]
+    return chosen.reset_index(drop=True), "/".join(config.priorities) + " tickets"
+
+
+def _ticket_problem(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> str | None:
+    """Why no ticket can be used at all, or None."""
+    if config.source and config.source not in evidence.tickets:
+        return (
+            f"source '{config.source}' is not a ticket source; criteria.{crit_id}.source"
+            " must name one of the tickets: entries"
+            + (f" ({', '.join(evidence.tickets)})" if evidence.tickets else "")
+        )
+    if not evidence.tickets:
+        return (
+            "no ticket source configured: add a ServiceNow, Jira, PagerDuty or"
+            " help-desk export under tickets:"
+        )
+    return None
+
+
+def _empty_window_reason(
+    evidence: Evidence,
+    names: Sequence[str],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    what: str,
+) -> str:
+    spans = []
+    for name in names:
+        frame = evidence.tickets[name].frame
+        label = format_label(evidence, name)
+        if frame.empty:
+            spans.append(f"'{name}' ({label}) has no tickets at all")
+        elif "created_at" not in frame or frame["created_at"].isna().all():
+            spans.append(
+                f"'{name}' ({label}) has no created_at: ticket creation time unknown,"
+                " so its tickets cannot be placed in the window"
+            )
+        else:
+            first, last = frame["created_at"].min(), frame["created_at"].max()
+            spans.append(
+                f"'{name}' ({label}) has tickets opened {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+            )
+    return (
+        f"no {what} opened in the evidence window {start:%Y-%m-%d %H:%M} –"
+        f" {end:%Y-%m-%d %H:%M} UTC; " + "; ".join(spans)
+    )
+
+
+def _missing_columns_reason(
+    evidence: Evidence,
+    names: Sequence[str],
+    window: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    any_of: bool = False,
+) -> str | None:
+    """Name the columns empty in every ticket of the window, per source; None if none."""
+    empty = [c for c in columns if c not in window or window[c].isna().all()]
+    if not empty or (any_of and len(empty) < len(columns)):
+        return None
+    parts = []
+    for name in names:
+        frame = evidence.tickets[name].frame
+        never = [c for c in empty if c not in frame or frame[c].isna().all()]
+        if never:
+            meaning = " nor ".join(_COLUMN_MEANING.get(c, c) for c in never)
+            parts.append(
+                f"'{name}' ({format_label(evidence, name)}) has {' / '.join(never)}"
+                f" empty in every ticket: the export does not record {meaning}"
+            )
+    verb = "are" if len(empty) > 1 else "is"
+    text = f"{' and '.join(empty)} {verb} empty in every ticket of the window"
+    return text + (": " + "; ".join(parts) if parts else "")
+
+
+def _needed_text(required: Sequence[str], any_of: Sequence[str]) -> str:
+    text = " and ".join(required)
+    if any_of:
+        text += " and one of " + " / ".join(any_of)
+    return text
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:,.1f} min"
+
+
+# --- duration criteria -------------------------------------------------------------
+
+
+def _duration_result(
+    crit_id: str,
+    config: CriterionConfig,
+    evidence: Evidence,
+    *,
+    measure: str,
+    required: tuple[str, ...],
+    any_of: tuple[str, ...] = (),
+    what: str,
+) -> CriterionResult:
+    criterion = _criterion(crit_id, config)
+    start, end = _window(config, evidence)
+    statistic = _statistic(config, crit_id)
+    problem = _ticket_problem(crit_id, config, evidence)
+    if problem:
+        return no_data(
+            criterion,
+            f"{what} not measurable: {problem}",
+            window_start=start,
+            window_end=end,
+        )
+    names = ticket_source_names(config, evidence)
+    frame, scope = _by_priority(tickets_in_window(evidence, names, start, end), config)
+    if frame.empty:
+        return no_data(
+            criterion,
+            f"{what} not measurable: "
+            + _empty_window_reason(evidence, names, start, end, f"tickets ({scope})"),
+            window_start=start,
+            window_end=end,
+            sources=names,
+        )
+
+    if measure == "first_response":
+        table = first_response_times(
+            frame, targets_minutes=config.target, by=None
+        ).iloc[0]
+        definition = str(table["definition"])
+    else:
+        table = incident_times(frame, measures=[measure], by=None).iloc[0]
+        definition = MEASURES[measure].definition
+    count = int(table["count"])
+    missing = int(table["missing"])
+
+    if count < config.min_events:
+        absent = _missing_columns_reason(evidence, names, frame, required)
+        if absent is None and any_of:
+            absent = _missing_columns_reason(
+                evidence, names, frame, any_of, any_of=True
+            )
+        if absent:
+            reason = f"{what} not measurable: {absent}"
+            if "impact_started_at" in required and (
+                "impact_started_at" not in frame
+                or frame["impact_started_at"].isna().all()
+            ):
+                reason += (
+                    ". MTTD needs impact start → detection; impact start is never"
+                    " inferred from created_at. Fix: fill impact_started_at and"
+                    " detected_at (e.g. from postmortems, via column_map)"
+                )
+        else:
+            reason = (
+                f"{what}: only {count} of {len(frame)} tickets ({scope}) opened in the"
+                f" window have {_needed_text(required, any_of)} known by the decision time;"
+                f" need {config.min_events} (min_events)"
+            )
+        return no_data(
+            criterion, reason, window_start=start, window_end=end, sources=names
+        )
+
+    value = float(table[f"{statistic}_seconds"]) / 60
+    detail = (
+        f"{statistic} of {definition}, n={count} ({scope}, opened in the window);"
+        f" mean {_minutes(float(table['mean_seconds']))},"
+        f" median {_minutes(float(table['median_seconds']))},"
+        f" p90 {_minutes(float(table['p90_seconds']))}"
+    )
+    if measure == "first_response":
+        detail += (
+            f"; {int(table['within_target'])} of {count} within"
+            f" {config.target:g} min, {int(table['breached'])} over"
+        )
+    if missing:
+        detail += f"; {missing} ticket(s) without the needed timestamps not counted"
+    return evaluate_value(
+        criterion,
+        value,
+        window_start=start,
+        window_end=end,
+        evidence_count=count,
+        detail=detail,
+        sources=names,
+    )
+
+
+def _mttd(crit_id: str, config: CriterionConfig, evidence: Evidence) -> CriterionResult:
+    return _duration_result(
+        crit_id,
+        config,
+        evidence,
+        measure="mttd",
+        required=("impact_started_at", "detected_at"),
+        what="MTTD",
+    )
+
+
+def _incident_response(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> CriterionResult:
+    return _duration_result(
+        crit_id,
+        config,
+        evidence,
+        measure="response_initiation",
+        required=("created_at",),
+        any_of=("acknowledged_at", "first_response_at"),
+        what="incident response start",
+    )
+
+
+def _first_response(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> CriterionResult:
+    return _duration_result(
+        crit_id,
+        config,
+        evidence,
+        measure="first_response",
+        required=("created_at", "first_response_at"),
+        what="first response",
+    )
+
+
+# --- CSAT ------------------------------------------------------------------------------
+
+
+def _interval(low: float, high: float, fmt: str) -> str:
+    if math.isnan(low) or math.isnan(high):
+        return "interval not computable"
+    return f"{format(low, fmt)}–{format(high, fmt)}"
+
+
+def _csat(crit_id: str, config: CriterionConfig, evidence: Evidence) -> CriterionResult:
+    criterion = _criterion(crit_id, config)
+    start, end = _window(config, evidence)
+    confidence = float(_param(config, crit_id, {"confidence": 0.95})["confidence"])
+    if not 0 < confidence < 1:
+        raise ConfigError(
+            f"criteria.{crit_id}.params.confidence is {confidence}; use a number"
+            " between 0 and 1, e.g. 0.95"
+        )
+
+    use_surveys = (
+        config.source in evidence.surveys if config.source else bool(evidence.surveys)
+    )
+    if use_surveys:
+        names: tuple[str, ...] = (
+            (config.source,) if config.source else tuple(evidence.surveys)
+        )
+        answers = survey_answers(evidence, names, "csat")
+        if answers.empty:
+            return no_data(
+                criterion,
+                f"survey source(s) {', '.join(names)} hold no CSAT answers (kind csat,"
+                " score 1–5); only other kinds or no valid rows",
+                window_start=start,
+                window_end=end,
+                sources=names,
+            )
+        undated = int(answers["answered_at"].isna().sum())
+        answered = answers["answered_at"]
+        scores = answers.loc[(answered >= start) & (answered < end)]
+        basis = f"survey answers answered in the window ({', '.join(names)})"
+        if undated:
+            basis += (
+                f"; {undated} answer(s) without answered_at cannot be placed in time"
+            )
+    else:
+        problem = _ticket_problem(crit_id, config, evidence)
+        if problem:
+            return no_data(
+                criterion,
+                "CSAT not measurable: no survey source configured, and " + problem,
+                window_start=start,
+                window_end=end,
+            )
+        names = ticket_source_names(config, evidence)
+        frame = tickets_in_window(evidence, names, start, end)
+        if frame.empty:
+            return no_data(
+                criterion,
+                "CSAT not measurable (no survey source; using ticket ratings): "
+                + _empty_window_reason(evidence, names, start, end, "tickets"),
+                window_start=start,
+                window_end=end,
+                sources=names,
+            )
+        absent = _missing_columns_reason(evidence, names, frame, ("csat_score",))
+        if absent:
+            return no_data(
+                criterion,
+                "CSAT not measurable: no survey source is configured and " + absent,
+                window_start=start,
+                window_end=end,
+                sources=names,
+            )
+        scores = frame
+        basis = (
+            "satisfaction ratings on tickets opened in the window (no survey source"
+            f" configured; {', '.join(names)})"
+        )
+
+    summary = csat_summary(scores, confidence=confidence).iloc[0]
+    n = int(summary["n"])
+    if n < config.min_events:
+        return no_data(
+            criterion,
+            f"{n} CSAT answer(s) in the evidence window {start:%Y-%m-%d} –"
+            f" {end:%Y-%m-%d} from {basis}; need {config.min_events} (min_events)",
+            window_start=start,
+            window_end=end,
+            sources=names,
+        )
+    level = f"{confidence:.0%}"
+    detail = (
+        f"mean of 1–5 CSAT scores, n={n},"
+        f" {level} interval {_interval(summary['csat_mean_low'], summary['csat_mean_high'], '.2f')}"
+        f" (Student t); share of 4–5: {summary['share_satisfied']:.1%}"
+        f" ({_interval(summary['share_low'], summary['share_high'], '.1%')}, Wilson);"
+        f" from {basis}"
+    )
+    return evaluate_value(
+        criterion,
+        float(summary["csat_mean"]),
+        window_start=start,
+        window_end=end,
+        evidence_count=n,
+        detail=detail,
+        sources=names,
+    )
+
+
+# --- escalation rate -------------------------------------------------------------------
+
+
+def _escalation_rate(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> CriterionResult:
+    criterion = _criterion(crit_id, config)
+    start, end = _window(config, evidence)
+    _param(config, crit_id, {})
+    problem = _ticket_problem(crit_id, config, evidence)
+    if problem:
+        return no_data(
+            criterion,
+            f"escalation rate not measurable: {problem}",
+            window_start=start,
+            window_end=end,
+        )
+    names = ticket_source_names(config, evidence)
+    frame, scope = _by_priority(tickets_in_window(evidence, names, start, end), config)
+    if frame.empty:
+        return no_data(
+            criterion,
+            "escalation rate not measurable: "
+            + _empty_window_reason(evidence, names, start, end, f"tickets ({scope})"),
+            window_start=start,
+            window_end=end,
+            sources=names,
+        )
+    row = support_rates(frame, by=None).iloc[0]
+    known = int(row["escalation_known"])
+    if known < config.min_events:
+        absent = _missing_columns_reason(evidence, names, frame, ("escalated",))
+        reason = (
+            f"escalation rate not measurable: {absent}"
+            if absent
+            else f"escalation known for {known} of {len(frame)} tickets ({scope}) opened"
+            f" in the window; need {config.min_events} (min_events)"
+        )
+        return no_data(
+            criterion, reason, window_start=start, window_end=end, sources=names
+        )
+    rate = float(row["escalation_rate"])
+    escalated = round(rate * known)
+    unknown = len(frame) - known
+    detail = (
+        f"{escalated} of {known} tickets ({scope}) opened in the window were escalated"
+        " (escalated / tickets whose escalation is known)"
+    )
+    if unknown:
+        detail += f"; {unknown} ticket(s) with unknown escalation left out"
+    return evaluate_value(
+        criterion,
+        rate * 100,
+        window_start=start,
+        window_end=end,
+        evidence_count=known,
+        detail=detail,
+        sources=names,
+    )
+
+
+SUPPORT_EVALUATORS: dict[str, Evaluator] = {
+    "mttd": _mttd,
+    "incident_response": _incident_response,
+    "first_response": _first_response,
+    "csat": _csat,
+    "escalation_rate": _escalation_rate,
+}
+"""Evaluators for the support and operations kinds; merge into ``evaluate.EVALUATORS``."""

@@ -1,0 +1,277 @@
+"""Support and operations evaluators on small hand-computed exports and the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analytics.config import CriterionConfig, load_config
+from analytics.errors import ConfigError
+from analytics.evaluators_support import SUPPORT_EVALUATORS, tickets_in_window
+from analytics.evidence import Evidence, gather_evidence, parse_as_of
+from analytics.frames import LoadResult, empty_rejected
+from analytics.readiness import CriterionResult, Status
+
+AS_OF = "2026-03-10T00:00:00Z"
+
+HELPDESK = """\
+Ticket ID,Ticket Priority,Ticket Type,Created,First Response Time,Time to Resolution,Customer Satisfaction Rating
+T1,Critical,Incident,2026-03-02 10:00:00,2026-03-02 10:05:00,2026-03-02 11:00:00,5
+T2,High,<script>alert(1)</script>,2026-03-03 09:00:00,2026-03-03 09:20:00,2026-03-03 19:00:00,4
+T3,Medium,Billing,2026-03-04 12:00:00,2026-03-04 12:10:00,2026-03-05 10:00:00,2
+T4,Low,Billing,2026-03-05 08:00:00,2026-03-05 08:45:00,,
+T5,Low,Billing,2026-01-01 09:00:00,2026-01-01 09:01:00,2026-01-01 10:00:00,1
+T6,Critical,Incident,2026-03-09 23:00:00,2026-03-10 00:30:00,,
+"""
+
+PAGERDUTY = """\
+id,created_at,priority_name,urgency,status,seconds_to_first_ack,seconds_to_resolve,escalation_count,assignment_count,team_name,service_name
+Q1,2026-03-02T10:00:00Z,P1,high,resolved,120,1800,1,2,<script>alert(2)</script>,API
+Q2,2026-03-03T10:00:00Z,P2,high,resolved,60,600,0,1,SRE,API
+Q3,2026-03-04T10:00:00Z,P1,high,resolved,600,900,0,1,SRE,API
+Q4,2026-03-05T10:00:00Z,P2,high,resolved,180,900,0,1,SRE,API
+"""
+
+SURVEY = """\
+response_id,answered_at,kind,score,ticket_id,segment
+S1,2026-03-02 12:00,csat,5,T1,<b>vip</b>
+S2,2026-03-03 12:00,csat,5,T2,smb
+S3,2026-03-04 12:00,csat,4,T3,smb
+S4,2026-03-05 12:00,csat,3,T4,smb
+S5,2026-01-15 12:00,csat,1,T5,smb
+N1,2026-03-02 12:00,nps,10,,smb
+N2,2026-03-03 12:00,nps,9,,smb
+N3,2026-03-04 12:00,nps,7,,smb
+N4,2026-03-05 12:00,nps,3,,smb
+"""
+
+CRITERIA = """\
+criteria:
+  mttd: {lookback: 30d}
+  incident_response: {lookback: 30d, source: pd}
+  first_response: {lookback: 30d, source: hd}
+  csat: {lookback: 30d}
+  escalation_rate: {lookback: 30d}
+"""
+
+
+def write_config(tmp_path: Path, *, pd_source: bool, survey: bool) -> Path:
+    """Write the fixture exports and a readiness config naming them."""
+    (tmp_path / "helpdesk.csv").write_text(HELPDESK, "utf-8")
+    (tmp_path / "pd.csv").write_text(PAGERDUTY, "utf-8")
+    (tmp_path / "survey.csv").write_text(SURVEY, "utf-8")
+    lines = [
+        "tickets:",
+        "  - name: hd",
+        "    path: helpdesk.csv",
+        "    format: helpdesk_csv",
+        "    column_map: {Created: created_at}",
+    ]
+    if pd_source:
+        lines += ["  - name: pd", "    path: pd.csv", "    format: pagerduty_analytics"]
+    if survey:
+        lines += ["surveys:", "  - name: answers", "    path: survey.csv"]
+    criteria = CRITERIA if pd_source else CRITERIA.replace(", source: pd", "")
+    path = tmp_path / "readiness.yaml"
+    path.write_text("\n".join(lines) + "\n" + criteria, "utf-8")
+    return path
+
+
+def evidence_for(path: Path) -> Evidence:
+    """Gather the evidence of a config at AS_OF."""
+    return gather_evidence(load_config(path), parse_as_of(AS_OF))
+
+
+def run(evidence: Evidence, crit_id: str, **override: object) -> CriterionResult:
+    """Evaluate one criterion of the evidence's config, with field overrides."""
+    config = evidence.config.criteria[crit_id]
+    if override:
+        config = CriterionConfig.model_validate(
+            {**config.model_dump(exclude_unset=True), **override}
+        )
+    return SUPPORT_EVALUATORS[config.kind](crit_id, config, evidence)
+
+
+@pytest.fixture
+def both(tmp_path: Path) -> Evidence:
+    """Help-desk and PagerDuty tickets plus a survey."""
+    return evidence_for(write_config(tmp_path, pd_source=True, survey=True))
+
+
+@pytest.fixture
+def helpdesk_only(tmp_path: Path) -> Evidence:
+    """Help-desk tickets only, no survey."""
+    return evidence_for(write_config(tmp_path, pd_source=False, survey=False))
+
+
+def test_kinds_cover_the_launch_plan() -> None:
+    assert set(SUPPORT_EVALUATORS) == {
+        "mttd",
+        "incident_response",
+        "first_response",
+        "csat",
+        "escalation_rate",
+    }
+
+
+def test_first_response_mean_wall_clock(both: Evidence) -> None:
+    # In window: 5, 20, 10, 45 min; T6's response came after as_of (unknown then).
+    result = run(both, "first_response")
+    assert result.status is Status.WARN  # 20 min: over 15, not over 30
+    assert result.value == pytest.approx(20.0)
+    assert result.evidence_count == 4
+    assert result.sources == ("hd",)
+    assert "mean of created_at → first_response_at, wall clock" in result.detail
+    assert "n=4" in result.detail
+    assert "2 of 4 within 15 min" in result.detail
+    assert "p90 37.5 min" in result.detail
+    assert result.window_start == pd.Timestamp("2026-02-08", tz="UTC")
+
+
+def test_first_response_median_statistic_and_bad_params(both: Evidence) -> None:
+    result = run(both, "first_response", params={"statistic": "median"})
+    assert result.value == pytest.approx(15.0)
+    assert result.status is Status.WARN
+    with pytest.raises(ConfigError, match="statistic"):
+        run(both, "first_response", params={"statistic": "max"})
+    with pytest.raises(ConfigError, match="unknown option"):
+        run(both, "first_response", params={"clock": "business"})
+
+
+def test_min_events_gives_no_data(both: Evidence) -> None:
+    result = run(both, "first_response", min_events=5)
+    assert result.status is Status.NO_DATA
+    assert "only 4 of 5 tickets" in result.detail
+    assert "need 5 (min_events)" in result.detail
+
+
+def test_incident_response_from_pagerduty_acknowledgements(both: Evidence) -> None:
+    # 2, 1, 10 and 3 minutes to acknowledge: mean 4 min < 5.
+    result = run(both, "incident_response")
+    assert result.status is Status.PASS
+    assert result.value == pytest.approx(4.0)
+    assert result.evidence_count == 4
+    assert "earliest of acknowledged_at and first_response_at" in result.detail
+
+
+def test_incident_response_priorities_only_when_set(both: Evidence) -> None:
+    result = run(both, "incident_response", priorities=["P1"])
+    assert result.value == pytest.approx(6.0)  # Q1 2 min, Q3 10 min
+    assert "P1 tickets" in result.detail
+
+
+def test_mttd_no_data_names_the_missing_impact_start(both: Evidence) -> None:
+    result = run(both, "mttd")
+    assert result.status is Status.NO_DATA
+    assert result.value is None
+    assert "impact_started_at" in result.detail
+    assert "PagerDuty analytics export" in result.detail
+    assert "help-desk CSV table" in result.detail
+    assert "never inferred" in result.detail
+
+
+def test_mttd_measured_when_impact_start_is_filled(both: Evidence) -> None:
+    t0 = pd.Timestamp("2026-03-02 10:00", tz="UTC")
+    minute = pd.Timedelta(minutes=1)
+    frame = pd.DataFrame(
+        {
+            "ticket_id": ["A", "B", "C"],
+            "priority": ["P1", "P2", "P1"],
+            "created_at": [t0 + 10 * minute, t0 + 20 * minute, t0 + 1000 * minute],
+            "impact_started_at": [t0, t0 + 5 * minute, t0],
+            "detected_at": [t0 + 6 * minute, t0 + 17 * minute, t0 + 20000 * minute],
+        }
+    )
+    evidence = Evidence(
+        config=both.config,
+        as_of=both.as_of,
+        tickets={"pm": LoadResult(frame, empty_rejected(), "pm.csv", "tickets", 3, 3)},
+    )
+    result = run(evidence, "mttd", source=None)
+    # C was detected after as_of: not known yet, so only 6 and 12 minutes count.
+    assert result.status is Status.PASS
+    assert result.value == pytest.approx(9.0)
+    assert result.evidence_count == 2
+    assert "impact_started_at → detected_at" in result.detail
+    assert "1 ticket(s) without the needed timestamps" in result.detail
+
+
+def test_csat_from_survey_answers_in_window(both: Evidence) -> None:
+    # 5, 5, 4, 3 in the window (the January 1 is outside): mean 4.25.
+    result = run(both, "csat")
+    assert result.status is Status.WARN
+    assert result.value == pytest.approx(4.25)
+    assert result.evidence_count == 4
+    assert "n=4" in result.detail
+    assert "share of 4–5: 75.0%" in result.detail
+    assert "Student t" in result.detail and "Wilson" in result.detail
+    assert result.sources == ("answers",)
+
+
+def test_csat_from_ticket_ratings_without_survey(helpdesk_only: Evidence) -> None:
+    # T1 5, T2 4, T3 2 (T4 and T6 unrated): mean 11/3 < 4.0 alert.
+    result = run(helpdesk_only, "csat")
+    assert result.status is Status.FAIL
+    assert result.value == pytest.approx(11 / 3)
+    assert "no survey source configured" in result.detail
+    assert "share of 4–5: 66.7%" in result.detail
+
+
+def test_escalation_rate_from_pagerduty(both: Evidence) -> None:
+    result = run(both, "escalation_rate", source="pd")
+    assert result.status is Status.FAIL  # 25 % > 20 % alert
+    assert result.value == pytest.approx(25.0)
+    assert "1 of 4 tickets" in result.detail
+
+
+def test_escalation_rate_mixed_sources_leave_unknown_out(both: Evidence) -> None:
+    result = run(both, "escalation_rate")
+    assert result.value == pytest.approx(25.0)
+    assert "5 ticket(s) with unknown escalation left out" in result.detail
+
+
+def test_escalation_unknown_is_no_data(helpdesk_only: Evidence) -> None:
+    result = run(helpdesk_only, "escalation_rate")
+    assert result.status is Status.NO_DATA
+    assert "escalated is empty in every ticket" in result.detail
+    assert "help-desk CSV table" in result.detail
+
+
+def test_no_ticket_source_and_empty_window(tmp_path: Path) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text("criteria: {}\n", "utf-8")
+    evidence = evidence_for(path)
+    for crit_id in ("mttd", "first_response", "escalation_rate", "csat"):
+        result = run(evidence, crit_id)
+        assert result.status is Status.NO_DATA
+        assert "no ticket source configured" in result.detail
+    later = evidence_for(write_config(tmp_path, pd_source=False, survey=False))
+    later.as_of = parse_as_of("2027-01-01")
+    result = run(later, "first_response")
+    assert result.status is Status.NO_DATA
+    assert "no tickets (all priorities) opened in the evidence window" in result.detail
+    assert "has tickets opened 2026-01-01 to 2026-03-09" in result.detail
+
+
+def test_tickets_in_window_masks_later_timestamps(both: Evidence) -> None:
+    start, end = both.as_of - pd.Timedelta(days=30), both.as_of
+    frame = tickets_in_window(both, ["hd"], start, end)
+    assert sorted(frame["ticket_id"]) == ["T1", "T2", "T3", "T4", "T6"]
+    t6 = frame.set_index("ticket_id").loc["T6"]
+    assert pd.isna(t6["first_response_at"])
+
+
+def test_demo_servicenow_mttd_is_no_data_with_reason(demo_dir: Path) -> None:
+    evidence = gather_evidence(
+        load_config(demo_dir / "readiness.yaml"), parse_as_of("2016-06-30")
+    )
+    result = run(evidence, "mttd")
+    assert result.status is Status.NO_DATA
+    assert "ServiceNow CSV export" in result.detail
+    assert "does not record when impact started" in result.detail
+    for crit_id in ("incident_response", "first_response", "csat", "escalation_rate"):
+        other = run(evidence, crit_id)
+        assert other.status is Status.NO_DATA
+        assert "ServiceNow CSV export" in other.detail
