@@ -7,27 +7,10 @@ OUT    ?= reports
 
 .PHONY: demo test lint format clean benchmark system-deps
 
-# Debian packages the tests need: a real Prometheus (with promtool).
-SYSTEM_TOOLS := /usr/bin/prometheus /usr/bin/promtool
-
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
-	touch $(STAMP)
-
-## Render the go/no-go report from the bundled real data; prints the decision and the HTML path.
-demo: $(STAMP)
-	$(BIN)/readiness report go-no-go --config data/demo/readiness.yaml --out $(OUT)
-
-## Install the Debian packages the tests use, when missing (needs root, as on CI).
+## Install the Debian packages the tests use when missing: prometheus, chromium, poppler-utils
+## (needs root, as on CI).
 system-deps:
-	@missing=""; for t in $(SYSTEM_TOOLS); do [ -x $$t ] || missing=1; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages: prometheus"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
-	fi
+	@sh scripts/install-system-deps.sh
 
 ## The whole test suite: lint, type check, unit tests, notebook tests.
 test: $(STAMP) system-deps
