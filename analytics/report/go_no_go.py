@@ -231,13 +231,20 @@ class GoNoGoReport:
     def availability(self) -> Html | Chart:
         """Availability over the evidence window, per hour or six hours, with gaps shown."""
         crit_id, config = self._first_of_kind("availability")
-        if (
-            config is None
-            or not config.source
-            or config.source not in self.evidence.metrics
-        ):
+        if config is None:
             return _note(
-                "No availability source is configured, so there is nothing to chart."
+                "No availability criterion is enabled, so there is nothing to chart."
+            )
+        if config.good_source and config.total_source:
+            return _note(
+                "Availability is measured from good/total counters: see the service-level"
+                " objective, error budget and burn-rate sections below."
+            )
+        if not config.source or config.source not in self.evidence.metrics:
+            reason = self.evidence.unavailable.get(config.source or "", "")
+            return _note(
+                "No availability samples to chart"
+                + (f": source unavailable ({reason})." if reason else ".")
             )
         start = self.evidence.as_of - config.lookback_timedelta
         end = self.evidence.as_of
