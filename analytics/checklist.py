@@ -31,6 +31,7 @@ import yaml
 from analytics.errors import InputError
 from analytics.frames import LoadResult, Rejections, file_sha256
 from analytics.readiness import Criterion, CriterionResult, Status
+from analytics.sources._csv import refuse_semicolon_separated
 from analytics.timeparse import DateOrder, parse_timestamps
 
 __all__ = ["CHECKLIST_COLUMNS", "checklist_criteria", "read_checklist"]
@@ -110,17 +111,32 @@ def read_checklist(
     -------
     LoadResult
         ``frame`` has ``CHECKLIST_COLUMNS`` plus ``row_number``; ``date`` is UTC.
+
+    Raises
+    ------
+    InputError
+        The file is missing, empty, not UTF-8, separated by semicolons, lacks a
+        column, or has a header but no items (an empty checklist could not
+        block GO).
     """
     started = time.perf_counter()
     path = Path(path)
     table = _read_table(path)
     table.columns = [str(c).strip().lower() for c in table.columns]
+    refuse_semicolon_separated(table.columns, path)
     missing = [c for c in _REQUIRED if c not in table.columns]
     if missing:
         raise InputError(
             path,
             f"missing column(s) {missing}; the file has {list(table.columns)}",
             fix="add the columns item, area, owner, status, evidence, date (blocking optional)",
+        )
+    if table.empty:
+        # An empty checklist gives no criteria, so nothing in it could block GO.
+        raise InputError(
+            path,
+            "has a header but no items",
+            fix="add the launch checklist items, one per row",
         )
     table = table.fillna("")
     for column in ("evidence", "blocking"):

@@ -270,6 +270,14 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
         checklist["path"] = str((base / str(checklist["path"])).resolve())
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _format_validation(path: Path, error: ValidationError) -> str:
     problems = []
     for item in error.errors():
@@ -277,7 +285,13 @@ def _format_validation(path: Path, error: ValidationError) -> str:
         if item["type"] == "extra_forbidden":
             problems.append(f"unknown key '{where}' (check its spelling)")
         else:
-            problems.append(f"'{where}': {item['msg']} (got {item.get('input')!r})")
+            value = item.get("input")
+            problem = f"'{where}': {item['msg']} (got {value!r})"
+            if isinstance(value, str) and value.strip().endswith("%"):
+                number = value.strip().removesuffix("%").strip()
+                example = number if _is_number(number) else "99.95"
+                problem += f". Fix: write the number without the % sign, e.g. {example}"
+            problems.append(problem)
     return f"{path}: invalid config: " + "; ".join(problems)
 
 

@@ -62,16 +62,6 @@ def _rows(
 SEMICOLON = (
     r"(separated|delimited) by semicolons?|semicolon[- ]separated|delimiter|separator"
 )
-SEMICOLON_XFAIL = (
-    "a semicolon-separated export is reported as missing columns and the fix"
-    " offered is column_map, which cannot help. Fix: after reading, if the file has"
-    " one column whose name contains ';', raise InputError(path, 'is separated by"
-    " semicolons, not commas', fix='export with comma as separator (or convert it)')"
-)
-HEADER_ONLY_XFAIL = (
-    "a file with a header and no rows loads as 0 rows with no error or note, while"
-    " the ServiceNow and Jira readers raise 'has a header but no data rows'."
-)
 
 CASES: dict[str, Any] = {
     # --- ServiceNow CSV -----------------------------------------------------------
@@ -80,10 +70,7 @@ CASES: dict[str, Any] = {
     ),
     "sn-not-utf8": _error(read_servicenow_csv, "sn_latin1.csv", "utf-8", "iconv"),
     "sn-bom": _rows(read_servicenow_csv, "sn_bom.csv", 2),
-    "sn-semicolon": pytest.param(
-        _error(read_servicenow_csv, "sn_semicolon.csv", SEMICOLON),
-        marks=pytest.mark.xfail(strict=True, reason=SEMICOLON_XFAIL),
-    ),
+    "sn-semicolon": _error(read_servicenow_csv, "sn_semicolon.csv", SEMICOLON),
     "sn-empty": _error(read_servicenow_csv, "sn_empty.csv", "is empty", "fix:"),
     "sn-header-only": _error(
         read_servicenow_csv, "sn_header_only.csv", "no data rows", "fix:"
@@ -94,19 +81,8 @@ CASES: dict[str, Any] = {
     "sn-duplicate-ids-plain": _rows(
         read_servicenow_csv, "sn_duplicate_ids.csv", 2, "duplicate_row", event_log=False
     ),
-    "sn-duplicate-ids-auto": pytest.param(
-        _error(read_servicenow_csv, "sn_duplicate_ids.csv", "event.?log", "repeat"),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="a plain export with one repeated number is taken for an event log"
-            " and fails with 'required column(s) sys_updated_at (event log) not found;"
-            " the file has: ..., _pos, _row' - internal columns leak into the message"
-            " and it does not say that a repeated number caused the guess. Fix in"
-            " servicenow._require_columns: list only the file's columns (drop '_pos',"
-            " '_row'), and when event_log was inferred say 'ticket number X repeats, so"
-            " the file was read as an event log; pass options: {event_log: false} for a"
-            " plain export'.",
-        ),
+    "sn-duplicate-ids-auto": _error(
+        read_servicenow_csv, "sn_duplicate_ids.csv", "event.?log", "repeat"
     ),
     "sn-resolved-before-opened": _rows(
         read_servicenow_csv,
@@ -168,9 +144,8 @@ CASES: dict[str, Any] = {
     ),
     "prom-counter-reset": _rows(read_prometheus_json, "prom_counter_reset.json", 6),
     # --- metric CSV ---------------------------------------------------------------
-    "metric-semicolon": pytest.param(
-        _error(read_metric_csv, "metric_semicolon.csv", SEMICOLON, metric="up"),
-        marks=pytest.mark.xfail(strict=True, reason=SEMICOLON_XFAIL),
+    "metric-semicolon": _error(
+        read_metric_csv, "metric_semicolon.csv", SEMICOLON, metric="up"
     ),
     "metric-not-utf8": _error(
         read_metric_csv, "metric_latin1.csv", "utf-8", "fix:", metric="up"
@@ -192,15 +167,8 @@ CASES: dict[str, Any] = {
         "nan_value",
         metric="up",
     ),
-    "metric-header-only": pytest.param(
-        _error(read_metric_csv, "metric_header_only.csv", "no data rows", metric="up"),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason=HEADER_ONLY_XFAIL
-            + " Fix in metric_files.read_metric_csv: raise InputError(path, 'has a"
-            " header but no data rows', fix='check the export's time range') when the"
-            " table is empty.",
-        ),
+    "metric-header-only": _error(
+        read_metric_csv, "metric_header_only.csv", "no data rows", metric="up"
     ),
     # --- checklist ----------------------------------------------------------------
     "checklist-empty": _error(read_checklist, "checklist_empty.csv", "empty", "fix:"),
@@ -217,23 +185,12 @@ CASES: dict[str, Any] = {
         "unparseable_date",
         "invalid_value",
     ),
-    "checklist-semicolon": pytest.param(
-        _error(read_checklist, "checklist_semicolon.csv", SEMICOLON),
-        marks=pytest.mark.xfail(strict=True, reason=SEMICOLON_XFAIL),
-    ),
+    "checklist-semicolon": _error(read_checklist, "checklist_semicolon.csv", SEMICOLON),
     "checklist-missing-column": _error(
         read_checklist, "checklist_missing_column.csv", "owner", "fix:"
     ),
-    "checklist-header-only": pytest.param(
-        _error(read_checklist, "checklist_header_only.csv", "no (data rows|items)"),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason=HEADER_ONLY_XFAIL
-            + " For the checklist this is a wrong result: an empty checklist yields no"
-            " checklist criteria at all, so nothing in it can block GO. Fix in"
-            " checklist.read_checklist: raise InputError(path, 'has a header but no"
-            " items', fix='add the launch checklist items, one per row').",
-        ),
+    "checklist-header-only": _error(
+        read_checklist, "checklist_header_only.csv", "no (data rows|items)"
     ),
     # --- surveys ------------------------------------------------------------------
     "survey-out-of-range": _rows(
@@ -276,15 +233,8 @@ CASES: dict[str, Any] = {
     "config-target-above-100": _error(
         load_config, "config_target_999.yaml", "above 100 %", "fix:"
     ),
-    "config-target-with-percent-sign": pytest.param(
-        _error(load_config, "config_target_above_100.yaml", "99.95%", "fix:"),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="'target: 99.95%' gives pydantic's 'Input should be a valid number,"
-            " unable to parse string as a number' with no fix. Fix in"
-            " config._format_validation: for float_parsing errors whose input ends"
-            " with '%', add '. Fix: write the number without the % sign, e.g. 99.95'.",
-        ),
+    "config-target-with-percent-sign": _error(
+        load_config, "config_target_above_100.yaml", "99.95%", "fix:"
     ),
     "config-bad-yaml": _error(load_config, "config_bad_yaml.yaml", "not valid yaml"),
     "config-unknown-format": _error(

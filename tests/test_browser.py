@@ -369,14 +369,6 @@ def test_pdf_has_the_report(outcome: RunOutcome, pdf: Path) -> None:
     assert "Go / no-go readiness" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nbconvert's lab CSS sets .jp-OutputArea-child {break-inside: avoid-page}"
-    " in @media print; the decision summary output is taller than what is left of"
-    " page 1, so Chromium moves it whole to page 2 and page 1 only shows the"
-    " headings. Fix in analytics/report/render.py export_html: add"
-    " '@media print { .jp-OutputArea-child { break-inside: auto; } }'.",
-)
 def test_pdf_decision_is_on_the_first_page(outcome: RunOutcome, pdf: Path) -> None:
     first = _pdf_page_text(pdf, 1)
     assert re.search(rf"^\s*{re.escape(outcome.decision)}\s*$", first, re.MULTILINE)

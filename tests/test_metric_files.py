@@ -142,14 +142,11 @@ def test_csv_conflicting_duplicates_are_all_rejected(tmp_path: Path) -> None:
     result.check_accounting()
 
 
-def test_csv_header_only_is_an_empty_frame(tmp_path: Path) -> None:
+def test_csv_header_only_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "header.csv"
     path.write_text("timestamp,value,metric\n")
-    result = read_metric_csv(path)
-    assert result.frame.empty
-    assert tuple(result.frame.columns) == SAMPLES_COLUMNS
-    assert result.rows_in == 0
-    assert any("no data rows" in note for note in result.notes)
+    with pytest.raises(InputError, match="has a header but no data rows"):
+        read_metric_csv(path)
 
 
 def test_csv_logs_one_info_line(caplog: pytest.LogCaptureFixture) -> None:

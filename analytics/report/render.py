@@ -55,6 +55,13 @@ _MATHJAX_CONFIG = re.compile(
     r"<script\b[^>]*type=['\"]text/x-mathjax-config['\"][^>]*>.*?</script>",
     re.IGNORECASE | re.DOTALL,
 )
+# The lab template keeps each output block on one page when printing
+# (``break-inside: avoid-page``); an output taller than what is left of a page
+# then moves whole to the next one, leaving page 1 with headings only.
+_PRINT_STYLE = (
+    "<style>@media print { .jp-OutputArea-child { break-inside: auto; } }</style>"
+)
+_HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,16 @@ def export_html(notebook: nbformat.NotebookNode) -> str:
     body, _ = exporter.from_notebook_node(notebook)
     body = _REMOTE_SCRIPT.sub("", body)
     body = _REMOTE_LINK.sub("", body)
-    return _MATHJAX_CONFIG.sub("", body)
+    body = _MATHJAX_CONFIG.sub("", body)
+    return _inject_print_style(body)
+
+
+def _inject_print_style(body: str) -> str:
+    """Let output blocks break across printed pages (the last style wins)."""
+    head_end = _HEAD_END.search(body)
+    if head_end is None:
+        return _PRINT_STYLE + body
+    return body[: head_end.start()] + _PRINT_STYLE + "\n" + body[head_end.start() :]
 
 
 def _check_complete(notebook: nbformat.NotebookNode, token: str, path: Path) -> None:

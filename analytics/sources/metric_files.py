@@ -56,6 +56,7 @@ from analytics.frames import (
     LoadResult,
     file_sha256,
 )
+from analytics.sources._csv import refuse_semicolon_separated
 from analytics.timeparse import DateOrder, parse_timestamps
 
 __all__ = [
@@ -197,8 +198,9 @@ def read_metric_csv(
     Raises
     ------
     InputError
-        The file is missing, empty, not a CSV, lacks a column, or holds
-        millisecond epoch timestamps.
+        The file is missing, empty, separated by semicolons, not a CSV,
+        lacks a column, has a header but no data rows, or holds millisecond
+        epoch timestamps.
 
     Examples
     --------
@@ -216,8 +218,15 @@ def read_metric_csv(
     started = time.perf_counter()
     path = Path(path)
     table = _read_csv_text(path)
+    refuse_semicolon_separated(table.columns, path)
     table = _rename_columns(table, column_map, path)
     _require_columns(table, path, metric)
+    if table.empty:
+        raise InputError(
+            path,
+            "has a header but no data rows",
+            fix="check the export's time range; it selected no samples",
+        )
 
     text = table.apply(lambda column: column.str.strip())
     times, time_reasons, time_order = _csv_timestamps(

@@ -51,6 +51,7 @@ import pandas as pd
 
 from analytics.errors import ConfigError, InputError
 from analytics.frames import TICKETS_COLUMNS, LoadResult, Rejections, file_sha256
+from analytics.sources._csv import refuse_semicolon_separated
 from analytics.timeparse import (
     DateOrder,
     ParsedTimes,
@@ -94,6 +95,8 @@ _OPTIONAL: Final = (
     "sys_mod_count",
 )
 _EVENT_LOG_REQUIRED: Final = ("sys_updated_at",)
+# Columns the reader adds to the raw table (line number, file order); not the file's.
+_HELPER_COLUMNS: Final = frozenset({"_row", "_pos"})
 _MISSING_MARKERS: Final = ["?", ""]
 _RESOLVED_STATES: Final = frozenset({"resolved", "closed"})
 _ON_HOLD_PREFIXES: Final = ("awaiting", "on hold")
@@ -159,7 +162,8 @@ def read_servicenow_csv(
     Raises
     ------
     InputError
-        The file is missing, empty, has no data rows, is not a UTF-8 CSV,
+        The file is missing, empty, has no data rows, is not a UTF-8 CSV
+        (or is separated by semicolons),
         lacks a required column, or a date column cannot be read at all.
     ConfigError
         ``priority_map`` or ``column_map`` is invalid.
@@ -229,7 +233,14 @@ def read_servicenow_csv(
     rejections = Rejections(path)
     rows = _select_candidate_rows(raw, rejections, event_log=event_log)
     if rows.event_log:
-        _require_columns(raw, _EVENT_LOG_REQUIRED, path, column_map, why=" (event log)")
+        _require_columns(
+            raw,
+            _EVENT_LOG_REQUIRED,
+            path,
+            column_map,
+            why=" (event log)",
+            repeated=rows.repeated,
+        )
 
     tickets = _TicketRejector(raw, rows.candidates, rejections)
     order = _parse_dates(
@@ -297,6 +308,7 @@ def _read_raw(path: Path) -> pd.DataFrame:
         ) from error
 
     raw.columns = pd.Index([str(name).strip() for name in raw.columns])
+    refuse_semicolon_separated(raw.columns, path)
     if raw.empty:
         raise InputError(
             path,
@@ -386,18 +398,37 @@ def _require_columns(
     column_map: Mapping[str, str] | None,
     *,
     why: str = "",
+    repeated: str | None = None,
 ) -> None:
+    """Refuse a file without ``required``.
+
+    ``repeated`` is the ticket number whose repetition made the reader guess an
+    event log; the message then says so and how to read a plain export.
+    """
     missing = [name for name in required if name not in raw.columns]
     if not missing:
         return
-    there = ", ".join(map(str, raw.columns))
+    # The reader's helper columns are not the file's: leave them out.
+    there = ", ".join(str(c) for c in raw.columns if c not in _HELPER_COLUMNS)
     example = ", ".join(f"'<your name for {name}>': {name!r}" for name in missing)
     mapped = f" (after column_map {dict(column_map)!r})" if column_map else ""
+    fix = f"pass column_map={{{example}}} if the export renamed them"
+    guess = ""
+    if repeated is not None:
+        guess = (
+            f"; ticket number {repeated!r} repeats, so the file was read as an"
+            " event log (one row per update)"
+        )
+        fix = (
+            "if the file is a plain export (one row per incident), set"
+            " options: {event_log: false} in the ticket source config"
+            f" (event_log=False in Python); otherwise {fix}"
+        )
     raise InputError(
         path,
         f"required column(s) {', '.join(missing)}{why} not found{mapped};"
-        f" the file has: {there}",
-        fix=f"pass column_map={{{example}}} if the export renamed them",
+        f" the file has: {there}{guess}",
+        fix=fix,
     )
 
 
@@ -424,6 +455,8 @@ def _normalise_label(label: str) -> str:
 class _Candidates:
     candidates: pd.DataFrame
     event_log: bool
+    # The first repeating ticket number, when it made the reader guess an event log.
+    repeated: str | None = None
 
 
 def _select_candidate_rows(
@@ -460,6 +493,9 @@ def _select_candidate_rows(
     rest = raw.loc[~no_number & ~duplicate]
     repeats = rest["number"].duplicated(keep="first")
     is_event_log = bool(repeats.any()) if event_log is None else event_log
+    repeated = None
+    if event_log is None and is_event_log:
+        repeated = str(rest.loc[repeats, "number"].iloc[0])
     if not is_event_log:
         rejections.add_many(
             rest.loc[repeats, "_row"],
@@ -470,7 +506,7 @@ def _select_candidate_rows(
             " (pass event_log=True if the file is an audit log)",
         )
         rest = rest.loc[~repeats]
-    return _Candidates(rest.copy(), is_event_log)
+    return _Candidates(rest.copy(), is_event_log, repeated)
 
 
 class _TicketRejector:
