@@ -14,6 +14,7 @@ import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
@@ -29,10 +30,13 @@ from pydantic import (
 from analytics.errors import ConfigError
 
 __all__ = [
+    "ActivitySource",
     "ChecklistSource",
     "CriterionConfig",
+    "LicenceSource",
     "LoadTestSource",
     "MetricSource",
+    "PostLaunchSettings",
     "ReadinessConfig",
     "SurveySource",
     "TicketSource",
@@ -99,6 +103,25 @@ class SurveySource(_Strict):
     kind: Literal["csat", "nps"] | None = None
     timezone: str = "UTC"
     date_format: str = "ISO8601"
+    column_map: dict[str, str] = Field(default_factory=dict)
+
+
+class ActivitySource(_Strict):
+    """Usage events: activity CSV/Parquet (user_id, timestamp, feature) or an access log."""
+
+    path: Path
+    format: Literal["activity_csv", "activity_parquet", "access_log"] = "activity_csv"
+    timezone: str = "UTC"
+    date_order: Literal["auto", "iso", "dayfirst", "monthfirst"] = "auto"
+    column_map: dict[str, str] = Field(default_factory=dict)
+
+
+class LicenceSource(_Strict):
+    """Licensed users over time (date, licensed_users), each count in force until the next."""
+
+    path: Path
+    timezone: str = "UTC"
+    date_order: Literal["auto", "iso", "dayfirst", "monthfirst"] = "auto"
     column_map: dict[str, str] = Field(default_factory=dict)
 
 
@@ -189,6 +212,11 @@ class CriterionConfig(_Strict):
     min_events: int = Field(default=1, ge=1)
     params: dict[str, Any] = Field(default_factory=dict)
     """Kind-specific options, documented with each evaluator."""
+    calendar: Literal["day", "week", "month", "quarter"] | None = None
+    """When set, the evidence window is the last complete calendar period before
+    the decision time (in ``timezone``) instead of the rolling ``lookback``."""
+    timezone: str = "UTC"
+    """IANA zone of the ``calendar`` periods."""
 
     @field_validator("lookback")
     @classmethod
@@ -196,10 +224,46 @@ class CriterionConfig(_Strict):
         parse_duration(value)
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_is_iana(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"{value!r} is not an IANA time zone such as 'Europe/Berlin'"
+            ) from exc
+        return value
+
     @property
     def lookback_timedelta(self) -> pd.Timedelta:
         """The evidence window's length."""
         return parse_duration(self.lookback)
+
+
+class PostLaunchSettings(_Strict):
+    """Settings of the post-launch review (``post_launch:``); every field optional.
+
+    ``criteria`` overrides the go-live success criteria of
+    ``analytics/defaults/go_live_success.yaml`` by id (same fields as
+    ``criteria:``; a new id needs a ``kind``). ``drills`` is a CSV of
+    disaster-recovery drills (``drill, failover_start, failover_end,
+    last_good_backup`` and optional ``rto_minutes, rpo_minutes``);
+    ``rto``/``rpo`` are the objectives for rows without their own.
+    ``rollback_window`` is the period over which rollback triggers are checked.
+    """
+
+    criteria: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    drills: Path | None = None
+    rto: str = "4h"
+    rpo: str = "1h"
+    rollback_window: str = "1h"
+
+    @field_validator("rto", "rpo", "rollback_window")
+    @classmethod
+    def _post_launch_duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
 
 
 class ReportSettings(_Strict):
@@ -219,8 +283,13 @@ class ReadinessConfig(_Strict):
     metrics: list[MetricSource] = Field(default_factory=list)
     surveys: list[SurveySource] = Field(default_factory=list)
     loadtests: list[LoadTestSource] = Field(default_factory=list)
+    activity: ActivitySource | None = None
+    licences: LicenceSource | None = None
     checklist: ChecklistSource | None = None
+    post_launch: PostLaunchSettings = Field(default_factory=PostLaunchSettings)
     criteria: dict[str, CriterionConfig]
+    openslo: list[Path] = Field(default_factory=list)
+    """OpenSLO v1 files whose SLOs are added as criteria (see docs/config.md)."""
     source_path: Path | None = None
 
 
@@ -265,9 +334,15 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
         for entry in raw.get(key) or []:
             if isinstance(entry, dict) and "path" in entry:
                 entry["path"] = str((base / str(entry["path"])).resolve())
-    checklist = raw.get("checklist")
-    if isinstance(checklist, dict) and "path" in checklist:
-        checklist["path"] = str((base / str(checklist["path"])).resolve())
+    for key in ("checklist", "activity", "licences"):
+        single = raw.get(key)
+        if isinstance(single, dict) and "path" in single:
+            single["path"] = str((base / str(single["path"])).resolve())
+    post_launch = raw.get("post_launch")
+    if isinstance(post_launch, dict) and post_launch.get("drills"):
+        post_launch["drills"] = str((base / str(post_launch["drills"])).resolve())
+    if isinstance(raw.get("openslo"), list):
+        raw["openslo"] = [str((base / str(p)).resolve()) for p in raw["openslo"]]
 
 
 def _is_number(text: str) -> bool:
@@ -335,6 +410,13 @@ def load_config(path: str | Path) -> ReadinessConfig:
         config = ReadinessConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_format_validation(path, exc)) from exc
+    if config.openslo:
+        # Imported here: the SLO evaluators import this module.
+        from analytics.evaluators_slo import openslo_criteria
+
+        config = config.model_copy(
+            update={"criteria": openslo_criteria(config, path)}
+        )
     _check_references(path, config)
     return config
 

@@ -15,7 +15,9 @@ import pandas as pd
 
 from analytics.checklist import checklist_criteria
 from analytics.config import CriterionConfig
+from analytics.evaluators_adoption import evidence_evaluators
 from analytics.evaluators_capacity import CAPACITY_EVALUATORS
+from analytics.evaluators_slo import SLO_EVALUATORS, evidence_window, partial_sources
 from analytics.evaluators_support import SUPPORT_EVALUATORS
 from analytics.evidence import Evidence
 from analytics.metrics.resolution import mean_time_to_resolve, resolution_by_priority
@@ -45,7 +47,8 @@ def to_criterion(criterion_id: str, config: CriterionConfig) -> Criterion:
 def _window(
     config: CriterionConfig, evidence: Evidence
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
-    return evidence.as_of - config.lookback_timedelta, evidence.as_of
+    # Rolling lookback, or the last complete calendar period when ``calendar`` is set.
+    return evidence_window(config, evidence.as_of)
 
 
 def _availability(
@@ -66,6 +69,15 @@ def _availability(
         return no_data(
             criterion,
             "source unavailable during this run; " + "; ".join(down),
+            window_start=start,
+            window_end=end,
+            sources=tuple(wanted),
+        )
+    partial = partial_sources(wanted, evidence)
+    if partial:  # partial data blocks GO
+        return no_data(
+            criterion,
+            "partial data blocks GO; " + "; ".join(partial),
             window_start=start,
             window_end=end,
             sources=tuple(wanted),
@@ -231,6 +243,8 @@ EVALUATORS: dict[str, Evaluator] = {
     "mttr": _mttr,
     **CAPACITY_EVALUATORS,
     **SUPPORT_EVALUATORS,
+    **SLO_EVALUATORS,
+    **evidence_evaluators(lambda ev: ev.activity, lambda ev: ev.licences),
 }
 """Criterion kinds this version can measure. Others evaluate to NO DATA."""
 
@@ -254,8 +268,8 @@ def evaluate_criteria(evidence: Evidence) -> tuple[list[CriterionResult], list[s
         evaluator = EVALUATORS.get(config.kind)
         if evaluator is None:
             start, end = _window(config, evidence)
-            # TODO: evaluators for latency_p95, error_rate and auth_success (issue 3)
-            # and the adoption kinds (issue 5); until then they are honestly NO DATA.
+            # latency_p95, error_rate and auth_success live in evaluators_slo (issue 3);
+            # a kind without an evaluator (e.g. a typo) is honestly NO DATA.
             results.append(
                 no_data(
                     to_criterion(crit_id, config),

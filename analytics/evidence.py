@@ -27,6 +27,12 @@ from analytics.config import (
 from analytics.errors import AnalyticsError, ConfigError
 from analytics.frames import REJECTED_COLUMNS, LoadResult, empty_rejected, file_sha256
 from analytics.sources import loadtests
+from analytics.sources.activity import (
+    read_access_log,
+    read_activity_csv,
+    read_activity_parquet,
+    read_licences_csv,
+)
 from analytics.sources.jira import read_jira_csv, read_jira_json
 from analytics.sources.metric_files import read_metric_csv, read_metric_parquet
 from analytics.sources.pagerduty import read_pagerduty_analytics, read_pagerduty_json
@@ -96,6 +102,8 @@ class Evidence:
     surveys: dict[str, LoadResult] = field(default_factory=dict)
     loadtests: dict[str, LoadResult] = field(default_factory=dict)
     checklist: LoadResult | None = None
+    activity: LoadResult | None = None
+    licences: LoadResult | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
     """Live sources that could not be read, with the reason (their criteria are NO DATA)."""
 
@@ -107,8 +115,10 @@ class Evidence:
             *self.surveys.items(),
             *self.loadtests.items(),
         ]
-        if self.checklist is not None:
-            named.append(("checklist", self.checklist))
+        for name in ("activity", "licences", "checklist"):
+            load = getattr(self, name)
+            if load is not None:
+                named.append((name, load))
         return named
 
     def inventory(self) -> pd.DataFrame:
@@ -119,6 +129,8 @@ class Evidence:
                 "tickets": "created_at",
                 "samples": "timestamp",
                 "survey": "answered_at",
+                "activity": "timestamp",
+                "licences": "date",
                 "checklist": "date",
             }.get(load.kind, "")
             first, last = load.time_range(column)
@@ -253,6 +265,23 @@ def _load_loadtest(source: LoadTestSource) -> LoadResult:
     )
 
 
+def _load_activity(config: ReadinessConfig) -> LoadResult:
+    source = config.activity
+    assert source is not None
+    if source.format == "access_log":
+        return read_access_log(source.path)
+    if source.format == "activity_parquet":
+        return read_activity_parquet(
+            source.path, timezone=source.timezone, column_map=source.column_map or None
+        )
+    return read_activity_csv(
+        source.path,
+        timezone=source.timezone,
+        date_order=source.date_order,
+        column_map=source.column_map or None,
+    )
+
+
 def gather_evidence(config: ReadinessConfig, as_of: pd.Timestamp) -> Evidence:
     """Read every source named in ``config``.
 
@@ -281,6 +310,16 @@ def gather_evidence(config: ReadinessConfig, as_of: pd.Timestamp) -> Evidence:
         )
     for loadtest in config.loadtests:
         evidence.loadtests[loadtest.name] = _load_loadtest(loadtest)
+    if config.activity is not None:
+        evidence.activity = _load_activity(config)
+    if config.licences is not None:
+        lic = config.licences
+        evidence.licences = read_licences_csv(
+            lic.path,
+            timezone=lic.timezone,
+            date_order=lic.date_order,
+            column_map=lic.column_map or None,
+        )
     if config.checklist is not None:
         evidence.checklist = read_checklist(
             config.checklist.path,
