@@ -1,0 +1,1509 @@
+"""The post-launch review: did the launch work, and what now?
+
+One object, one method per section, like the go / no-go report. The notebook
+``notebooks/post_launch_review.ipynb`` calls the methods in order and shows
+what they return; every figure comes from ``analytics.metrics`` and the
+evaluators of ``analytics.evaluate``.
+
+The review window is ``[go_live, go_live + review_days)``. The go-live success
+criteria (``analytics/defaults/go_live_success.yaml``, overridden by the
+config's ``post_launch.criteria``) are evaluated each on its own window: the
+review, the first 24 hours or the first week. A criterion kind without an
+evaluator is NO DATA with the reason: no evidence, no PASS.
+
+Launch outcome: **PASS** when no blocking success criterion is FAIL or NO DATA,
+otherwise **FAIL** (the summary separates failed from unmeasured).
+
+Examples
+--------
+>>> report = build_post_launch("data/demo/readiness.yaml", "2016-04-01")  # doctest: +SKIP
+>>> report.outcome  # doctest: +SKIP
+'FAIL'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+import plotly.graph_objects as go
+import yaml
+
+from analytics.checklist import checklist_criteria
+from analytics.config import (
+    CriterionConfig,
+    ReadinessConfig,
+    load_config,
+    parse_duration,
+)
+from analytics.errors import AnalyticsError, ConfigError
+from analytics.evaluate import EVALUATORS, to_criterion
+from analytics.evaluators_adoption import evaluate_adoption
+from analytics.evaluators_support import tickets_in_window
+from analytics.evidence import Evidence, gather_evidence, parse_as_of
+from analytics.frames import LoadResult
+from analytics.metrics.histogram import bucket_increase, histogram_quantile
+from analytics.metrics.incidents import critical_incidents
+from analytics.metrics.slo import (
+    SLOResult,
+    availability_from_counters,
+    availability_from_up,
+    availability_timeline,
+)
+from analytics.metrics.support import volume_against_history
+from analytics.readiness import (
+    CriterionResult,
+    Status,
+    evaluate_value,
+    no_data,
+    status_counts,
+)
+from analytics.report import slo_section, support_section
+from analytics.report.go_no_go import (
+    COMPLETION_MARKER,
+    GoNoGoReport,
+    neutralise_formula,
+)
+from analytics.report.html import CSS, Chart, Html, esc, format_value, table
+
+__all__ = [
+    "CLOSE_MARGIN",
+    "PostLaunchReport",
+    "RollbackCheck",
+    "build_post_launch",
+    "success_criteria_configs",
+]
+
+logger = logging.getLogger(__name__)
+
+CLOSE_MARGIN: Final = 0.10
+"""A passed criterion within this share of its threshold is "close" (see lessons)."""
+
+RUN_JSON_SCHEMA_VERSION: Final = 1
+_WINDOWS: Final = ("review", "first_24h", "first_week")
+_SOURCE_FIELDS: Final = (
+    "source",
+    "good_source",
+    "total_source",
+    "selector",
+    "priority",
+    "target_hours",
+    "priorities",
+    "min_coverage",
+    "min_events",
+)
+_IMPACT_PRIORITIES: Final = ("P1", "P2")
+_IMPACT_ROWS: Final = 40
+_FIRED_ROWS: Final = 20
+
+Evaluator = Callable[[str, CriterionConfig, Evidence], CriterionResult]
+
+
+# --- criteria -------------------------------------------------------------------------
+
+
+def _default_success() -> dict[str, dict[str, Any]]:
+    text = (
+        resources.files("analytics")
+        .joinpath("defaults/go_live_success.yaml")
+        .read_text("utf-8")
+    )
+    loaded: dict[str, dict[str, Any]] = yaml.safe_load(text)["criteria"]
+    return loaded
+
+
+def success_criteria_configs(
+    config: ReadinessConfig, go_live: pd.Timestamp
+) -> dict[str, tuple[str, CriterionConfig]]:
+    """The go-live success criteria: id -> (window name, criterion config).
+
+    Defaults come from ``go_live_success.yaml``; sources from the config's
+    enabled criterion of the same kind; then ``post_launch.criteria``
+    overrides. Disabled criteria are left out.
+
+    Raises
+    ------
+    ConfigError
+        An override names an unknown id without a ``kind``, or a bad field.
+    """
+    merged = _default_success()
+    for crit_id, fields in config.post_launch.criteria.items():
+        if crit_id in merged:
+            merged[crit_id] = {**merged[crit_id], **fields}
+        elif "kind" in fields:
+            merged[crit_id] = {"window": "review", **fields}
+        else:
+            raise ConfigError(
+                f"post_launch.criteria.{crit_id} is not a success criterion and has no"
+                f" 'kind'. Fix: use one of {', '.join(sorted(merged))}, or give it a kind"
+            )
+
+    out: dict[str, tuple[str, CriterionConfig]] = {}
+    for crit_id, fields in merged.items():
+        fields = dict(fields)
+        window = str(fields.pop("window", "review"))
+        if window not in _WINDOWS:
+            raise ConfigError(
+                f"post_launch.criteria.{crit_id}.window is {window!r}; use one of {_WINDOWS}"
+            )
+        base = _base_fields(config, str(fields.get("kind", "")))
+        params = {**base.pop("params", {}), **fields.pop("params", {})}
+        if fields.get("kind") == "adoption":
+            params.setdefault("go_live", go_live.isoformat())
+        try:
+            crit = CriterionConfig.model_validate({**base, **fields, "params": params})
+        except ValueError as exc:
+            raise ConfigError(f"post_launch.criteria.{crit_id}: {exc}") from exc
+        if crit.enabled:
+            out[crit_id] = (window, crit)
+    return out
+
+
+def _base_fields(config: ReadinessConfig, kind: str) -> dict[str, Any]:
+    """Where the evidence is, taken from the config's criterion of this kind."""
+    for crit in config.criteria.values():
+        if crit.kind == kind and crit.enabled:
+            dumped = crit.model_dump()
+            base = {k: dumped[k] for k in _SOURCE_FIELDS if dumped[k] is not None}
+            base["params"] = dict(crit.params)
+            return base
+    return {"params": {}}
+
+
+# --- local evaluators for kinds the go / no-go report does not have ----------------------
+
+
+def _critical_incidents(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> CriterionResult:
+    criterion = to_criterion(crit_id, config)
+    start, end = evidence.as_of - config.lookback_timedelta, evidence.as_of
+    if not evidence.tickets:
+        return no_data(criterion, "no ticket source configured", window_start=start)
+    tickets = tickets_in_window(evidence, tuple(evidence.tickets), start, end)
+    found = critical_incidents(
+        tickets,
+        window_start=start,
+        window_end=end,
+        priorities=tuple(config.priorities),
+    ).iloc[0]
+    count = int(found["count"])
+    ids = ", ".join(str(i) for i in list(found["ticket_ids"])[:10])
+    detail = (
+        f"{count} {'/'.join(config.priorities)} incident(s) opened"
+        f" {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
+        + (f": {ids}" if count else "")
+        + f"; {len(tickets):,} tickets of any priority opened in the window"
+    )
+    return evaluate_value(
+        criterion,
+        float(count),
+        window_start=start,
+        window_end=end,
+        evidence_count=len(tickets),
+        detail=detail,
+        sources=tuple(evidence.tickets),
+    )
+
+
+def _ticket_volume_range(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> CriterionResult:
+    criterion = to_criterion(crit_id, config)
+    start, end = evidence.as_of - config.lookback_timedelta, evidence.as_of
+    if not evidence.tickets:
+        return no_data(criterion, "no ticket source configured", window_start=start)
+    created = evidence.all_tickets()["created_at"].dropna()
+    if not ((created >= start) & (created < end)).any():
+        return no_data(
+            criterion,
+            f"no ticket opened {start:%Y-%m-%d} to {end:%Y-%m-%d}",
+            window_start=start,
+            window_end=end,
+        )
+    history_days = float(config.params.get("history_days", 90))
+    needed_days = float(config.params.get("min_history_days", 14))
+    history_start = max(
+        start - pd.Timedelta(days=history_days), created.min().floor("D")
+    )
+    have_days = (start - history_start) / pd.Timedelta(days=1)
+    if have_days < needed_days:
+        return no_data(
+            criterion,
+            f"only {max(have_days, 0):.0f} days of ticket history before go-live;"
+            f" {needed_days:g} needed for an expected range",
+            window_start=start,
+            window_end=end,
+        )
+    volume = volume_against_history(
+        pd.DataFrame({"created_at": created}),
+        window_start=start,
+        window_end=end,
+        history_start=history_start,
+        history_end=start,
+    )
+    judged = volume[volume["expected_high"].notna()]
+    inside = int((judged["outside"] == "").sum())
+    above = judged.loc[judged["outside"] == "above", "period_start"]
+    detail = (
+        f"{inside} of {len(judged)} days within the 5th–95th percentile of the same"
+        f" weekday, {history_start:%Y-%m-%d} to {start:%Y-%m-%d}; days above:"
+        f" {', '.join(f'{d:%m-%d}' for d in above) or 'none'}"
+    )
+    return evaluate_value(
+        criterion,
+        100 * inside / len(judged) if len(judged) else None,
+        window_start=start,
+        window_end=end,
+        evidence_count=len(judged),
+        detail=detail,
+        sources=tuple(evidence.tickets),
+    )
+
+
+def _business_processes(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> CriterionResult:
+    criterion = to_criterion(crit_id, config)
+    start, end = evidence.as_of - config.lookback_timedelta, evidence.as_of
+    area = str(config.params.get("area", "business process")).casefold()
+    if evidence.checklist is None:
+        return no_data(
+            criterion,
+            f"no checklist configured; list the business processes as checklist items"
+            f" with area '{area}'",
+            window_start=start,
+            window_end=end,
+        )
+    frame = evidence.checklist.frame
+    items = frame[frame["area"].astype("string").str.casefold() == area]
+    if items.empty:
+        return no_data(
+            criterion,
+            f"the checklist has no item with area '{area}'",
+            window_start=start,
+            window_end=end,
+        )
+    results = checklist_criteria(
+        items, as_of=end, max_age_days=config.lookback_timedelta / pd.Timedelta(days=1)
+    )
+    up = sum(r.status is Status.PASS for r in results)
+    failed = [r.criterion.title for r in results if r.status is Status.FAIL]
+    unknown = [r.criterion.title for r in results if r.status is Status.NO_DATA]
+    detail = f"{up} of {len(results)} '{area}' items done and verified in the window"
+    if failed:
+        detail += "; not up: " + "; ".join(failed)
+    if unknown and not failed:
+        return no_data(
+            criterion,
+            detail + "; not verified during the review: " + "; ".join(unknown),
+            window_start=start,
+            window_end=end,
+        )
+    return evaluate_value(
+        criterion,
+        100 * up / len(results),
+        window_start=start,
+        window_end=end,
+        evidence_count=len(results),
+        detail=detail,
+        sources=("checklist",),
+    )
+
+
+_LOCAL_EVALUATORS: Final[dict[str, Evaluator]] = {
+    "critical_incidents": _critical_incidents,
+    "ticket_volume_range": _ticket_volume_range,
+    "business_processes": _business_processes,
+}
+
+
+# --- build ----------------------------------------------------------------------------
+
+
+def build_post_launch(
+    config: str | os.PathLike[str],
+    go_live: str,
+    review_days: int = 28,
+    baseline_run: str = "",
+) -> PostLaunchReport:
+    """Read the evidence as of the end of the review and evaluate the success criteria.
+
+    Parameters
+    ----------
+    config
+        Path of the readiness config (YAML).
+    go_live
+        Go-live time, ISO 8601 (a date means 00:00 UTC).
+    review_days
+        Length of the review window in days.
+    baseline_run
+        Path of the go / no-go ``run.json`` to compare with, or ``""``.
+
+    Raises
+    ------
+    ConfigError
+        A bad config, go-live time or review length.
+    """
+    if int(review_days) < 1:
+        raise ConfigError(f"review_days is {review_days!r}; give a whole number ≥ 1")
+    cfg = load_config(Path(config))
+    start = parse_as_of(go_live)
+    end = start + pd.Timedelta(days=int(review_days))
+    evidence = gather_evidence(cfg, end)
+    return PostLaunchReport(
+        evidence=evidence,
+        go_live=start,
+        review_days=int(review_days),
+        baseline_run=baseline_run,
+        activity=getattr(evidence, "activity", None),
+        licences=getattr(evidence, "licences", None),
+    )
+
+
+@dataclass(frozen=True)
+class RollbackCheck:
+    """One rollback trigger checked period by period over the review window."""
+
+    name: str
+    threshold_text: str
+    unit: str
+    values: pd.DataFrame
+    """``period_start`` and ``value`` (NaN where the period had no data)."""
+    fired: pd.DataFrame
+    """The periods where the trigger would have fired."""
+    reason: str = ""
+    """Why there is no data, when there is none."""
+
+    @property
+    def status(self) -> Status:
+        """FAIL when it would have fired, NO DATA without data, else PASS."""
+        if not self.fired.empty:
+            return Status.FAIL
+        if self.values.empty or self.values["value"].notna().sum() == 0:
+            return Status.NO_DATA
+        return Status.PASS
+
+
+class PostLaunchReport:
+    """Success criteria, review sections and follow-ups for one launch."""
+
+    def __init__(
+        self,
+        *,
+        evidence: Evidence,
+        go_live: pd.Timestamp,
+        review_days: int,
+        baseline_run: str = "",
+        activity: LoadResult | None = None,
+        licences: LoadResult | None = None,
+    ) -> None:
+        self.go_live = go_live
+        self.review_days = review_days
+        self.review_end = go_live + pd.Timedelta(days=review_days)
+        self.baseline_run = baseline_run
+        self.activity = activity
+        self.licences = licences
+        self.evidence = replace(
+            evidence, as_of=self.review_end, config=self._review_config(evidence.config)
+        )
+        self.windows: dict[str, str] = {}
+        self.results = self._evaluate()
+        # The go / no-go sections are reused on the review window, sharing one chart
+        # counter so that plotly.js is inlined once and chart ids stay unique.
+        self.inner = GoNoGoReport(
+            evidence=self.evidence, results=self.results, excluded=[]
+        )
+        self.generated_at = self.inner.generated_at
+        self._rollback: list[RollbackCheck] | None = None
+
+    # ------------------------------------------------------------------ model
+
+    @property
+    def outcome(self) -> str:
+        """``PASS`` when no blocking criterion is FAIL or NO DATA, else ``FAIL``."""
+        return "FAIL" if self.blocking_problems() or not self.results else "PASS"
+
+    def blocking_problems(self) -> list[CriterionResult]:
+        """Blocking success criteria that failed or could not be measured."""
+        return [
+            r
+            for r in self.results
+            if r.criterion.blocking and r.status in (Status.FAIL, Status.NO_DATA)
+        ]
+
+    def chart(self, figure: go.Figure) -> Chart:
+        """Wrap a figure; plotly.js is inlined with the report's first chart only."""
+        return self.inner.chart(figure)
+
+    def _review_config(self, config: ReadinessConfig) -> ReadinessConfig:
+        lookback = f"{self.review_days}d"
+        criteria = {
+            k: c.model_copy(update={"lookback": lookback})
+            for k, c in config.criteria.items()
+        }
+        return config.model_copy(update={"criteria": criteria})
+
+    def _window_end(self, window: str) -> tuple[pd.Timestamp, str]:
+        span = {"first_24h": "24h", "first_week": "7d"}.get(
+            window, f"{self.review_days}d"
+        )
+        end = min(self.go_live + parse_duration(span), self.review_end)
+        length = end - self.go_live
+        return end, f"{length.total_seconds():.0f}s"
+
+    def _evaluate(self) -> list[CriterionResult]:
+        results = []
+        configs = success_criteria_configs(self.evidence.config, self.go_live)
+        for crit_id, (window, crit) in configs.items():
+            end, lookback = self._window_end(window)
+            crit = crit.model_copy(update={"lookback": lookback})
+            evidence = replace(self.evidence, as_of=end)
+            self.windows[crit_id] = window
+            results.append(self._evaluate_one(crit_id, crit, evidence))
+        return results
+
+    def _evaluate_one(
+        self, crit_id: str, crit: CriterionConfig, evidence: Evidence
+    ) -> CriterionResult:
+        evaluator = EVALUATORS.get(crit.kind) or _LOCAL_EVALUATORS.get(crit.kind)
+        if evaluator is not None:
+            return evaluator(crit_id, crit, evidence)
+        if crit.kind == "adoption":
+            return evaluate_adoption(
+                crit,
+                self.activity,
+                self.licences,
+                evidence.as_of,
+                criterion_id=crit_id,
+                min_coverage=self.evidence.config.min_coverage,
+            )
+        return no_data(
+            to_criterion(crit_id, crit),
+            f"not measured: this version has no evaluator for '{crit.kind}' evidence",
+            window_start=evidence.as_of - crit.lookback_timedelta,
+            window_end=evidence.as_of,
+        )
+
+    # --------------------------------------------------------------- sections
+
+    def decision_summary(self) -> Html:
+        """The launch outcome with counts, failures and triggers that fired."""
+        counts = status_counts(self.results)
+        failed = [r for r in self.blocking_problems() if r.status is Status.FAIL]
+        unmeasured = [r for r in self.blocking_problems() if r.status is Status.NO_DATA]
+        fired = [c for c in self.rollback_checks() if c.status is Status.FAIL]
+        service = self.evidence.config.report.service
+        parts = [
+            CSS,
+            '<div class="rr">',
+            f"<h2>Post-launch review — {esc(service)}</h2>",
+            f"<p>Go-live <b>{self.go_live:%Y-%m-%d %H:%M} UTC</b>; review window"
+            f" <b>{self.review_days} days</b>, to {self.review_end:%Y-%m-%d %H:%M} UTC.</p>",
+            f'<div class="decision decision-{"GO" if self.outcome == "PASS" else "NO-GO"}">'
+            f"Launch {esc(self.outcome)}</div>",
+            "<p>"
+            + ", ".join(f"{_status_cell(s)} {n}" for s, n in counts.items())
+            + f" of {len(self.results)} success criteria</p>",
+        ]
+        for label, items in (("Failed", failed), ("Not measured", unmeasured)):
+            if items:
+                parts.append(
+                    f"<p><b>{label} ({len(items)}):</b></p><ul>"
+                    + "".join(f"<li>{esc(r.criterion.title)}</li>" for r in items)
+                    + "</ul>"
+                )
+        parts.append(
+            f"<p>Rollback triggers that would have fired: {len(fired)}"
+            + (f" ({esc(', '.join(c.name for c in fired))})" if fired else "")
+            + f". Drafted follow-ups: {len(self.lesson_items())}.</p>"
+        )
+        parts.append(
+            '<p class="note">Rule: the launch PASSES when no blocking success criterion'
+            " is FAIL or NO DATA; a criterion that could not be measured is not evidence"
+            " of success.</p></div>"
+        )
+        return Html("".join(parts))
+
+    def criteria_frame(self) -> pd.DataFrame:
+        """The success criteria results as a frame (the table's data)."""
+        rows = []
+        for result in self.results:
+            crit = result.criterion
+            rows.append(
+                {
+                    "id": crit.criterion_id,
+                    "status": str(result.status),
+                    "criterion": crit.title,
+                    "window": self.windows.get(crit.criterion_id, "review"),
+                    "value": result.value_label
+                    or format_value(result.value, crit.unit),
+                    "target": crit.target_text(),
+                    "evidence": result.evidence_count,
+                    "detail": result.detail,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def success_criteria(self) -> Html:
+        """Each go-live success criterion: PASS / FAIL / NO DATA with its evidence."""
+        columns = [
+            ("status", "Status"),
+            ("criterion", "Criterion"),
+            ("window", "Window"),
+            ("value", "Measured"),
+            ("target", "Target"),
+            ("evidence", "Evidence n"),
+            ("detail", "How measured / why no data"),
+        ]
+        markup = table(
+            self.criteria_frame(),
+            columns,
+            cells={"status": _status_cell},
+            numeric=("evidence",),
+        )
+        return Html(
+            f'<div class="rr">{markup}<p class="note">Windows: review = go-live to'
+            f" {self.review_end:%Y-%m-%d %H:%M} UTC; first_24h and first_week start at"
+            " go-live. Success criteria have no warning band: a missed target fails.</p></div>"
+        )
+
+    def stabilisation(self) -> Html:
+        """The first 24 hours: incidents opened, critical ones, availability and errors."""
+        start = self.go_live
+        end = min(start + pd.Timedelta(hours=24), self.review_end)
+        parts = [
+            '<div class="rr">',
+            f"<p>{start:%Y-%m-%d %H:%M} to {end:%H:%M} UTC.</p>",
+        ]
+        parts.append(self._tickets_24h(start, end))
+        parts.append(self._metrics_in(start, end))
+        parts.append("</div>")
+        return Html("".join(parts))
+
+    def whole_window(self) -> Html:
+        """The review window: SLO and budget, incidents, support, satisfaction, adoption."""
+        inner = self.inner
+        sections: list[tuple[str, Sequence[Html | Chart]]] = [
+            (
+                "Service-level objective and error budget",
+                [slo_section.slo_summary(inner), slo_section.budget_burndown(inner)],
+            ),
+            ("Incident timeline", [self._incident_timeline()]),
+            ("Incidents: MTTD and MTTR", [support_section.incidents_table(inner)]),
+            (
+                "Support volume and SLA breaches",
+                [
+                    support_section.support_sla(inner),
+                    support_section.ticket_volume_range(inner),
+                ],
+            ),
+            (
+                "Customer satisfaction: CSAT and NPS",
+                [support_section.satisfaction(inner)],
+            ),
+            ("Adoption", [self._adoption()]),
+        ]
+        parts = ['<div class="rr">']
+        for heading, items in sections:
+            parts.append(f"<h3>{esc(heading)}</h3>")
+            parts.extend(item._repr_html_() for item in items)
+        parts.append("</div>")
+        return Html("".join(parts))
+
+    def changes_since_go_no_go(self) -> Html:
+        """Criteria whose status changed since the go / no-go run, with value deltas."""
+        if not self.baseline_run:
+            return _note("No go / no-go run.json was given (parameter baseline_run).")
+        path = Path(self.baseline_run)
+        try:
+            record = json.loads(path.read_text("utf-8"))
+            baseline = {str(c["id"]): c for c in record["criteria"]}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return _note(f"Cannot read the go / no-go run {path.name}: {exc}.")
+        rows = []
+        for result in self.results:
+            before = baseline.get(result.criterion.criterion_id)
+            rows.append(_change_row(result, before))
+        frame = pd.DataFrame(rows)
+        changed = frame[frame["changed"]]
+        columns = [
+            ("criterion", "Criterion"),
+            ("before", "At go / no-go"),
+            ("now", "Now"),
+            ("value_before", "Value then"),
+            ("value_now", "Value now"),
+            ("delta", "Change"),
+        ]
+        cells = {"before": _status_cell, "now": _status_cell}
+        return Html(
+            f'<div class="rr"><p>Go / no-go run: decision <b>{esc(record.get("decision"))}</b>'
+            f" as of {esc(record.get('as_of'))}. {len(changed)} of {len(frame)} success"
+            " criteria changed status.</p>"
+            + table(
+                frame,
+                columns,
+                cells=cells,
+                numeric=("value_before", "value_now", "delta"),
+            )
+            + "</div>"
+        )
+
+    def customer_impact(self) -> Html:
+        """Per critical / high incident: requests failed, budget minutes, users active."""
+        tickets = self._review_tickets()
+        if tickets is None:
+            return _note("No ticket source is configured, so there are no incidents.")
+        frame = self.impact_frame()
+        if frame.empty:
+            return _note(
+                f"No {'/'.join(_IMPACT_PRIORITIES)} incident was opened in the review window."
+            )
+        columns = [
+            ("ticket_id", "Incident"),
+            ("priority", "Priority"),
+            ("impact_start", "Impact from"),
+            ("impact_end", "To"),
+            ("open_hours", "Open h"),
+            ("requests_failed", "Requests failed"),
+            ("budget_minutes", "Budget min used"),
+            ("users_active", "Users active"),
+        ]
+        shown = frame.head(_IMPACT_ROWS)
+        return Html(
+            '<div class="rr">'
+            + table(
+                shown,
+                columns,
+                numeric=(
+                    "open_hours",
+                    "requests_failed",
+                    "budget_minutes",
+                    "users_active",
+                ),
+            )
+            + f'<p class="note">{self._impact_note(len(frame), len(shown))}</p></div>'
+        )
+
+    def rollback_triggers(self) -> Html:
+        """Error rate, p95 and availability per period against the rollback values."""
+        checks = self.rollback_checks()
+        rows = []
+        for check in checks:
+            values = check.values["value"] if not check.values.empty else pd.Series([])
+            rows.append(
+                {
+                    "status": "FIRED"
+                    if check.status is Status.FAIL
+                    else str(check.status),
+                    "trigger": check.name,
+                    "threshold": check.threshold_text,
+                    "periods": int(values.notna().sum()),
+                    "fired": len(check.fired),
+                    "first": check.fired["period_start"].min()
+                    if len(check.fired)
+                    else None,
+                    "worst": _worst(check),
+                    "detail": check.reason,
+                }
+            )
+        columns = [
+            ("status", "Status"),
+            ("trigger", "Trigger"),
+            ("threshold", "Fires when"),
+            ("periods", "Periods with data"),
+            ("fired", "Periods fired"),
+            ("first", "First fired"),
+            ("worst", "Worst"),
+            ("detail", "Why no data"),
+        ]
+        parts = [
+            '<div class="rr">',
+            f"<p>Checked per {esc(self.evidence.config.post_launch.rollback_window)} over"
+            " the review window with the config's rollback values.</p>",
+            table(pd.DataFrame(rows), columns, cells={"status": _status_cell}),
+        ]
+        for check in checks:
+            if len(check.fired):
+                fired = check.fired.head(_FIRED_ROWS)
+                parts.append(f"<h4>{esc(check.name)}: would have fired at</h4>")
+                parts.append(
+                    table(
+                        fired,
+                        [("period_start", "Period start"), ("value", check.unit)],
+                        numeric=("value",),
+                    )
+                )
+        with_data = [c for c in checks if c.status is not Status.NO_DATA]
+        if with_data:
+            parts.append(self._rollback_chart(with_data))
+        parts.append("</div>")
+        return Html("".join(parts))
+
+    def dr_drills(self) -> Html:
+        """Disaster-recovery drills: achieved recovery time and point vs objectives."""
+        settings = self.evidence.config.post_launch
+        if settings.drills is None:
+            return _note(
+                "No disaster-recovery drill records are configured (post_launch.drills)."
+            )
+        try:
+            frame = self.drills_frame()
+        except AnalyticsError as exc:
+            return _note(str(exc))
+        columns = [
+            ("status", "Status"),
+            ("drill", "Drill"),
+            ("failover_start", "Failover start"),
+            ("failover_end", "Failover end"),
+            ("last_good_backup", "Last good backup"),
+            ("rto_achieved_minutes", "Recovery time min"),
+            ("rto_minutes", "RTO min"),
+            ("rpo_achieved_minutes", "Recovery point min"),
+            ("rpo_minutes", "RPO min"),
+            ("detail", "Detail"),
+        ]
+        return Html(
+            '<div class="rr">'
+            + table(
+                frame,
+                columns,
+                cells={"status": _status_cell},
+                numeric=[c for c, _ in columns if c.endswith("minutes")],
+            )
+            + '<p class="note">Recovery time = failover end − failover start; recovery point'
+            " = failover start − last good backup (data written after it is lost).</p></div>"
+        )
+
+    def lessons(self) -> Html:
+        """A drafted list of lessons and follow-ups, for the review meeting to edit."""
+        items = self.lesson_items()
+        if not items:
+            return _note(
+                "Nothing failed or came close: no follow-up drafted. Add the meeting's own."
+            )
+        return Html(
+            '<div class="rr"><p class="note">Drafted from the results above; edit in the'
+            " meeting: add owners and dates.</p><ol>"
+            + "".join(f"<li>{esc(text)}</li>" for text in items)
+            + "</ol></div>"
+        )
+
+    def data_inventory(self) -> Html:
+        """Every input file with rows in / used / rejected (as in go / no-go)."""
+        return self.inner.data_inventory()
+
+    def run_metadata(self, parameters: dict[str, Any] | None = None) -> Html:
+        """Parameters, config, package version and git commit of this run."""
+        return self.inner.run_metadata(parameters)
+
+    def run_record(self, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What a scheduler needs: outcome, criteria, triggers, data, metadata."""
+        return {
+            "schema_version": RUN_JSON_SCHEMA_VERSION,
+            "report": "post-launch",
+            "decision": self.outcome,
+            "go_live": self.go_live.isoformat(),
+            "review_days": self.review_days,
+            "review_end": self.review_end.isoformat(),
+            "baseline_run": self.baseline_run or None,
+            "status_counts": status_counts(self.results),
+            "criteria": [r.to_dict() for r in self.results],
+            "rollback_triggers": [
+                {
+                    "name": c.name,
+                    "status": str(c.status),
+                    "fired": [t.isoformat() for t in c.fired["period_start"]],
+                }
+                for c in self.rollback_checks()
+            ],
+            "lessons": self.lesson_items(),
+            "data": self.evidence.to_dict(),
+            "rejected_rows": len(self.evidence.rejected()),
+            **self.inner.metadata(parameters),
+        }
+
+    def finish(
+        self,
+        run_dir: str = "",
+        run_token: str = "",
+        parameters: dict[str, Any] | None = None,
+    ) -> Html:
+        """Write run.json and rejected_rows.csv to ``run_dir`` (if given), then mark completion."""
+        if run_dir:
+            folder = Path(run_dir)
+            record = self.run_record(parameters)
+            (folder / "run.json").write_text(
+                json.dumps(record, indent=2, default=str), "utf-8"
+            )
+            rejected = self.evidence.rejected().map(neutralise_formula)
+            rejected.to_csv(folder / "rejected_rows.csv", index=False)
+            logger.info("wrote run.json and rejected_rows.csv to %s", folder)
+        return Html(
+            f'<div class="rr rr-complete" data-marker="{COMPLETION_MARKER}"'
+            f' data-run-token="{esc(run_token)}"><p class="note">End of report.'
+            f" Launch {esc(self.outcome)}.</p></div>"
+        )
+
+    # ------------------------------------------------------------------ frames
+
+    def impact_frame(self) -> pd.DataFrame:
+        """One row per P1/P2 incident of the review window, largest impact first."""
+        tickets = self._review_tickets()
+        columns = [
+            "ticket_id",
+            "priority",
+            "impact_start",
+            "impact_end",
+            "open_hours",
+            "requests_failed",
+            "budget_minutes",
+            "users_active",
+        ]
+        if tickets is None or tickets.empty:
+            return pd.DataFrame(columns=columns)
+        incidents = tickets[tickets["priority"].isin(_IMPACT_PRIORITIES)]
+        rows = []
+        for row in incidents.to_dict("records"):
+            start = _first_time(row.get("impact_started_at"), row.get("created_at"))
+            end = _first_time(row.get("resolved_at"), self.review_end)
+            failed, minutes = self._failed_during(start, end)
+            rows.append(
+                {
+                    "ticket_id": row.get("ticket_id"),
+                    "priority": row.get("priority"),
+                    "impact_start": start,
+                    "impact_end": end,
+                    "open_hours": (end - start).total_seconds() / 3600,
+                    "requests_failed": failed,
+                    "budget_minutes": minutes,
+                    "users_active": self._users_during(start, end),
+                }
+            )
+        frame = pd.DataFrame(rows, columns=columns)
+        return frame.sort_values(
+            ["budget_minutes", "impact_start"],
+            ascending=[False, True],
+            na_position="last",
+        ).reset_index(drop=True)
+
+    def rollback_checks(self) -> list[RollbackCheck]:
+        """Error rate, p95 latency and availability checks (computed once)."""
+        if self._rollback is None:
+            self._rollback = [
+                self._error_rate_check(),
+                self._latency_check(),
+                self._availability_check(),
+            ]
+        return self._rollback
+
+    def drills_frame(self) -> pd.DataFrame:
+        """The drills CSV with achieved recovery time / point and a status per drill.
+
+        Raises
+        ------
+        AnalyticsError
+            The file cannot be read or lacks the required columns.
+        """
+        settings = self.evidence.config.post_launch
+        assert settings.drills is not None
+        try:
+            raw = pd.read_csv(settings.drills, dtype="string")
+        except (OSError, ValueError) as exc:
+            raise AnalyticsError(
+                f"cannot read drills file {settings.drills.name}: {exc}"
+            ) from exc
+        needed = ("drill", "failover_start", "failover_end", "last_good_backup")
+        missing = [c for c in needed if c not in raw.columns]
+        if missing:
+            raise AnalyticsError(
+                f"drills file {settings.drills.name} lacks column(s) {missing};"
+                f" it has {list(raw.columns)}"
+            )
+        times = {c: _utc_times(raw[c]) for c in needed[1:]}
+        rto = _objectives(raw, "rto_minutes", parse_duration(settings.rto))
+        rpo = _objectives(raw, "rpo_minutes", parse_duration(settings.rpo))
+        frame = pd.DataFrame(
+            {
+                "drill": raw["drill"],
+                **times,
+                "rto_achieved_minutes": _minutes(
+                    times["failover_end"] - times["failover_start"]
+                ),
+                "rto_minutes": rto,
+                "rpo_achieved_minutes": _minutes(
+                    times["failover_start"] - times["last_good_backup"]
+                ),
+                "rpo_minutes": rpo,
+            }
+        )
+        verdicts = [_drill_verdict(r) for r in frame.to_dict("records")]
+        frame["status"] = [v[0] for v in verdicts]
+        frame["detail"] = [v[1] for v in verdicts]
+        return frame
+
+    def lesson_items(self) -> list[str]:
+        """Drafted follow-ups: failed, close (within 10 %), unmeasured, fired, missed."""
+        items = []
+        for result in self.results:
+            crit = result.criterion
+            value = format_value(result.value, crit.unit)
+            target = crit.target_text()
+            if result.status is Status.FAIL:
+                items.append(
+                    f"{crit.title}: FAILED ({value} against {target}). Find the cause and"
+                    " agree a fix with an owner and a date."
+                )
+            elif result.status is Status.WARN or (
+                result.status is Status.PASS and _is_close(result)
+            ):
+                items.append(
+                    f"{crit.title}: passed narrowly ({value} against {target}, within"
+                    f" {CLOSE_MARGIN:.0%} of the threshold). Watch it; decide whether to act."
+                )
+            elif result.status is Status.NO_DATA:
+                items.append(
+                    f"{crit.title}: not measured ({result.detail}). Set up the evidence"
+                    " before the next review."
+                )
+        for check in self.rollback_checks():
+            if check.status is Status.FAIL:
+                items.append(
+                    f"Rollback trigger '{check.name}' ({check.threshold_text}) would have"
+                    f" fired in {len(check.fired)} period(s), first at"
+                    f" {check.fired['period_start'].min():%Y-%m-%d %H:%M} UTC. Review why"
+                    " no rollback was made and whether the trigger is right."
+                )
+        if self.evidence.config.post_launch.drills is not None:
+            try:
+                drills = self.drills_frame()
+            except AnalyticsError:
+                drills = pd.DataFrame()
+            for row in drills.to_dict("records"):
+                if row["status"] != str(Status.PASS):
+                    items.append(f"DR drill '{row['drill']}': {row['detail']}.")
+        return items
+
+    # ---------------------------------------------------------------- helpers
+
+    def _review_tickets(self) -> pd.DataFrame | None:
+        if not self.evidence.tickets:
+            return None
+        names = tuple(self.evidence.tickets)
+        return tickets_in_window(self.evidence, names, self.go_live, self.review_end)
+
+    def _availability_config(self) -> CriterionConfig | None:
+        for crit in self.evidence.config.criteria.values():
+            if crit.kind == "availability" and crit.enabled:
+                return crit
+        return None
+
+    def _counters(self) -> tuple[pd.DataFrame, pd.DataFrame, float] | None:
+        crit = self._availability_config()
+        metrics = self.evidence.metrics
+        if crit is None or not crit.good_source or not crit.total_source:
+            return None
+        if crit.good_source not in metrics or crit.total_source not in metrics:
+            return None
+        good = metrics[crit.good_source].frame
+        total = metrics[crit.total_source].frame
+        return good, total, crit.target / 100
+
+    def _up(self) -> tuple[pd.DataFrame, CriterionConfig] | None:
+        crit = self._availability_config()
+        if crit is None or not crit.source or crit.source not in self.evidence.metrics:
+            return None
+        return self.evidence.metrics[crit.source].frame, crit
+
+    def _slo(self, start: pd.Timestamp, end: pd.Timestamp) -> SLOResult | None:
+        counters = self._counters()
+        if counters is not None:
+            good, total, target = counters
+            return availability_from_counters(
+                good, total, window_start=start, window_end=end, target=target
+            )
+        up = self._up()
+        if up is not None:
+            frame, crit = up
+            return availability_from_up(
+                frame,
+                window_start=start,
+                window_end=end,
+                target=crit.target / 100,
+                selector=crit.selector or None,
+            )
+        return None
+
+    def _failed_during(
+        self, start: pd.Timestamp, end: pd.Timestamp
+    ) -> tuple[float | None, float | None]:
+        """Requests failed and error-budget minutes used in ``[start, end]``."""
+        if end <= start:
+            return None, None
+        result = self._slo(start, end)
+        if result is None or result.sli is None:
+            return None, None
+        if self._counters() is not None:
+            failed = float(result.valid - result.good)
+            whole = self._slo(self.go_live, self.review_end)
+            if whole is None or not whole.valid:
+                return failed, None
+            review_minutes = self.review_days * 24 * 60
+            return failed, failed / whole.valid * review_minutes
+        covered = (end - start).total_seconds() / 60 * result.coverage_ratio
+        return None, (1 - result.sli) * covered
+
+    def _users_during(self, start: pd.Timestamp, end: pd.Timestamp) -> int | None:
+        if self.activity is None or self.activity.frame.empty:
+            return None
+        events = self.activity.frame
+        inside = events[(events["timestamp"] >= start) & (events["timestamp"] < end)]
+        return int(inside["user_id"].nunique())
+
+    def _impact_note(self, total: int, shown: int) -> str:
+        counters = self._counters() is not None
+        up = self._up() is not None
+        how = (
+            "requests failed = increase of total minus good request counters while the"
+            " incident was open; budget minutes = failed / all requests of the review ×"
+            " review minutes"
+            if counters
+            else "budget minutes = unavailable time of the up-style series while open"
+            if up
+            else "no request counters or up-style series configured, so failed requests"
+            " and budget minutes are unknown"
+        )
+        users = (
+            "users active = distinct users with an activity event while open"
+            if self.activity is not None
+            else "no activity source, so users active are unknown"
+        )
+        more = f" Showing {shown} of {total}." if shown < total else ""
+        return (
+            f"Open from impact start (or creation) to final resolution (or the end of the"
+            f" review). {how}; {users}. Empty cells: no data for that span.{more}"
+        )
+
+    def _tickets_24h(self, start: pd.Timestamp, end: pd.Timestamp) -> str:
+        if not self.evidence.tickets:
+            return "<p>No ticket source is configured, so incidents are unknown.</p>"
+        tickets = tickets_in_window(
+            self.evidence, tuple(self.evidence.tickets), start, end
+        )
+        if tickets.empty:
+            return "<p>No ticket was opened in the first 24 hours.</p>"
+        by_priority = (
+            tickets.assign(resolved=tickets["resolved_at"].notna())
+            .groupby("priority", observed=True)
+            .agg(opened=("ticket_id", "count"), resolved=("resolved", "sum"))
+            .reset_index()
+        )
+        by_priority["open_at_24h"] = by_priority["opened"] - by_priority["resolved"]
+        critical = tickets[tickets["priority"] == "P1"]
+        parts = [
+            f"<p>{len(tickets):,} tickets opened, {len(critical)} critical (P1).</p>",
+            table(
+                by_priority,
+                [
+                    ("priority", "Priority"),
+                    ("opened", "Opened"),
+                    ("resolved", "Resolved in the 24 h"),
+                    ("open_at_24h", "Still open at 24 h"),
+                ],
+                numeric=("opened", "resolved", "open_at_24h"),
+            ),
+        ]
+        if len(critical):
+            parts.append("<h4>Critical incidents</h4>")
+            parts.append(
+                table(
+                    critical,
+                    [
+                        ("ticket_id", "Incident"),
+                        ("created_at", "Opened"),
+                        ("resolved_at", "Resolved"),
+                        ("category", "Category"),
+                    ],
+                )
+            )
+        hourly = tickets.assign(hour=tickets["created_at"].dt.floor("h"))
+        figure = go.Figure()
+        for priority, group in hourly.groupby("priority", observed=True):
+            counts = group.groupby("hour").size()
+            figure.add_bar(x=counts.index, y=counts.to_numpy(), name=esc(priority))
+        figure.update_layout(
+            barmode="stack",
+            title="Tickets opened per hour in the first 24 h",
+            height=320,
+            margin={"l": 60, "r": 20, "t": 50, "b": 40},
+        )
+        parts.append(self.chart(figure)._repr_html_())
+        return "".join(parts)
+
+    def _metrics_in(self, start: pd.Timestamp, end: pd.Timestamp) -> str:
+        result = self._slo(start, end)
+        if result is None:
+            return (
+                "<p>No availability metrics are configured (criteria.availability source,"
+                " or good_source and total_source), so errors and availability in the"
+                " first 24 h are unknown.</p>"
+            )
+        if result.sli is None:
+            return (
+                "<p>The availability metrics have no samples in the first 24 h, so"
+                " errors and availability then are unknown.</p>"
+            )
+        errors = ""
+        if self._counters() is not None:
+            errors = (
+                f"; {result.valid - result.good:,.0f} failed of {result.valid:,.0f}"
+                f" requests (error rate {(1 - result.sli):.3%})"
+            )
+        return (
+            f"<p>Availability {result.sli:.3%} ({esc(result.method)}, data over"
+            f" {result.coverage_ratio:.0%} of the 24 h){errors}.</p>"
+        )
+
+    def _incident_timeline(self) -> Html:
+        tickets = self._review_tickets()
+        if tickets is None:
+            return _note("No ticket source is configured.")
+        incidents = tickets[tickets["priority"].isin(_IMPACT_PRIORITIES)]
+        if incidents.empty:
+            return _note(
+                f"No {'/'.join(_IMPACT_PRIORITIES)} incident in the review window."
+            )
+        end = incidents["resolved_at"].fillna(self.review_end)
+        hours = (end - incidents["created_at"]).dt.total_seconds() / 3600
+        figure = go.Figure()
+        for priority in _IMPACT_PRIORITIES:
+            mask = incidents["priority"] == priority
+            if not mask.any():
+                continue
+            figure.add_bar(
+                base=incidents.loc[mask, "created_at"],
+                x=hours[mask] * 3600 * 1000,
+                y=incidents.loc[mask, "ticket_id"].map(esc),
+                orientation="h",
+                name=priority,
+            )
+        figure.update_layout(
+            title="Critical and high incidents: opened to resolved (open ones to the end)",
+            xaxis={"type": "date"},
+            yaxis={"showticklabels": len(incidents) <= 40, "autorange": "reversed"},
+            height=max(300, min(900, 14 * len(incidents) + 120)),
+            margin={"l": 100, "r": 20, "t": 50, "b": 40},
+        )
+        return Html(self.chart(figure)._repr_html_())
+
+    def _adoption(self) -> Html:
+        if self.activity is None or self.activity.frame.empty:
+            return _note(
+                "No activity source (usage events) is available, so daily active users"
+                " and adoption cannot be shown."
+            )
+        events = self.activity.frame
+        inside = events[
+            (events["timestamp"] >= self.go_live)
+            & (events["timestamp"] < self.review_end)
+        ]
+        daily = inside.groupby(inside["timestamp"].dt.floor("D"))["user_id"].nunique()
+        figure = go.Figure()
+        figure.add_scatter(
+            x=daily.index, y=daily.to_numpy(), mode="lines+markers", name="DAU"
+        )
+        figure.update_layout(
+            title="Daily active users in the review window",
+            height=320,
+            margin={"l": 60, "r": 20, "t": 50, "b": 40},
+        )
+        return Html(
+            f"<p>{inside['user_id'].nunique():,} distinct users active in the review"
+            f" window ({len(inside):,} events).</p>" + self.chart(figure)._repr_html_()
+        )
+
+    def _periods(self) -> pd.DatetimeIndex:
+        step = parse_duration(self.evidence.config.post_launch.rollback_window)
+        return pd.date_range(self.go_live, self.review_end, freq=step, inclusive="left")
+
+    def _rollback_value(self, kind: str, default: float) -> float:
+        for crit in self.evidence.config.criteria.values():
+            if crit.kind == kind and crit.rollback is not None:
+                return crit.rollback
+        return default
+
+    def _error_rate_check(self) -> RollbackCheck:
+        threshold = self._rollback_value("error_rate", 5.0)
+        name, text = "Error rate", f"> {threshold:g} %"
+        counters = self._counters()
+        if counters is None:
+            return _empty_check(
+                name, text, "%", "no good/total request counters configured"
+            )
+        good, total, target = counters
+        step = parse_duration(self.evidence.config.post_launch.rollback_window)
+        values = []
+        for start in self._periods():
+            result = availability_from_counters(
+                good, total, window_start=start, window_end=start + step, target=target
+            )
+            values.append(math.nan if result.sli is None else (1 - result.sli) * 100)
+        return _check(name, text, "%", self._periods(), values, lambda v: v > threshold)
+
+    def _latency_check(self) -> RollbackCheck:
+        threshold = self._rollback_value("latency_p95", 2000.0)
+        name, text = "Latency p95", f"> {threshold:g} ms"
+        crit = next(
+            (
+                c
+                for c in self.evidence.config.criteria.values()
+                if c.kind == "latency_p95"
+            ),
+            None,
+        )
+        if crit is None or not crit.source or crit.source not in self.evidence.metrics:
+            return _empty_check(
+                name,
+                text,
+                "ms",
+                "no latency histogram source (criteria.latency_p95.source)",
+            )
+        samples = self.evidence.metrics[crit.source].frame
+        step = parse_duration(self.evidence.config.post_launch.rollback_window)
+        values = []
+        for start in self._periods():
+            try:
+                buckets = bucket_increase(
+                    samples, window_start=start, window_end=start + step
+                )
+                p95 = histogram_quantile(0.95, buckets) if buckets else None
+            except ConfigError as exc:
+                return _empty_check(name, text, "ms", str(exc))
+            values.append(math.nan if p95 is None else p95 * 1000)
+        return _check(
+            name, text, "ms", self._periods(), values, lambda v: v > threshold
+        )
+
+    def _availability_check(self) -> RollbackCheck:
+        threshold = self._rollback_value("availability", 95.0)
+        name, text = "Availability", f"< {threshold:g} %"
+        counters = self._counters()
+        if counters is not None:
+            good, total, target = counters
+            step = parse_duration(self.evidence.config.post_launch.rollback_window)
+            values = []
+            for start in self._periods():
+                result = availability_from_counters(
+                    good,
+                    total,
+                    window_start=start,
+                    window_end=start + step,
+                    target=target,
+                )
+                values.append(math.nan if result.sli is None else result.sli * 100)
+            return _check(
+                name, text, "%", self._periods(), values, lambda v: v < threshold
+            )
+        up = self._up()
+        if up is None:
+            return _empty_check(name, text, "%", "no availability metrics configured")
+        frame, crit = up
+        timeline = availability_timeline(
+            frame,
+            freq=_freq(self.evidence.config.post_launch.rollback_window),
+            window_start=self.go_live,
+            window_end=self.review_end,
+            selector=crit.selector or None,
+        )
+        if timeline.empty or timeline["valid"].sum() == 0:
+            return _empty_check(
+                name,
+                text,
+                "%",
+                "the up-style series has no samples in the review window",
+            )
+        values = (timeline["availability"] * 100).tolist()
+        starts = pd.DatetimeIndex(timeline["period_start"])
+        return _check(name, text, "%", starts, values, lambda v: v < threshold)
+
+    def _rollback_chart(self, checks: Sequence[RollbackCheck]) -> str:
+        figure = go.Figure()
+        for index, check in enumerate(checks, start=1):
+            axis = "y" if index == 1 else f"y{index}"
+            figure.add_scatter(
+                x=check.values["period_start"],
+                y=check.values["value"],
+                name=f"{check.name} ({check.unit})",
+                mode="lines",
+                yaxis=axis,
+                connectgaps=False,
+            )
+        layout: dict[str, Any] = {
+            "title": "Rollback trigger measures per period (gaps: no data)",
+            "height": 360,
+            "margin": {"l": 60, "r": 60, "t": 50, "b": 40},
+        }
+        for index in range(2, len(checks) + 1):
+            layout[f"yaxis{index}"] = {
+                "overlaying": "y",
+                "side": "right",
+                "showgrid": False,
+            }
+        figure.update_layout(**layout)
+        return self.chart(figure)._repr_html_()
+
+
+# --- module helpers ---------------------------------------------------------------------
+
+
+def _check(
+    name: str,
+    text: str,
+    unit: str,
+    starts: pd.DatetimeIndex,
+    values: Sequence[float],
+    fires: Callable[[float], bool],
+) -> RollbackCheck:
+    frame = pd.DataFrame({"period_start": starts, "value": list(values)})
+    fired = frame[[not math.isnan(v) and fires(v) for v in frame["value"]]]
+    reason = (
+        "" if frame["value"].notna().any() else "no data in any period of the window"
+    )
+    return RollbackCheck(name, text, unit, frame, fired.reset_index(drop=True), reason)
+
+
+def _empty_check(name: str, text: str, unit: str, reason: str) -> RollbackCheck:
+    empty = pd.DataFrame(
+        {
+            "period_start": pd.Series([], dtype="datetime64[ns, UTC]"),
+            "value": pd.Series([], dtype="float64"),
+        }
+    )
+    return RollbackCheck(name, text, unit, empty, empty.copy(), reason)
+
+
+def _worst(check: RollbackCheck) -> str:
+    values = check.values["value"].dropna() if not check.values.empty else pd.Series([])
+    if values.empty:
+        return ""
+    worst = values.min() if check.threshold_text.startswith("<") else values.max()
+    return f"{worst:,.2f} {check.unit}"
+
+
+def _freq(duration: str) -> str:
+    seconds = int(parse_duration(duration).total_seconds())
+    return f"{seconds}s"
+
+
+def _is_close(result: CriterionResult) -> bool:
+    """Within :data:`CLOSE_MARGIN` of the threshold.
+
+    For percentages where higher is better the margin is measured against the
+    room below 100 % (the error budget): 99.91 % against 99.9 % is close,
+    99.95 % is not. Otherwise against the target itself; a target of 0 has no
+    "close".
+    """
+    crit = result.criterion
+    if result.value is None or crit.target == 0:
+        return False
+    higher_better = crit.op in (">", ">=")
+    if crit.unit.startswith("%") and higher_better and crit.target < 100:
+        scale = 100 - crit.target
+    else:
+        scale = abs(crit.target)
+    return abs(result.value - crit.target) <= CLOSE_MARGIN * scale
+
+
+def _change_row(
+    result: CriterionResult, before: dict[str, Any] | None
+) -> dict[str, Any]:
+    now_value = result.value
+    then_value = None if before is None else before.get("value")
+    delta = (
+        now_value - float(then_value)
+        if now_value is not None and isinstance(then_value, int | float)
+        else None
+    )
+    then_status = "not checked" if before is None else str(before.get("status"))
+    return {
+        "criterion": result.criterion.title,
+        "before": then_status,
+        "now": str(result.status),
+        "value_before": format_value(
+            float(then_value) if isinstance(then_value, int | float) else None,
+            result.criterion.unit,
+        ),
+        "value_now": format_value(now_value, result.criterion.unit),
+        "delta": ""
+        if delta is None
+        else f"{delta:+.3g} {result.criterion.unit}".strip(),
+        "changed": then_status != str(result.status),
+    }
+
+
+def _first_time(*values: object) -> pd.Timestamp:
+    for value in values:
+        if value is not None and not pd.isna(value):  # type: ignore[call-overload]  # pandas-stubs
+            return pd.Timestamp(value)  # type: ignore[arg-type]  # a timestamp-like
+    raise ValueError("no timestamp given")
+
+
+def _utc_times(values: pd.Series) -> pd.Series:
+    times: pd.Series = pd.to_datetime(
+        values, utc=True, errors="coerce", format="ISO8601"
+    )
+    return times
+
+
+def _minutes(delta: pd.Series) -> pd.Series:
+    minutes: pd.Series = delta.dt.total_seconds() / 60
+    return minutes
+
+
+def _objectives(raw: pd.DataFrame, column: str, default: pd.Timedelta) -> pd.Series:
+    fallback = default.total_seconds() / 60
+    if column not in raw.columns:
+        return pd.Series([fallback] * len(raw), dtype="float64")
+    return (
+        pd.to_numeric(raw[column], errors="coerce").fillna(fallback).astype("float64")
+    )
+
+
+def _drill_verdict(row: Mapping[Hashable, Any]) -> tuple[str, str]:
+    rto, rpo = row["rto_achieved_minutes"], row["rpo_achieved_minutes"]
+    if pd.isna(rto) or pd.isna(rpo):
+        return str(Status.NO_DATA), "a time is missing or not ISO 8601"
+    if rto < 0 or rpo < 0:
+        return str(
+            Status.NO_DATA
+        ), "times out of order (end before start, or backup after)"
+    misses = []
+    if rto > row["rto_minutes"]:
+        misses.append(
+            f"recovery took {rto:,.0f} min, objective {row['rto_minutes']:,.0f}"
+        )
+    if rpo > row["rpo_minutes"]:
+        misses.append(
+            f"data loss window {rpo:,.0f} min, objective {row['rpo_minutes']:,.0f}"
+        )
+    if misses:
+        return str(Status.FAIL), "; ".join(misses)
+    return str(Status.PASS), "recovery time and point within objectives"
+
+
+def _status_cell(value: object) -> str:
+    text = str(value)
+    css = "FAIL" if text == "FIRED" else text.replace(" ", "-")
+    return f'<span class="st st-{esc(css)}">{esc(text)}</span>'
+
+
+def _note(text: str) -> Html:
+    return Html(f'<div class="rr"><p class="box">{esc(text)}</p></div>')

@@ -1,0 +1,185 @@
+"""The post-launch review: success criteria, sections and the rendered notebook."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analytics.readiness import Status
+from analytics.report.go_no_go import COMPLETION_MARKER
+from analytics.report.post_launch import PostLaunchReport, build_post_launch
+from analytics.report.render import render_report
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo" / "readiness.yaml"
+
+
+@pytest.fixture(scope="module")
+def demo() -> PostLaunchReport:
+    return build_post_launch(DEMO, "2016-04-01", 28)
+
+
+def _result(report: PostLaunchReport, crit_id: str) -> tuple[Status, float | None, str]:
+    found = next(r for r in report.results if r.criterion.criterion_id == crit_id)
+    return found.status, found.value, found.detail
+
+
+def test_demo_success_criteria_on_real_servicenow_tickets(
+    demo: PostLaunchReport,
+) -> None:
+    # Five P1 incidents were opened on 2016-04-01 in the public ServiceNow log.
+    status, value, detail = _result(demo, "critical_incidents_24h")
+    assert status is Status.FAIL
+    assert value == 5
+    assert "INC0013776" in detail
+
+    # 22 of the 28 review days fall inside the 5th–95th percentile range.
+    status, value, _ = _result(demo, "ticket_volume")
+    assert status is Status.FAIL
+    assert value == pytest.approx(100 * 22 / 28)
+
+    # No evaluator or no source: NO DATA with the reason, never an exception.
+    for crit_id in ("auth_success", "latency_p95", "adoption_first_week", "csat"):
+        status, value, detail = _result(demo, crit_id)
+        assert status is Status.NO_DATA and value is None and detail
+    assert demo.outcome == "FAIL"
+
+
+def test_demo_sections_render_without_errors(demo: PostLaunchReport) -> None:
+    summary = demo.decision_summary().markup
+    assert "Post-launch review" in summary and "Launch FAIL" in summary
+    assert "No critical incident in the first 24 h" in summary
+
+    first_day = demo.stabilisation().markup
+    assert "444 tickets opened, 5 critical (P1)" in first_day
+    assert "plotly-graph-div" in first_day
+
+    impact = demo.impact_frame()
+    assert set(impact["priority"]) <= {"P1", "P2"}
+    assert impact["requests_failed"].isna().all()  # no request counters in the demo
+
+    # The demo's metrics are from 2019: every rollback trigger is NO DATA, said so.
+    assert {str(c.status) for c in demo.rollback_checks()} == {"NO DATA"}
+    assert "no good/total request counters" in demo.rollback_triggers().markup
+    assert "No disaster-recovery drill records" in demo.dr_drills().markup
+    assert any("FAILED" in item for item in demo.lesson_items())
+
+
+@pytest.fixture
+def small_config(tmp_path: Path) -> Path:
+    (tmp_path / "checklist.csv").write_text(
+        "item,area,owner,status,evidence,date,blocking\n"
+        "Orders flow end to end,business process,Ops,done,https://x/1,2026-03-10,true\n"
+        "Invoices <b>sent</b>,business process,Finance,done,https://x/2,2026-03-12,true\n"
+        "Runbooks reviewed,support,Desk,done,https://x/3,2026-02-20,true\n",
+        "utf-8",
+    )
+    (tmp_path / "drills.csv").write_text(
+        "drill,failover_start,failover_end,last_good_backup,rto_minutes,rpo_minutes\n"
+        "db failover,2026-03-05T10:00:00Z,2026-03-05T10:45:00Z,2026-03-05T09:40:00Z,60,15\n"
+        "region,2026-03-12T10:00:00Z,2026-03-12T12:30:00Z,2026-03-12T09:55:00Z,,\n",
+        "utf-8",
+    )
+    config = tmp_path / "readiness.yaml"
+    config.write_text(
+        "report: {service: Shop}\n"
+        "checklist: {path: checklist.csv, max_age_days: 30}\n"
+        "post_launch:\n"
+        "  drills: drills.csv\n"
+        "  rto: 2h\n"
+        "  rpo: 30m\n"
+        "  criteria:\n"
+        "    csat: {target: 4.2}\n"
+        "    latency_p95: {enabled: false}\n",
+        "utf-8",
+    )
+    return config
+
+
+def test_small_config_hand_checked(small_config: Path, tmp_path: Path) -> None:
+    report = build_post_launch(small_config, "2026-03-01", 14)
+    assert report.review_end == pd.Timestamp("2026-03-15", tz="UTC")
+    ids = [r.criterion.criterion_id for r in report.results]
+    assert "latency_p95" not in ids
+    assert (
+        next(
+            r for r in report.results if r.criterion.criterion_id == "csat"
+        ).criterion.target
+        == 4.2
+    )
+
+    status, value, detail = _result(report, "business_processes")
+    assert status is Status.PASS and value == 100
+    assert "2 of 2" in detail
+
+    drills = report.drills_frame()
+    # db failover: 45 min to recover (RTO 60), 20 min of data lost (RPO 15) -> FAIL.
+    # region: 150 min to recover against the default 2 h, 5 min lost within 30 -> FAIL.
+    assert drills["rto_achieved_minutes"].tolist() == [45.0, 150.0]
+    assert drills["rpo_achieved_minutes"].tolist() == [20.0, 5.0]
+    assert drills["rto_minutes"].tolist() == [60.0, 120.0]
+    assert drills["status"].tolist() == ["FAIL", "FAIL"]
+    assert "data loss window 20 min, objective 15" in drills.loc[0, "detail"]
+
+    # Sections without sources say so; data strings are escaped.
+    assert "No ticket source" in report.customer_impact().markup
+    assert "no ticket source configured" in report.success_criteria().markup
+    assert "<b>sent</b>" not in report.data_inventory().markup
+    lessons = report.lessons().markup
+    assert "DR drill" in lessons and "not measured" in lessons
+    assert report.outcome == "FAIL"
+
+    # Changes since go / no-go, from a hand-made baseline run.json.
+    baseline = tmp_path / "run.json"
+    baseline.write_text(
+        json.dumps(
+            {
+                "decision": "GO",
+                "as_of": "2026-02-27T00:00:00+00:00",
+                "criteria": [
+                    {"id": "business_processes", "status": "NO DATA", "value": None},
+                    {"id": "csat", "status": "PASS", "value": 4.6},
+                ],
+            }
+        ),
+        "utf-8",
+    )
+    again = build_post_launch(small_config, "2026-03-01", 14, str(baseline))
+    changes = again.changes_since_go_no_go().markup
+    assert "decision <b>GO</b>" in changes
+    assert "changed status" in changes and "not checked" in changes
+    missing = build_post_launch(
+        small_config, "2026-03-01", 14, str(tmp_path / "no.json")
+    )
+    assert "Cannot read" in missing.changes_since_go_no_go().markup
+
+
+def test_notebook_renders_offline_with_every_chart(tmp_path: Path) -> None:
+    outcome = render_report(
+        ROOT / "notebooks" / "post_launch_review.ipynb",
+        kind="post-launch",
+        parameters={
+            "config": str(DEMO),
+            "go_live": "2016-04-01T00:00:00Z",
+            "review_days": 28,
+            "baseline_run": "",
+        },
+        out_root=tmp_path,
+        as_of_label=pd.Timestamp("2016-04-29", tz="UTC").to_pydatetime(),
+    )
+    html = outcome.html_path.read_text("utf-8")
+    assert COMPLETION_MARKER in html
+    assert "Post-launch review" in html
+    divs = html.count('<div class="plotly-graph-div"')
+    assert divs >= 2
+    assert len(re.findall(r"Plotly\.newPlot\(", html)) >= divs
+    assert not re.search(r"<script[^>]*src=['\"]?https?:", html)
+    assert "build_post_launch" not in html  # no code in the published report
+    record = json.loads(outcome.run_json_path.read_text("utf-8"))
+    assert record["report"] == "post-launch"
+    assert record["decision"] == outcome.decision == "FAIL"
+    assert record["go_live"] == "2016-04-01T00:00:00+00:00"
