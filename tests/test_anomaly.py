@@ -86,3 +86,54 @@ def test_invalid_threshold_and_window() -> None:
         anomaly.flag(pd.Series([0.5]), threshold=2)
     with pytest.raises(ConfigError, match="window"):
         anomaly.rolling_mad_scores(pd.Series([1.0, 2.0]), window=2)
+
+
+def test_scale_floor_keeps_flat_series_quiet() -> None:
+    # A mostly flat CPU series with a tiny wiggle: the floor (2 % of the recent
+    # range) keeps the wiggle unremarkable, while a real jump still scores high.
+    rng = np.random.default_rng(0)
+    y = pd.Series(np.r_[rng.normal(50, 5, 300), np.full(300, 2.0), 2.01, 2.0, 40.0])
+    scores = anomaly.rolling_mad_scores(y, window=48)
+    assert scores.iloc[600] < 0.5  # 0.01 above a flat 2.0
+    assert scores.iloc[602] > 0.99  # jump to 40
+
+
+def test_suppression_flags_first_of_each_burst() -> None:
+    scores = pd.Series([0.0, 0.95, 0.96, 0.97, 0.0, 0.0, 0.0, 0.99, 0.0])
+    assert anomaly.flag(scores, threshold=0.9, suppress=3).tolist() == [
+        False, True, False, False, False, False, False, True, False,
+    ]  # fmt: skip
+    with pytest.raises(ConfigError, match="suppress"):
+        anomaly.flag(scores, suppress=-1)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    values=st.lists(st.floats(0, 1), min_size=1, max_size=60),
+    suppress=st.integers(0, 10),
+    cut=st.integers(0, 59),
+)
+def test_suppression_is_causal(values: list[float], suppress: int, cut: int) -> None:
+    scores = pd.Series(values)
+    cut = min(cut, len(values) - 1)
+    full = anomaly.flag(scores, threshold=0.5, suppress=suppress)
+    prefix = anomaly.flag(scores.iloc[: cut + 1], threshold=0.5, suppress=suppress)
+    assert full.iloc[: cut + 1].tolist() == prefix.tolist()
+
+
+def test_anomalous_periods_merge_gaps() -> None:
+    idx = pd.date_range("2024-01-01", periods=8, freq="h", tz="UTC")
+    scores = pd.Series([0, 0.95, 0.2, 0.97, 0, 0, 0.99, 0], index=idx)
+    periods = anomaly.anomalous_periods(scores, threshold=0.9, gap=2)
+    assert periods["start"].tolist() == [idx[1], idx[6]]
+    assert periods["rows"].tolist() == [2, 1]
+    assert periods["peak_score"].tolist() == [0.97, 0.99]
+    assert anomaly.anomalous_periods(scores * 0, threshold=0.9).empty
+
+
+def test_invalid_floor_parameters() -> None:
+    y = pd.Series(np.arange(50.0))
+    with pytest.raises(ConfigError, match="floor_fraction"):
+        anomaly.rolling_mad_scores(y, floor_fraction=1.5)
+    with pytest.raises(ConfigError, match="floor_window"):
+        anomaly.seasonal_residual_scores(y, floor_window=1)

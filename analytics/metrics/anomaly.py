@@ -19,9 +19,23 @@ detector                   score at t
                            the training points' scores
 =========================  ===================================================
 
-The robust z maps to ``[0, 1]`` by ``1 − exp(−z / z_scale)``: with the default
-``z_scale = 3``, z = 3 scores 0.63 and z = 9 scores 0.95. Points without
-enough history score 0.
+**Scale floor.** A flat stretch has MAD 0, which would make any wiggle an
+infinite z. The scale used for z is therefore never below ``floor_fraction``
+times the value range (max − min) of the previous ``floor_window`` points, nor
+below a tiny absolute floor tied to the series' magnitude. Both are causal.
+
+**Calibration.** The robust z maps to ``[0, 1]`` by ``1 − exp(−|z| / z_scale)``,
+which is one minus the tail probability ``P(|Z| > |z|)`` of a Laplace
+(double-exponential) reference with scale ``z_scale``; heavy tails suit
+operational data better than a Gaussian reference, and the score does not
+saturate at 1.0 until ``|z| > 36 · z_scale``. With the default ``z_scale = 3``,
+z = 3 scores 0.63 and z = 9 scores 0.95. Points without enough history score 0.
+
+**Alarm suppression.** :func:`flag` can suppress further flags for
+``suppress`` rows after each flag, so one incident raises one alarm (the
+Numenta Anomaly Benchmark rewards only the first detection in a window and
+charges every detection outside one). Suppression only looks back, so flags
+stay causal.
 
 Examples
 --------
@@ -39,6 +53,7 @@ import pandas as pd
 from analytics.errors import ConfigError
 
 __all__ = [
+    "anomalous_periods",
     "flag",
     "isolation_forest_scores",
     "rolling_mad_scores",
@@ -55,15 +70,31 @@ def _to_unit(z: np.ndarray | pd.Series, z_scale: float) -> np.ndarray:
 
 
 def _robust_z(
-    value: pd.Series, centre: pd.Series, mad: pd.Series, floor: float
+    value: pd.Series, centre: pd.Series, mad: pd.Series, floor: pd.Series | float
 ) -> pd.Series:
-    scale = (MAD_TO_SD * mad).clip(lower=floor)
+    scale = np.maximum(MAD_TO_SD * mad, floor)
     return (value - centre) / scale
 
 
-def _scale_floor(y: pd.Series) -> float:
-    # A flat history has MAD 0; a floor tied to the series' magnitude keeps z finite.
-    return 1e-6 * max(float(y.abs().median()), 1.0)
+def _scale_floor(
+    y: pd.Series, *, floor_fraction: float, floor_window: int
+) -> pd.Series:
+    """Causal lower bound of the z scale at every point.
+
+    ``floor_fraction`` × (max − min) of the previous ``floor_window`` values,
+    and never below ``1e-6`` × the magnitude of the past median, so a flat
+    history gives a finite (large) z rather than a division by zero.
+    """
+    if not 0.0 <= floor_fraction < 1.0:
+        raise ConfigError(f"floor_fraction must be in [0, 1), got {floor_fraction}.")
+    if floor_window < 2:
+        raise ConfigError(f"floor_window must be at least 2, got {floor_window}.")
+    past = y.shift(1)
+    rolling = past.rolling(floor_window, min_periods=1)
+    spread = (rolling.max() - rolling.min()).fillna(0.0)
+    magnitude = past.abs().expanding(min_periods=1).median().fillna(0.0)
+    absolute = 1e-6 * np.maximum(magnitude, 1.0)
+    return (floor_fraction * spread).clip(lower=absolute)
 
 
 def rolling_mad_scores(
@@ -72,6 +103,8 @@ def rolling_mad_scores(
     window: int = 48,
     min_periods: int | None = None,
     z_scale: float = 3.0,
+    floor_fraction: float = 0.02,
+    floor_window: int = 2000,
 ) -> pd.Series:
     """Robust rolling median/MAD score of each point against the previous ``window``.
 
@@ -84,7 +117,11 @@ def rolling_mad_scores(
     min_periods
         Points of history needed before scoring (default ``window // 2``).
     z_scale
-        Robust z that maps to ``1 − e^{−1}`` (see module docstring).
+        Scale of the Laplace reference: a robust z of ``z_scale`` scores
+        ``1 − e^{−1}`` (see module docstring).
+    floor_fraction, floor_window
+        The z scale is at least ``floor_fraction`` × the value range of the
+        previous ``floor_window`` points (see module docstring).
 
     Returns
     -------
@@ -98,7 +135,8 @@ def rolling_mad_scores(
     need = min_periods or window // 2
     centre = past.rolling(window, min_periods=need).median()
     mad = (past - centre).abs().rolling(window, min_periods=need).median()
-    z = _robust_z(y, centre, mad, _scale_floor(y))
+    floor = _scale_floor(y, floor_fraction=floor_fraction, floor_window=floor_window)
+    z = _robust_z(y, centre, mad, floor)
     return pd.Series(_to_unit(z, z_scale), index=series.index, name="score")
 
 
@@ -109,13 +147,34 @@ def seasonal_residual_scores(
     cycles: int = 4,
     level_window: int = 24,
     z_scale: float = 3.0,
+    floor_fraction: float = 0.02,
+    floor_window: int = 2000,
 ) -> pd.Series:
     """Robust z-score of the residual after a causal seasonal decomposition.
 
     The seasonal profile at ``t`` is the median of the values at the same phase
     in the previous ``cycles`` cycles, each taken relative to the level of its
     own time (rolling median of the previous ``level_window`` points); the
-    residual's spread is the rolling MAD of past residuals.
+    residual's spread is the rolling MAD of past residuals, floored as in
+    :func:`rolling_mad_scores` (the floor uses the range of the values).
+
+    Parameters
+    ----------
+    series
+        Values in time order, one per step of the seasonal grid.
+    period
+        Points per seasonal cycle (24 for hourly data with a daily cycle).
+    cycles
+        Previous cycles the seasonal profile is the median of.
+    level_window
+        Points of the rolling median that sets the recent level.
+    z_scale, floor_fraction, floor_window
+        As in :func:`rolling_mad_scores`.
+
+    Returns
+    -------
+    pandas.Series
+        Scores in [0, 1], same index as ``series``.
 
     Examples
     --------
@@ -140,7 +199,8 @@ def seasonal_residual_scores(
     window = period * cycles
     centre = past.rolling(window, min_periods=period).median()
     mad = (past - centre).abs().rolling(window, min_periods=period).median()
-    z = _robust_z(residual, centre, mad, _scale_floor(y))
+    floor = _scale_floor(y, floor_fraction=floor_fraction, floor_window=floor_window)
+    z = _robust_z(residual, centre, mad, floor)
     return pd.Series(_to_unit(z, z_scale), index=series.index, name="score")
 
 
@@ -177,6 +237,29 @@ def isolation_forest_scores(
     isolation score against the training points' scores, mapped to [0, 1] as
     in the module docstring. The first ``min_train_points`` score 0.
 
+    Parameters
+    ----------
+    series
+        Values in time order; a :class:`~pandas.DatetimeIndex` adds hour-of-day
+        and weekday features.
+    lags
+        Differences ``y_t − y_{t−k}`` used as features.
+    train_points
+        Most recent points each forest is fitted on.
+    min_train_points
+        Points of history before the first forest is fitted.
+    refit_every
+        Points scored by each forest before it is refitted.
+    random_state
+        Seed of the forests, for reproducible scores.
+    z_scale
+        As in :func:`rolling_mad_scores`.
+
+    Returns
+    -------
+    pandas.Series
+        Scores in [0, 1], same index as ``series``.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -208,14 +291,91 @@ def isolation_forest_scores(
     return pd.Series(scores, index=series.index, name="score")
 
 
-def flag(scores: pd.Series, *, threshold: float = 0.9) -> pd.Series:
-    """Boolean flags: ``score >= threshold``.
+def flag(scores: pd.Series, *, threshold: float = 0.9, suppress: int = 0) -> pd.Series:
+    """Boolean flags: ``score >= threshold``, optionally one per incident.
+
+    Parameters
+    ----------
+    scores
+        Detector scores in [0, 1], in time order.
+    threshold
+        A row is a candidate when its score is at least this.
+    suppress
+        After a flag, the next ``suppress`` rows are not flagged whatever their
+        score (0: no suppression). Depends only on earlier rows, so causal.
+
+    Returns
+    -------
+    pandas.Series
+        Booleans, same index as ``scores``.
 
     Examples
     --------
     >>> flag(pd.Series([0.1, 0.95]), threshold=0.9).tolist()
     [False, True]
+    >>> flag(pd.Series([0.95, 0.97, 0.2, 0.99, 0.96]), threshold=0.9, suppress=2).tolist()
+    [True, False, False, True, False]
     """
     if not 0.0 <= threshold <= 1.0:
         raise ConfigError(f"threshold must be in [0, 1], got {threshold}.")
-    return scores >= threshold
+    if suppress < 0:
+        raise ConfigError(f"suppress must be 0 or more rows, got {suppress}.")
+    candidate = np.asarray(scores.to_numpy(dtype=float) >= threshold)
+    if suppress == 0:
+        return pd.Series(candidate, index=scores.index, name="flag")
+    flags = np.zeros(len(candidate), dtype=bool)
+    free_from = 0
+    for i in np.flatnonzero(candidate):
+        if i >= free_from:
+            flags[i] = True
+            free_from = int(i) + suppress + 1
+    return pd.Series(flags, index=scores.index, name="flag")
+
+
+def anomalous_periods(
+    scores: pd.Series, *, threshold: float = 0.9, gap: int = 1
+) -> pd.DataFrame:
+    """Runs of rows scoring at least ``threshold``, merged across short gaps.
+
+    Parameters
+    ----------
+    scores
+        Detector scores in [0, 1], indexed by time (or position).
+    threshold
+        A row is anomalous when its score is at least this.
+    gap
+        Runs separated by at most ``gap − 1`` normal rows are one period.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``start``, ``end`` (index labels of the first and last anomalous row),
+        ``rows`` (anomalous rows) and ``peak_score``, in time order.
+
+    Examples
+    --------
+    >>> s = pd.Series([0.1, 0.95, 0.97, 0.2, 0.2, 0.99])
+    >>> anomalous_periods(s, threshold=0.9)[["start", "end", "rows"]].values.tolist()
+    [[1, 2, 2], [5, 5, 1]]
+    """
+    if gap < 1:
+        raise ConfigError(f"gap must be at least 1 row, got {gap}.")
+    hits = np.flatnonzero(flag(scores, threshold=threshold).to_numpy())
+    columns = ["start", "end", "rows", "peak_score"]
+    if len(hits) == 0:
+        return pd.DataFrame(columns=columns)
+    breaks = np.flatnonzero(np.diff(hits) > gap)
+    firsts = np.r_[hits[0], hits[breaks + 1]]
+    lasts = np.r_[hits[breaks], hits[-1]]
+    values = scores.to_numpy(dtype=float)
+    above = values >= threshold
+    records = [
+        {
+            "start": scores.index[a],
+            "end": scores.index[b],
+            "rows": int(above[a : b + 1].sum()),
+            "peak_score": float(values[a : b + 1].max()),
+        }
+        for a, b in zip(firsts, lasts, strict=True)
+    ]
+    return pd.DataFrame(records, columns=columns)
