@@ -414,9 +414,7 @@ def load_config(path: str | Path) -> ReadinessConfig:
         # Imported here: the SLO evaluators import this module.
         from analytics.evaluators_slo import openslo_criteria
 
-        config = config.model_copy(
-            update={"criteria": openslo_criteria(config, path)}
-        )
+        config = config.model_copy(update={"criteria": openslo_criteria(config, path)})
     _check_references(path, config)
     return config
 

@@ -1,0 +1,626 @@
+"""Evaluators for request-level SLO criteria: latency p95, error rate, auth success.
+
+Wired into the evaluator table through :data:`SLO_EVALUATORS`:
+
+``latency_p95``
+    A latency quantile from a classic Prometheus histogram. ``source`` names a
+    metrics source holding the ``*_bucket`` counters (``le`` label), from
+    files or a live range pull. The increase of every bucket over the evidence
+    window (counter resets handled, no extrapolation, series that differ in
+    other labels summed like ``sum by (le)``) feeds
+    :func:`analytics.metrics.histogram.histogram_quantile`, which interpolates
+    inside a bucket exactly as PromQL does. The value is in ms.
+
+    ``params`` (optional): ``quantile`` (default 0.95) and ``unit_scale``
+    (default 1000: bucket bounds in seconds, value in ms). ``selector``
+    filters series by label (``le`` excluded).
+
+    No observation in the window is NO DATA. A quantile that falls in the
+    ``+Inf`` bucket is only known to lie above the highest finite bound: that
+    bound is judged when it already fails the criterion, otherwise NO DATA.
+
+``error_rate``
+    ``100 × increase(errors) / increase(total)`` in %. ``source`` is the
+    error counter and ``total_source`` the request counter; alternatively
+    ``good_source`` and ``total_source`` (errors = total − good). The judged
+    value is the pessimistic bound: an error counter first seen inside the
+    window with a value (born at its first error) counts that value as errors.
+
+``auth_success`` (and the generic ``slo_ratio``)
+    ``100 × increase(good) / increase(total)`` in % from ``good_source`` and
+    ``total_source``, or ``100 × (1 − bad / total)`` from ``source`` (the
+    failure counter) and ``total_source``; the engine of availability from
+    counters (occurrences), judged on the pessimistic bound.
+
+Rules shared by every kind here, and by ``availability`` (see
+:func:`source_problems`):
+
+* zero traffic (0/0) is NO DATA, never 0 % or 100 %;
+* a source that was unavailable during the run, or that reported partial data
+  (a load with ``partial`` set or a note starting ``"partial data:"``), makes
+  the criterion NO DATA with the reason: partial data blocks GO;
+* the evidence window is :func:`evidence_window`: the rolling ``lookback``
+  before the decision time, or, with ``calendar`` set, the last complete
+  calendar period before it in ``timezone``.
+
+:func:`openslo_criteria` turns the SLOs of OpenSLO files named in the config
+(``openslo:``) into criteria; see ``docs/config.md`` for the mapping.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pandas as pd
+
+from analytics.config import CriterionConfig, MetricSource, ReadinessConfig
+from analytics.errors import ConfigError
+from analytics.evidence import Evidence
+from analytics.frames import LoadResult, to_pandas
+from analytics.metrics.histogram import bucket_increase, histogram_quantile
+from analytics.metrics.slo import (
+    SLOResult,
+    availability_from_counters,
+    availability_from_error_counters,
+)
+from analytics.openslo import OpenSLO, load_openslo
+from analytics.readiness import (
+    Criterion,
+    CriterionResult,
+    Status,
+    evaluate_value,
+    no_data,
+)
+from analytics.slo_windows import calendar_window
+
+if TYPE_CHECKING:
+    from analytics.evaluate import Evaluator
+
+__all__ = [
+    "PARTIAL_PREFIX",
+    "SLO_EVALUATORS",
+    "evidence_window",
+    "openslo_criteria",
+    "partial_sources",
+    "source_problems",
+]
+
+PARTIAL_PREFIX: Final = "partial data:"
+"""Notes of a load that may be incomplete start with this text."""
+
+_LATENCY_PARAMS: Final = frozenset({"quantile", "unit_scale"})
+
+
+# --- shared rules -------------------------------------------------------------------
+
+
+def evidence_window(
+    config: CriterionConfig, as_of: pd.Timestamp
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The evidence window of a criterion, UTC.
+
+    Rolling: ``[as_of − lookback, as_of]``. With ``calendar`` set: the last
+    *complete* calendar period (day, ISO week, month, quarter) in the
+    criterion's ``timezone`` that ends at or before ``as_of``, so a decision
+    taken on 10 April judges March. Its length follows the zone's clock
+    changes (March in Europe/Berlin is 743 h).
+
+    Examples
+    --------
+    >>> crit = CriterionConfig(title="a", kind="availability", target=99.9,
+    ...                        calendar="month", timezone="Europe/Berlin")
+    >>> start, end = evidence_window(crit, pd.Timestamp("2024-04-10", tz="UTC"))
+    >>> str(start), str(end), (end - start) / pd.Timedelta(hours=1)
+    ('2024-02-29 23:00:00+00:00', '2024-03-31 22:00:00+00:00', 743.0)
+    """
+    if config.calendar is None:
+        return as_of - config.lookback_timedelta, as_of
+    current_start, _ = calendar_window(config.calendar, as_of, config.timezone)
+    return calendar_window(
+        config.calendar, current_start - pd.Timedelta(microseconds=1), config.timezone
+    )
+
+
+def partial_sources(names: Sequence[str], evidence: Evidence) -> list[str]:
+    """``"name: note"`` for each named metrics source that reported partial data.
+
+    A load is partial when it has ``partial`` set (live Prometheus pulls and
+    range-query JSON with ``warnings``) or a note starting ``"partial data:"``.
+    """
+    found = []
+    for name in names:
+        load = evidence.metrics.get(name)
+        if load is None:
+            continue
+        notes = [n for n in load.notes if n.startswith(PARTIAL_PREFIX)]
+        if notes or bool(getattr(load, "partial", False)):
+            reason = "; ".join(notes) if notes else "the source flagged partial data"
+            found.append(f"{name}: {reason}")
+    return found
+
+
+def source_problems(names: Sequence[str], evidence: Evidence) -> str | None:
+    """Why the named metrics sources cannot be judged, or None when they can.
+
+    Unavailable during the run, not loaded, or partial data: each makes the
+    criterion NO DATA (no evidence, no GO).
+    """
+    down = [
+        f"{n}: {evidence.unavailable[n]}" for n in names if n in evidence.unavailable
+    ]
+    if down:
+        return "source unavailable during this run; " + "; ".join(down)
+    missing = [n for n in names if n not in evidence.metrics]
+    if missing:
+        return f"metrics source(s) {missing} not loaded: define them under metrics:"
+    partial = partial_sources(names, evidence)
+    if partial:
+        return "partial data blocks GO; " + "; ".join(partial)
+    return None
+
+
+def _criterion(crit_id: str, config: CriterionConfig) -> Criterion:
+    # Imported here: analytics.evaluate imports this module to wire the kinds.
+    from analytics.evaluate import to_criterion
+
+    return to_criterion(crit_id, config)
+
+
+def _min_coverage(config: CriterionConfig, evidence: Evidence) -> float:
+    if config.min_coverage is not None:
+        return config.min_coverage
+    return evidence.config.min_coverage
+
+
+def _select(frame: pd.DataFrame, selector: Mapping[str, str]) -> pd.DataFrame:
+    if not selector or frame.empty:
+        return frame
+    keep = np.ones(len(frame), dtype=bool)
+    for key, wanted in selector.items():
+        if key == "__name__":
+            keep &= (frame["metric"] == wanted).to_numpy()
+        else:
+            keep &= np.fromiter(
+                (
+                    isinstance(lab, Mapping) and lab.get(key) == wanted
+                    for lab in frame["labels"]
+                ),
+                dtype=bool,
+                count=len(frame),
+            )
+    return frame[keep]
+
+
+# --- latency ------------------------------------------------------------------------
+
+
+def _latency_params(crit_id: str, params: Mapping[str, Any]) -> tuple[float, float]:
+    unknown = sorted(set(params) - _LATENCY_PARAMS)
+    if unknown:
+        raise ConfigError(
+            f"criteria.{crit_id}.params: unknown key(s) {unknown};"
+            f" latency_p95 accepts {sorted(_LATENCY_PARAMS)}"
+        )
+    quantile = params.get("quantile", 0.95)
+    scale = params.get("unit_scale", 1000.0)
+    if not isinstance(quantile, int | float) or not 0.0 < float(quantile) < 1.0:
+        raise ConfigError(
+            f"criteria.{crit_id}.params.quantile must be between 0 and 1, e.g. 0.95;"
+            f" got {quantile!r}"
+        )
+    if not isinstance(scale, int | float) or not float(scale) > 0:
+        raise ConfigError(
+            f"criteria.{crit_id}.params.unit_scale must be a positive number"
+            f" (1000 for seconds → ms); got {scale!r}"
+        )
+    return float(quantile), float(scale)
+
+
+def _bucket_frame(load: LoadResult, selector: Mapping[str, str]) -> pd.DataFrame:
+    frame = _select(to_pandas(load.frame), selector)
+    if frame.empty:
+        return frame
+    has_le = np.fromiter(
+        (isinstance(lab, Mapping) and "le" in lab for lab in frame["labels"]),
+        dtype=bool,
+        count=len(frame),
+    )
+    return frame[has_le]
+
+
+def _span_coverage(
+    frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> float:
+    inside = frame[(frame["timestamp"] >= start) & (frame["timestamp"] <= end)]
+    if inside.empty:
+        return 0.0
+    span = (inside["timestamp"].max() - inside["timestamp"].min()).total_seconds()
+    return float(min(max(span / (end - start).total_seconds(), 0.0), 1.0))
+
+
+def _latency_p95(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> CriterionResult:
+    criterion = _criterion(crit_id, config)
+    quantile, scale = _latency_params(crit_id, config.params)
+    start, end = evidence_window(config, evidence.as_of)
+    if not config.source:
+        return no_data(
+            criterion,
+            f"no histogram source configured: set criteria.{crit_id}.source to a"
+            " metrics source of *_bucket series (with an le label)",
+            window_start=start,
+            window_end=end,
+        )
+    names = (config.source,)
+    problem = source_problems(names, evidence)
+    if problem:
+        return no_data(
+            criterion, problem, window_start=start, window_end=end, sources=names
+        )
+
+    frame = _bucket_frame(evidence.metrics[config.source], config.selector)
+    if frame.empty:
+        return no_data(
+            criterion,
+            f"{config.source} holds no histogram bucket series (samples with an le"
+            " label) matching the selector",
+            window_start=start,
+            window_end=end,
+            sources=names,
+        )
+    try:
+        buckets = bucket_increase(frame, window_start=start, window_end=end)
+        seconds = histogram_quantile(quantile, buckets) if buckets else None
+    except ConfigError as exc:
+        return no_data(
+            criterion, str(exc), window_start=start, window_end=end, sources=names
+        )
+    observations = buckets.get(math.inf, 0.0)
+    infinite = frame[np.array([_is_inf(lab["le"]) for lab in frame["labels"]])]
+    coverage = _span_coverage(infinite if not infinite.empty else frame, start, end)
+    label = f"p{quantile * 100:g}"
+    if seconds is None or observations < config.min_events:
+        return no_data(
+            criterion,
+            f"{observations:,.0f} observations in the evidence window (need"
+            f" {config.min_events}): no requests, no {label}",
+            window_start=start,
+            window_end=end,
+            coverage_ratio=coverage,
+            sources=names,
+        )
+
+    finite = [b for b in buckets if math.isfinite(b)]
+    below_top = max((buckets[b] for b in finite), default=0.0)
+    method = (
+        f"{label} of {observations:,.0f} observations: increase of each bucket over the"
+        " window (counter resets handled, no extrapolation), linear interpolation"
+        " inside the bucket like PromQL histogram_quantile"
+    )
+    value = seconds * scale
+    if finite and below_top < quantile * observations:
+        # The quantile lies in the +Inf bucket: only a lower bound is known.
+        floor = evaluate_value(criterion, value)
+        if floor.status is not Status.FAIL:
+            return no_data(
+                criterion,
+                f"the {label} lies above the highest finite bucket"
+                f" ({value:g} {config.unit}); the histogram cannot say how far above."
+                " Add larger buckets",
+                window_start=start,
+                window_end=end,
+                coverage_ratio=coverage,
+                sources=names,
+            )
+        method += (
+            f"; the {label} lies above the highest finite bucket, so the value is a"
+            " lower bound (and already fails)"
+        )
+    return evaluate_value(
+        criterion,
+        value,
+        window_start=start,
+        window_end=end,
+        coverage_ratio=coverage,
+        min_coverage=_min_coverage(config, evidence),
+        evidence_count=int(observations),
+        detail=method,
+        sources=names,
+    )
+
+
+def _is_inf(bound: object) -> bool:
+    """True for an ``le`` value meaning +Inf."""
+    try:
+        return math.isinf(float(str(bound)))
+    except ValueError:
+        return False
+
+
+# --- ratios of counters ---------------------------------------------------------------
+
+
+def _counter_slo(
+    config: CriterionConfig,
+    evidence: Evidence,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    target: float,
+) -> tuple[SLOResult, tuple[str, ...], str]:
+    """The occurrences SLO of a criterion's counters, its sources and their roles."""
+    assert config.total_source is not None
+    total = evidence.metrics[config.total_source].frame
+    if config.good_source:
+        good = evidence.metrics[config.good_source].frame
+        result = availability_from_counters(
+            good, total, window_start=start, window_end=end, target=target
+        )
+        return result, (config.good_source, config.total_source), "good / total"
+    assert config.source is not None
+    bad = evidence.metrics[config.source].frame
+    result = availability_from_error_counters(
+        bad, total, window_start=start, window_end=end, target=target
+    )
+    return result, (config.source, config.total_source), "bad / total"
+
+
+def _ratio_sources(config: CriterionConfig) -> tuple[str, ...] | None:
+    if config.total_source and (config.good_source or config.source):
+        first = config.good_source or config.source
+        assert first is not None
+        return (first, config.total_source)
+    return None
+
+
+def _ratio_inputs(
+    crit_id: str, config: CriterionConfig, evidence: Evidence, what: str
+) -> tuple[Criterion, pd.Timestamp, pd.Timestamp, CriterionResult | None]:
+    criterion = _criterion(crit_id, config)
+    start, end = evidence_window(config, evidence.as_of)
+    names = _ratio_sources(config)
+    if names is None:
+        return (
+            criterion,
+            start,
+            end,
+            no_data(
+                criterion,
+                f"no counters configured: set criteria.{crit_id}.total_source and"
+                f" either source ({what} counter) or good_source",
+                window_start=start,
+                window_end=end,
+            ),
+        )
+    problem = source_problems(names, evidence)
+    if problem:
+        return (
+            criterion,
+            start,
+            end,
+            no_data(
+                criterion, problem, window_start=start, window_end=end, sources=names
+            ),
+        )
+    return criterion, start, end, None
+
+
+def _no_traffic(
+    criterion: Criterion,
+    result: SLOResult,
+    config: CriterionConfig,
+    names: tuple[str, ...],
+) -> CriterionResult | None:
+    if result.sli is not None and result.valid >= config.min_events:
+        return None
+    return no_data(
+        criterion,
+        f"{result.valid:,.0f} requests counted in the evidence window (need"
+        f" {config.min_events}): no traffic is no data, not 0 % or 100 %",
+        window_start=result.window_start,
+        window_end=result.window_end,
+        coverage_ratio=result.coverage_ratio,
+        sources=names,
+    )
+
+
+def _error_rate(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> CriterionResult:
+    criterion, start, end, early = _ratio_inputs(crit_id, config, evidence, "error")
+    if early is not None:
+        return early
+    # The target only feeds the budget fields of SLOResult, not reported here.
+    reference = 1.0 - config.target / 100.0
+    reference = reference if 0.0 < reference < 1.0 else 0.999
+    result, names, roles = _counter_slo(config, evidence, start, end, reference)
+    empty = _no_traffic(criterion, result, config, names)
+    if empty is not None:
+        return empty
+    assert result.sli is not None and result.sli_lower_bound is not None
+    observed = (1.0 - result.sli) * 100.0
+    judged = (1.0 - result.sli_lower_bound) * 100.0
+    bad = result.valid - result.good
+    detail = (
+        f"occurrences ({roles} counters): {bad:,.0f} errors of {result.valid:,.0f}"
+        f" requests, {observed:.4f} %; {judged:.4f} % when counters first seen in the"
+        f" window with a value count as errors (judged); coverage"
+        f" {result.coverage_ratio:.1%}"
+    )
+    if config.target > 0:
+        detail += (
+            f"; burn rate {judged / config.target:.2f}× the {config.target:g} % budget"
+        )
+    return evaluate_value(
+        criterion,
+        judged,
+        window_start=start,
+        window_end=end,
+        coverage_ratio=result.coverage_ratio,
+        min_coverage=_min_coverage(config, evidence),
+        evidence_count=int(result.valid),
+        detail=detail,
+        sources=names,
+    )
+
+
+def _success_ratio(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> CriterionResult:
+    criterion, start, end, early = _ratio_inputs(crit_id, config, evidence, "failure")
+    if early is not None:
+        return early
+    result, names, roles = _counter_slo(
+        config, evidence, start, end, config.target / 100.0
+    )
+    empty = _no_traffic(criterion, result, config, names)
+    if empty is not None:
+        return empty
+    assert result.sli is not None and result.sli_lower_bound is not None
+    lower = result.sli_lower_bound
+    detail = (
+        f"occurrences ({roles} counters): {result.good:,.0f} good of"
+        f" {result.valid:,.0f}, {result.sli:.4%}; {lower:.4%} with uncounted first"
+        f" values taken as bad (judged); error budget remaining"
+        f" {result.budget_remaining_ratio or 0.0:.1%}"
+    )
+    return evaluate_value(
+        criterion,
+        lower * 100.0,
+        window_start=start,
+        window_end=end,
+        coverage_ratio=result.coverage_ratio,
+        min_coverage=_min_coverage(config, evidence),
+        evidence_count=int(result.valid),
+        detail=detail,
+        sources=names,
+    )
+
+
+SLO_EVALUATORS: dict[str, Evaluator] = {
+    "latency_p95": _latency_p95,
+    "error_rate": _error_rate,
+    "auth_success": _success_ratio,
+    "slo_ratio": _success_ratio,
+}
+"""Criterion kinds measured from request counters and latency histograms."""
+
+
+# --- OpenSLO ---------------------------------------------------------------------------
+
+
+def _metric_source(query: str, metrics: Sequence[MetricSource], where: str) -> str:
+    """The metrics source an OpenSLO query names: by source name, else by its query."""
+    text = " ".join(query.split())
+    for source in metrics:
+        if source.name == text:
+            return source.name
+    for source in metrics:
+        if source.query is not None and " ".join(source.query.split()) == text:
+            return source.name
+    names = [s.name for s in metrics]
+    raise ConfigError(
+        f"{where}: metricSource query {query!r} names no metrics source of the"
+        f" readiness config. Fix: write the name of one of {names or 'the sources'}"
+        " as the query, or give a format: prometheus source the same query"
+    )
+
+
+def _openslo_criterion(
+    slo: OpenSLO, metrics: Sequence[MetricSource], where: str
+) -> dict[str, Any]:
+    if slo.budgeting_method != "Occurrences":
+        raise ConfigError(
+            f"{where}: budgetingMethod {slo.budgeting_method} is not supported yet;"
+            " only Occurrences (ratio of good to total events over the window)"
+        )
+    indicator = slo.indicator
+    if indicator.kind != "ratio":
+        raise ConfigError(
+            f"{where}: thresholdMetric SLIs are not supported yet; use a ratioMetric"
+        )
+    if not indicator.counter:
+        raise ConfigError(
+            f"{where}: ratioMetric counter: false is not supported; the queries must"
+            " select counters (the engine computes their increase)"
+        )
+    if len(slo.objectives) != 1:
+        raise ConfigError(
+            f"{where}: {len(slo.objectives)} objectives; one objective per ratio SLO"
+            " is supported"
+        )
+    assert indicator.total_query is not None
+    fields: dict[str, Any] = {
+        "title": slo.display_name or slo.objectives[0].display_name or slo.name,
+        "area": "reliability",
+        "unit": "%",
+        "op": ">=",
+        "target": round(slo.objectives[0].target * 100.0, 10),
+        "total_source": _metric_source(indicator.total_query, metrics, where),
+    }
+    if indicator.good_query is not None:
+        fields["kind"] = "availability"
+        fields["good_source"] = _metric_source(indicator.good_query, metrics, where)
+    else:
+        assert indicator.bad_query is not None
+        fields["kind"] = "slo_ratio"
+        fields["source"] = _metric_source(indicator.bad_query, metrics, where)
+
+    window = slo.time_window
+    if window.is_rolling:
+        if window.seconds is None:
+            raise ConfigError(
+                f"{where}: a rolling window of {window.duration} has no fixed length;"
+                " use days or weeks (e.g. 28d)"
+            )
+        fields["lookback"] = f"{window.seconds:g}s"
+    else:
+        unit = window.calendar_unit
+        if unit not in ("day", "week", "month", "quarter"):
+            raise ConfigError(
+                f"{where}: calendar window {window.duration} is not supported; use one"
+                " day, week, month or quarter (1d, 1w, 1M, 1Q)"
+            )
+        fields["calendar"] = unit
+        fields["timezone"] = window.timezone
+    return fields
+
+
+def openslo_criteria(
+    config: ReadinessConfig, path: str | Path = "config"
+) -> dict[str, CriterionConfig]:
+    """The config's criteria plus one criterion per SLO of its OpenSLO files.
+
+    Each ``kind: SLO`` becomes a criterion whose id is the SLO's
+    ``metadata.name``: a ``ratioMetric`` with ``good``/``total`` becomes an
+    ``availability`` criterion (``good_source``/``total_source``), one with
+    ``bad``/``total`` an ``slo_ratio`` criterion (``source``/``total_source``).
+    Every ``metricSource.spec.query`` must name a metrics source of the
+    readiness config, either by its ``name`` or by being exactly its
+    ``query`` (whitespace aside). The objective's ``target`` becomes the
+    target in %, a rolling ``timeWindow`` the ``lookback``, a calendar one
+    ``calendar`` and ``timezone``.
+
+    Raises
+    ------
+    ConfigError
+        An unsupported SLO (budgeting method other than Occurrences, threshold
+        metric, several objectives, non-counter ratio, a rolling month), a
+        query that names no source, or an id already used by a criterion.
+    """
+    criteria = dict(config.criteria)
+    for file in config.openslo:
+        for slo in load_openslo(file):
+            where = f"{path}: {file}: SLO {slo.name!r}"
+            if slo.name in criteria:
+                raise ConfigError(
+                    f"{where}: a criterion with id {slo.name!r} already exists;"
+                    " rename the SLO or the criterion"
+                )
+            fields = _openslo_criterion(slo, config.metrics, where)
+            criteria[slo.name] = CriterionConfig.model_validate(fields)
+    return criteria

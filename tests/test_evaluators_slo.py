@@ -1,0 +1,663 @@
+"""SLO evaluators (latency p95, error rate, auth success), partial data, calendar
+windows and OpenSLO import, on small hand-computed metric files.
+
+Every expected number is worked out in the comments next to the data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+from analytics.config import load_config
+from analytics.errors import ConfigError
+from analytics.evaluate import EVALUATORS, evaluate_criteria
+from analytics.evaluators_slo import SLO_EVALUATORS, evidence_window
+from analytics.evidence import gather_evidence
+from analytics.readiness import CriterionResult, Status
+
+AS_OF = pd.Timestamp("2024-05-08T00:00:00Z")
+# Seven samples at 10-minute spacing that end at AS_OF: the window [AS_OF - 1h, AS_OF].
+TIMES = pd.date_range(AS_OF - pd.Timedelta(hours=1), AS_OF, freq="10min")
+
+
+def _stamp(ts: pd.Timestamp) -> str:
+    return f"{ts:%Y-%m-%dT%H:%M:%SZ}"
+
+
+def write_counter(
+    path: Path,
+    metric: str,
+    values: list[float],
+    *,
+    times: pd.DatetimeIndex = TIMES,
+    labels: dict[str, str] | None = None,
+) -> Path:
+    """A CSV of one counter series (appends when the file exists)."""
+    labels = labels or {}
+    header = ["timestamp", "metric", *labels, "value"]
+    lines = [] if path.exists() else [",".join(header)]
+    lines += [
+        ",".join([_stamp(t), metric, *labels.values(), f"{v:g}"])
+        for t, v in zip(times, values, strict=True)
+    ]
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
+
+
+def write_histogram(
+    path: Path, buckets: dict[str, list[float]], extra: dict[str, str] | None = None
+) -> Path:
+    """A CSV of ``latency_bucket`` counters, one series per ``le``."""
+    lines = [] if path.exists() else ["timestamp,metric,instance,le,value"]
+    instance = (extra or {}).get("instance", "a")
+    for le, values in buckets.items():
+        lines += [
+            f"{_stamp(t)},latency_bucket,{instance},{le},{v:g}"
+            for t, v in zip(TIMES, values, strict=True)
+        ]
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
+
+
+def write_config(
+    folder: Path,
+    sources: dict[str, str],
+    criteria: dict[str, Any],
+    **top: Any,
+) -> Path:
+    """A readiness config: CSV metric sources by name → file, and criteria."""
+    config = {
+        "report": {"service": "api"},
+        "metrics": [
+            {"name": name, "path": file, "format": "csv"}
+            for name, file in sources.items()
+        ],
+        "criteria": criteria,
+        **top,
+    }
+    path = folder / "readiness.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def evaluate(path: Path, as_of: pd.Timestamp = AS_OF) -> dict[str, CriterionResult]:
+    evidence = gather_evidence(load_config(path), as_of)
+    results, _ = evaluate_criteria(evidence)
+    return {r.criterion.criterion_id: r for r in results}
+
+
+def one(path: Path, crit_id: str, as_of: pd.Timestamp = AS_OF) -> CriterionResult:
+    return evaluate(path, as_of)[crit_id]
+
+
+def test_kinds_are_registered() -> None:
+    for kind in ("latency_p95", "error_rate", "auth_success", "slo_ratio"):
+        assert EVALUATORS[kind] is SLO_EVALUATORS[kind]
+
+
+# --- latency_p95 ------------------------------------------------------------------
+
+
+def test_latency_p95_from_bucket_increase_with_a_reset(tmp_path: Path) -> None:
+    # Every request lands in (0.2, 0.3]. The process restarts after the third
+    # sample: 10, 20, 30, 5, 15, 25, 35 increases by 10+10+5+10+10+10 = 55.
+    # Buckets (increase): 0.1: 0, 0.2: 0, 0.3: 55, 0.45: 55, +Inf: 55, so
+    # p95 = 0.2 + 0.1 × (0.95·55 − 0) / 55 = 0.295 s = 295 ms (DESIGN.md oracle).
+    rising = [10.0, 20, 30, 5, 15, 25, 35]
+    flat = [3.0, 3, 3, 0, 0, 0, 0]
+    write_histogram(
+        tmp_path / "lat.csv",
+        {"0.1": flat, "0.2": flat, "0.3": rising, "0.45": rising, "+Inf": rising},
+    )
+    path = write_config(
+        tmp_path,
+        {"latency": "lat.csv"},
+        {"latency_p95": {"source": "latency", "lookback": "1h"}},
+    )
+
+    result = one(path, "latency_p95")
+
+    assert result.value == pytest.approx(295.0, abs=1e-9)
+    assert result.evidence_count == 55
+    assert result.coverage_ratio == pytest.approx(1.0)
+    assert result.status is Status.WARN  # target < 200 ms, alert > 500 ms
+    assert "p95" in result.detail and "histogram_quantile" in result.detail
+
+
+def test_latency_quantile_param_and_le_spellings_merge(tmp_path: Path) -> None:
+    # Two instances; "1" and "1.0" are the same bucket. Final minus first:
+    # a: 0: 3, 0.5: 5, 1: 7, +Inf: 9;  b: 0: 3, 0.5: 6, 1.0: 7, +Inf: 10
+    # sum: 0: 6, 0.5: 11, 1: 14, +Inf: 19 → p50 = 0.35 s (DESIGN.md oracle).
+    def ramp(last: float) -> list[float]:
+        return [last * i / 6 for i in range(7)]
+
+    write_histogram(
+        tmp_path / "lat.csv",
+        {"0": ramp(3), "0.5": ramp(5), "1": ramp(7), "+Inf": ramp(9)},
+        {"instance": "a"},
+    )
+    write_histogram(
+        tmp_path / "lat.csv",
+        {"0": ramp(3), "0.5": ramp(6), "1.0": ramp(7), "+Inf": ramp(10)},
+        {"instance": "b"},
+    )
+    criteria = {
+        "latency_p50": {
+            "kind": "latency_p95",
+            "title": "p50",
+            "unit": "ms",
+            "op": "<",
+            "target": 400,
+            "lookback": "1h",
+            "source": "latency",
+            "params": {"quantile": 0.5},
+        },
+        "latency_p50_b": {
+            "kind": "latency_p95",
+            "title": "p50 of instance b, in seconds",
+            "unit": "s",
+            "op": "<",
+            "target": 1,
+            "lookback": "1h",
+            "source": "latency",
+            "selector": {"instance": "b"},
+            "params": {"quantile": 0.5, "unit_scale": 1},
+        },
+    }
+    path = write_config(tmp_path, {"latency": "lat.csv"}, criteria)
+
+    results = evaluate(path)
+
+    assert results["latency_p50"].value == pytest.approx(350.0)
+    assert results["latency_p50"].status is Status.PASS
+    assert results["latency_p50"].evidence_count == 19
+    # b alone: 0: 3, 0.5: 6, 1: 7, +Inf: 10 → rank 5 in (0, 0.5]: 0.5 × 2/3.
+    assert results["latency_p50_b"].value == pytest.approx(0.5 * 2 / 3)
+
+
+def _latency_config(
+    tmp_path: Path, buckets: dict[str, list[float]], **crit: Any
+) -> Path:
+    write_histogram(tmp_path / "lat.csv", buckets)
+    fields = {"source": "latency", "lookback": "1h", **crit}
+    return write_config(tmp_path, {"latency": "lat.csv"}, {"latency_p95": fields})
+
+
+def test_latency_in_the_inf_bucket_is_no_data_unless_it_already_fails(
+    tmp_path: Path,
+) -> None:
+    # Every request is slower than the highest finite bound, 0.45 s: the p95
+    # is only known to be above 450 ms. Against < 200 ms with alert 500 ms
+    # that could be WARN or FAIL: NO DATA. With alert 400 ms it fails anyway.
+    zero = [0.0] * 7
+    slow = [float(10 * i) for i in range(7)]
+    buckets = {"0.1": zero, "0.45": zero, "+Inf": slow}
+    warn = one(_latency_config(tmp_path, buckets), "latency_p95")
+    assert warn.status is Status.NO_DATA
+    assert "above the highest finite bucket" in warn.detail
+
+    (tmp_path / "lat.csv").unlink()
+    fail = one(_latency_config(tmp_path, buckets, alert=400), "latency_p95")
+    assert fail.status is Status.FAIL
+    assert fail.value == pytest.approx(450.0)
+    assert "lower bound" in fail.detail
+
+
+def test_latency_without_observations_is_no_data(tmp_path: Path) -> None:
+    flat = [7.0] * 7
+    result = one(_latency_config(tmp_path, {"0.1": flat, "+Inf": flat}), "latency_p95")
+    assert result.status is Status.NO_DATA
+    assert result.value is None
+    assert "0 observations" in result.detail
+
+
+def test_latency_without_source_and_bad_params(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {}, {})
+    result = one(path, "latency_p95")  # launch-plan default, no source
+    assert result.status is Status.NO_DATA
+    assert "no histogram source" in result.detail
+
+    flat = [1.0] * 7
+    bad = _latency_config(
+        tmp_path, {"+Inf": flat}, params={"quantile": 0.95, "quantil": 0.9}
+    )
+    with pytest.raises(ConfigError, match="quantil"):
+        one(bad, "latency_p95")
+
+
+# --- error_rate and auth_success --------------------------------------------------
+
+# Total requests with a restart after the fourth sample: increase 7000.
+TOTAL = [0.0, 1000, 2000, 3000, 2000, 3000, 4000]
+
+
+def test_error_rate_from_an_error_counter(tmp_path: Path) -> None:
+    # Errors 0 0 1 1 1 2 14 increase by 14: 14 / 7000 = 0.2 % → WARN (< 0.1, alert 1).
+    write_counter(tmp_path / "err.csv", "errors_total", [0, 0, 1, 1, 1, 2, 14])
+    write_counter(tmp_path / "all.csv", "requests_total", TOTAL)
+    crit = {"source": "errors", "total_source": "all", "lookback": "1h"}
+    path = write_config(
+        tmp_path, {"errors": "err.csv", "all": "all.csv"}, {"error_rate": crit}
+    )
+
+    result = one(path, "error_rate")
+
+    assert result.value == pytest.approx(0.2)
+    assert result.evidence_count == 7000
+    assert result.status is Status.WARN
+    assert "14 errors of 7,000" in result.detail
+    assert "burn rate 2.00×" in result.detail
+
+
+def test_error_rate_from_good_and_total(tmp_path: Path) -> None:
+    # Good = total − errors: 7000 − 14 good, the same 0.2 %.
+    errors = [0, 0, 1, 1, 0, 1, 13]  # the error counter restarts with the process
+    good = [t - e for t, e in zip(TOTAL, errors, strict=True)]
+    write_counter(tmp_path / "good.csv", "good_total", good)
+    write_counter(tmp_path / "all.csv", "requests_total", TOTAL)
+    crit = {"good_source": "good", "total_source": "all", "lookback": "1h"}
+    path = write_config(
+        tmp_path, {"good": "good.csv", "all": "all.csv"}, {"error_rate": crit}
+    )
+    assert one(path, "error_rate").value == pytest.approx(0.2)
+
+
+def test_error_counter_born_in_the_window_is_judged_pessimistically(
+    tmp_path: Path,
+) -> None:
+    # Totals increase by 6000. The error series is first seen at the fourth
+    # sample with value 3 (born at its first errors) and ends at 5: counted
+    # increase 2 (0.0333 %), judged (2 + 3) / 6000 = 0.08333 % → PASS < 0.1.
+    write_counter(
+        tmp_path / "all.csv", "requests_total", [float(1000 * i) for i in range(7)]
+    )
+    write_counter(tmp_path / "err.csv", "errors_total", [3, 3, 4, 5], times=TIMES[3:])
+    crit = {"source": "errors", "total_source": "all", "lookback": "1h"}
+    path = write_config(
+        tmp_path, {"errors": "err.csv", "all": "all.csv"}, {"error_rate": crit}
+    )
+
+    result = one(path, "error_rate")
+
+    assert result.value == pytest.approx(5 / 6000 * 100)
+    assert "0.0333 %" in result.detail
+    assert result.status is Status.PASS
+
+
+def test_zero_traffic_is_no_data_for_every_ratio_kind(tmp_path: Path) -> None:
+    flat = [500.0] * 7
+    write_counter(tmp_path / "all.csv", "requests_total", flat)
+    write_counter(tmp_path / "err.csv", "errors_total", [1.0] * 7)
+    write_counter(tmp_path / "good.csv", "good_total", [499.0] * 7)
+    criteria = {
+        "error_rate": {"source": "errors", "total_source": "all", "lookback": "1h"},
+        "auth_success": {
+            "good_source": "good",
+            "total_source": "all",
+            "lookback": "1h",
+        },
+    }
+    sources = {"errors": "err.csv", "all": "all.csv", "good": "good.csv"}
+    results = evaluate(write_config(tmp_path, sources, criteria))
+    for crit_id in criteria:
+        assert results[crit_id].status is Status.NO_DATA
+        assert results[crit_id].value is None
+        assert "no traffic" in results[crit_id].detail
+
+
+def test_auth_success_from_good_and_from_failure_counters(tmp_path: Path) -> None:
+    # 7000 logins; 6985 good → 99.7857 % > 99.5 PASS. 40 failures → 99.4286 %
+    # FAIL (no alert threshold in the launch plan).
+    write_counter(tmp_path / "all.csv", "logins_total", TOTAL)
+    write_counter(
+        tmp_path / "good.csv", "logins_ok_total", [0, 998, 1995, 2993, 1998, 2992, 3985]
+    )
+    write_counter(
+        tmp_path / "fail.csv", "logins_failed_total", [0, 5, 10, 20, 10, 20, 30]
+    )
+    criteria = {
+        "auth_success": {
+            "good_source": "good",
+            "total_source": "all",
+            "lookback": "1h",
+        },
+        "auth_failures": {
+            "kind": "auth_success",
+            "title": "Auth from failures",
+            "unit": "%",
+            "op": ">",
+            "target": 99.5,
+            "lookback": "1h",
+            "source": "fail",
+            "total_source": "all",
+        },
+    }
+    sources = {"all": "all.csv", "good": "good.csv", "fail": "fail.csv"}
+    results = evaluate(write_config(tmp_path, sources, criteria))
+
+    # good increase: 998+997+998+1998+994+993 = 6978 → 99.6857 %
+    assert results["auth_success"].value == pytest.approx(6978 / 7000 * 100)
+    assert results["auth_success"].status is Status.PASS
+    # failures: 5+5+10+10+10+10 = 50 → 99.2857 %
+    assert results["auth_failures"].value == pytest.approx((1 - 50 / 7000) * 100)
+    assert results["auth_failures"].status is Status.FAIL
+
+
+def test_ratio_without_counters_is_no_data(tmp_path: Path) -> None:
+    results = evaluate(write_config(tmp_path, {}, {}))
+    for crit_id in ("error_rate", "auth_success"):
+        assert results[crit_id].status is Status.NO_DATA
+        assert "no counters configured" in results[crit_id].detail
+
+
+# --- partial data blocks GO --------------------------------------------------------
+
+
+def _prometheus_json(path: Path, metric: str, values: list[float]) -> Path:
+    body = {
+        "status": "success",
+        "warnings": ["store eu-2 unavailable: results may be incomplete"],
+        "data": {
+            "resultType": "matrix",
+            "result": [
+                {
+                    "metric": {"__name__": metric, "job": "api"},
+                    "values": [
+                        [int(t.timestamp()), f"{v:g}"]
+                        for t, v in zip(TIMES, values, strict=True)
+                    ],
+                }
+            ],
+        },
+    }
+    path.write_text(json.dumps(body), encoding="utf-8")
+    return path
+
+
+def test_partial_data_from_prometheus_warnings_is_no_data(tmp_path: Path) -> None:
+    # Good = total and no errors: the numbers alone would PASS all three; the
+    # server's warning on the total counter must still make them NO DATA.
+    _prometheus_json(tmp_path / "all.json", "requests_total", TOTAL)
+    write_counter(tmp_path / "good.csv", "good_total", TOTAL)
+    write_counter(tmp_path / "err.csv", "errors_total", [0.0] * 7)
+    config = {
+        "metrics": [
+            {"name": "all", "path": "all.json", "format": "prometheus_json"},
+            {"name": "good", "path": "good.csv", "format": "csv"},
+            {"name": "errors", "path": "err.csv", "format": "csv"},
+        ],
+        "criteria": {
+            "availability": {
+                "good_source": "good",
+                "total_source": "all",
+                "lookback": "1h",
+            },
+            "error_rate": {"source": "errors", "total_source": "all", "lookback": "1h"},
+            "auth_success": {
+                "good_source": "good",
+                "total_source": "all",
+                "lookback": "1h",
+            },
+        },
+    }
+    path = tmp_path / "readiness.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+
+    results = evaluate(path)
+
+    for crit_id in ("availability", "error_rate", "auth_success"):
+        result = results[crit_id]
+        assert result.status is Status.NO_DATA, crit_id
+        assert "partial data blocks GO" in result.detail
+        assert "store eu-2 unavailable" in result.detail
+        assert "all" in result.sources
+
+
+def test_partial_note_on_a_histogram_is_no_data(tmp_path: Path) -> None:
+    rising = [float(10 * i) for i in range(7)]
+    path = _latency_config(tmp_path, {"0.3": rising, "+Inf": rising})
+    # Every request in the lowest bucket (0, 0.3]: p95 = 0.3 × 0.95 = 285 ms.
+    assert one(path, "latency_p95").value == pytest.approx(285.0)
+    evidence = gather_evidence(load_config(path), AS_OF)
+    evidence.metrics["latency"].notes.append(
+        "partial data: the first sample is 3 h after the requested start"
+    )
+    results, _ = evaluate_criteria(evidence)
+    result = next(r for r in results if r.criterion.criterion_id == "latency_p95")
+    assert result.status is Status.NO_DATA
+    assert "the first sample is 3 h after" in result.detail
+
+
+# --- calendar windows --------------------------------------------------------------
+
+
+def _hourly_counters(folder: Path, start: str, end: str) -> dict[str, str]:
+    times = pd.date_range(start, end, freq="1h", tz="UTC")
+    total = [1000.0 * i for i in range(len(times))]
+    # one bad request every hour: SLI 999/1000 = 99.9 % exactly
+    good = [999.0 * i for i in range(len(times))]
+    write_counter(folder / "all.csv", "requests_total", total, times=times)
+    write_counter(folder / "good.csv", "good_total", good, times=times)
+    return {"all": "all.csv", "good": "good.csv"}
+
+
+def test_calendar_month_over_a_dst_change(tmp_path: Path) -> None:
+    # Decision on 10 April: the last complete month in Berlin is March 2024,
+    # 2024-02-29T23:00Z .. 2024-03-31T22:00Z, 743 h (the clocks go forward).
+    # Budget at 99.9 %: 0.001 × 743 h = 44.58 min.
+    sources = _hourly_counters(tmp_path, "2024-02-20", "2024-04-10")
+    calendar = {"calendar": "month", "timezone": "Europe/Berlin"}
+    criteria = {
+        "availability": {"good_source": "good", "total_source": "all", **calendar},
+        "error_rate": {"good_source": "good", "total_source": "all", **calendar},
+    }
+    as_of = pd.Timestamp("2024-04-10T09:30:00Z")
+    results = evaluate(write_config(tmp_path, sources, criteria), as_of)
+
+    for crit_id in criteria:
+        result = results[crit_id]
+        assert result.window_start == pd.Timestamp("2024-02-29T23:00:00Z")
+        assert result.window_end == pd.Timestamp("2024-03-31T22:00:00Z")
+        assert (result.window_end - result.window_start) == pd.Timedelta(hours=743)
+        assert result.evidence_count == 743 * 1000
+    assert "of 44.6 min" in results["availability"].detail
+    assert results["availability"].value == pytest.approx(99.9)
+    assert results["error_rate"].value == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(
+    ("unit", "as_of", "start", "hours"),
+    [
+        # Monday 00:00 Berlin exactly: the week that just ended is complete.
+        ("week", "2024-03-31T22:00:00Z", "2024-03-24T23:00:00Z", 167),
+        ("day", "2024-10-28T10:00:00Z", "2024-10-26T22:00:00Z", 25),
+        ("quarter", "2024-04-01T12:00:00Z", "2023-12-31T23:00:00Z", 2183),
+    ],
+)
+def test_evidence_window_is_the_last_complete_period(
+    tmp_path: Path, unit: str, as_of: str, start: str, hours: int
+) -> None:
+    path = write_config(
+        tmp_path, {}, {"availability": {"calendar": unit, "timezone": "Europe/Berlin"}}
+    )
+    crit = load_config(path).criteria["availability"]
+    first, last = evidence_window(crit, pd.Timestamp(as_of))
+    assert first == pd.Timestamp(start)
+    assert (last - first) / pd.Timedelta(hours=1) == hours
+    assert last <= pd.Timestamp(as_of)
+
+
+def test_calendar_config_is_validated(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {}, {"availability": {"calendar": "fortnight"}})
+    with pytest.raises(ConfigError, match="calendar"):
+        load_config(path)
+    path = write_config(
+        tmp_path, {}, {"availability": {"calendar": "month", "timezone": "Mars/Base"}}
+    )
+    with pytest.raises(ConfigError, match="IANA"):
+        load_config(path)
+
+
+# --- OpenSLO import ------------------------------------------------------------------
+
+OPENSLO = """\
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: checkout-availability, displayName: Checkout availability}
+spec:
+  service: checkout
+  budgetingMethod: Occurrences
+  timeWindow: [{duration: 1h, isRolling: true}]
+  indicator:
+    metadata: {name: checkout-ok}
+    spec:
+      ratioMetric:
+        counter: true
+        good: {metricSource: {type: Prometheus, spec: {query: good}}}
+        total: {metricSource: {type: Prometheus, spec: {query: all}}}
+  objectives: [{displayName: ok, target: 0.999}]
+---
+apiVersion: openslo/v1
+kind: SLI
+metadata: {name: login-errors}
+spec:
+  ratioMetric:
+    counter: true
+    bad: {metricSource: {type: Prometheus, spec: {query: 'sum(login_failed_total)'}}}
+    total: {metricSource: {type: Prometheus, spec: {query: all}}}
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: login-success}
+spec:
+  service: login
+  budgetingMethod: Occurrences
+  timeWindow:
+    - duration: 1M
+      isRolling: false
+      calendar: {startTime: "2024-01-01 00:00:00", timeZone: Europe/Berlin}
+  indicatorRef: login-errors
+  objectives: [{targetPercent: 99.5}]
+"""
+
+
+def _openslo_config(
+    tmp_path: Path, text: str = OPENSLO, *, live_source: bool = True
+) -> Path:
+    (tmp_path / "slos").mkdir(exist_ok=True)
+    (tmp_path / "slos" / "checkout.yaml").write_text(text, encoding="utf-8")
+    write_counter(tmp_path / "all.csv", "requests_total", TOTAL)
+    write_counter(
+        tmp_path / "good.csv",
+        "good_total",
+        [t - 7 * (i > 0) for i, t in enumerate(TOTAL)],
+    )
+    config = {
+        "metrics": [
+            {"name": "all", "path": "all.csv", "format": "csv"},
+            {"name": "good", "path": "good.csv", "format": "csv"},
+        ],
+        "openslo": ["slos/checkout.yaml"],
+    }
+    if live_source:  # never pulled by these tests: only named by the bad query
+        config["metrics"].append(
+            {
+                "name": "login_failures",
+                "format": "prometheus",
+                "url": "http://127.0.0.1:9",
+                "query": "sum(login_failed_total)",
+            }
+        )
+    path = tmp_path / "readiness.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def test_openslo_slos_become_criteria(tmp_path: Path) -> None:
+    config = load_config(_openslo_config(tmp_path))
+
+    assert config.openslo == [(tmp_path / "slos" / "checkout.yaml").resolve()]
+    checkout = config.criteria["checkout-availability"]
+    assert checkout.kind == "availability"
+    assert (checkout.good_source, checkout.total_source) == ("good", "all")
+    assert checkout.target == pytest.approx(99.9)
+    assert checkout.lookback_timedelta == pd.Timedelta(hours=1)
+    assert checkout.title == "Checkout availability"
+    login = config.criteria["login-success"]
+    # bad/total: the bad query is a Prometheus source's own query text.
+    assert (login.kind, login.source, login.total_source) == (
+        "slo_ratio",
+        "login_failures",
+        "all",
+    )
+    assert (login.calendar, login.timezone) == ("month", "Europe/Berlin")
+    assert login.target == pytest.approx(99.5)
+
+
+def test_openslo_criterion_is_evaluated(tmp_path: Path) -> None:
+    path = _openslo_config(tmp_path, OPENSLO.split("---")[0], live_source=False)
+    # good readings 0, 993, 1993, 2993, 1993, 2993, 3993 (restart after the
+    # fourth) increase by 993 + 1000 + 1000 + 1993 + 1000 + 1000 = 6986 of 7000.
+    result = one(path, "checkout-availability")
+    assert result.value == pytest.approx(6986 / 7000 * 100)
+    assert result.status is Status.FAIL  # 99.8 % is below the 99.9 % target
+    assert result.window_end - result.window_start == pd.Timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            [
+                (
+                    "budgetingMethod: Occurrences\n  timeWindow: [{",
+                    "budgetingMethod: Timeslices\n  timeWindow: [{",
+                ),
+                (
+                    "target: 0.999}]",
+                    "target: 0.999, timeSliceTarget: 0.9, timeSliceWindow: 5m}]",
+                ),
+            ],
+            "Timeslices is not supported yet",
+        ),
+        (
+            [("{query: good}", "{query: 'sum(rate(ok[5m]))'}")],
+            "names no metrics source",
+        ),
+        ([("name: checkout-availability,", "name: availability,")], "already exists"),
+        (
+            [("duration: 1h, isRolling: true", "duration: 1M, isRolling: true")],
+            "no fixed length",
+        ),
+        (
+            [("counter: true\n        good", "counter: false\n        good")],
+            "counter: false",
+        ),
+    ],
+)
+def test_openslo_refusals(
+    tmp_path: Path, changes: list[tuple[str, str]], message: str
+) -> None:
+    text = OPENSLO
+    for old, new in changes:
+        assert old in text
+        text = text.replace(old, new)
+    with pytest.raises(ConfigError, match=message):
+        load_config(_openslo_config(tmp_path, text))
+
+
+def test_ratio_timeslices_refused(tmp_path: Path) -> None:
+    text = OPENSLO.replace(
+        "budgetingMethod: Occurrences\n  timeWindow:\n    - duration: 1M",
+        "budgetingMethod: RatioTimeslices\n  timeWindow:\n    - duration: 1M",
+    ).replace("targetPercent: 99.5}", "targetPercent: 99.5, timeSliceWindow: 5m}")
+    with pytest.raises(ConfigError, match="RatioTimeslices is not supported yet"):
+        load_config(_openslo_config(tmp_path, text))
