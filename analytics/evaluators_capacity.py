@@ -69,6 +69,7 @@ import pandas as pd
 
 from analytics.config import CriterionConfig, parse_duration
 from analytics.errors import ConfigError
+from analytics.evaluators_slo import evidence_window
 from analytics.evidence import Evidence
 from analytics.frames import to_pandas
 from analytics.metrics.forecast import (
@@ -130,7 +131,8 @@ def _criterion(crit_id: str, config: CriterionConfig) -> Criterion:
 def _window(
     config: CriterionConfig, evidence: Evidence
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
-    return evidence.as_of - config.lookback_timedelta, evidence.as_of
+    # Rolling lookback, or the last complete calendar period when ``calendar`` is set.
+    return evidence_window(config, evidence.as_of)
 
 
 def _check_params(

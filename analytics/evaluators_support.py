@@ -44,6 +44,7 @@ import pandas as pd
 
 from analytics.config import CriterionConfig
 from analytics.errors import ConfigError
+from analytics.evaluators_slo import evidence_window
 from analytics.evidence import Evidence
 from analytics.metrics.incidents import MEASURES, incident_times
 from analytics.metrics.satisfaction import csat_summary
@@ -196,7 +197,8 @@ def survey_answers(
 def _window(
     config: CriterionConfig, evidence: Evidence
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
-    return evidence.as_of - config.lookback_timedelta, evidence.as_of
+    # Rolling lookback, or the last complete calendar period when ``calendar`` is set.
+    return evidence_window(config, evidence.as_of)
 
 
 def _criterion(crit_id: str, config: CriterionConfig) -> Criterion:
