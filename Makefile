@@ -7,6 +7,17 @@ OUT    ?= reports
 
 .PHONY: demo test lint format clean benchmark system-deps
 
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
+	touch $(STAMP)
+
+## Render the go/no-go report from the bundled real data; prints the decision and the HTML path.
+demo: $(STAMP)
+	$(BIN)/readiness report go-no-go --config data/demo/readiness.yaml --out $(OUT)
+
 ## Install the Debian packages the tests use when missing: prometheus, chromium, poppler-utils
 ## (needs root, as on CI).
 system-deps:
