@@ -41,6 +41,7 @@ __all__ = [
     "SurveySource",
     "TicketSource",
     "load_config",
+    "missing_files",
     "parse_duration",
 ]
 
@@ -279,6 +280,7 @@ class ReadinessConfig(_Strict):
     report: ReportSettings = Field(default_factory=ReportSettings)
     as_of: str | None = None
     min_coverage: float = Field(default=0.9, ge=0, le=1)
+    max_rejected_ratio: float = Field(default=0.1, ge=0, le=1)
     tickets: list[TicketSource] = Field(default_factory=list)
     metrics: list[MetricSource] = Field(default_factory=list)
     surveys: list[SurveySource] = Field(default_factory=list)
@@ -443,3 +445,33 @@ def _check_references(path: Path, config: ReadinessConfig) -> None:
                 f"{path}: criteria.{crit_id}.target is {crit.target}, above 100 %."
                 " Fix: give percentages as numbers from 0 to 100, e.g. 99.9"
             )
+
+
+def missing_files(config: ReadinessConfig) -> list[str]:
+    """Every file the config names that does not exist, as ``"where: path"`` lines.
+
+    Examples
+    --------
+    >>> missing_files(load_config("data/demo/readiness.yaml"))  # doctest: +SKIP
+    []
+    """
+    named: list[tuple[str, Path | None]] = [
+        *((f"tickets '{s.name}'", s.path) for s in config.tickets),
+        *(
+            (f"metrics '{s.name}'", s.path)
+            for s in config.metrics
+            if s.format != "prometheus"
+        ),
+        *((f"surveys '{s.name}'", s.path) for s in config.surveys),
+        *((f"loadtests '{s.name}'", s.path) for s in config.loadtests),
+        ("checklist", config.checklist.path if config.checklist else None),
+        ("activity", config.activity.path if config.activity else None),
+        ("licences", config.licences.path if config.licences else None),
+        ("post_launch.drills", config.post_launch.drills),
+        *((f"openslo[{i}]", p) for i, p in enumerate(config.openslo)),
+    ]
+    return [
+        f"{where}: {path}"
+        for where, path in named
+        if path is not None and not path.exists()
+    ]

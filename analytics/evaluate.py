@@ -22,9 +22,15 @@ from analytics.evaluators_support import SUPPORT_EVALUATORS
 from analytics.evidence import Evidence
 from analytics.metrics.resolution import mean_time_to_resolve, resolution_by_priority
 from analytics.metrics.slo import availability_from_counters, availability_from_up
-from analytics.readiness import Criterion, CriterionResult, evaluate_value, no_data
+from analytics.readiness import (
+    Criterion,
+    CriterionResult,
+    Status,
+    evaluate_value,
+    no_data,
+)
 
-__all__ = ["EVALUATORS", "evaluate_criteria", "to_criterion"]
+__all__ = ["EVALUATORS", "degraded_sources", "evaluate_criteria", "to_criterion"]
 
 Evaluator = Callable[[str, CriterionConfig, Evidence], CriterionResult]
 
@@ -291,4 +297,64 @@ def evaluate_criteria(evidence: Evidence) -> tuple[list[CriterionResult], list[s
                 max_age_days=evidence.config.checklist.max_age_days,
             )
         )
-    return results, excluded
+        results.extend(_unreadable_checklist_items(evidence))
+    degraded = degraded_sources(evidence)
+    return [_distrust(r, degraded) for r in results], excluded
+
+
+def degraded_sources(evidence: Evidence) -> dict[str, str]:
+    """Sources whose rejected share exceeds ``max_rejected_ratio``, with the reason.
+
+    When many rows of a file cannot be used, what remains is a biased sample
+    (for example only the dates that happened to parse), so a value measured
+    on it is not evidence.
+    """
+    limit = evidence.config.max_rejected_ratio
+    degraded = {}
+    for name, load in evidence.loads():
+        if load.rows_in and load.rows_rejected / load.rows_in > limit:
+            degraded[name] = (
+                f"{load.rows_rejected:,} of {load.rows_in:,} rows of source '{name}'"
+                f" ({load.rows_rejected / load.rows_in:.0%}) were rejected, more than the"
+                f" allowed {limit:.0%} (max_rejected_ratio); see rejected_rows.csv"
+            )
+    return degraded
+
+
+def _distrust(result: CriterionResult, degraded: dict[str, str]) -> CriterionResult:
+    reasons = [degraded[s] for s in result.sources if s in degraded]
+    if not reasons or result.status is Status.NO_DATA:
+        return result
+    measured = (
+        "" if result.value is None else f" (measured {result.value:g} on the rest)"
+    )
+    return no_data(
+        result.criterion,
+        "; ".join(reasons) + measured,
+        window_start=result.window_start,
+        window_end=result.window_end,
+        coverage_ratio=result.coverage_ratio,
+        sources=result.sources,
+    )
+
+
+def _unreadable_checklist_items(evidence: Evidence) -> list[CriterionResult]:
+    """A checklist row that could not be read is an item without evidence, not no item."""
+    assert evidence.checklist is not None
+    rejected = evidence.checklist.rejected
+    results = []
+    for row_number, rows in rejected.groupby("row_number", sort=True):
+        problems = "; ".join(
+            f"{c} {v!r}: {m}"
+            for c, v, m in rows[["column", "value", "message"]].itertuples(index=False)
+        )
+        criterion = Criterion(
+            criterion_id=f"checklist:{row_number}",
+            title=f"Checklist row {row_number} (unreadable)",
+            area="checklist",
+            op=">=",
+            target=1.0,
+            target_label="a readable checklist item",
+        )
+        results.append(no_data(criterion, problems, sources=("checklist",)))
+    return results

@@ -191,6 +191,7 @@ def parse_timestamps(
         naive = _parse_numeric(
             raw.where(present & ~has_offset), dayfirst=(order == "dayfirst")
         )
+        _check_order_fits(raw.where(present & ~has_offset), naive, order, path, column)
     aware = pd.to_datetime(
         raw.where(has_offset), format="ISO8601", errors="coerce", utc=True
     )
@@ -200,6 +201,34 @@ def parse_timestamps(
     values = localized.dt.tz_convert("UTC").where(~has_offset, aware)
     unparseable = present & values.isna() & ~bad_local
     return ParsedTimes(values, unparseable, bad_local, order)
+
+
+def _check_order_fits(
+    raw: pd.Series, parsed: pd.Series, order: str, path: str | Path, column: str
+) -> None:
+    """Refuse a configured date order that the data contradicts.
+
+    When most numeric dates fail in the configured order but the other order
+    reads them, the config is wrong: rejecting those rows one by one would
+    leave a biased remainder (only the dates whose day is 12 or less, with
+    day and month swapped) that still looks like evidence.
+    """
+    present = raw.notna()
+    failed = present & parsed.isna()
+    if present.sum() == 0 or failed.sum() / present.sum() <= 0.05:
+        return
+    other = _parse_numeric(raw[failed], dayfirst=(order != "dayfirst"))
+    if other.notna().mean() < 0.9:
+        return
+    other_order = "monthfirst" if order == "dayfirst" else "dayfirst"
+    example = raw[failed].iloc[0]
+    raise InputError(
+        path,
+        f"column {column!r}: {int(failed.sum()):,} of {int(present.sum()):,} dates do not"
+        f" fit date_order {order} but do fit {other_order}",
+        value=example,
+        fix=f"set date_order: {other_order} (or auto) for this source",
+    )
 
 
 def _parse_numeric(raw: pd.Series, *, dayfirst: bool) -> pd.Series:

@@ -67,3 +67,18 @@ def test_ambiguous_dates_are_an_error_that_says_how_to_choose() -> None:
 def test_mixed_orders_are_an_error() -> None:
     with pytest.raises(InputError, match="mixes day-first"):
         detect_date_order(pd.Series(["13/1/2016", "1/13/2016"]))
+
+
+def test_configured_order_contradicted_by_the_data_is_an_error() -> None:
+    # Month-first dates read as day-first: most fail, the rest would be silently swapped.
+    values = pd.Series([f"{m}/{d}/2016 10:00" for m in (1, 2, 3) for d in range(1, 29)])
+    with pytest.raises(
+        InputError, match="do not fit date_order dayfirst but do fit monthfirst"
+    ):
+        parse_timestamps(values, timezone="UTC", date_order="dayfirst", path="t.csv")
+
+
+def test_a_few_bad_dates_in_the_configured_order_are_rejected_not_an_error() -> None:
+    values = pd.Series(["29/2/2016 01:16"] * 40 + ["2/29/2016 01:16"])
+    parsed = parse_timestamps(values, timezone="UTC", date_order="dayfirst")
+    assert int(parsed.unparseable.sum()) == 1

@@ -400,7 +400,18 @@ class GoNoGoReport:
         rows = []
         for result in items:
             row_number = int(result.criterion.criterion_id.split(":")[1])
-            item = source.loc[row_number]
+            if row_number not in source.index:  # a row that could not be read
+                item = pd.Series(
+                    {
+                        "item": result.criterion.title,
+                        "area": "",
+                        "owner": "",
+                        "evidence": "",
+                        "date": None,
+                    }
+                )
+            else:
+                item = source.loc[row_number]
             rows.append(
                 {
                     "status": str(result.status),

@@ -1,0 +1,103 @@
+"""Guards that keep unusable evidence from turning into a GO."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analytics.readiness import Decision, Status
+from analytics.report.go_no_go import build_go_no_go
+
+HEADER = (
+    "number,incident_state,priority,opened_at,resolved_at,closed_at,assignment_group\n"
+)
+CHECKLIST_HEADER = "item,area,owner,status,evidence,date\n"
+
+
+def _config(tmp_path: Path, tickets: str, checklist: str, extra: str = "") -> Path:
+    (tmp_path / "t.csv").write_text(tickets)
+    (tmp_path / "c.csv").write_text(checklist)
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        extra + "as_of: '2016-06-30'\n"
+        "tickets:\n  - {name: sn, path: t.csv, date_order: dayfirst}\n"
+        "checklist: {path: c.csv}\n"
+        "criteria:\n"
+        + "".join(
+            f"  {c}: {{enabled: false}}\n"
+            for c in [
+                "availability",
+                "latency_p95",
+                "throughput",
+                "error_rate",
+                "auth_success",
+                "mttd",
+                "mttr",
+                "incident_response",
+                "first_response",
+                "resolution_p1",
+                "resolution_p2",
+                "resolution_p3",
+                "csat",
+                "escalation_rate",
+                "adoption",
+                "feature_utilisation",
+                "time_to_first_value",
+            ]
+        )
+        + "  resolution_p4: {target: 50, alert: 40}\n"
+    )
+    return config
+
+
+def _tickets(rows: int, bad: int) -> str:
+    good = [
+        f"INC{i},Closed,4 - Low,{1 + i % 20}/6/2016 10:00,{1 + i % 20}/6/2016 11:00,"
+        f"{1 + i % 20}/6/2016 12:00,G\n"
+        for i in range(rows)
+    ]
+    broken = [f"BAD{i},Closed,4 - Low,not a date,x,x,G\n" for i in range(bad)]
+    return HEADER + "".join(good + broken)
+
+
+GOOD_ITEM = "DR tested,infra,Ops,done,https://x,2016-06-20\n"
+
+
+def test_clean_evidence_can_give_go(tmp_path: Path) -> None:
+    report = build_go_no_go(
+        _config(tmp_path, _tickets(20, 0), CHECKLIST_HEADER + GOOD_ITEM)
+    )
+    assert report.decision is Decision.GO
+
+
+def test_a_source_with_many_rejected_rows_is_no_data(tmp_path: Path) -> None:
+    report = build_go_no_go(
+        _config(tmp_path, _tickets(20, 10), CHECKLIST_HEADER + GOOD_ITEM)
+    )
+    result = next(
+        r for r in report.results if r.criterion.criterion_id == "resolution_p4"
+    )
+    assert result.status is Status.NO_DATA
+    assert "10 of 30 rows of source 'sn' (33%) were rejected" in result.detail
+    assert report.decision is Decision.NO_GO
+
+
+def test_the_rejected_share_limit_is_configurable(tmp_path: Path) -> None:
+    config = _config(
+        tmp_path,
+        _tickets(20, 10),
+        CHECKLIST_HEADER + GOOD_ITEM,
+        "max_rejected_ratio: 0.5\n",
+    )
+    assert build_go_no_go(config).decision is Decision.GO
+
+
+def test_an_unreadable_checklist_row_blocks_go(tmp_path: Path) -> None:
+    checklist = CHECKLIST_HEADER + GOOD_ITEM + "Load test,apps,Perf,maybe,,2016-06-28\n"
+    config = _config(tmp_path, _tickets(20, 0), checklist, "max_rejected_ratio: 1\n")
+    report = build_go_no_go(config)
+    unreadable = [r for r in report.results if "unreadable" in r.criterion.title]
+    assert len(unreadable) == 1
+    assert unreadable[0].status is Status.NO_DATA
+    assert "maybe" in unreadable[0].detail
+    assert report.decision is Decision.NO_GO
+    assert "Checklist row 3 (unreadable)" in report.checklist()._repr_html_()
