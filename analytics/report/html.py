@@ -75,13 +75,15 @@ def format_value(value: float | None, unit: str = "") -> str:
 
     Examples
     --------
-    >>> format_value(99.91234, "%"), format_value(1234.5, "min"), format_value(None)
-    ('99.912 %', '1,234 min', '')
+    >>> format_value(99.91234, "%"), format_value(8247.0, "min"), format_value(None)
+    ('99.912 %', '8,247 min (137.4 h)', '')
     """
     if value is None or not math.isfinite(value):
         return ""
     if unit == "%":
         return f"{value:.3f} %"
+    if unit == "min" and abs(value) >= 120:
+        return f"{value:,.0f} min ({value / 60:,.1f} h)"
     if abs(value) >= 100:
         text = f"{value:,.0f}"
     elif abs(value) >= 10:
