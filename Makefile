@@ -28,7 +28,7 @@ test: $(STAMP) system-deps
 	$(BIN)/ruff check analytics tests benchmarks
 	$(BIN)/ruff format --check analytics tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/pytest -n 2 --durations=10 tests
+	$(BIN)/pytest -n 2 --durations=10 --doctest-modules analytics tests
 	$(BIN)/pytest --nbval-lax -p no:randomly notebooks
 
 lint: $(STAMP)
