@@ -10,21 +10,28 @@ Exit codes (for cron, Airflow and CI):
 == ===========================================================================
 
 Errors are printed as one line on stderr, without a traceback (``--debug``
-shows it).
+shows it). After every run, successful or not, ``<out>/index.html`` is
+regenerated (see :mod:`analytics.report.index`).
+
+Commands: ``report go-no-go``, ``report post-launch`` and ``check-config``.
+Both report commands go through :func:`_run_report`, which renders, maps
+errors to exit codes, prints the outcome and rewrites the index.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from analytics import __version__
 from analytics.config import load_config
-from analytics.errors import AnalyticsError, RenderError
+from analytics.errors import AnalyticsError, ConfigError, RenderError
 from analytics.evidence import parse_as_of
 
 __all__ = ["app", "main"]
@@ -69,11 +76,136 @@ def _root(
     """Go-live readiness analytics."""
 
 
-def _fail(message: str, code: int, *, debug: bool) -> None:
+def _fail(message: str, code: int, *, debug: bool) -> NoReturn:
     if debug:
         raise
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _setup_logging(*, debug: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not debug:
+        # nbclient and papermill log a failing cell or a dead kernel as warnings;
+        # the command reports that itself, in one line.
+        for name in ("nbclient", "papermill", "traitlets"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+# The go/no-go report decides GO / GO WITH CONDITIONS / NO-GO; the post-launch
+# review decides PASS / FAIL (FAIL fails like NO-GO).
+_BAD_DECISIONS = {
+    FailOn.never: (),
+    FailOn.no_go: ("NO-GO", "FAIL"),
+    FailOn.conditions: ("NO-GO", "GO WITH CONDITIONS", "FAIL"),
+}
+_KNOWN_DECISIONS = ("GO", "GO WITH CONDITIONS", "NO-GO", "PASS", "FAIL")
+
+
+def _fails_on(decision: str, fail_on: FailOn) -> bool:
+    """Whether ``decision`` should exit 4; an unknown decision counts as NO-GO.
+
+    Examples
+    --------
+    >>> _fails_on("FAIL", FailOn.no_go), _fails_on("GO WITH CONDITIONS", FailOn.no_go)
+    (True, False)
+    """
+    if fail_on is FailOn.never:
+        return False
+    if decision not in _KNOWN_DECISIONS:
+        return True
+    return decision in _BAD_DECISIONS[fail_on]
+
+
+def _run_report(
+    *,
+    kind: str,
+    notebook: Path | None,
+    default_notebook: str,
+    parameters: dict[str, Any],
+    out: Path,
+    as_of: Any,
+    timeout: int,
+    fail_on: FailOn,
+    debug: bool,
+) -> None:
+    """Render one report, print its outcome, rewrite the index, set the exit code.
+
+    Parameters
+    ----------
+    kind
+        Report name for the run folder and the index (``"go-no-go"``).
+    notebook
+        The report notebook, or None for the bundled one.
+    default_notebook
+        Name of the bundled notebook (``notebooks/<name>.ipynb``).
+    parameters
+        Papermill parameters (no secrets: they are written into the notebook).
+    out
+        Output root; the run gets its own folder there.
+    as_of
+        The report's as-of time (a datetime), for the folder name.
+    timeout
+        Per-cell timeout in seconds.
+    fail_on
+        Which decisions (``decision`` in the run's ``run.json``) exit 4.
+    debug
+        Re-raise errors with their traceback instead of one line.
+    """
+    # Imported here so that --help stays fast.
+    from analytics.report import render
+
+    try:
+        outcome = render.render_report(
+            notebook or render.default_notebook(default_notebook),
+            kind=kind,
+            parameters=parameters,
+            out_root=out,
+            as_of_label=as_of,
+            timeout_seconds=timeout,
+        )
+    except RenderError as exc:
+        bad_input = exc.cause_name in ("InputError", "ConfigError")
+        _update_index(out, debug=debug)
+        _fail(
+            str(exc), EXIT_BAD_INPUT if bad_input else EXIT_RENDER_FAILED, debug=debug
+        )
+    except AnalyticsError as exc:
+        _update_index(out, debug=debug)
+        _fail(str(exc), EXIT_BAD_INPUT, debug=debug)
+
+    index = _update_index(out, debug=debug)
+    typer.echo(f"decision: {outcome.decision}")
+    typer.echo(f"report: {outcome.html_path}")
+    typer.echo(f"run.json: {outcome.run_json_path}")
+    if index is not None:
+        typer.echo(f"index: {index}")
+    if _fails_on(outcome.decision, fail_on):
+        raise typer.Exit(EXIT_DECISION)
+
+
+def _update_index(out: Path, *, debug: bool) -> Path | None:
+    """Rewrite ``out/index.html``; a failure is a warning, never the run's result."""
+    if not out.is_dir():  # the run could not even create its folder
+        return None
+    from analytics.report.index import write_index
+
+    try:
+        return write_index(out)
+    except OSError as exc:
+        if debug:
+            raise
+        typer.echo(f"warning: index not updated in {out}: {exc}", err=True)
+        return None
+
+
+_FAIL_ON_HELP = (
+    "Exit 4 after writing when the run.json decision is this bad"
+    " (an unrecognised decision counts as NO-GO)."
+)
 
 
 @report_app.command("go-no-go")
@@ -88,9 +220,7 @@ def go_no_go(
             help="Decision time, ISO 8601 (e.g. 2016-06-30). Default: the config's."
         ),
     ] = "",
-    fail_on: Annotated[
-        FailOn, typer.Option(help="Exit 4 after writing when the decision is this bad.")
-    ] = FailOn.never,
+    fail_on: Annotated[FailOn, typer.Option(help=_FAIL_ON_HELP)] = FailOn.never,
     notebook: Annotated[
         Path | None,
         typer.Option(help="Report notebook (default: notebooks/go_no_go.ipynb)."),
@@ -101,46 +231,98 @@ def go_no_go(
     ] = False,
 ) -> None:
     """Render the go / no-go readiness report; print the decision and the HTML path."""
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Imported here so that --help stays fast.
-    from analytics.report.render import default_notebook, render_report
-
+    _setup_logging(debug=debug)
     try:
         cfg = load_config(config)
         when = parse_as_of(as_of or cfg.as_of)
-        outcome = render_report(
-            notebook or default_notebook("go_no_go"),
-            kind="go-no-go",
-            parameters={"config": str(config.resolve()), "as_of": when.isoformat()},
-            out_root=out,
-            as_of_label=when,
-            timeout_seconds=timeout,
-        )
-    except RenderError as exc:
-        code = (
-            EXIT_BAD_INPUT
-            if exc.cause_name in ("InputError", "ConfigError")
-            else (EXIT_RENDER_FAILED)
-        )
-        _fail(str(exc), code, debug=debug)
-        return
     except AnalyticsError as exc:
         _fail(str(exc), EXIT_BAD_INPUT, debug=debug)
-        return
 
-    typer.echo(f"decision: {outcome.decision}")
-    typer.echo(f"report: {outcome.html_path}")
-    typer.echo(f"run.json: {outcome.run_json_path}")
-    bad = {
-        FailOn.never: (),
-        FailOn.no_go: ("NO-GO",),
-        FailOn.conditions: ("NO-GO", "GO WITH CONDITIONS"),
-    }[fail_on]
-    if outcome.decision in bad:
-        raise typer.Exit(EXIT_DECISION)
+    _run_report(
+        kind="go-no-go",
+        notebook=notebook,
+        default_notebook="go_no_go",
+        parameters={"config": str(config.resolve()), "as_of": when.isoformat()},
+        out=out,
+        as_of=when,
+        timeout=timeout,
+        fail_on=fail_on,
+        debug=debug,
+    )
+
+
+@report_app.command("post-launch")
+def post_launch(
+    config: Annotated[Path, typer.Option(help="Readiness config (YAML).")],
+    go_live: Annotated[
+        str, typer.Option(help="Go-live time, ISO 8601 (e.g. 2024-05-06T08:00:00Z).")
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Folder for run folders; each run gets its own.")
+    ],
+    days: Annotated[
+        int, typer.Option(min=1, help="Review window after go-live, in days.")
+    ] = 28,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="run.json of the go/no-go run to compare with."),
+    ] = None,
+    fail_on: Annotated[FailOn, typer.Option(help=_FAIL_ON_HELP)] = FailOn.never,
+    notebook: Annotated[
+        Path | None,
+        typer.Option(
+            help="Report notebook (default: notebooks/post_launch_review.ipynb)."
+        ),
+    ] = None,
+    timeout: Annotated[int, typer.Option(help="Per-cell timeout in seconds.")] = 1800,
+    debug: Annotated[
+        bool, typer.Option(help="Show tracebacks and debug logs.")
+    ] = False,
+) -> None:
+    """Render the post-launch review (as of go-live + days); print its decision and path."""
+    _setup_logging(debug=debug)
+    try:
+        load_config(config)
+        start = parse_as_of(go_live)
+        baseline_run = _check_baseline(baseline)
+    except AnalyticsError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT, debug=debug)
+
+    _run_report(
+        kind="post-launch",
+        notebook=notebook,
+        default_notebook="post_launch_review",
+        parameters={
+            "config": str(config.resolve()),
+            "go_live": start.isoformat(),
+            "review_days": days,
+            "baseline_run": baseline_run,
+        },
+        out=out,
+        as_of=start + timedelta(days=days),
+        timeout=timeout,
+        fail_on=fail_on,
+        debug=debug,
+    )
+
+
+def _check_baseline(baseline: Path | None) -> str:
+    """The absolute path of a readable go/no-go ``run.json``, or ``""``."""
+    if baseline is None:
+        return ""
+    try:
+        record = json.loads(baseline.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"--baseline {baseline}: cannot read it as a run.json ({exc})."
+            " Fix: pass the run.json of a published go/no-go run"
+        ) from exc
+    if not isinstance(record, dict) or "decision" not in record:
+        raise ConfigError(
+            f"--baseline {baseline}: not a run.json (no decision)."
+            " Fix: pass the run.json of a published go/no-go run"
+        )
+    return str(baseline.resolve())
 
 
 @app.command("check-config")

@@ -43,6 +43,11 @@ def test_report_is_published_with_decision_and_marker(rendered) -> None:  # type
     record = json.loads(outcome.run_json_path.read_text("utf-8"))
     assert record["decision"] == outcome.decision
     assert record["outputs"]["html"] == "report.html"
+    # The executed notebook may hold raw data: it is kept apart, under private/.
+    assert record["outputs"]["notebook"] == "private/report.ipynb"
+    assert outcome.notebook_path == outcome.run_dir / "private" / "report.ipynb"
+    assert outcome.notebook_path.is_file()
+    assert not (outcome.run_dir / "report.ipynb").exists()
     assert {c["status"] for c in record["criteria"]} <= {
         "PASS",
         "WARN",

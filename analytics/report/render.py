@@ -2,19 +2,39 @@
 
 A run goes to its own folder under the output root and overwrites nothing:
 
-1. a hidden working folder ``.incomplete-<run id>`` is created;
-2. papermill executes the notebook there (kernel ``python3``), passing the
+1. a hidden working folder ``.incomplete-<run id>`` is created, with a
+   ``private/`` sub-folder (mode 0700) for what must not be published;
+2. papermill executes the notebook into ``private/report.ipynb`` (kernel
+   ``python3``, its console output in ``private/kernel.log``), passing the
    parameters, the working folder and a random token;
 3. the executed notebook must end with the completion marker carrying that
    token (a notebook that stopped early, e.g. ``sys.exit(0)``, has none);
-4. nbconvert exports HTML without code; scripts and stylesheets that would be
-   fetched from a network are removed, so the file opens offline;
+4. nbconvert exports ``report.html`` without code; scripts and stylesheets
+   that would be fetched from a network are removed, so the file opens offline;
 5. only then is the folder renamed to ``<run id>``. A failed run is renamed
-   ``<run id>.failed`` and holds no ``report.html``; earlier reports stay.
+   ``<run id>.failed``, holds no ``report.html`` and records its reason in
+   ``failure.json``; earlier reports stay untouched.
+
+The executed notebook is kept apart from the HTML because its outputs and
+injected parameters may hold raw data; publish ``report.html`` (and
+``run.json``), never ``private/``. A run folder::
+
+    <run id>/
+      report.html        the report, one offline file
+      run.json           decision, criteria and metadata, for schedulers
+      rejected_rows.csv  input rows that could not be used (go/no-go)
+      private/
+        report.ipynb     the executed notebook
+        kernel.log       the kernel's console output
+
+Every write happens inside the working folder, and a rename within the output
+root publishes it, so a full disk or a killed process never leaves a
+half-written ``report.html`` under a run's final name.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import re
@@ -24,6 +44,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +56,26 @@ from traitlets.config import Config
 
 from analytics.errors import RenderError
 from analytics.report.go_no_go import COMPLETION_MARKER
-from analytics.runinfo import new_run_id
+from analytics.runinfo import new_run_id, utc_now
 
-__all__ = ["RunOutcome", "default_notebook", "export_html", "render_report"]
+__all__ = [
+    "FAILURE_FILE",
+    "PRIVATE_DIR",
+    "RunOutcome",
+    "default_notebook",
+    "export_html",
+    "render_report",
+]
 
 logger = logging.getLogger(__name__)
 
 KERNEL_NAME = "python3"
+
+PRIVATE_DIR = "private"
+"""Sub-folder of a run for files that must not be published (executed notebook, kernel log)."""
+
+FAILURE_FILE = "failure.json"
+"""Written into ``<run id>.failed``: the one-line reason, report kind and times."""
 
 # <script src="http..."> and <link href="http..."> load from a network; inline ones do not.
 _REMOTE_SCRIPT = re.compile(
@@ -73,6 +107,7 @@ class RunOutcome:
     run_json_path: Path
     decision: str
     seconds: float
+    notebook_path: Path | None = None
 
     @property
     def html_bytes(self) -> int:
@@ -156,11 +191,17 @@ def render_report(
     timeout_seconds
         Per-cell execution timeout.
 
+    Returns
+    -------
+    RunOutcome
+        The published run folder, its files and the decision from ``run.json``.
+
     Raises
     ------
     RenderError
-        The output folder is not writable, a cell failed or timed out, the kernel
-        died, or the completion marker is missing.
+        The output folder is not writable or full, a cell failed or timed out,
+        the kernel died, the notebook wrote no ``run.json`` or the completion
+        marker is missing. The message is one line; nothing is published.
     """
     started = time.perf_counter()
     root = Path(out_root)
@@ -169,38 +210,24 @@ def render_report(
     try:
         root.mkdir(parents=True, exist_ok=True)
         work.mkdir()
+        (work / PRIVATE_DIR).mkdir(mode=0o700)
     except OSError as exc:
         raise RenderError(
-            f"cannot create the run folder in {root}: {exc.strerror}"
+            f"cannot create the run folder in {root}: {_os_reason(exc)}"
         ) from exc
 
-    token = secrets.token_hex(8)
-    executed_path = work / "report.ipynb"
-    params = {**parameters, "run_dir": str(work.resolve()), "run_token": token}
-    logger.info("executing %s into %s", notebook, work)
+    executed_path = work / PRIVATE_DIR / "report.ipynb"
+    failed = root / f"{run_id}.failed"
     try:
-        _execute(notebook, executed_path, params, timeout_seconds)
-        executed = nbformat.read(executed_path, as_version=4)  # type: ignore[no-untyped-call]
-        _check_complete(executed, token, executed_path)
-        html_text = export_html(executed)
-        (work / "report.html").write_text(html_text, "utf-8")
-        run_json = work / "run.json"
-        record = json.loads(run_json.read_text("utf-8"))
-        record["outputs"] = {
-            "html": "report.html",
-            "notebook": "report.ipynb",
-            "run_id": run_id,
-        }
-        run_json.write_text(json.dumps(record, indent=2), "utf-8")
-    except Exception as exc:
-        failed = root / f"{run_id}.failed"
-        _discard(work, failed)
-        if isinstance(exc, RenderError):
+        record = _execute_and_export(
+            notebook, executed_path, parameters, timeout_seconds, run_id=run_id
+        )
+    except BaseException as exc:
+        error = _as_render_error(exc, failed, timeout_seconds)
+        reason = str(error) if error is not None else "interrupted"
+        _discard(work, failed, _failure_record(run_id, kind, as_of_label, reason))
+        if error is None or error is exc:
             raise
-        if isinstance(exc, OSError):
-            raise RenderError(f"cannot write the report in {work}: {exc}") from exc
-        error = RenderError(_explain_failure(exc, failed))
-        error.cause_name = str(getattr(exc, "ename", type(exc).__name__))
         raise error from exc
 
     final = root / run_id
@@ -213,7 +240,56 @@ def render_report(
         run_json_path=final / "run.json",
         decision=str(record["decision"]),
         seconds=seconds,
+        notebook_path=final / PRIVATE_DIR / "report.ipynb",
     )
+
+
+def _execute_and_export(
+    notebook: str | Path,
+    executed_path: Path,
+    parameters: dict[str, Any],
+    timeout_seconds: int,
+    *,
+    run_id: str,
+) -> dict[str, Any]:
+    """Run the notebook, check it finished, write report.html; return run.json."""
+    work = executed_path.parents[1]
+    token = secrets.token_hex(8)
+    params = {**parameters, "run_dir": str(work.resolve()), "run_token": token}
+    logger.info("executing %s into %s", notebook, work)
+    _execute(notebook, executed_path, params, timeout_seconds)
+
+    executed = nbformat.read(executed_path, as_version=4)  # type: ignore[no-untyped-call]
+    _check_complete(executed, token, executed_path)
+    record = _read_run_json(work / "run.json")
+    (work / "report.html").write_text(export_html(executed), "utf-8")
+
+    record["outputs"] = {
+        "html": "report.html",
+        "notebook": f"{PRIVATE_DIR}/report.ipynb",
+        "kernel_log": f"{PRIVATE_DIR}/kernel.log",
+        "run_id": run_id,
+    }
+    (work / "run.json").write_text(json.dumps(record, indent=2), "utf-8")
+    return record
+
+
+def _read_run_json(path: Path) -> dict[str, Any]:
+    """The run record the notebook wrote; it must exist and carry a decision."""
+    if not path.is_file():
+        raise RenderError(
+            "the notebook wrote no run.json (it must call the report's finish()"
+            " with run_dir); the report is not published"
+        )
+    try:
+        record = json.loads(path.read_text("utf-8"))
+    except ValueError as exc:
+        raise RenderError(f"the notebook wrote an unreadable run.json: {exc}") from exc
+    if not isinstance(record, dict) or not record.get("decision"):
+        raise RenderError(
+            "the notebook's run.json has no decision; the report is not published"
+        )
+    return record
 
 
 def _execute(
@@ -259,26 +335,77 @@ def _execute(
         )
 
 
-def _discard(work: Path, failed: Path) -> None:
+def _discard(work: Path, failed: Path, record: dict[str, Any]) -> None:
     """Keep a failed run for diagnosis, without any report.html in it."""
     (work / "report.html").unlink(missing_ok=True)
+    try:
+        (work / FAILURE_FILE).write_text(json.dumps(record, indent=2), "utf-8")
+    except OSError as exc:  # a full disk must not hide the original error
+        logger.debug("could not record the failure in %s: %s", work, exc)
     try:
         work.rename(failed)
     except OSError:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _explain_failure(exc: Exception, failed: Path) -> str:
+def _failure_record(
+    run_id: str, kind: str, as_of_label: Any, reason: str
+) -> dict[str, Any]:
+    as_of = as_of_label.isoformat() if isinstance(as_of_label, datetime) else None
+    return {
+        "run_id": run_id,
+        "report": kind,
+        "as_of": as_of,
+        "failed_at": utc_now().isoformat(),
+        "reason": reason,
+    }
+
+
+def _as_render_error(
+    exc: BaseException, failed: Path, timeout_seconds: int
+) -> RenderError | None:
+    """One-line RenderError for a failed run; None for an interrupt (re-raised as is)."""
+    if not isinstance(exc, Exception):
+        return None
+    if isinstance(exc, RenderError):
+        return exc
+    kept = f"executed notebook kept in {failed / PRIVATE_DIR}"
     name = type(exc).__name__
     if name == "PapermillExecutionError":
-        ename = getattr(exc, "ename", "error")
-        evalue = str(getattr(exc, "evalue", "")).splitlines()[0:1]
-        detail = f"{ename}: {evalue[0]}" if evalue else ename
-        return (
-            f"the report notebook failed ({detail}); executed notebook kept in {failed}"
+        ename = str(getattr(exc, "ename", "error"))
+        evalue = _first_line(str(getattr(exc, "evalue", "")))
+        error = RenderError(
+            f"the report notebook failed ({ename}: {evalue}); {kept}"
+            if evalue
+            else f"the report notebook failed ({ename}); {kept}"
         )
-    if "Timeout" in name or "timed out" in str(exc):
-        return f"a report cell timed out; executed notebook kept in {failed}"
-    if "DeadKernel" in name:
-        return f"the kernel died while rendering; executed notebook kept in {failed}"
-    return f"rendering failed ({name}: {str(exc).splitlines()[0] if str(exc) else ''})"
+        error.cause_name = ename
+        return error
+    # nbclient's CellTimeoutError is a TimeoutError, hence an OSError: test it first.
+    if name == "CellTimeoutError" or isinstance(exc, TimeoutError):
+        message = (
+            f"a report cell ran longer than the {timeout_seconds} s timeout; {kept}"
+        )
+    elif name == "DeadKernelError":
+        message = (
+            "the notebook kernel died while rendering (killed, out of memory or"
+            f" crashed); {kept}"
+        )
+    elif isinstance(exc, OSError):
+        message = f"cannot write the report in {failed.parent}: {_os_reason(exc)}"
+    else:
+        message = f"rendering failed ({name}: {_first_line(str(exc))})"
+    error = RenderError(message)
+    error.cause_name = name
+    return error
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "no space left on device"
+    return exc.strerror or _first_line(str(exc))
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else ""

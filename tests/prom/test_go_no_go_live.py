@@ -222,8 +222,13 @@ def test_rendered_report_has_slo_numbers_and_no_secret(  # type: ignore[no-untyp
     assert "<td>1h/5m</td>" in html
 
     written = [p for p in (tmp_path / "reports").rglob("*") if p.is_file()]
-    names = {p.name for p in written}
-    assert {"report.html", "report.ipynb", "run.json", "kernel.log"} <= names
+    names = {p.relative_to(outcome.run_dir).as_posix() for p in written}
+    assert {
+        "report.html",
+        "run.json",
+        "private/report.ipynb",
+        "private/kernel.log",
+    } <= names
     for path in written:
         assert canary.encode() not in path.read_bytes(), path
 
