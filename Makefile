@@ -14,9 +14,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
 	touch $(STAMP)
 
-## Render the go/no-go report from the bundled real data; prints the decision and the HTML path.
+## Render the reports from the bundled data: go/no-go on real public data, then go/no-go and
+## post-launch review of the generated launch scenario; prints each decision and HTML path.
+SCENARIO_GO_LIVE := 2026-03-02T09:00:00Z
 demo: $(STAMP)
 	$(BIN)/readiness report go-no-go --config data/demo/readiness.yaml --out $(OUT)
+	$(BIN)/readiness report go-no-go --config data/scenario/readiness.yaml --out $(OUT)
+	$(BIN)/readiness report post-launch --config data/scenario/readiness.yaml \
+	    --go-live $(SCENARIO_GO_LIVE) --days 28 --out $(OUT) \
+	    --baseline "$$(ls -td $(OUT)/go-no-go_asof-20260302_*/ | head -1)run.json"
 
 ## Install the Debian packages the tests use when missing: prometheus, chromium, poppler-utils
 ## (needs root, as on CI).

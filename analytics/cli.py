@@ -30,7 +30,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from analytics import __version__
-from analytics.config import load_config
+from analytics.config import load_config, missing_files
 from analytics.errors import AnalyticsError, ConfigError, RenderError
 from analytics.evidence import parse_as_of
 
@@ -329,12 +329,26 @@ def _check_baseline(baseline: Path | None) -> str:
 def check_config(
     config: Annotated[Path, typer.Option(help="Readiness config (YAML).")],
 ) -> None:
-    """Validate a readiness config without reading any data."""
+    """Validate a readiness config, its as_of and that every file it names exists.
+
+    Reads no data: a file that exists but cannot be parsed is reported when a
+    report reads it.
+    """
     try:
         cfg = load_config(config)
+        if cfg.as_of:
+            parse_as_of(cfg.as_of)
     except AnalyticsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    missing = missing_files(cfg)
+    if missing:
+        typer.echo(
+            f"error: {config}: {len(missing)} file(s) not found: {'; '.join(missing)}."
+            " Fix: correct the paths (they are relative to the config file)",
+            err=True,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
     enabled = [c for c in cfg.criteria.values() if c.enabled]
     typer.echo(
         f"ok: {len(enabled)} criteria, {len(cfg.tickets)} ticket and"

@@ -117,3 +117,16 @@ def test_unparseable_date_is_rejected_and_reported(tmp_path: Path) -> None:
     assert record["rejected_rows"] == 1
     rejected = (run_json.parent / "rejected_rows.csv").read_text()
     assert "unparseable_date" in rejected and "31/13/2016 10:00" in rejected
+
+
+def test_check_config_reports_missing_files_and_bad_as_of(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("tickets:\n  - {name: sn, path: nope.csv}\n")
+    result = _readiness("check-config", "--config", str(config))
+    assert result.returncode == 2
+    assert "tickets 'sn'" in result.stderr and "nope.csv" in result.stderr
+
+    config.write_text("as_of: yesterday\n")
+    result = _readiness("check-config", "--config", str(config))
+    assert result.returncode == 2
+    assert "yesterday" in result.stderr

@@ -400,18 +400,15 @@ class GoNoGoReport:
         rows = []
         for result in items:
             row_number = int(result.criterion.criterion_id.split(":")[1])
-            if row_number not in source.index:  # a row that could not be read
-                item = pd.Series(
-                    {
-                        "item": result.criterion.title,
-                        "area": "",
-                        "owner": "",
-                        "evidence": "",
-                        "date": None,
-                    }
-                )
-            else:
-                item = source.loc[row_number]
+            item: dict[str, Any] = {
+                "item": result.criterion.title,
+                "area": "",
+                "owner": "",
+                "evidence": "",
+                "date": None,
+            }
+            if row_number in source.index:  # else a row that could not be read
+                item = {str(k): v for k, v in source.loc[row_number].items()}
             rows.append(
                 {
                     "status": str(result.status),
