@@ -638,3 +638,22 @@ def test_real_dump_overall_and_timeline(real_up: pd.DataFrame) -> None:
     assert table["good"].sum() == result.good
     assert table["valid"].sum() == result.valid
     assert table["availability"].notna().all()
+
+
+def test_increase_by_period_adds_up_to_the_whole_increase() -> None:
+    from analytics.metrics.slo import counter_increase_by_period
+
+    t = pd.date_range("2024-01-01", periods=60, freq="1min", tz="UTC")
+    values = np.concatenate([np.arange(30) * 3.0, np.arange(30) * 2.0])  # reset at 30
+    frame = pd.DataFrame({"timestamp": t, "series": "c", "value": values})
+    periods = pd.date_range("2024-01-01", periods=6, freq="10min", tz="UTC")
+    by_period = counter_increase_by_period(
+        frame, periods=periods, step=pd.Timedelta("10min")
+    )
+    assert by_period.sum() == pytest.approx(counter_increase(values))
+    # A period without readings is unknown, never zero.
+    gap = frame[(frame["timestamp"] < t[20]) | (frame["timestamp"] >= t[30])]
+    with_gap = counter_increase_by_period(
+        gap, periods=periods, step=pd.Timedelta("10min")
+    )
+    assert np.isnan(with_gap.iloc[2])

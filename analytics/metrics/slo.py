@@ -57,6 +57,7 @@ __all__ = [
     "availability_timeline",
     "burn_rate",
     "counter_increase",
+    "counter_increase_by_period",
     "error_budget_seconds",
 ]
 
@@ -207,6 +208,50 @@ def counter_increase(values: Iterable[float] | np.ndarray | pd.Series) -> float:
         return 0.0
     steps = np.diff(readings)
     return float(np.where(steps >= 0, steps, readings[1:]).sum())
+
+
+def counter_increase_by_period(
+    samples: Any, *, periods: pd.DatetimeIndex, step: pd.Timedelta
+) -> pd.Series:
+    """Increase of counters (summed over series) in each period, in one pass.
+
+    Each series is sorted by time and its consecutive readings give
+    increments (a drop is a reset: the new reading is the increment). An
+    increment belongs to the period holding its *later* reading, so the
+    periods add up exactly to the increase over their union. Periods with no
+    increment at all are NaN (no data), not 0.
+
+    This is the fast path for many short windows (rollback checks); for one
+    window use :func:`availability_from_counters`, whose coverage and bound
+    bookkeeping this function does not do.
+
+    Parameters
+    ----------
+    samples
+        Samples frame of one or more counter series (pandas or polars).
+    periods
+        Period starts (UTC), evenly spaced by ``step``.
+    step
+        Period length.
+
+    Examples
+    --------
+    >>> t = pd.date_range("2024-01-01", periods=7, freq="5min", tz="UTC")
+    >>> s = pd.DataFrame({"timestamp": t, "series": "c", "value": [0, 1, 2, 3, 2, 3, 4]})
+    >>> starts = pd.date_range("2024-01-01", periods=3, freq="15min", tz="UTC")
+    >>> counter_increase_by_period(s, periods=starts, step=pd.Timedelta("15min")).tolist()
+    [2.0, 4.0, 1.0]
+    """
+    frame = to_pandas(samples).sort_values(["series", "timestamp"], kind="stable")
+    steps = frame.groupby("series", sort=False)["value"].diff()
+    increments = steps.where(steps >= 0, frame["value"]).where(steps.notna())
+    data = pd.DataFrame({"timestamp": frame["timestamp"], "inc": increments}).dropna()
+
+    first = periods[0] if len(periods) else pd.Timestamp(0, tz="UTC")
+    index = np.floor((data["timestamp"] - first) / step).astype("int64")
+    inside = (index >= 0) & (index < len(periods))
+    sums = data.loc[inside, "inc"].groupby(index[inside]).sum()
+    return pd.Series(sums.reindex(range(len(periods))).to_numpy(), index=periods)
 
 
 # --- timeslices over up samples ------------------------------------------------------

@@ -57,6 +57,7 @@ from analytics.metrics.slo import (
     availability_from_counters,
     availability_from_up,
     availability_timeline,
+    counter_increase_by_period,
 )
 from analytics.metrics.support import volume_against_history
 from analytics.readiness import (
@@ -1248,15 +1249,21 @@ class PostLaunchReport:
             return _empty_check(
                 name, text, "%", "no good/total request counters configured"
             )
-        good, total, target = counters
-        step = parse_duration(self.evidence.config.post_launch.rollback_window)
-        values = []
-        for start in self._periods():
-            result = availability_from_counters(
-                good, total, window_start=start, window_end=start + step, target=target
-            )
-            values.append(math.nan if result.sli is None else (1 - result.sli) * 100)
+        good, total, _ = counters
+        ratio = self._good_ratio_by_period(good, total)
+        values = [(1 - r) * 100 for r in ratio]
         return _check(name, text, "%", self._periods(), values, lambda v: v > threshold)
+
+    def _good_ratio_by_period(
+        self, good: pd.DataFrame, total: pd.DataFrame
+    ) -> list[float]:
+        """good / total per rollback period in one pass (NaN where no traffic or no data)."""
+        step = parse_duration(self.evidence.config.post_launch.rollback_window)
+        periods = self._periods()
+        good_inc = counter_increase_by_period(good, periods=periods, step=step)
+        total_inc = counter_increase_by_period(total, periods=periods, step=step)
+        ratio = (good_inc / total_inc.where(total_inc > 0)).clip(upper=1.0)
+        return [float(v) for v in ratio]
 
     def _latency_check(self) -> RollbackCheck:
         threshold = self._rollback_value("latency_p95", 2000.0)
@@ -1297,18 +1304,8 @@ class PostLaunchReport:
         name, text = "Availability", f"< {threshold:g} %"
         counters = self._counters()
         if counters is not None:
-            good, total, target = counters
-            step = parse_duration(self.evidence.config.post_launch.rollback_window)
-            values = []
-            for start in self._periods():
-                result = availability_from_counters(
-                    good,
-                    total,
-                    window_start=start,
-                    window_end=start + step,
-                    target=target,
-                )
-                values.append(math.nan if result.sli is None else result.sli * 100)
+            good, total, _ = counters
+            values = [r * 100 for r in self._good_ratio_by_period(good, total)]
             return _check(
                 name, text, "%", self._periods(), values, lambda v: v < threshold
             )
