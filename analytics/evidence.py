@@ -43,6 +43,19 @@ from analytics.sources.surveys import read_helpdesk_csv, read_survey_csv
 
 logger = logging.getLogger(__name__)
 
+_INVENTORY_COLUMNS = [
+    "source",
+    "kind",
+    "file",
+    "rows_in",
+    "rows_used",
+    "rows_rejected",
+    "records",
+    "first",
+    "last",
+    "sha256",
+]
+
 _TICKET_READERS: dict[str, Callable[..., LoadResult]] = {
     "servicenow_csv": read_servicenow_csv,
     "jira_csv": read_jira_csv,
@@ -104,6 +117,8 @@ class Evidence:
     checklist: LoadResult | None = None
     activity: LoadResult | None = None
     licences: LoadResult | None = None
+    alerts: LoadResult | None = None
+    """The post-launch review's alert history (``post_launch.alerts``), when read."""
     unavailable: dict[str, str] = field(default_factory=dict)
     """Live sources that could not be read, with the reason (their criteria are NO DATA)."""
 
@@ -115,7 +130,7 @@ class Evidence:
             *self.surveys.items(),
             *self.loadtests.items(),
         ]
-        for name in ("activity", "licences", "checklist"):
+        for name in ("activity", "licences", "alerts", "checklist"):
             load = getattr(self, name)
             if load is not None:
                 named.append((name, load))
@@ -132,6 +147,7 @@ class Evidence:
                 "activity": "timestamp",
                 "licences": "date",
                 "checklist": "date",
+                "alerts": "starts_at",
             }.get(load.kind, "")
             first, last = load.time_range(column)
             rows.append(
@@ -148,7 +164,22 @@ class Evidence:
                     "sha256": load.sha256,
                 }
             )
-        return pd.DataFrame(rows)
+        for name, reason in self.unavailable.items():
+            rows.append(
+                {
+                    "source": name,
+                    "kind": "unavailable",
+                    "file": reason,
+                    "rows_in": 0,
+                    "rows_used": 0,
+                    "rows_rejected": 0,
+                    "records": 0,
+                    "first": None,
+                    "last": None,
+                    "sha256": "",
+                }
+            )
+        return pd.DataFrame(rows, columns=_INVENTORY_COLUMNS)
 
     def rejected(self) -> pd.DataFrame:
         """All rejected rows of all sources, with the source name first."""

@@ -157,3 +157,13 @@ def test_unwritable_output_folder(tmp_path: Path) -> None:
             out_root=blocker / "sub",
             as_of_label=pd.Timestamp("2016-01-01"),
         )
+
+
+def test_table_of_contents_links_resolve(rendered) -> None:  # type: ignore[no-untyped-def]
+    html = rendered[0].html_path.read_text("utf-8")
+    contents = html.split('id="Contents"', 1)[1].split("</ul>", 1)[0]
+    targets = re.findall(r'href="#([^"]+)"', contents)
+    assert len(targets) >= 10
+    ids = set(re.findall(r'\bid="([^"]+)"', html))
+    missing = [t for t in targets if t not in ids]
+    assert not missing, missing

@@ -460,7 +460,10 @@ class GoNoGoReport:
             ("sha256", "SHA-256"),
         ]
         inventory = inventory.assign(
-            file=inventory["file"].map(lambda p: Path(p).name),
+            file=inventory["file"].where(
+                inventory["kind"] == "unavailable",
+                inventory["file"].map(lambda p: Path(p).name),
+            ),
             sha256=inventory["sha256"].str[:12],
         )
         parts = [
@@ -552,6 +555,13 @@ class GoNoGoReport:
             "parameters": parameters or {},
             "package_version": package_version(),
             "git_commit": git_commit(),
+            # Shown so that a report built with certificate checks off says so.
+            "prometheus_tls_verification": {
+                s.name: s.verify_tls
+                for s in self.evidence.config.metrics
+                if s.format == "prometheus"
+            },
+            "rejected_share_limit": self.evidence.config.max_rejected_ratio,
         }
 
     def run_record(self, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -564,7 +574,12 @@ class GoNoGoReport:
             "criteria": [r.to_dict() for r in self.results],
             "excluded_criteria": self.excluded,
             "data": self.evidence.to_dict(),
-            "rejected_rows": len(self.evidence.rejected()),
+            # Rows, as in each file's rows_in = rows_used + rows_rejected; one row can
+            # carry several reasons, each a line of rejected_rows.csv.
+            "rejected_rows": sum(
+                load.rows_rejected for _, load in self.evidence.loads()
+            ),
+            "rejected_reasons": len(self.evidence.rejected()),
             **self.metadata(parameters),
         }
 

@@ -44,7 +44,7 @@ from analytics.config import (
     load_config,
     parse_duration,
 )
-from analytics.errors import AnalyticsError, ConfigError
+from analytics.errors import AnalyticsError, ConfigError, InputError
 from analytics.evaluate import EVALUATORS, to_criterion
 from analytics.evaluators_adoption import evaluate_adoption
 from analytics.evaluators_support import tickets_in_window
@@ -67,13 +67,14 @@ from analytics.readiness import (
     no_data,
     status_counts,
 )
-from analytics.report import slo_section, support_section
+from analytics.report import anomaly_section, slo_section, support_section
 from analytics.report.go_no_go import (
     COMPLETION_MARKER,
     GoNoGoReport,
     neutralise_formula,
 )
 from analytics.report.html import CSS, Chart, Html, esc, format_value, table
+from analytics.sources.alerts import read_alert_history
 
 __all__ = [
     "CLOSE_MARGIN",
@@ -416,6 +417,9 @@ class PostLaunchReport:
         self.evidence = replace(
             evidence, as_of=self.review_end, config=self._review_config(evidence.config)
         )
+        self.alerts_error = ""
+        if self.evidence.alerts is None:
+            self.evidence = replace(self.evidence, alerts=self._read_alerts())
         self.windows: dict[str, str] = {}
         self.results = self._evaluate()
         # The go / no-go sections are reused on the review window, sharing one chart
@@ -784,6 +788,82 @@ class PostLaunchReport:
             " = failover start − last good backup (data written after it is lost).</p></div>"
         )
 
+    def anomaly_review(self) -> Html:
+        """Anomalies and degradation trends of ``post_launch.anomaly_sources`` in the review.
+
+        Each source's samples inside the review window are scored per series
+        (:func:`analytics.report.anomaly_section.anomalies`, causal rolling MAD)
+        and their trend tested (:func:`~analytics.report.anomaly_section.degradation`
+        on hourly means, so a month of 5-minute samples stays quick).
+        """
+        names = self.evidence.config.post_launch.anomaly_sources
+        if not names:
+            return _note(
+                "No metric sources are configured for the anomaly and degradation scan"
+                " (post_launch.anomaly_sources); name gauge-like series such as CPU"
+                " utilisation or a latency percentile."
+            )
+        parts = ['<div class="rr">']
+        for name in names:
+            load = self.evidence.metrics.get(name)
+            if load is None:
+                reason = self.evidence.unavailable.get(name, "it was not read")
+                parts.append(
+                    f'<p class="box">Metric source {esc(name)}: no data ({esc(reason)}).</p>'
+                )
+                continue
+            frame = load.frame
+            times = pd.to_datetime(frame["timestamp"], utc=True)
+            window = frame.loc[(times >= self.go_live) & (times < self.review_end)]
+            metrics = sorted(str(m) for m in window["metric"].dropna().unique())
+            if not metrics:
+                parts.append(
+                    f'<p class="box">Metric source {esc(name)} has no samples in the'
+                    f" review window ({self.go_live:%Y-%m-%d} to"
+                    f" {self.review_end:%Y-%m-%d}).</p>"
+                )
+                continue
+            for metric in metrics:
+                parts.append(
+                    anomaly_section.anomalies(
+                        window, chart=self.chart, metric=metric
+                    ).markup
+                )
+                parts.append(
+                    anomaly_section.degradation(
+                        _hourly_means(window), chart=self.chart, metric=metric
+                    ).markup
+                )
+        parts.append("</div>")
+        return Html("".join(parts))
+
+    def alert_noise(self) -> Html:
+        """Alert noise in the review window: per on-call day, flapping, short-lived, co-firing."""
+        settings = self.evidence.config.post_launch
+        if settings.alerts is None:
+            return _note(
+                "No alert history is configured (post_launch.alerts): save"
+                " Alertmanager's /api/v2/alerts JSON, or a CSV of name, starts_at,"
+                " ends_at, and name it there."
+            )
+        if self.evidence.alerts is None:
+            return _note(self.alerts_error or "The alert history could not be read.")
+        frame = self.evidence.alerts.frame
+        inside = (frame["starts_at"] >= self.go_live) & (
+            frame["starts_at"] < self.review_end
+        )
+        outside = int((~inside).sum())
+        intro = (
+            f'<p class="note">Firings that started in the review window, from'
+            f" {esc(Path(self.evidence.alerts.source_file).name)}"
+            + (f"; {outside:,} outside it are left out" if outside else "")
+            + "; an alert still firing counts until the end of the window.</p>"
+        )
+        summary = anomaly_section.alert_noise_summary(
+            frame.loc[inside], now=self.review_end
+        )
+        return Html('<div class="rr">' + intro + summary.markup + "</div>")
+
     def lessons(self) -> Html:
         """A drafted list of lessons and follow-ups, for the review meeting to edit."""
         items = self.lesson_items()
@@ -828,7 +908,12 @@ class PostLaunchReport:
             ],
             "lessons": self.lesson_items(),
             "data": self.evidence.to_dict(),
-            "rejected_rows": len(self.evidence.rejected()),
+            # Rows, as in each file's rows_in = rows_used + rows_rejected; one row can
+            # carry several reasons, each a line of rejected_rows.csv.
+            "rejected_rows": sum(
+                load.rows_rejected for _, load in self.evidence.loads()
+            ),
+            "rejected_reasons": len(self.evidence.rejected()),
             **self.inner.metadata(parameters),
         }
 
@@ -853,6 +938,17 @@ class PostLaunchReport:
             f' data-run-token="{esc(run_token)}"><p class="note">End of report.'
             f" Launch {esc(self.outcome)}.</p></div>"
         )
+
+    def _read_alerts(self) -> LoadResult | None:
+        """The configured alert history, or None (the reason in ``alerts_error``)."""
+        path = self.evidence.config.post_launch.alerts
+        if path is None:
+            return None
+        try:
+            return read_alert_history(path)
+        except InputError as exc:
+            self.alerts_error = str(exc)
+            return None
 
     # ------------------------------------------------------------------ frames
 
@@ -1500,6 +1596,20 @@ def _status_cell(value: object) -> str:
     text = str(value)
     css = "FAIL" if text == "FIRED" else text.replace(" ", "-")
     return f'<span class="st st-{esc(css)}">{esc(text)}</span>'
+
+
+def _hourly_means(samples: pd.DataFrame) -> pd.DataFrame:
+    """Samples averaged per series and hour (for trend tests on long series)."""
+    frame = samples.assign(
+        timestamp=pd.to_datetime(samples["timestamp"], utc=True).dt.floor("h"),
+        series=samples["series"].fillna(samples["metric"]).astype(str),
+        value=pd.to_numeric(samples["value"], errors="coerce"),
+    )
+    return (
+        frame.groupby(["metric", "series", "timestamp"], sort=True)["value"]
+        .mean()
+        .reset_index()
+    )
 
 
 def _note(text: str) -> Html:

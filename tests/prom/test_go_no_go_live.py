@@ -8,6 +8,7 @@ contains a counter reset, a 3-hour scrape gap, 6 hours without traffic and a
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -236,11 +237,24 @@ def test_rendered_report_has_slo_numbers_and_no_secret(  # type: ignore[no-untyp
 # --- (c) a server that is not there ------------------------------------------------
 
 
-def test_closed_port_is_no_data_and_no_go(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_closed_port_is_no_data_and_no_go(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     url = f"http://127.0.0.1:{_closed_port()}"
     config = _write_config(tmp_path, url)
+    canary = "canary-" + "f00d" * 8
+    monkeypatch.setenv("PROMETHEUS_BEARER_TOKEN", canary)
 
     report = build_go_no_go(config, as_of="2024-05-03T00:00:00Z")
+    # The failed query is reported everywhere; the credential it carried is not.
+    everything = json.dumps(report.run_record(), default=str) + "".join(
+        str(getattr(report, name)())
+        for name in (
+            "decision_summary",
+            "criteria_table",
+            "data_inventory",
+            "run_metadata",
+        )
+    )
+    assert canary not in everything
 
     result = _result(report, "availability")
     assert result.status is Status.NO_DATA
