@@ -109,7 +109,7 @@ CASES: dict[str, Any] = {
     "sn-wrong-date-order": _error(
         read_servicenow_csv,
         "sn_dayfirst.csv",
-        "month-first",
+        "do not fit date_order monthfirst but do fit dayfirst",
         "date_order",
         date_order="monthfirst",
     ),
