@@ -1,22 +1,31 @@
-"""ServiceNow incident CSV reader: collapse rule, rejections, bad input, real log."""
+"""ServiceNow incident CSV/JSON/XML readers: collapse rule, rejections, bad input, real log."""
 
 from __future__ import annotations
 
 import doctest
 import gzip
+import json
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import get_args
 
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import analytics.evidence as evidence
 import analytics.sources.servicenow as servicenow
+from analytics.config import TicketFormat
 from analytics.errors import ConfigError, InputError
 from analytics.frames import REJECTED_COLUMNS, TICKETS_COLUMNS, LoadResult
-from analytics.sources.servicenow import read_servicenow_csv
+from analytics.sources.servicenow import (
+    read_servicenow_csv,
+    read_servicenow_json,
+    read_servicenow_xml,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "servicenow"
 EVENT_LOG = FIXTURES / "incident_event_log.csv"
@@ -442,3 +451,169 @@ def test_missing_opened_at_or_priority_rejects_as_missing_value(tmp_path: Path) 
         [3, "priority", "missing_value"],
     ]
     result.check_accounting()
+
+
+# --- JSON and XML exports: the same tickets as the equivalent CSV ---
+
+EXPORT_CSV = FIXTURES / "incident_export.csv"
+EXPORTS = {
+    "json-records": (read_servicenow_json, FIXTURES / "incident_export.json"),
+    "json-rest": (read_servicenow_json, FIXTURES / "incident_export_rest.json"),
+    "xml": (read_servicenow_xml, FIXTURES / "incident_export.xml"),
+}
+
+
+@pytest.fixture(scope="module")
+def export_csv() -> LoadResult:
+    return read_servicenow_csv(EXPORT_CSV)
+
+
+@pytest.mark.parametrize("name", list(EXPORTS))
+def test_json_and_xml_give_the_same_tickets_as_the_csv(
+    name: str, export_csv: LoadResult
+) -> None:
+    reader, path = EXPORTS[name]
+    result = reader(path)
+    pd.testing.assert_frame_equal(result.frame, export_csv.frame)
+    assert (result.rows_in, result.rows_used) == (8, 7)
+    assert (export_csv.rows_in, export_csv.rows_used) == (8, 7)
+
+
+@pytest.mark.parametrize("name", list(EXPORTS))
+def test_json_and_xml_rejections_number_records_from_one(
+    name: str, export_csv: LoadResult
+) -> None:
+    reader, path = EXPORTS[name]
+    rejected = reader(path).rejected
+    expected = export_csv.rejected.assign(
+        source_file=str(path), row_number=export_csv.rejected["row_number"] - 1
+    )
+    pd.testing.assert_frame_equal(rejected, expected)
+    assert rejected[["row_number", "reason_code"]].to_numpy().tolist() == [
+        [7, "unknown_priority"]
+    ]
+
+
+def test_json_export_hand_checked(export_csv: LoadResult) -> None:
+    result = read_servicenow_json(FIXTURES / "incident_export.json")
+    critical = ticket(result, "INC0000101")
+    # The reference object's display_value, not its code or sys_id.
+    assert critical["priority"] == "P1"
+    assert critical["priority_original"] == "1 - Critical"
+    assert critical["assignment_group"] == "Network"
+    assert critical["resolved_at"] == utc("2026-03-02 09:30")
+    reopened = ticket(result, "INC0000102")
+    assert reopened["first_resolved_at"] == utc("2026-03-02 12:00")
+    assert reopened["resolved_at"] == utc("2026-03-03 10:00")
+    assert reopened["reopen_count"] == 1
+    assert pd.isna(ticket(result, "INC0000104")["assignment_group"])
+    assert any("ServiceNow JSON exports hold stored UTC" in n for n in result.notes)
+
+
+def test_json_options_are_those_of_the_csv_reader(tmp_path: Path) -> None:
+    records = [
+        {
+            "Number": "INC9",
+            "Prio": {"display_value": "5 - Planning", "value": "5"},
+            "incident_state": "Active",
+            "opened_at": "2026-03-02 08:00:00",
+            "resolved_at": None,
+        }
+    ]
+    path = tmp_path / "incident.json"
+    path.write_text(json.dumps({"result": records}))
+    result = read_servicenow_json(
+        path,
+        column_map={"Number": "number", "Prio": "priority"},
+        priority_map={"5 - Planning": "P4"},
+        timezone="Europe/Berlin",
+        event_log=False,
+    )
+    row = ticket(result, "INC9")
+    assert row["priority"] == "P4"
+    assert row["created_at"] == utc("2026-03-02 07:00")
+
+
+XML_HEAD = "<xml><incident><number>INC1</number><priority>1</priority>"
+XML_TAIL = (
+    "<incident_state>New</incident_state><opened_at>2026-03-02 08:00:00</opened_at>"
+    "<resolved_at/></incident></xml>"
+)
+
+
+@pytest.mark.parametrize(
+    ("reader", "content", "problem"),
+    [
+        (read_servicenow_json, b"number,priority\n", "is not JSON"),
+        (read_servicenow_json, b"", "is empty"),
+        (read_servicenow_json, b'{"records": []}', "holds no records"),
+        (read_servicenow_json, b'{"result": {"number": "INC1"}}', "not a list"),
+        (read_servicenow_json, b'[{"number": "INC1"}]', "not a ServiceNow export"),
+        (read_servicenow_json, b'{"rows": []}', "not a ServiceNow export"),
+        (read_servicenow_json, b'{"records": ["INC1"]}', "record 1 is a JSON str"),
+        (
+            read_servicenow_json,
+            b'{"records": [{"number": {"link": "x"}}]}',
+            "object without 'value'",
+        ),
+        (
+            read_servicenow_json,
+            b'{"error": {"message": "User Not Authenticated"}, "status": "failure"}',
+            "User Not Authenticated",
+        ),
+        (read_servicenow_json, b"\xff\xfe{\x00", "not"),
+        (read_servicenow_xml, b'{"records": []}', "not well-formed XML"),
+        (read_servicenow_xml, b"<xml></xml>", "no <incident> records"),
+        (read_servicenow_xml, b"<records><incident/></records>", "root element"),
+        (read_servicenow_xml, b"<xml><problem/></xml>", "<problem>"),
+        (
+            read_servicenow_xml,
+            b'<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "INC1">]>'
+            + XML_HEAD.replace("INC1", "&a;").encode()
+            + XML_TAIL.encode(),
+            "<!DOCTYPE xml>",
+        ),
+    ],
+    ids=[
+        "json-csv",
+        "json-empty",
+        "json-no-records",
+        "json-single-record",
+        "json-bare-list",
+        "json-other-object",
+        "json-record-not-object",
+        "json-reference-without-value",
+        "json-error-response",
+        "json-utf16-garbage",
+        "xml-json",
+        "xml-no-incidents",
+        "xml-other-root",
+        "xml-other-table",
+        "xml-doctype",
+    ],
+)
+def test_unusable_json_and_xml_raise_one_clear_input_error(
+    tmp_path: Path, reader: Callable[..., LoadResult], content: bytes, problem: str
+) -> None:
+    path = tmp_path / "incident.export"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as caught:
+        reader(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert problem in message
+    assert "Fix:" in message
+
+
+def test_xml_reads_gzip_and_the_doctest_shape(tmp_path: Path) -> None:
+    path = tmp_path / "incident.xml.gz"
+    path.write_bytes(gzip.compress((XML_HEAD + XML_TAIL).encode()))
+    result = read_servicenow_xml(path)
+    assert result.frame["priority"].tolist() == ["P1"]
+    assert result.frame["status"].tolist() == ["New"]
+
+
+def test_new_formats_are_registered() -> None:
+    assert evidence._TICKET_READERS["servicenow_json"] is read_servicenow_json
+    assert evidence._TICKET_READERS["servicenow_xml"] is read_servicenow_xml
+    assert {"servicenow_json", "servicenow_xml"} <= set(get_args(TicketFormat))

@@ -1,6 +1,9 @@
-"""Read ServiceNow ``incident`` CSV exports into the canonical tickets frame.
+"""Read ServiceNow ``incident`` exports into the canonical tickets frame.
 
-Two shapes of export are understood:
+CSV (:func:`read_servicenow_csv`), JSON (:func:`read_servicenow_json`, the
+``JSONv2`` table export and the REST Table API) and XML
+(:func:`read_servicenow_xml`) exports are read into the same raw table and go
+through the same validation and collapse. Two shapes of export are understood:
 
 * a plain list export, one row per incident;
 * an *event log* (audit trail), one row per update of an incident, such as the
@@ -39,12 +42,14 @@ reason code                 meaning
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal, cast
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -59,7 +64,12 @@ from analytics.timeparse import (
     parse_timestamps,
 )
 
-__all__ = ["DEFAULT_PRIORITY_MAP", "read_servicenow_csv"]
+__all__ = [
+    "DEFAULT_PRIORITY_MAP",
+    "read_servicenow_csv",
+    "read_servicenow_json",
+    "read_servicenow_xml",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -222,16 +232,183 @@ def read_servicenow_csv(
     >>> str(result.frame.loc[0, "resolved_at"])
     '2016-02-29 02:16:00+00:00'
     """
+    return _read_export(
+        Path(path),
+        _CSV,
+        timezone=timezone,
+        date_order=date_order,
+        event_log=event_log,
+        priority_map=priority_map,
+        column_map=column_map,
+    )
+
+
+def read_servicenow_json(
+    path: str | Path,
+    *,
+    timezone: str = "UTC",
+    date_order: DateOrder = "auto",
+    event_log: bool | None = None,
+    priority_map: Mapping[str, str] | None = None,
+    column_map: Mapping[str, str] | None = None,
+) -> LoadResult:
+    """Read a ServiceNow incident JSON export (plain or gzip) as a tickets frame.
+
+    Two shapes are understood: the table export ``{"records": [...]}`` (the
+    ``incident.do?JSONv2`` export) and the REST Table API response
+    ``{"result": [...]}``. Each record is an object of field name → value. A
+    value is a string (or number, boolean, null) or, for reference and choice
+    fields, an object such as ``{"display_value": "...", "value": "..."}`` or
+    ``{"link": "...", "value": "..."}``: for ``priority``,
+    ``incident_state``, ``assignment_group`` and ``category`` its
+    ``display_value`` is used when present, else its ``value``; other fields
+    use ``value`` (the stored value; a display value of a date would be in
+    the exporting user's zone).
+
+    Keyword options, the output, the collapse rule and the rejection reasons
+    are those of :func:`read_servicenow_csv`; the stored values in these
+    exports are UTC (``YYYY-MM-DD HH:MM:SS``), so the default ``timezone`` is
+    right. ``column_map`` renames the records' field names.
+
+    ``row_number`` in ``rejected`` is the 1-based index of the record in the
+    list (the first record is row 1).
+
+    Raises
+    ------
+    InputError
+        The file is missing, not UTF-8 JSON, not one of the two shapes, holds
+        no records, or a record or value is not of the shapes above; and as
+        for :func:`read_servicenow_csv`.
+    ConfigError
+        ``priority_map`` or ``column_map`` is invalid.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> records = [
+    ...     {"number": "INC1", "priority": {"display_value": "1 - Critical",
+    ...      "value": "1"}, "incident_state": "Resolved",
+    ...      "opened_at": "2016-02-29 01:16:00", "resolved_at": "2016-02-29 02:16:00"},
+    ... ]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     export = pathlib.Path(tmp, "incident.json")
+    ...     _ = export.write_text(json.dumps({"records": records}))
+    ...     result = read_servicenow_json(export)
+    >>> result.frame[["ticket_id", "priority", "priority_original"]].to_numpy().tolist()
+    [['INC1', 'P1', '1 - Critical']]
+    """
+    return _read_export(
+        Path(path),
+        _JSON,
+        timezone=timezone,
+        date_order=date_order,
+        event_log=event_log,
+        priority_map=priority_map,
+        column_map=column_map,
+    )
+
+
+def read_servicenow_xml(
+    path: str | Path,
+    *,
+    timezone: str = "UTC",
+    date_order: DateOrder = "auto",
+    event_log: bool | None = None,
+    priority_map: Mapping[str, str] | None = None,
+    column_map: Mapping[str, str] | None = None,
+) -> LoadResult:
+    """Read a ServiceNow incident XML export (plain or gzip) as a tickets frame.
+
+    The shape is the ``incident.do?XML`` export, ``<xml><incident>...
+    </incident>...</xml>``, each ``<incident>`` holding one child element per
+    field (the list's "Export → XML" file, rooted at ``<unload>``, is read the
+    same way). An element's text is its value; for ``priority``,
+    ``incident_state``, ``assignment_group`` and ``category`` a
+    ``display_value`` attribute, when present, is used instead.
+
+    A document type declaration (``<!DOCTYPE``, which can declare entities) is
+    refused rather than parsed.
+
+    Keyword options, the output, the collapse rule and the rejection reasons
+    are those of :func:`read_servicenow_csv`; the stored values in this export
+    are UTC (``YYYY-MM-DD HH:MM:SS``). ``column_map`` renames the field
+    element names.
+
+    ``row_number`` in ``rejected`` is the 1-based index of the ``<incident>``
+    element (the first one is row 1).
+
+    Raises
+    ------
+    InputError
+        The file is missing, not well-formed XML, has a ``<!DOCTYPE``, has a
+        root other than ``<xml>``/``<unload>`` or children other than
+        ``<incident>``, or holds no incidents; and as for
+        :func:`read_servicenow_csv`.
+    ConfigError
+        ``priority_map`` or ``column_map`` is invalid.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> text = (
+    ...     "<xml><incident><number>INC1</number><priority>2</priority>"
+    ...     "<incident_state>Active</incident_state>"
+    ...     "<opened_at>2016-02-29 01:16:00</opened_at><resolved_at/></incident></xml>"
+    ... )
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     export = pathlib.Path(tmp, "incident.xml")
+    ...     _ = export.write_text(text)
+    ...     result = read_servicenow_xml(export)
+    >>> result.frame[["ticket_id", "priority", "status"]].to_numpy().tolist()
+    [['INC1', 'P2', 'Active']]
+    """
+    return _read_export(
+        Path(path),
+        _XML,
+        timezone=timezone,
+        date_order=date_order,
+        event_log=event_log,
+        priority_map=priority_map,
+        column_map=column_map,
+    )
+
+
+# --- the shared pipeline ---
+
+
+@dataclass(frozen=True)
+class _Export:
+    """How one export format is read into the raw text table."""
+
+    label: str
+    # Reads the raw table: every cell text or missing, one row per record.
+    read: Callable[[Path, Mapping[str, str] | None], pd.DataFrame]
+    # The rejection row number of the first record.
+    first_row: int
+
+
+def _read_export(
+    path: Path,
+    export: _Export,
+    *,
+    timezone: str,
+    date_order: DateOrder,
+    event_log: bool | None,
+    priority_map: Mapping[str, str] | None,
+    column_map: Mapping[str, str] | None,
+) -> LoadResult:
+    """Raw table → validated, collapsed tickets frame (every format's pipeline)."""
     started = time.perf_counter()
-    path = Path(path)
     labels = _priority_lookup(priority_map)
 
-    raw = _read_raw(path)
+    raw = export.read(path, column_map)
     raw = _apply_column_map(raw, column_map, path)
     _require_columns(raw, _REQUIRED, path, column_map)
 
     rejections = Rejections(path)
-    rows = _select_candidate_rows(raw, rejections, event_log=event_log)
+    rows = _select_candidate_rows(
+        raw, rejections, event_log=event_log, first_row=export.first_row
+    )
     if rows.event_log:
         _require_columns(
             raw,
@@ -261,7 +438,9 @@ def read_servicenow_csv(
         rows_used=int(used.sum()),
         sha256=file_sha256(path),
     )
-    result.notes.extend(_notes(result, timezone, order, event_log=rows.event_log))
+    result.notes.extend(
+        _notes(result, export.label, timezone, order, event_log=rows.event_log)
+    )
     result.check_accounting()
 
     logger.info(
@@ -278,7 +457,7 @@ def read_servicenow_csv(
 # --- reading the file ---
 
 
-def _read_raw(path: Path) -> pd.DataFrame:
+def _read_raw(path: Path, column_map: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Read every cell as text; ``?`` and empty cells become missing."""
     compression = _sniff(path)
     try:
@@ -359,6 +538,243 @@ def _sniff(path: Path) -> Literal["gzip"] | None:
                 fix=_NOT_UTF8_FIX,
             ) from error
     return compression
+
+
+# --- JSON and XML exports: records → the same raw text table ---
+
+_JSON_FIX: Final = (
+    "export the incident table as JSON (incident.do?JSONv2) or save the REST"
+    " Table API response (/api/now/table/incident)"
+)
+_XML_FIX: Final = "export the incident table as XML (incident.do?XML)"
+# Fields whose display value (a label or a name) is wanted rather than the
+# stored value (a code or a sys_id).
+_DISPLAY_FIELDS: Final = frozenset(
+    {"priority", "incident_state", "assignment_group", "category"}
+)
+_XML_ROOTS: Final = frozenset({"xml", "unload"})
+_XML_RECORD: Final = "incident"
+
+
+def _read_bytes(path: Path, fix: str) -> bytes:
+    """The file's bytes, gzip decompressed by content; empty files refused."""
+    try:
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+    except FileNotFoundError as error:
+        raise InputError(path, "does not exist", fix="check the path") from error
+    except (OSError, EOFError) as error:
+        raise InputError(path, f"cannot be read ({error})", fix=fix) from error
+    if not data.strip():
+        raise InputError(path, "is empty", fix=fix)
+    return data
+
+
+def _display_fields(column_map: Mapping[str, str] | None) -> frozenset[str]:
+    """The file's names of the fields read by display value."""
+    renamed = {
+        theirs for theirs, ours in (column_map or {}).items() if ours in _DISPLAY_FIELDS
+    }
+    return _DISPLAY_FIELDS | renamed
+
+
+def _raw_table(records: list[dict[str, str | None]]) -> pd.DataFrame:
+    """Records (field → text or None) → the raw table the CSV reader produces."""
+    columns: dict[str, None] = {}
+    for record in records:
+        columns.update(dict.fromkeys(record))
+    raw = pd.DataFrame.from_records(records, columns=list(columns))
+    raw = raw.astype(object).where(raw.notna(), np.nan)
+    raw.columns = pd.Index([str(name).strip() for name in raw.columns])
+    return raw
+
+
+def _text(value: object) -> str | None:
+    """A scalar JSON/XML value as CSV-like text; missing markers become None."""
+    if value is None:
+        return None
+    # JSON booleans as ServiceNow writes them in CSV.
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return None if text in _MISSING_MARKERS else text
+
+
+def _read_json_raw(path: Path, column_map: Mapping[str, str] | None) -> pd.DataFrame:
+    data = _read_bytes(path, _JSON_FIX)
+    try:
+        document = json.loads(data)
+    except UnicodeDecodeError as error:
+        raise InputError(
+            path, f"is not UTF-8 text ({error.reason})", fix=_NOT_UTF8_FIX
+        ) from error
+    except json.JSONDecodeError as error:
+        raise InputError(
+            path,
+            f"is not JSON ({error.msg} at line {error.lineno}, column {error.colno})",
+            fix=_JSON_FIX,
+        ) from error
+    records = _json_records(document, path)
+    display = _display_fields(column_map)
+    return _raw_table(
+        [_json_record(record, index, display, path) for index, record in records]
+    )
+
+
+def _json_records(document: object, path: Path) -> list[tuple[int, object]]:
+    """The record list of either JSON shape, with 1-based record indexes."""
+    if isinstance(document, dict) and "error" in document and "result" not in document:
+        error = document["error"]
+        message = error.get("message") if isinstance(error, dict) else error
+        raise InputError(
+            path,
+            f"is a ServiceNow error response, not an export ({message!r})",
+            fix=_JSON_FIX,
+        )
+    key = next(
+        (
+            k
+            for k in ("records", "result")
+            if isinstance(document, dict) and k in document
+        ),
+        None,
+    )
+    if key is None:
+        found = (
+            f"an object with keys {', '.join(map(repr, list(document)[:5]))}"
+            if isinstance(document, dict)
+            else f"a JSON {type(document).__name__}"
+        )
+        raise InputError(
+            path,
+            f'is {found}, not a ServiceNow export ({{"records": [...]}} or'
+            ' {"result": [...]})',
+            fix=_JSON_FIX,
+        )
+    assert isinstance(document, dict)
+    records = document[key]
+    if not isinstance(records, list):
+        raise InputError(
+            path,
+            f"{key!r} is a JSON {type(records).__name__}, not a list of records",
+            fix=_JSON_FIX + "; query the table, not one record",
+        )
+    if not records:
+        raise InputError(
+            path,
+            f"{key!r} holds no records",
+            fix="check the export's filter; it selected no incidents",
+        )
+    return list(enumerate(records, start=1))
+
+
+def _json_record(
+    record: object, index: int, display: frozenset[str], path: Path
+) -> dict[str, str | None]:
+    if not isinstance(record, dict):
+        raise InputError(
+            path,
+            f"record {index:,} is a JSON {type(record).__name__}, not an object of"
+            " fields",
+            row=index,
+            fix=_JSON_FIX,
+        )
+    return {
+        str(field): _json_value(value, field in display, index, str(field), path)
+        for field, value in record.items()
+    }
+
+
+def _json_value(
+    value: object, display: bool, index: int, field: str, path: Path
+) -> str | None:
+    """A field's text: a scalar, or the wanted part of a reference object."""
+    if isinstance(value, dict):
+        keys = ("display_value", "value") if display else ("value",)
+        wanted = next((key for key in keys if key in value), None)
+        if wanted is None:
+            raise InputError(
+                path,
+                f"record {index:,} field {field!r} is an object without"
+                f" {' or '.join(map(repr, keys))}",
+                row=index,
+                column=field,
+                fix="export with sysparm_display_value=false (or all)",
+            )
+        value = value[wanted]
+    if isinstance(value, (dict, list)):
+        raise InputError(
+            path,
+            f"record {index:,} field {field!r} holds a nested"
+            f" {type(value).__name__}, not a value",
+            row=index,
+            column=field,
+            fix=_JSON_FIX,
+        )
+    return _text(value)
+
+
+class _RefuseDoctype(ElementTree.TreeBuilder):
+    """A tree builder that stops at a document type declaration."""
+
+    def doctype(self, name: str, pubid: str | None, system: str | None) -> None:
+        raise _DoctypeFoundError(name)
+
+
+class _DoctypeFoundError(Exception):
+    """Raised by :class:`_RefuseDoctype`; carries the declared root name."""
+
+
+def _read_xml_raw(path: Path, column_map: Mapping[str, str] | None) -> pd.DataFrame:
+    data = _read_bytes(path, _XML_FIX)
+    parser = ElementTree.XMLParser(target=_RefuseDoctype())
+    try:
+        parser.feed(data)
+        root = parser.close()
+    except _DoctypeFoundError as error:
+        raise InputError(
+            path,
+            f"has a document type declaration (<!DOCTYPE {error}>), which can"
+            " declare entities; it is refused",
+            fix="remove the <!DOCTYPE ...> part; ServiceNow exports have none",
+        ) from error
+    except ElementTree.ParseError as error:
+        raise InputError(
+            path, f"is not well-formed XML ({error})", fix=_XML_FIX
+        ) from error
+    if root.tag not in _XML_ROOTS:
+        raise InputError(
+            path,
+            f"has root element <{root.tag}>, not <xml> (or <unload>)",
+            fix=_XML_FIX,
+        )
+    others = sorted({child.tag for child in root} - {_XML_RECORD})
+    if others:
+        raise InputError(
+            path,
+            f"holds <{'>, <'.join(others)}> elements; only <{_XML_RECORD}> records"
+            " are read",
+            fix=_XML_FIX + " of the incident table only",
+        )
+    if len(root) == 0:
+        raise InputError(
+            path,
+            f"holds no <{_XML_RECORD}> records",
+            fix="check the export's filter; it selected no incidents",
+        )
+    display = _display_fields(column_map)
+    records = []
+    for element in root:
+        record: dict[str, str | None] = {}
+        for field in element:
+            shown = field.get("display_value") if field.tag in display else None
+            record[field.tag] = _text(shown if shown is not None else field.text)
+        records.append(record)
+    return _raw_table(records)
+
+
+_CSV: Final = _Export("CSV", _read_raw, first_row=2)
+_JSON: Final = _Export("JSON", _read_json_raw, first_row=1)
+_XML: Final = _Export("XML", _read_xml_raw, first_row=1)
 
 
 def _apply_column_map(
@@ -460,18 +876,23 @@ class _Candidates:
 
 
 def _select_candidate_rows(
-    raw: pd.DataFrame, rejections: Rejections, *, event_log: bool | None
+    raw: pd.DataFrame,
+    rejections: Rejections,
+    *,
+    event_log: bool | None,
+    first_row: int,
 ) -> _Candidates:
     """Set aside rows without a number and duplicates; decide the export's shape.
 
-    Adds helper columns ``_row`` (1-based line number) and ``_pos`` (file order)
+    Adds helper columns ``_row`` (row number: ``first_row`` for the first
+    record, so the 1-based line number in a CSV) and ``_pos`` (file order)
     to ``raw`` in place, after duplicates are found on the file's own columns.
     """
     duplicate = raw.duplicated(keep="first").to_numpy()
     raw["number"] = raw["number"].str.strip()
     raw["_pos"] = np.arange(len(raw))
-    # Line numbers assume one line per record; see the docstring of read_servicenow_csv.
-    raw["_row"] = raw["_pos"] + 2
+    # CSV line numbers assume one line per record; see read_servicenow_csv.
+    raw["_row"] = raw["_pos"] + first_row
 
     no_number = raw["number"].isna() | (raw["number"] == "")
     rejections.add_many(
@@ -840,10 +1261,10 @@ def _optional_text(last: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _notes(
-    result: LoadResult, timezone: str, order: str, *, event_log: bool
+    result: LoadResult, label: str, timezone: str, order: str, *, event_log: bool
 ) -> list[str]:
     notes = [
-        f"Naive times read as {timezone} (ServiceNow CSV exports hold stored UTC"
+        f"Naive times read as {timezone} (ServiceNow {label} exports hold stored UTC"
         f" values); date order {order}.",
     ]
     if event_log:
