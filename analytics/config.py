@@ -75,6 +75,8 @@ class _Strict(BaseModel):
 
 TicketFormat = Literal[
     "servicenow_csv",
+    "servicenow_json",
+    "servicenow_xml",
     "jira_csv",
     "jira_json",
     "pagerduty_json",
@@ -252,10 +254,17 @@ class PostLaunchSettings(_Strict):
     last_good_backup`` and optional ``rto_minutes, rpo_minutes``);
     ``rto``/``rpo`` are the objectives for rows without their own.
     ``rollback_window`` is the period over which rollback triggers are checked.
+    ``anomaly_sources`` names metric sources of gauge-like series (CPU, memory,
+    a latency or error-rate series) scanned for anomalies and degradation
+    trends in the review window. ``alerts`` is an alert history (Alertmanager
+    ``/api/v2/alerts`` JSON, or a CSV ``name, starts_at, ends_at[, labels]``)
+    for the alert-noise section.
     """
 
     criteria: dict[str, dict[str, Any]] = Field(default_factory=dict)
     drills: Path | None = None
+    anomaly_sources: list[str] = Field(default_factory=list)
+    alerts: Path | None = None
     rto: str = "4h"
     rpo: str = "1h"
     rollback_window: str = "1h"
@@ -341,8 +350,10 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
         if isinstance(single, dict) and "path" in single:
             single["path"] = str((base / str(single["path"])).resolve())
     post_launch = raw.get("post_launch")
-    if isinstance(post_launch, dict) and post_launch.get("drills"):
-        post_launch["drills"] = str((base / str(post_launch["drills"])).resolve())
+    if isinstance(post_launch, dict):
+        for key in ("drills", "alerts"):
+            if post_launch.get(key):
+                post_launch[key] = str((base / str(post_launch[key])).resolve())
     if isinstance(raw.get("openslo"), list):
         raw["openslo"] = [str((base / str(p)).resolve()) for p in raw["openslo"]]
 
@@ -445,6 +456,15 @@ def _check_references(path: Path, config: ReadinessConfig) -> None:
                 f"{path}: criteria.{crit_id}.target is {crit.target}, above 100 %."
                 " Fix: give percentages as numbers from 0 to 100, e.g. 99.9"
             )
+    metric_names = [s.name for s in config.metrics]
+    defined = ", ".join(metric_names) if metric_names else "none defined"
+    for ref in config.post_launch.anomaly_sources:
+        if ref not in metric_names:
+            raise ConfigError(
+                f"{path}: post_launch.anomaly_sources names {ref!r}, which is not a"
+                f" metrics source (defined: {defined})."
+                " Fix: use the name of a source under metrics:"
+            )
 
 
 def missing_files(config: ReadinessConfig) -> list[str]:
@@ -468,6 +488,7 @@ def missing_files(config: ReadinessConfig) -> list[str]:
         ("activity", config.activity.path if config.activity else None),
         ("licences", config.licences.path if config.licences else None),
         ("post_launch.drills", config.post_launch.drills),
+        ("post_launch.alerts", config.post_launch.alerts),
         *((f"openslo[{i}]", p) for i, p in enumerate(config.openslo)),
     ]
     return [

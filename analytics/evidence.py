@@ -38,7 +38,11 @@ from analytics.sources.metric_files import read_metric_csv, read_metric_parquet
 from analytics.sources.pagerduty import read_pagerduty_analytics, read_pagerduty_json
 from analytics.sources.prometheus import PrometheusSource
 from analytics.sources.prometheus_json import read_prometheus_json
-from analytics.sources.servicenow import read_servicenow_csv
+from analytics.sources.servicenow import (
+    read_servicenow_csv,
+    read_servicenow_json,
+    read_servicenow_xml,
+)
 from analytics.sources.surveys import read_helpdesk_csv, read_survey_csv
 
 logger = logging.getLogger(__name__)
@@ -58,6 +62,8 @@ _INVENTORY_COLUMNS = [
 
 _TICKET_READERS: dict[str, Callable[..., LoadResult]] = {
     "servicenow_csv": read_servicenow_csv,
+    "servicenow_json": read_servicenow_json,
+    "servicenow_xml": read_servicenow_xml,
     "jira_csv": read_jira_csv,
     "jira_json": read_jira_json,
     "pagerduty_json": read_pagerduty_json,

@@ -27,7 +27,8 @@ What is planted:
   from 80 ms to 125 ms over the four weeks (log-normal, sigma 0.45);
 * the only P1: 40 minutes of 30 % errors on day 3 after go-live, from
   14:00 UTC, detected after 7 minutes, resolved at 14:40, with a burst of
-  customer tickets while it lasts;
+  customer tickets while it lasts, and CPU 40 points higher on both instances
+  (clients retrying);
 * one CSAT answer with the score 0 (a form default), the only row any reader
   should reject (``out_of_range``).
 
@@ -39,6 +40,8 @@ small: ``gunzip -k`` it, then ``promtool tsdb create-blocks-from openmetrics``),
 real log, ``d/m/Y H:M`` in UTC), ``tickets/jira_support.csv`` (Jira's default
 ``dd/Mon/yy h:mm AM`` format, UTC), ``surveys/csat.csv``, ``surveys/nps.csv``,
 ``usage/events.csv.gz``, ``usage/licences.csv``, ``checklist.csv``,
+``alerts.json`` (Alertmanager API v2 shape: the incident's page, a short
+CPU alert at the restart, a flapping latency alert in week 4),
 ``readiness.yaml`` and ``truth.json``.
 
 Run ``python -m analytics.scenario --out DIR --seed N`` to regenerate. The same
@@ -50,6 +53,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import hashlib
 import io
 import json
 import logging
@@ -100,6 +104,7 @@ _LAUNCH_RPS: Final = 120.0
 _BASE_ERROR_RATIO: Final = 0.0002
 _INCIDENT_ERROR_RATIO: Final = 0.30
 _LATENCY_SIGMA: Final = 0.45
+_INCIDENT_CPU: Final = 0.40
 _AUTH_PER_REQUEST: Final = 0.03
 _AUTH_SUCCESS: Final = 0.998
 _AUTH_SUCCESS_INCIDENT: Final = 0.85
@@ -264,7 +269,11 @@ def _simulate_metrics(seed: int, line: _Timeline) -> _Metrics:
         scraped[name] = np.ones(steps, dtype=bool)
         load = requests[name] / (STEP_SECONDS * _LAUNCH_RPS)
         noise = rng.normal(0.0, 0.015, steps)
-        cpu[name] = np.round(np.clip(0.12 + 0.9 * load + noise, 0.01, 0.99), 4)
+        # Clients retrying failed requests burn CPU while the incident lasts.
+        retries = np.where(incident, _INCIDENT_CPU, 0.0)
+        cpu[name] = np.round(
+            np.clip(0.12 + 0.9 * load + retries + noise, 0.01, 0.99), 4
+        )
     scraped["api-2"][restart] = False
 
     total = requests["api-1"] + requests["api-2"]
@@ -1215,8 +1224,11 @@ metrics:
   - name: auth_success
     path: metrics/auth_success_total.csv.gz
     format: csv
-# Also written, used by no criterion yet: http_requests_errors_total, up and
-# node_cpu_utilisation (metrics/*.csv.gz).
+  - name: cpu
+    path: metrics/node_cpu_utilisation.csv.gz
+    format: csv
+# Also written, used by no criterion yet: http_requests_errors_total and up
+# (metrics/*.csv.gz). cpu feeds the post-launch anomaly scan only.
 
 surveys:
   - name: csat
@@ -1235,6 +1247,16 @@ activity:
   format: activity_csv
 licences:
   path: usage/licences.csv
+
+# The post-launch review: gauges scanned for anomalies, and the alert history
+# (Alertmanager /api/v2/alerts JSON) for the alert-noise section.
+post_launch:
+  anomaly_sources: [cpu]
+  alerts: alerts.json
+  criteria:
+    # Production incidents are in the ServiceNow export; Jira holds customer tickets.
+    critical_incidents_24h:
+      source: incidents
 
 criteria:
   availability:
@@ -1256,6 +1278,103 @@ criteria:
       features: [onboarding, insight, dashboard, search, reports, export, settings,
                  sharing, alerts, audit_log]
 """
+
+
+# --- alerts ---------------------------------------------------------------------------
+
+
+def _alert_firings(
+    line: _Timeline,
+) -> list[tuple[dict[str, str], pd.Timestamp, pd.Timestamp]]:
+    """(labels, start, end) of every firing, derived from the planted events.
+
+    * HighErrorRate pages at detection (7 min into the P1) and resolves 5 min
+      after the errors stop; AuthSuccessLow fires with it (a co-firing pair);
+    * the api-2 restart on day 9: TargetDown api-2 for one missed scrape, and a
+      2-minute HighCPU on api-1, which served everything meanwhile (short-lived);
+    * HighLatency (p95 above 250 ms) flaps at the daily peak on day 23, in the
+      fourth week of the degradation: 4 firings, each re-fired within 15 min.
+    """
+    minute = pd.Timedelta(minutes=1)
+    job = {"job": _JOB}
+    firings = [
+        (
+            {"alertname": "HighErrorRate", **job, "severity": "page"},
+            line.detected_at,
+            line.incident_end + 5 * minute,
+        ),
+        (
+            {"alertname": "AuthSuccessLow", **job, "severity": "page"},
+            line.detected_at + minute,
+            line.incident_end + 5 * minute,
+        ),
+        (
+            {
+                "alertname": "TargetDown",
+                **job,
+                "instance": "api-2",
+                "severity": "warning",
+            },
+            line.restart_at,
+            line.restart_at + 5 * minute,
+        ),
+        (
+            {"alertname": "HighCPU", **job, "instance": "api-1", "severity": "warning"},
+            line.restart_at + minute,
+            line.restart_at + 3 * minute,
+        ),
+    ]
+    peak = line.go_live.normalize() + pd.Timedelta(days=23, hours=13, minutes=30)
+    for cycle in range(4):
+        start = peak + cycle * 20 * minute
+        firings.append(
+            (
+                {"alertname": "HighLatency", **job, "severity": "warning"},
+                start,
+                start + 12 * minute,
+            )
+        )
+    return sorted(firings, key=lambda item: (item[1], item[0]["alertname"]))
+
+
+def _alertmanager_time(value: pd.Timestamp) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _alerts_json(line: _Timeline) -> str:
+    """The firings as Alertmanager API v2 ``/api/v2/alerts`` objects."""
+    alerts = []
+    for labels, start, end in _alert_firings(line):
+        fingerprint = hashlib.sha256(
+            json.dumps(labels, sort_keys=True).encode("utf-8")
+        ).hexdigest()[:16]
+        alerts.append(
+            {
+                "annotations": {
+                    "summary": f"{labels['alertname']} on {labels.get('instance', _JOB)}"
+                },
+                "endsAt": _alertmanager_time(end),
+                "fingerprint": fingerprint,
+                "receivers": [{"name": "oncall"}],
+                "startsAt": _alertmanager_time(start),
+                "status": {"inhibitedBy": [], "silencedBy": [], "state": "active"},
+                "updatedAt": _alertmanager_time(end),
+                "generatorURL": "http://prometheus.example.org:9090/graph",
+                "labels": labels,
+            }
+        )
+    return json.dumps(alerts, indent=2) + "\n"
+
+
+def _alerts_truth(line: _Timeline) -> dict[str, Any]:
+    firings = _alert_firings(line)
+    return {
+        "firings": len(firings),
+        "names": sorted({labels["alertname"] for labels, _, _ in firings}),
+        "flapping": ["HighLatency"],
+        "short_lived": ["HighCPU"],
+        "cofiring": [["AuthSuccessLow", "HighErrorRate"], ["HighCPU", "TargetDown"]],
+    }
 
 
 # --- writing --------------------------------------------------------------------------
@@ -1344,6 +1463,7 @@ def generate_launch_scenario(
         "usage/licences.csv": _licences_csv(line),
         "checklist.csv": _checklist(line),
         "readiness.yaml": _readiness_yaml(line, seed),
+        "alerts.json": _alerts_json(line),
     }
 
     values = _truth(seed, line, metrics, incidents, tickets, (csat, nps), events)
@@ -1402,6 +1522,7 @@ def _truth(
         "jira": _jira_truth(tickets, line),
         "surveys": _survey_truth(*surveys),
         "adoption": _adoption_truth(events, line),
+        "alerts": _alerts_truth(line),
         "planted_rejections": {"surveys/csat.csv": {"out_of_range": 1}},
         "tolerances": dict(_TOLERANCES),
     }

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analytics.config import load_config, parse_duration
+from analytics.config import load_config, missing_files, parse_duration
 from analytics.errors import ConfigError
 
 
@@ -52,6 +52,22 @@ def test_reference_to_missing_source(write) -> None:  # type: ignore[no-untyped-
     path = write("c.yaml", "criteria:\n  availability:\n    source: prom\n")
     with pytest.raises(ConfigError, match="source 'prom', which is not defined"):
         load_config(path)
+
+
+def test_post_launch_anomaly_sources_and_alerts(write, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    metrics = "metrics:\n  - {name: cpu, path: cpu.csv, format: csv}\n"
+    path = write("c.yaml", metrics + "post_launch:\n  anomaly_sources: [mem]\n")
+    with pytest.raises(ConfigError, match=r"anomaly_sources names 'mem'.*defined: cpu"):
+        load_config(path)
+
+    path = write(
+        "sub/c.yaml",
+        metrics + "post_launch:\n  anomaly_sources: [cpu]\n  alerts: alerts.json\n",
+    )
+    config = load_config(path)
+    assert config.post_launch.anomaly_sources == ["cpu"]
+    assert config.post_launch.alerts == (tmp_path / "sub" / "alerts.json").resolve()
+    assert any(m.startswith("post_launch.alerts:") for m in missing_files(config))
 
 
 def test_missing_file_and_bad_yaml(write, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -190,7 +190,10 @@ def _critical_incidents(
     start, end = evidence.as_of - config.lookback_timedelta, evidence.as_of
     if not evidence.tickets:
         return no_data(criterion, "no ticket source configured", window_start=start)
-    tickets = tickets_in_window(evidence, tuple(evidence.tickets), start, end)
+    # Incidents only when the config says which source holds them (support tickets
+    # marked "critical" by customers are not production incidents).
+    names = (config.source,) if config.source else tuple(evidence.tickets)
+    tickets = tickets_in_window(evidence, names, start, end)
     found = critical_incidents(
         tickets,
         window_start=start,
