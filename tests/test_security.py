@@ -221,3 +221,54 @@ def test_rejected_rows_csv_neutralises_formulas(
             assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), row
     # Every formula payload was rejected in both files.
     assert len(body) == len(PAYLOADS) + len(FORMULAS) + 1 + len(FORMULAS)
+
+
+# --- the same payloads through the go/no-go's support and the post-launch sections ------
+
+POST_LAUNCH_SECTIONS = (
+    "decision_summary",
+    "success_criteria",
+    "stabilisation",
+    "whole_window",
+    "changes_since_go_no_go",
+    "customer_impact",
+    "rollback_triggers",
+    "dr_drills",
+    "anomaly_review",
+    "alert_noise",
+    "lessons",
+    "data_inventory",
+    "run_metadata",
+)
+
+
+@pytest.fixture(scope="module")
+def post_launch_report(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from analytics.report.post_launch import build_post_launch
+
+    folder = tmp_path_factory.mktemp("xss_post_launch")
+    return build_post_launch(
+        _write_inputs(folder), go_live="2016-06-01", review_days=28
+    )
+
+
+@pytest.mark.parametrize("section", POST_LAUNCH_SECTIONS)
+def test_post_launch_section_shows_payloads_escaped(
+    post_launch_report, section: str
+) -> None:  # type: ignore[no-untyped-def]
+    shown = getattr(post_launch_report, section)()
+    text = _PLOTLY_LIBRARY.sub("<script>/*plotly.js*/</script>", shown._repr_html_())
+    _assert_inert(text, section)
+
+
+@pytest.mark.parametrize(
+    "section", ["incidents_table", "support_sla", "ticket_volume_range", "satisfaction"]
+)
+def test_support_section_shows_payloads_escaped(
+    report: GoNoGoReport, section: str
+) -> None:
+    from analytics.report import support_section
+
+    shown = getattr(support_section, section)(report)
+    text = _PLOTLY_LIBRARY.sub("<script>/*plotly.js*/</script>", shown._repr_html_())
+    _assert_inert(text, section)
