@@ -37,7 +37,15 @@ from analytics.readiness import CriterionResult, Decision, Status, decide, statu
 from analytics.report.html import CSS, Chart, Html, esc, format_value, table
 from analytics.runinfo import git_commit, package_version, utc_now
 
-__all__ = ["COMPLETION_MARKER", "GoNoGoReport", "build_go_no_go", "neutralise_formula"]
+__all__ = [
+    "COMPLETION_MARKER",
+    "GoNoGoReport",
+    "build_go_no_go",
+    "completion_marker",
+    "evidence_audit",
+    "neutralise_formula",
+    "write_run_files",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +85,34 @@ def neutralise_formula(value: object) -> object:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def evidence_audit(evidence: Evidence) -> dict[str, Any]:
+    """The data part of run.json: every input file and how many rows were rejected."""
+    return {
+        "data": evidence.to_dict(),
+        # Rows, as in each file's rows_in = rows_used + rows_rejected; one row can
+        # carry several reasons, each a line of rejected_rows.csv.
+        "rejected_rows": sum(load.rows_rejected for _, load in evidence.loads()),
+        "rejected_reasons": len(evidence.rejected()),
+    }
+
+
+def write_run_files(folder: Path, record: dict[str, Any], evidence: Evidence) -> None:
+    """Write run.json and rejected_rows.csv (formulas defused) into a run folder."""
+    (folder / "run.json").write_text(json.dumps(record, indent=2, default=str), "utf-8")
+    rejected = evidence.rejected().map(neutralise_formula)
+    rejected.to_csv(folder / "rejected_rows.csv", index=False)
+    logger.info("wrote run.json and rejected_rows.csv to %s", folder)
+
+
+def completion_marker(run_token: str, closing: str) -> Html:
+    """The last output of a report; the renderer publishes nothing without it."""
+    return Html(
+        f'<div class="rr rr-complete" data-marker="{COMPLETION_MARKER}"'
+        f' data-run-token="{esc(run_token)}"><p class="note">End of report.'
+        f" {esc(closing)}</p></div>"
+    )
 
 
 def _status_cell(value: object) -> str:
@@ -573,13 +609,7 @@ class GoNoGoReport:
             "status_counts": status_counts(self.results),
             "criteria": [r.to_dict() for r in self.results],
             "excluded_criteria": self.excluded,
-            "data": self.evidence.to_dict(),
-            # Rows, as in each file's rows_in = rows_used + rows_rejected; one row can
-            # carry several reasons, each a line of rejected_rows.csv.
-            "rejected_rows": sum(
-                load.rows_rejected for _, load in self.evidence.loads()
-            ),
-            "rejected_reasons": len(self.evidence.rejected()),
+            **evidence_audit(self.evidence),
             **self.metadata(parameters),
         }
 
@@ -595,19 +625,8 @@ class GoNoGoReport:
         nothing unless it finds it with the expected token.
         """
         if run_dir:
-            folder = Path(run_dir)
-            record = self.run_record(parameters)
-            (folder / "run.json").write_text(
-                json.dumps(record, indent=2, default=str), "utf-8"
-            )
-            rejected = self.evidence.rejected().map(neutralise_formula)
-            rejected.to_csv(folder / "rejected_rows.csv", index=False)
-            logger.info("wrote run.json and rejected_rows.csv to %s", folder)
-        return Html(
-            f'<div class="rr rr-complete" data-marker="{COMPLETION_MARKER}"'
-            f' data-run-token="{esc(run_token)}"><p class="note">End of report.'
-            f" Decision: {esc(self.decision)}.</p></div>"
-        )
+            write_run_files(Path(run_dir), self.run_record(parameters), self.evidence)
+        return completion_marker(run_token, f"Decision: {self.decision}.")
 
     # ---------------------------------------------------------------- helpers
 

@@ -69,9 +69,10 @@ from analytics.readiness import (
 )
 from analytics.report import anomaly_section, slo_section, support_section
 from analytics.report.go_no_go import (
-    COMPLETION_MARKER,
     GoNoGoReport,
-    neutralise_formula,
+    completion_marker,
+    evidence_audit,
+    write_run_files,
 )
 from analytics.report.html import CSS, Chart, Html, esc, format_value, table
 from analytics.sources.alerts import read_alert_history
@@ -910,13 +911,7 @@ class PostLaunchReport:
                 for c in self.rollback_checks()
             ],
             "lessons": self.lesson_items(),
-            "data": self.evidence.to_dict(),
-            # Rows, as in each file's rows_in = rows_used + rows_rejected; one row can
-            # carry several reasons, each a line of rejected_rows.csv.
-            "rejected_rows": sum(
-                load.rows_rejected for _, load in self.evidence.loads()
-            ),
-            "rejected_reasons": len(self.evidence.rejected()),
+            **evidence_audit(self.evidence),
             **self.inner.metadata(parameters),
         }
 
@@ -928,19 +923,8 @@ class PostLaunchReport:
     ) -> Html:
         """Write run.json and rejected_rows.csv to ``run_dir`` (if given), then mark completion."""
         if run_dir:
-            folder = Path(run_dir)
-            record = self.run_record(parameters)
-            (folder / "run.json").write_text(
-                json.dumps(record, indent=2, default=str), "utf-8"
-            )
-            rejected = self.evidence.rejected().map(neutralise_formula)
-            rejected.to_csv(folder / "rejected_rows.csv", index=False)
-            logger.info("wrote run.json and rejected_rows.csv to %s", folder)
-        return Html(
-            f'<div class="rr rr-complete" data-marker="{COMPLETION_MARKER}"'
-            f' data-run-token="{esc(run_token)}"><p class="note">End of report.'
-            f" Launch {esc(self.outcome)}.</p></div>"
-        )
+            write_run_files(Path(run_dir), self.run_record(parameters), self.evidence)
+        return completion_marker(run_token, f"Launch {self.outcome}.")
 
     def _read_alerts(self) -> LoadResult | None:
         """The configured alert history, or None (the reason in ``alerts_error``)."""
