@@ -67,6 +67,33 @@ def test_every_chart_is_html_with_plotly_inline_once(rendered) -> None:  # type:
     # plotly.js itself is inline exactly once, and no output fell back to JSON only.
     assert html.count("plotly.js v") == 1
     assert "application/vnd.plotly.v1+json" not in html
+    # ... and it is added at export: the executed notebook, saved by papermill
+    # after every cell, carries none of it.
+    assert "plotly.js v" not in outcome.notebook_path.read_text("utf-8")
+
+
+def test_notebook_run_in_jupyterlab_exports_with_plotly_once() -> None:
+    """A notebook executed outside the renderer carries plotly.js with its first chart."""
+    import plotly.graph_objects as go
+
+    from analytics.report.html import Chart
+    from analytics.report.render import export_html
+
+    charts = [
+        Chart(
+            go.Figure(go.Bar(x=["a"], y=[1])), include_plotlyjs=i == 0, div_id=f"c{i}"
+        )
+        for i in range(2)
+    ]
+    cell = new_code_cell("chart")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data", data={"text/html": c._repr_html_(), "text/plain": "chart"}
+        )
+        for c in charts
+    ]
+    notebook = new_notebook(cells=[cell])
+    assert export_html(notebook).count("plotly.js v") == 1
 
 
 def test_html_loads_nothing_from_a_network(rendered) -> None:  # type: ignore[no-untyped-def]

@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import html
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
-__all__ = ["CSS", "Chart", "Html", "esc", "format_value", "table"]
+__all__ = [
+    "CSS",
+    "PLOTLYJS_AT_EXPORT_ENV",
+    "Chart",
+    "Html",
+    "esc",
+    "format_value",
+    "plotlyjs_added_at_export",
+    "table",
+]
 
 CSS = """
 <style>
@@ -144,19 +154,53 @@ def _plain(value: object) -> object:
     return value
 
 
+PLOTLYJS_AT_EXPORT_ENV = "READINESS_PLOTLYJS_AT_EXPORT"
+"""Set to ``1`` in a kernel whose notebook is exported by :mod:`analytics.report.render`.
+
+The renderer adds plotly.js once to the exported HTML, so charts in such a
+kernel carry none: the executed notebook stays small, which matters because
+papermill saves it after every cell.
+"""
+
+# The charts' style, compact: plotly's default template (about 7 KB of JSON)
+# would otherwise be repeated inside every chart of a report.
+_REPORT_TEMPLATE = go.layout.Template(
+    layout={
+        "colorway": ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"],
+        "font": {"color": "#2a3f5f"},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "#f5f7fa",
+        "hovermode": "closest",
+        "hoverlabel": {"align": "left"},
+        "autotypenumbers": "strict",
+        "title": {"x": 0.05},
+        "xaxis": {"gridcolor": "white", "linecolor": "white", "automargin": True},
+        "yaxis": {"gridcolor": "white", "linecolor": "white", "automargin": True},
+    }
+)
+
+
+def plotlyjs_added_at_export() -> bool:
+    """True inside a kernel started by the report renderer (see ``PLOTLYJS_AT_EXPORT_ENV``)."""
+    return os.environ.get(PLOTLYJS_AT_EXPORT_ENV) == "1"
+
+
 class Chart:
     """A plotly figure that exports to HTML and still shows as a live chart.
 
-    nbconvert drops plotly's JSON mimetype, so charts are shown as HTML with
-    plotly.js inline once per report (``include_plotlyjs``) and nothing loaded
-    from a network. JupyterLab shows the same HTML.
+    nbconvert drops plotly's JSON mimetype, so charts are shown as HTML. In
+    JupyterLab the first chart of a report carries plotly.js inline
+    (``include_plotlyjs``); under the renderer no chart does, and the exported
+    file gets plotly.js once (:func:`analytics.report.render.export_html`).
+    Nothing is loaded from a network either way.
     """
 
     def __init__(
         self, figure: go.Figure, *, include_plotlyjs: bool, div_id: str
     ) -> None:
+        figure.update_layout(template=_REPORT_TEMPLATE)
         self.figure = figure
-        self.include_plotlyjs = include_plotlyjs
+        self.include_plotlyjs = include_plotlyjs and not plotlyjs_added_at_export()
         self.div_id = div_id
 
     def _repr_html_(self) -> str:

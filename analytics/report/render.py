@@ -37,6 +37,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import os
 import re
 import secrets
 import shutil
@@ -52,10 +53,12 @@ import nbformat
 import papermill
 from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
+from plotly.offline import get_plotlyjs
 from traitlets.config import Config
 
 from analytics.errors import RenderError
 from analytics.report.go_no_go import COMPLETION_MARKER
+from analytics.report.html import PLOTLYJS_AT_EXPORT_ENV
 from analytics.runinfo import new_run_id, utc_now
 
 __all__ = [
@@ -96,6 +99,10 @@ _PRINT_STYLE = (
     "<style>@media print { .jp-OutputArea-child { break-inside: auto; } }</style>"
 )
 _HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
+_PLOTLY_DIV = 'class="plotly-graph-div"'
+# plotly.js starts with a banner naming its version: it is there once when a
+# notebook run in JupyterLab carried it with its first chart.
+_PLOTLYJS_BANNER = "plotly.js v"
 
 
 @dataclass(frozen=True)
@@ -136,15 +143,27 @@ def export_html(notebook: nbformat.NotebookNode) -> str:
     body = _REMOTE_SCRIPT.sub("", body)
     body = _REMOTE_LINK.sub("", body)
     body = _MATHJAX_CONFIG.sub("", body)
-    return _inject_print_style(body)
+    head = _PRINT_STYLE
+    if _PLOTLY_DIV in body and _PLOTLYJS_BANNER not in body:
+        head += _plotlyjs_script()
+    return _inject_into_head(body, head)
 
 
-def _inject_print_style(body: str) -> str:
-    """Let output blocks break across printed pages (the last style wins)."""
+def _plotlyjs_script() -> str:
+    """plotly.js inline, once, for charts exported without it (see ``Chart``)."""
+    return (
+        '<script type="text/javascript">'
+        "window.PlotlyConfig = {MathJaxConfig: 'local'};</script>\n"
+        f'<script type="text/javascript">{get_plotlyjs()}</script>\n'
+    )
+
+
+def _inject_into_head(body: str, markup: str) -> str:
+    """Add ``markup`` at the end of the document head (the last style wins)."""
     head_end = _HEAD_END.search(body)
     if head_end is None:
-        return _PRINT_STYLE + body
-    return body[: head_end.start()] + _PRINT_STYLE + "\n" + body[head_end.start() :]
+        return markup + body
+    return body[: head_end.start()] + markup + "\n" + body[head_end.start() :]
 
 
 def _check_complete(notebook: nbformat.NotebookNode, token: str, path: Path) -> None:
@@ -304,6 +323,8 @@ def _execute(
     IPC sockets live in a private folder. The kernel process's own stdout and
     stderr (start-up and shutdown chatter) go to ``kernel.log`` in the run
     folder, so a scheduler's log shows only this command's one-line result.
+    The kernel's charts leave plotly.js to :func:`export_html`, which keeps the
+    notebook papermill saves after every cell small.
     """
     kernel_log = executed_path.parent / "kernel.log"
     with (
@@ -315,6 +336,7 @@ def _execute(
             async def _async_start_kernel(self, **kw: Any) -> None:
                 kw.setdefault("stdout", log)
                 kw.setdefault("stderr", log)
+                kw.setdefault("env", {**os.environ, PLOTLYJS_AT_EXPORT_ENV: "1"})
                 await super()._async_start_kernel(**kw)
 
             start_kernel = _async_start_kernel
