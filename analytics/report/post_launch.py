@@ -49,8 +49,8 @@ from analytics.evaluate import EVALUATORS, to_criterion
 from analytics.evaluators_adoption import evaluate_adoption
 from analytics.evaluators_support import tickets_in_window
 from analytics.evidence import Evidence, gather_evidence, parse_as_of
-from analytics.frames import LoadResult
-from analytics.metrics.histogram import bucket_increase, histogram_quantile
+from analytics.frames import LoadResult, to_pandas
+from analytics.metrics.histogram import histogram_quantile, parse_le
 from analytics.metrics.incidents import critical_incidents
 from analytics.metrics.slo import (
     SLOResult,
@@ -955,11 +955,12 @@ class PostLaunchReport:
         if tickets is None or tickets.empty:
             return pd.DataFrame(columns=columns)
         incidents = tickets[tickets["priority"].isin(_IMPACT_PRIORITIES)]
+        whole = self._slo(self.go_live, self.review_end)
         rows = []
         for row in incidents.to_dict("records"):
             start = _first_time(row.get("impact_started_at"), row.get("created_at"))
             end = _first_time(row.get("resolved_at"), self.review_end)
-            failed, minutes = self._failed_during(start, end)
+            failed, minutes = self._failed_during(start, end, whole)
             rows.append(
                 {
                     "ticket_id": row.get("ticket_id"),
@@ -1127,9 +1128,12 @@ class PostLaunchReport:
         return None
 
     def _failed_during(
-        self, start: pd.Timestamp, end: pd.Timestamp
+        self, start: pd.Timestamp, end: pd.Timestamp, whole: SLOResult | None
     ) -> tuple[float | None, float | None]:
-        """Requests failed and error-budget minutes used in ``[start, end]``."""
+        """Requests failed and error-budget minutes used in ``[start, end]``.
+
+        ``whole`` is the SLO result of the whole review window.
+        """
         if end <= start:
             return None, None
         result = self._slo(start, end)
@@ -1137,7 +1141,6 @@ class PostLaunchReport:
             return None, None
         if self._counters() is not None:
             failed = float(result.valid - result.good)
-            whole = self._slo(self.go_live, self.review_end)
             if whole is None or not whole.valid:
                 return failed, None
             review_minutes = self.review_days * 24 * 60
@@ -1368,16 +1371,11 @@ class PostLaunchReport:
             )
         samples = self.evidence.metrics[crit.source].frame
         step = parse_duration(self.evidence.config.post_launch.rollback_window)
-        values = []
-        for start in self._periods():
-            try:
-                buckets = bucket_increase(
-                    samples, window_start=start, window_end=start + step
-                )
-                p95 = histogram_quantile(0.95, buckets) if buckets else None
-            except ConfigError as exc:
-                return _empty_check(name, text, "ms", str(exc))
-            values.append(math.nan if p95 is None else p95 * 1000)
+        try:
+            buckets = _bucket_increase_by_period(samples, self._periods(), step)
+        except ConfigError as exc:
+            return _empty_check(name, text, "ms", str(exc))
+        values = [_p95_ms(row) for row in buckets.to_dict("records")]
         return _check(
             name, text, "ms", self._periods(), values, lambda v: v > threshold
         )
@@ -1442,6 +1440,44 @@ class PostLaunchReport:
 
 
 # --- module helpers ---------------------------------------------------------------------
+
+
+def _bucket_increase_by_period(
+    samples: Any, periods: pd.DatetimeIndex, step: pd.Timedelta
+) -> pd.DataFrame:
+    """Increase of each ``le`` bucket per period (columns: bounds), in one pass per bound.
+
+    Series of the same bound are summed (like ``sum by (le)``); a period
+    without any increment of a bound is NaN for that bound.
+    """
+    frame = to_pandas(samples)
+    labels = frame.groupby("series", sort=False)["labels"].first()
+    bounds: dict[float, list[Hashable]] = {}
+    for series, series_labels in labels.items():
+        if not isinstance(series_labels, Mapping) or "le" not in series_labels:
+            raise ConfigError(
+                f"series {series!r} has no 'le' label: query the *_bucket series of a"
+                " histogram"
+            )
+        bounds.setdefault(parse_le(series_labels["le"]), []).append(series)
+    return pd.DataFrame(
+        {
+            bound: counter_increase_by_period(
+                frame[frame["series"].isin(names)], periods=periods, step=step
+            )
+            for bound, names in sorted(bounds.items())
+        },
+        index=periods,
+    )
+
+
+def _p95_ms(buckets: Mapping[Hashable, float]) -> float:
+    """p95 in ms of one period's bucket increases; NaN when a bucket has no data."""
+    values = {float(b): float(v) for b, v in buckets.items()}  # type: ignore[arg-type]
+    if not values or any(math.isnan(v) for v in values.values()):
+        return math.nan
+    p95 = histogram_quantile(0.95, values)
+    return math.nan if p95 is None else p95 * 1000
 
 
 def _check(
