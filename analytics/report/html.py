@@ -9,21 +9,27 @@ with :func:`html.escape`; only the markup written in this module is trusted.
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 __all__ = [
     "CSS",
+    "MAX_LINE_POINTS",
     "PLOTLYJS_AT_EXPORT_ENV",
     "Chart",
     "Html",
     "esc",
     "format_value",
+    "minmax_indices",
     "plotlyjs_added_at_export",
     "table",
 ]
@@ -185,6 +191,117 @@ def plotlyjs_added_at_export() -> bool:
     return os.environ.get(PLOTLYJS_AT_EXPORT_ENV) == "1"
 
 
+MAX_LINE_POINTS = 2000
+"""Lines longer than this are drawn decimated (see :func:`minmax_indices`)."""
+
+
+def minmax_indices(values: Any, max_points: int) -> np.ndarray:
+    """Positions of ``values`` that keep a line's shape in at most about ``max_points``.
+
+    The positions are cut into ``max_points // 2`` runs of consecutive
+    points; each run keeps its lowest and highest reading, and its first gap
+    (NaN) so that a gap in the data stays a gap in the line. Shorter inputs
+    are kept whole.
+
+    Examples
+    --------
+    >>> minmax_indices([5, 1, 9, 2, 3, 8, 7, 4], 4).tolist()
+    [1, 2, 4, 5]
+    >>> minmax_indices([1.0, float("nan"), 3.0, 4.0], 2).tolist()
+    [0, 1, 3]
+    >>> minmax_indices([1, 2, 3], 10).tolist()
+    [0, 1, 2]
+    """
+    y = np.asarray(values, dtype=float)
+    n = len(y)
+    if n <= max_points:
+        return np.arange(n)
+    runs = max(max_points // 2, 1)
+    edges = np.linspace(0, n, runs + 1).astype(int)
+    kept: list[int] = []
+    for lo, hi in itertools.pairwise(edges):
+        part = y[lo:hi]
+        missing = np.isnan(part)
+        if missing.all():
+            kept.append(lo)
+            continue
+        filled = np.where(missing, np.nan, part)
+        kept += [lo + int(np.nanargmin(filled)), lo + int(np.nanargmax(filled))]
+        if missing.any():
+            kept.append(lo + int(np.argmax(missing)))
+    return np.unique(np.asarray(kept, dtype=int))
+
+
+_PER_POINT = ("x", "y", "customdata", "text", "hovertext")
+
+
+def _decimate_lines(figure: go.Figure, max_points: int) -> int:
+    """Decimate long line traces in place; return how many were decimated.
+
+    Traces that fill an area, or that the next trace fills to, keep every
+    point: their polygons must share the same x positions.
+    """
+    traces = list(figure.data)
+    decimated = 0
+    for i, trace in enumerate(traces):
+        if trace.type not in ("scatter", "scattergl") or trace.y is None:
+            continue
+        n = len(trace.y)
+        follower = traces[i + 1] if i + 1 < len(traces) else None
+        filled = trace.fill not in (None, "none") or (
+            follower is not None
+            and getattr(follower, "fill", None) in ("tonexty", "tonextx")
+        )
+        if n <= max_points or filled or (trace.mode and "lines" not in trace.mode):
+            continue
+        keep = minmax_indices(trace.y, max_points)
+        update: dict[str, Any] = {}
+        for name in _PER_POINT:
+            column = getattr(trace, name)
+            if column is not None and not isinstance(column, str) and len(column) == n:
+                update[name] = np.asarray(column)[keep]
+        trace.update(update)
+        decimated += 1
+    return decimated
+
+
+def _compact_dates(figure: go.Figure, min_points: int = 50) -> None:
+    """Write long date columns as ``YYYY-MM-DDTHH:MM`` when no seconds are lost.
+
+    plotly writes a timestamp as ``2026-03-02T09:00:00.000000`` or with
+    ``+00:00``, and ignores the offset when drawing; on charts with thousands
+    of points the short form saves about 40 % of the bytes. Only naive or UTC
+    columns are rewritten (a report's times are UTC); anything else is left as
+    it is.
+    """
+    for trace in figure.data:
+        values = getattr(trace, "x", None)
+        if values is None or isinstance(values, str) or len(values) < min_points:
+            continue
+        if not _looks_like_time(values[0]):
+            continue
+        try:
+            times = pd.DatetimeIndex(pd.to_datetime(pd.Index(values)))
+        except (TypeError, ValueError):
+            continue
+        if times.tz is not None and str(times.tz) != "UTC":
+            continue
+        whole_minutes = times.dropna()
+        if (whole_minutes != whole_minutes.floor("min")).any():
+            continue
+        text = times.strftime("%Y-%m-%dT%H:%M")
+        trace.update(x=np.asarray(text.where(times.notna(), None), dtype=object))
+
+
+_TIMESTAMP_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _looks_like_time(value: object) -> bool:
+    if isinstance(value, datetime | np.datetime64):
+        return True
+    return isinstance(value, str) and _TIMESTAMP_TEXT.match(value) is not None
+
+
 class Chart:
     """A plotly figure that exports to HTML and still shows as a live chart.
 
@@ -193,12 +310,19 @@ class Chart:
     (``include_plotlyjs``); under the renderer no chart does, and the exported
     file gets plotly.js once (:func:`analytics.report.render.export_html`).
     Nothing is loaded from a network either way.
+
+    To keep reports small, lines of more than :data:`MAX_LINE_POINTS` points
+    are drawn from the lowest and highest reading of each interval (spikes and
+    gaps stay visible; a note under the chart says so), and timestamps are
+    written without zero seconds. Tables and figures elsewhere use every point.
     """
 
     def __init__(
         self, figure: go.Figure, *, include_plotlyjs: bool, div_id: str
     ) -> None:
         figure.update_layout(template=_REPORT_TEMPLATE)
+        self.decimated = _decimate_lines(figure, MAX_LINE_POINTS)
+        _compact_dates(figure)
         self.figure = figure
         self.include_plotlyjs = include_plotlyjs and not plotlyjs_added_at_export()
         self.div_id = div_id
@@ -211,4 +335,11 @@ class Chart:
             div_id=self.div_id,
             config={"displaylogo": False, "responsive": True},
         )
-        return f'<div class="rr-chart">{markup}</div>'
+        note = (
+            f'<p class="note">Lines longer than {MAX_LINE_POINTS:,} points are drawn'
+            " from the lowest and highest reading of each interval; the figures in"
+            " the text and tables use every point.</p>"
+            if self.decimated
+            else ""
+        )
+        return f'<div class="rr-chart">{markup}{note}</div>'
