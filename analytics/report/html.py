@@ -38,10 +38,14 @@ CSS = """
 <style>
 .rr { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; font-size: 14px; }
 .rr table { border-collapse: collapse; margin: 0.5em 0 1em; }
-.rr table th, .rr table td { border: 1px solid #d0d4da; padding: 4px 8px;
-  text-align: left; vertical-align: top; }
+/* JupyterLab's and nbconvert's ":not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td"
+   right-aligns every cell; ".jp-RenderedHTMLCommon .rr" outranks it. */
+.rr table th, .rr table td,
+.jp-RenderedHTMLCommon .rr table th, .jp-RenderedHTMLCommon .rr table td {
+  border: 1px solid #d0d4da; padding: 4px 8px; text-align: left; vertical-align: top; }
 .rr th { background: #f2f4f7; }
-.rr table td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.rr table td.num, .jp-RenderedHTMLCommon .rr table td.num {
+  text-align: right; font-variant-numeric: tabular-nums; }
 .rr .st { font-weight: 600; padding: 1px 6px; border-radius: 3px; white-space: nowrap; }
 .rr .st-PASS { background: #d9f2e3; color: #0b5d2a; }
 .rr .st-WARN { background: #fff1cc; color: #7a5200; }
