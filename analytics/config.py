@@ -144,13 +144,16 @@ class MetricSource(_Strict):
     For ``format: prometheus`` give ``url`` and ``query``; the range pulled is
     ``lookback`` before the decision time at ``step``. Credentials never go
     here: they come from ``PROMETHEUS_*`` environment variables (see README).
+    ``format: prometheus_snapshot`` reads a pull saved by
+    :func:`analytics.sources.prometheus.save_snapshot`: ``path`` is its folder
+    or its ``manifest.json``.
     """
 
     name: str
     path: Path | None = None
-    format: Literal["prometheus_json", "csv", "parquet", "prometheus"] = (
-        "prometheus_json"
-    )
+    format: Literal[
+        "prometheus_json", "csv", "parquet", "prometheus", "prometheus_snapshot"
+    ] = "prometheus_json"
     metric: str | None = None
     timezone: str = "UTC"
     date_order: Literal["auto", "iso", "dayfirst", "monthfirst"] = "auto"

@@ -26,11 +26,31 @@ Wired into the evaluator table through :data:`SLO_EVALUATORS`:
     value is the pessimistic bound: an error counter first seen inside the
     window with a value (born at its first error) counts that value as errors.
 
+``latency_share``
+    The share of requests at or under a latency threshold, in %, from the
+    same ``*_bucket`` counters: ``100 × increase(bucket le=threshold) /
+    increase(bucket le=+Inf)`` over the evidence window (occurrences; exact,
+    no interpolation; :func:`analytics.metrics.histogram.latency_share_slo`).
+    ``params``: ``threshold_seconds`` (required; must be one of the
+    histogram's bucket bounds, ``le="1"`` and ``le="1.0"`` both match; a
+    threshold between bounds is a :class:`ConfigError` listing the bounds).
+    ``selector`` filters series by label. No request is NO DATA.
+
 ``auth_success`` (and the generic ``slo_ratio``)
     ``100 × increase(good) / increase(total)`` in % from ``good_source`` and
     ``total_source``, or ``100 × (1 − bad / total)`` from ``source`` (the
     failure counter) and ``total_source``; the engine of availability from
     counters (occurrences), judged on the pessimistic bound.
+
+    ``params`` (optional) choose another OpenSLO budgeting method:
+    ``budgeting_method`` ``occurrences`` (default), ``timeslices`` (share of
+    time slices whose own ratio reaches ``time_slice_target``, in %) or
+    ``ratio_timeslices`` (mean of the slice ratios); ``time_slice_window``
+    (a duration such as ``5m``) is the slice length. The target is then the
+    share of slices (or the mean ratio) in %. Slices with no data or no
+    traffic are unknown: they lower the coverage, and the judged value (the
+    pessimistic bound) counts them as bad, like time without data for
+    availability. See :func:`analytics.metrics.slo.availability_from_counter_slices`.
 
 Rules shared by every kind here, and by ``availability`` (see
 :func:`source_problems`):
@@ -51,23 +71,34 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 import pandas as pd
 
-from analytics.config import CriterionConfig, MetricSource, ReadinessConfig
+from analytics.config import (
+    CriterionConfig,
+    MetricSource,
+    ReadinessConfig,
+    parse_duration,
+)
 from analytics.errors import ConfigError
 from analytics.evidence import Evidence
 from analytics.frames import LoadResult, to_pandas
-from analytics.metrics.histogram import bucket_increase, histogram_quantile
+from analytics.metrics.histogram import (
+    bucket_increase,
+    histogram_quantile,
+    latency_share_slo,
+)
 from analytics.metrics.slo import (
     SLOResult,
+    availability_from_counter_slices,
     availability_from_counters,
     availability_from_error_counters,
 )
-from analytics.openslo import OpenSLO, load_openslo
+from analytics.openslo import OpenSLO, OpenSLOTimeWindow, load_openslo
 from analytics.readiness import (
     Criterion,
     CriterionResult,
@@ -83,9 +114,14 @@ if TYPE_CHECKING:
 __all__ = [
     "PARTIAL_PREFIX",
     "SLO_EVALUATORS",
+    "SliceSettings",
+    "counter_slice_slo",
     "evidence_window",
+    "latency_share_result",
+    "latency_share_threshold",
     "openslo_criteria",
     "partial_sources",
+    "slice_settings",
     "source_problems",
 ]
 
@@ -93,6 +129,18 @@ PARTIAL_PREFIX: Final = "partial data:"
 """Notes of a load that may be incomplete start with this text."""
 
 _LATENCY_PARAMS: Final = frozenset({"quantile", "unit_scale"})
+_SHARE_PARAMS: Final = frozenset({"threshold_seconds"})
+_SLICE_PARAMS: Final = frozenset(
+    {"budgeting_method", "time_slice_window", "time_slice_target"}
+)
+_METHOD_NAMES: Final = {
+    "occurrences": "occurrences",
+    "Occurrences": "occurrences",
+    "timeslices": "timeslices",
+    "Timeslices": "timeslices",
+    "ratio_timeslices": "ratio_timeslices",
+    "RatioTimeslices": "ratio_timeslices",
+}
 
 
 # --- shared rules -------------------------------------------------------------------
@@ -342,6 +390,126 @@ def _is_inf(bound: object) -> bool:
         return False
 
 
+# --- latency: share under a threshold ---------------------------------------------------
+
+
+def latency_share_threshold(crit_id: str, config: CriterionConfig) -> float:
+    """The ``params.threshold_seconds`` of a ``latency_share`` criterion, checked.
+
+    Raises
+    ------
+    ConfigError
+        Unknown params, or a missing, non-numeric or non-positive threshold.
+    """
+    unknown = sorted(set(config.params) - _SHARE_PARAMS)
+    if unknown:
+        raise ConfigError(
+            f"criteria.{crit_id}.params: unknown key(s) {unknown};"
+            f" latency_share accepts {sorted(_SHARE_PARAMS)}"
+        )
+    threshold = config.params.get("threshold_seconds")
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float)
+        or not math.isfinite(threshold)
+        or threshold <= 0
+    ):
+        raise ConfigError(
+            f"criteria.{crit_id}.params.threshold_seconds must be a positive number,"
+            f" a bucket bound of the histogram in seconds (e.g. 0.3); got {threshold!r}"
+        )
+    return float(threshold)
+
+
+def latency_share_result(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> SLOResult:
+    """The SLO behind a ``latency_share`` criterion (its sources must be usable).
+
+    Raises
+    ------
+    ConfigError
+        The threshold is not a bucket bound (the message lists the bounds),
+        or a parameter is invalid.
+    """
+    assert config.source is not None
+    threshold = latency_share_threshold(crit_id, config)
+    start, end = evidence_window(config, evidence.as_of)
+    frame = _bucket_frame(evidence.metrics[config.source], config.selector)
+    try:
+        return latency_share_slo(
+            frame,
+            threshold_seconds=threshold,
+            window_start=start,
+            window_end=end,
+            target=config.target / 100.0,
+        )
+    except ConfigError as exc:
+        raise ConfigError(
+            f"criteria.{crit_id}.params.threshold_seconds"
+            f" (source {config.source!r}): {exc}"
+        ) from exc
+
+
+def _latency_share(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> CriterionResult:
+    criterion = _criterion(crit_id, config)
+    threshold = latency_share_threshold(crit_id, config)
+    start, end = evidence_window(config, evidence.as_of)
+    if not config.source:
+        return no_data(
+            criterion,
+            f"no histogram source configured: set criteria.{crit_id}.source to a"
+            " metrics source of *_bucket series (with an le label)",
+            window_start=start,
+            window_end=end,
+        )
+    names = (config.source,)
+    problem = source_problems(names, evidence)
+    if problem:
+        return no_data(
+            criterion, problem, window_start=start, window_end=end, sources=names
+        )
+    if _bucket_frame(evidence.metrics[config.source], config.selector).empty:
+        return no_data(
+            criterion,
+            f"{config.source} holds no histogram bucket series (samples with an le"
+            " label) matching the selector",
+            window_start=start,
+            window_end=end,
+            sources=names,
+        )
+
+    result = latency_share_result(crit_id, config, evidence)
+    if result.sli is None or result.valid < config.min_events:
+        return no_data(
+            criterion,
+            f"{result.valid:,.0f} requests observed in the evidence window (need"
+            f" {config.min_events}): no requests, no latency share",
+            window_start=start,
+            window_end=end,
+            coverage_ratio=result.coverage_ratio,
+            sources=names,
+        )
+    detail = (
+        f"{result.method}: {result.good:,.0f} of {result.valid:,.0f} requests took"
+        f" <= {threshold:g} s, {result.sli:.4%}; coverage {result.coverage_ratio:.1%};"
+        f" error budget remaining {result.budget_remaining_ratio or 0.0:.1%}"
+    )
+    return evaluate_value(
+        criterion,
+        result.sli * 100.0,
+        window_start=start,
+        window_end=end,
+        coverage_ratio=result.coverage_ratio,
+        min_coverage=_min_coverage(config, evidence),
+        evidence_count=int(result.valid),
+        detail=detail,
+        sources=names,
+    )
+
+
 # --- ratios of counters ---------------------------------------------------------------
 
 
@@ -471,6 +639,9 @@ def _error_rate(
 def _success_ratio(
     crit_id: str, config: CriterionConfig, evidence: Evidence
 ) -> CriterionResult:
+    settings = slice_settings(crit_id, config)
+    if settings is not None:
+        return _slice_ratio(crit_id, config, evidence, settings)
     criterion, start, end, early = _ratio_inputs(crit_id, config, evidence, "failure")
     if early is not None:
         return early
@@ -501,11 +672,205 @@ def _success_ratio(
     )
 
 
+# --- budgeting by time slices -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SliceSettings:
+    """How a ratio criterion is budgeted by time slices (OpenSLO).
+
+    ``method`` is ``"timeslices"`` or ``"ratio_timeslices"``; ``slice_seconds``
+    the slice length; ``slice_target`` the ratio (0..1] a slice must reach to
+    be good (timeslices only).
+    """
+
+    method: Literal["timeslices", "ratio_timeslices"]
+    slice_seconds: float
+    slice_target: float | None
+
+
+def slice_settings(crit_id: str, config: CriterionConfig) -> SliceSettings | None:
+    """The time-slice budgeting of a ratio criterion, or None for occurrences.
+
+    Reads ``params.budgeting_method`` (``occurrences``, ``timeslices``,
+    ``ratio_timeslices``; the OpenSLO spellings ``Timeslices`` and
+    ``RatioTimeslices`` are accepted), ``params.time_slice_window`` (a
+    duration such as ``5m``, or seconds) and ``params.time_slice_target`` (in
+    %, like every target of the config: ``95`` means a slice is good when at
+    least 95 % of its events are good).
+
+    Raises
+    ------
+    ConfigError
+        Unknown keys, an unknown method, a missing or bad window or target.
+
+    Examples
+    --------
+    >>> crit = CriterionConfig(title="t", kind="slo_ratio", target=99,
+    ...     params={"budgeting_method": "timeslices", "time_slice_window": "5m",
+    ...             "time_slice_target": 95})
+    >>> slice_settings("x", crit)
+    SliceSettings(method='timeslices', slice_seconds=300.0, slice_target=0.95)
+    """
+    where = f"criteria.{crit_id}.params"
+    unknown = sorted(set(config.params) - _SLICE_PARAMS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {unknown}; {config.kind} accepts"
+            f" {sorted(_SLICE_PARAMS)}"
+        )
+    given = config.params.get("budgeting_method", "occurrences")
+    method = _METHOD_NAMES.get(str(given))
+    if method is None:
+        raise ConfigError(
+            f"{where}.budgeting_method {given!r} is not one of occurrences,"
+            " timeslices, ratio_timeslices"
+        )
+    window = config.params.get("time_slice_window")
+    target = config.params.get("time_slice_target")
+    if method == "occurrences":
+        if window is not None or target is not None:
+            raise ConfigError(
+                f"{where}: time_slice_window and time_slice_target need"
+                " budgeting_method timeslices or ratio_timeslices"
+            )
+        return None
+    seconds = _slice_seconds(where, window)
+    if method == "ratio_timeslices":
+        if target is not None:
+            raise ConfigError(
+                f"{where}.time_slice_target is only for budgeting_method timeslices;"
+                " ratio_timeslices averages the slice ratios. Remove it"
+            )
+        return SliceSettings("ratio_timeslices", seconds, None)
+    return SliceSettings("timeslices", seconds, _slice_target(where, target))
+
+
+def _slice_seconds(where: str, window: object) -> float:
+    if window is None:
+        raise ConfigError(
+            f"{where}.time_slice_window is required for a time-slice method:"
+            " the slice length, e.g. 5m"
+        )
+    try:
+        seconds = (
+            float(window)
+            if isinstance(window, int | float) and not isinstance(window, bool)
+            else parse_duration(str(window)).total_seconds()
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{where}.time_slice_window: {exc}") from exc
+    if not seconds > 0:
+        raise ConfigError(f"{where}.time_slice_window must be > 0, got {window!r}")
+    return seconds
+
+
+def _slice_target(where: str, target: object) -> float:
+    if (
+        isinstance(target, bool)
+        or not isinstance(target, int | float)
+        or not 0.0 < float(target) <= 100.0
+    ):
+        raise ConfigError(
+            f"{where}.time_slice_target is required for timeslices: the share of"
+            f" good events that makes a slice good, in % (0 < x <= 100),"
+            f" e.g. 95; got {target!r}"
+        )
+    if float(target) <= 1.0:
+        raise ConfigError(
+            f"{where}.time_slice_target {target!r} looks like a ratio; give a"
+            f" percentage like every target of the config, e.g."
+            f" {float(target) * 100:g} for {target!r}"
+        )
+    return float(target) / 100.0
+
+
+def counter_slice_slo(
+    config: CriterionConfig,
+    evidence: Evidence,
+    settings: SliceSettings,
+) -> tuple[SLOResult, tuple[str, ...], str]:
+    """The time-slice SLO of a ratio criterion's counters, its sources and their roles.
+
+    The sources must be usable (see :func:`source_problems`).
+    """
+    start, end = evidence_window(config, evidence.as_of)
+    assert config.total_source is not None
+    total = evidence.metrics[config.total_source].frame
+    numerator_name = config.good_source or config.source
+    assert numerator_name is not None
+    result = availability_from_counter_slices(
+        evidence.metrics[numerator_name].frame,
+        total,
+        window_start=start,
+        window_end=end,
+        target=config.target / 100.0,
+        slice_seconds=settings.slice_seconds,
+        method=settings.method,
+        slice_target=settings.slice_target,
+        numerator_is_bad=not config.good_source,
+    )
+    roles = "good / total" if config.good_source else "bad / total"
+    return result, (numerator_name, config.total_source), roles
+
+
+def _slice_ratio(
+    crit_id: str,
+    config: CriterionConfig,
+    evidence: Evidence,
+    settings: SliceSettings,
+) -> CriterionResult:
+    criterion, start, end, early = _ratio_inputs(crit_id, config, evidence, "failure")
+    if early is not None:
+        return early
+    result, names, roles = counter_slice_slo(config, evidence, settings)
+    if result.sli is None or (result.events or 0.0) < config.min_events:
+        return no_data(
+            criterion,
+            f"no {settings.slice_seconds:g} s slice of the evidence window has traffic"
+            f" and data ({result.events or 0.0:,.0f} requests in known slices, need"
+            f" {config.min_events}): no traffic is no data, not 0 % or 100 %",
+            window_start=start,
+            window_end=end,
+            coverage_ratio=result.coverage_ratio,
+            sources=names,
+        )
+    assert result.sli_lower_bound is not None and result.expected is not None
+    unknown = result.expected - result.valid
+    if settings.method == "timeslices":
+        counted = (
+            f"{result.good:,.0f} good of {result.valid:,.0f} slices with data (a slice"
+            f" is good at >= {(settings.slice_target or 0.0):.4%} good events)"
+        )
+    else:
+        counted = f"mean slice ratio over {result.valid:,.0f} slices with data"
+    detail = (
+        f"{result.method} ({roles} counters, {settings.slice_seconds:g} s slices):"
+        f" {counted}, {result.sli:.4%}; {unknown:,.0f} of {result.expected:,.0f}"
+        f" slices unknown (no data or no traffic), counted as bad:"
+        f" {result.sli_lower_bound:.4%} (judged); coverage {result.coverage_ratio:.1%};"
+        f" {result.events or 0.0:,.0f} requests; error budget remaining"
+        f" {result.budget_remaining_ratio or 0.0:.1%}"
+    )
+    return evaluate_value(
+        criterion,
+        result.sli_lower_bound * 100.0,
+        window_start=start,
+        window_end=end,
+        coverage_ratio=result.coverage_ratio,
+        min_coverage=_min_coverage(config, evidence),
+        evidence_count=int(result.events or 0.0),
+        detail=detail,
+        sources=names,
+    )
+
+
 SLO_EVALUATORS: dict[str, Evaluator] = {
     "latency_p95": _latency_p95,
     "error_rate": _error_rate,
     "auth_success": _success_ratio,
     "slo_ratio": _success_ratio,
+    "latency_share": _latency_share,
 }
 """Criterion kinds measured from request counters and latency histograms."""
 
@@ -533,11 +898,6 @@ def _metric_source(query: str, metrics: Sequence[MetricSource], where: str) -> s
 def _openslo_criterion(
     slo: OpenSLO, metrics: Sequence[MetricSource], where: str
 ) -> dict[str, Any]:
-    if slo.budgeting_method != "Occurrences":
-        raise ConfigError(
-            f"{where}: budgetingMethod {slo.budgeting_method} is not supported yet;"
-            " only Occurrences (ratio of good to total events over the window)"
-        )
     indicator = slo.indicator
     if indicator.kind != "ratio":
         raise ConfigError(
@@ -569,6 +929,11 @@ def _openslo_criterion(
         assert indicator.bad_query is not None
         fields["kind"] = "slo_ratio"
         fields["source"] = _metric_source(indicator.bad_query, metrics, where)
+    if slo.budgeting_method != "Occurrences":
+        # The availability evaluator counts occurrences only: slices go to slo_ratio,
+        # which takes good/total as well as bad/total.
+        fields["kind"] = "slo_ratio"
+        fields["params"] = _openslo_slice_params(slo, where)
 
     window = slo.time_window
     if window.is_rolling:
@@ -590,6 +955,30 @@ def _openslo_criterion(
     return fields
 
 
+def _openslo_slice_params(slo: OpenSLO, where: str) -> dict[str, Any]:
+    """``params`` of a Timeslices or RatioTimeslices SLO (one objective)."""
+    objective = slo.objectives[0]
+    assert objective.time_slice_window is not None  # checked by the OpenSLO model
+    seconds = OpenSLOTimeWindow(
+        duration=objective.time_slice_window, is_rolling=True
+    ).seconds
+    if seconds is None:
+        raise ConfigError(
+            f"{where}: timeSliceWindow {objective.time_slice_window} has no fixed"
+            " length; use seconds, minutes or hours (e.g. 5m)"
+        )
+    params: dict[str, Any] = {
+        "budgeting_method": (
+            "timeslices" if slo.budgeting_method == "Timeslices" else "ratio_timeslices"
+        ),
+        "time_slice_window": f"{seconds:g}s",
+    }
+    if slo.budgeting_method == "Timeslices":
+        assert objective.time_slice_target is not None
+        params["time_slice_target"] = round(objective.time_slice_target * 100.0, 10)
+    return params
+
+
 def openslo_criteria(
     config: ReadinessConfig, path: str | Path = "config"
 ) -> dict[str, CriterionConfig]:
@@ -603,14 +992,18 @@ def openslo_criteria(
     readiness config, either by its ``name`` or by being exactly its
     ``query`` (whitespace aside). The objective's ``target`` becomes the
     target in %, a rolling ``timeWindow`` the ``lookback``, a calendar one
-    ``calendar`` and ``timezone``.
+    ``calendar`` and ``timezone``. An SLO budgeted by ``Timeslices`` or
+    ``RatioTimeslices`` becomes an ``slo_ratio`` criterion (good/total or
+    bad/total) with ``params`` ``budgeting_method``, ``time_slice_window`` and,
+    for Timeslices, ``time_slice_target`` (the objective's
+    ``timeSliceTarget`` in %).
 
     Raises
     ------
     ConfigError
-        An unsupported SLO (budgeting method other than Occurrences, threshold
-        metric, several objectives, non-counter ratio, a rolling month), a
-        query that names no source, or an id already used by a criterion.
+        An unsupported SLO (threshold metric, several objectives, non-counter
+        ratio, a rolling month, a slice window of months), a query that names
+        no source, or an id already used by a criterion.
     """
     criteria = dict(config.criteria)
     for file in config.openslo:

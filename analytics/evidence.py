@@ -36,7 +36,11 @@ from analytics.sources.activity import (
 from analytics.sources.jira import read_jira_csv, read_jira_json
 from analytics.sources.metric_files import read_metric_csv, read_metric_parquet
 from analytics.sources.pagerduty import read_pagerduty_analytics, read_pagerduty_json
-from analytics.sources.prometheus import PrometheusSource
+from analytics.sources.prometheus import (
+    PrometheusLoadResult,
+    PrometheusSource,
+    load_snapshot,
+)
 from analytics.sources.prometheus_json import read_prometheus_json
 from analytics.sources.servicenow import (
     read_servicenow_csv,
@@ -58,6 +62,7 @@ _INVENTORY_COLUMNS = [
     "first",
     "last",
     "sha256",
+    "provenance",
 ]
 
 _TICKET_READERS: dict[str, Callable[..., LoadResult]] = {
@@ -168,6 +173,12 @@ class Evidence:
                     "first": first,
                     "last": last,
                     "sha256": load.sha256,
+                    # Query, server, range, step and pull time of Prometheus data.
+                    "provenance": (
+                        load.provenance()
+                        if isinstance(load, PrometheusLoadResult)
+                        else None
+                    ),
                 }
             )
         for name, reason in self.unavailable.items():
@@ -183,6 +194,7 @@ class Evidence:
                     "first": None,
                     "last": None,
                     "sha256": "",
+                    "provenance": None,
                 }
             )
         return pd.DataFrame(rows, columns=_INVENTORY_COLUMNS)
@@ -260,6 +272,8 @@ def _load_metrics(source: MetricSource, as_of: pd.Timestamp) -> LoadResult:
         return _pull_prometheus(source, as_of)
     path = source.path
     assert path is not None  # the config model requires a path for file formats
+    if source.format == "prometheus_snapshot":
+        return load_snapshot(path)
     if source.format == "prometheus_json":
         return read_prometheus_json(path)
     if source.format == "csv":

@@ -8,8 +8,9 @@ an IANA ``timeZone``); ``budgetingMethod`` ``Occurrences``, ``Timeslices`` or
 ``RatioTimeslices``; objectives with ``target`` or ``targetPercent`` and, for
 time slices, ``timeSliceTarget`` and ``timeSliceWindow``.
 
-Not supported (refused with a clear message): ``ratioMetric.raw`` and
-``rawType``, several time windows, composite SLOs.
+``timeSliceWindow`` is a duration shorthand (``5m``) or a number of seconds
+(the spec allows both). Not supported (refused with a clear message):
+``ratioMetric.raw`` and ``rawType``, several time windows, composite SLOs.
 
 The budgeting methods mean different things (OpenSLO): *Occurrences* is the
 ratio of good to total events over the window; *Timeslices* the share of
@@ -335,6 +336,8 @@ def _objective(item: Any, where: str) -> OpenSLOObjective:
     if target is None:
         raise ConfigError(f"{where}: objective needs target (0..1) or targetPercent")
     window = item.get("timeSliceWindow")
+    if isinstance(window, int) and not isinstance(window, bool) and window > 0:
+        window = f"{window}s"  # the spec allows a number of seconds
     if window is not None:
         _duration_parts(str(window), where)
     return OpenSLOObjective(

@@ -99,7 +99,13 @@ def one(path: Path, crit_id: str, as_of: pd.Timestamp = AS_OF) -> CriterionResul
 
 
 def test_kinds_are_registered() -> None:
-    for kind in ("latency_p95", "error_rate", "auth_success", "slo_ratio"):
+    for kind in (
+        "latency_p95",
+        "latency_share",
+        "error_rate",
+        "auth_success",
+        "slo_ratio",
+    ):
         assert EVALUATORS[kind] is SLO_EVALUATORS[kind]
 
 
@@ -623,10 +629,10 @@ def test_openslo_criterion_is_evaluated(tmp_path: Path) -> None:
                 ),
                 (
                     "target: 0.999}]",
-                    "target: 0.999, timeSliceTarget: 0.9, timeSliceWindow: 5m}]",
+                    "target: 0.999, timeSliceTarget: 0.9, timeSliceWindow: 1M}]",
                 ),
             ],
-            "Timeslices is not supported yet",
+            "timeSliceWindow 1M has no fixed length",
         ),
         (
             [("{query: good}", "{query: 'sum(rate(ok[5m]))'}")],
@@ -654,10 +660,288 @@ def test_openslo_refusals(
         load_config(_openslo_config(tmp_path, text))
 
 
-def test_ratio_timeslices_refused(tmp_path: Path) -> None:
-    text = OPENSLO.replace(
-        "budgetingMethod: Occurrences\n  timeWindow:\n    - duration: 1M",
-        "budgetingMethod: RatioTimeslices\n  timeWindow:\n    - duration: 1M",
-    ).replace("targetPercent: 99.5}", "targetPercent: 99.5, timeSliceWindow: 5m}")
-    with pytest.raises(ConfigError, match="RatioTimeslices is not supported yet"):
-        load_config(_openslo_config(tmp_path, text))
+def _slice_slo(method: str, objective: str) -> str:
+    return (
+        OPENSLO.split("---")[0]
+        .replace("budgetingMethod: Occurrences", f"budgetingMethod: {method}")
+        .replace("target: 0.999}]", objective + "}]")
+    )
+
+
+def test_openslo_timeslices_become_a_slice_criterion(tmp_path: Path) -> None:
+    # 20-minute slices of the hour (readings every 10 min): good increments
+    # 993+1000 | 1000+1993 | 1000+1000 of 2000 | 3000 | 2000: ratios 0.9965,
+    # 0.99767, 1. At timeSliceTarget 0.999 only the last slice is good: 1/3.
+    text = _slice_slo(
+        "Timeslices", "target: 0.3, timeSliceTarget: 0.999, timeSliceWindow: 20m"
+    )
+    path = _openslo_config(tmp_path, text, live_source=False)
+    crit = load_config(path).criteria["checkout-availability"]
+    assert crit.kind == "slo_ratio"
+    assert (crit.good_source, crit.total_source) == ("good", "all")
+    assert crit.params == {
+        "budgeting_method": "timeslices",
+        "time_slice_window": "1200s",
+        "time_slice_target": pytest.approx(99.9),
+    }
+
+    result = one(path, "checkout-availability")
+    assert result.value == pytest.approx(100 / 3)
+    assert result.status is Status.PASS  # 33.3 % of slices good >= 30 %
+    assert "timeslices (share of good slices)" in result.detail
+    assert "1 good of 3 slices" in result.detail
+
+
+def test_openslo_ratio_timeslices_window_in_seconds(tmp_path: Path) -> None:
+    # RatioTimeslices, timeSliceWindow given as a number of seconds (the spec
+    # allows it): mean(1993/2000, 2993/3000, 1) = 0.997927.
+    text = _slice_slo("RatioTimeslices", "target: 0.999, timeSliceWindow: 1200")
+    path = _openslo_config(tmp_path, text, live_source=False)
+    crit = load_config(path).criteria["checkout-availability"]
+    assert crit.params == {
+        "budgeting_method": "ratio_timeslices",
+        "time_slice_window": "1200s",
+    }
+    result = one(path, "checkout-availability")
+    mean = (1993 / 2000 + 2993 / 3000 + 1.0) / 3
+    assert result.value == pytest.approx(mean * 100)
+    assert result.status is Status.FAIL  # 99.79 % < 99.9 %
+
+
+# --- time slices from the readiness config ---------------------------------------------
+
+# Good readings 0 1000 1990 2990 | reset 1900 2900 3900 against TOTAL: good
+# increments 1000, 990, 1000, 1900, 1000, 1000; totals 1000, 1000, 1000,
+# 2000, 1000, 1000. 20-minute slices: 1990/2000 = 0.995, 2900/3000 = 0.96667,
+# 2000/2000 = 1.
+SLICE_GOOD = [0.0, 1000, 1990, 2990, 1900, 2900, 3900]
+
+
+def _slice_config(tmp_path: Path, params: dict[str, Any], **extra: Any) -> Path:
+    write_counter(tmp_path / "good.csv", "good_total", SLICE_GOOD)
+    write_counter(tmp_path / "all.csv", "requests_total", TOTAL)
+    crit = {
+        "kind": "slo_ratio",
+        "title": "Sliced",
+        "unit": "%",
+        "target": 60,
+        "lookback": "1h",
+        "good_source": "good",
+        "total_source": "all",
+        "params": params,
+        **extra,
+    }
+    return write_config(
+        tmp_path, {"good": "good.csv", "all": "all.csv"}, {"sliced": crit}
+    )
+
+
+def test_timeslices_criterion_from_the_config(tmp_path: Path) -> None:
+    # A slice is good at >= 99 %: slices 0 (0.995) and 2 (1.0) are, 1 is not.
+    path = _slice_config(
+        tmp_path,
+        {
+            "budgeting_method": "timeslices",
+            "time_slice_window": "20m",
+            "time_slice_target": 99,
+        },
+    )
+    result = one(path, "sliced")
+    assert result.value == pytest.approx(200 / 3)
+    assert result.status is Status.PASS
+    assert result.evidence_count == 7000
+    assert result.coverage_ratio == 1.0
+    assert "2 good of 3 slices" in result.detail
+
+
+def test_ratio_timeslices_criterion_from_the_config(tmp_path: Path) -> None:
+    path = _slice_config(
+        tmp_path,
+        {"budgeting_method": "ratio_timeslices", "time_slice_window": "20m"},
+        target=99,
+    )
+    result = one(path, "sliced")
+    assert result.value == pytest.approx((0.995 + 2900 / 3000 + 1.0) / 3 * 100)
+    assert result.status is Status.FAIL  # 98.72 % < 99 %
+    assert "ratio timeslices (mean of slice ratios)" in result.detail
+
+
+def test_auth_success_from_a_failure_counter_by_timeslices(tmp_path: Path) -> None:
+    # Failures 0 10 10 10 | 0 0 0 (restart): 10 in slice 0 of 2000 (0.995),
+    # none after. 99 % slice target: every slice good, 100 %.
+    write_counter(tmp_path / "fail.csv", "auth_failed_total", [0, 10, 10, 10, 0, 0, 0])
+    write_counter(tmp_path / "all.csv", "auth_total", TOTAL)
+    crit = {
+        "source": "fail",
+        "total_source": "all",
+        "lookback": "1h",
+        "params": {
+            "budgeting_method": "Timeslices",
+            "time_slice_window": 1200,
+            "time_slice_target": 99,
+        },
+    }
+    path = write_config(
+        tmp_path, {"fail": "fail.csv", "all": "all.csv"}, {"auth_success": crit}
+    )
+    result = one(path, "auth_success")
+    assert result.value == pytest.approx(100.0)
+    assert "bad / total" in result.detail
+
+
+def test_unknown_slices_count_as_bad_and_lower_coverage(tmp_path: Path) -> None:
+    # Flat counters in the middle 20 minutes: slice 1 has no traffic. Slices 0
+    # and 2 are good: observed 100 %, judged 2/3 (unknown as bad), coverage
+    # 2/3 < the 0.9 default min_coverage → NO DATA.
+    write_counter(tmp_path / "good.csv", "good_total", [0, 10, 20, 20, 20, 30, 40])
+    write_counter(tmp_path / "all.csv", "requests_total", [0, 10, 20, 20, 20, 30, 40])
+    crit = {
+        "kind": "slo_ratio",
+        "title": "Sliced",
+        "unit": "%",
+        "target": 60,
+        "lookback": "1h",
+        "good_source": "good",
+        "total_source": "all",
+        "params": {
+            "budgeting_method": "timeslices",
+            "time_slice_window": "20m",
+            "time_slice_target": 99,
+        },
+    }
+    path = write_config(
+        tmp_path, {"good": "good.csv", "all": "all.csv"}, {"sliced": crit}
+    )
+    result = one(path, "sliced")
+    assert result.status is Status.NO_DATA
+    assert result.coverage_ratio == pytest.approx(2 / 3)
+
+    crit["min_coverage"] = 0.5
+    path = write_config(
+        tmp_path, {"good": "good.csv", "all": "all.csv"}, {"sliced": crit}
+    )
+    result = one(path, "sliced")
+    assert result.value == pytest.approx(200 / 3)
+    assert "1 of 3 slices unknown" in result.detail
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"budgeting_method": "minutes"}, "not one of occurrences"),
+        ({"budgeting_method": "timeslices", "time_slice_target": 99}, "required"),
+        (
+            {"budgeting_method": "timeslices", "time_slice_window": "5m"},
+            "time_slice_target is required",
+        ),
+        (
+            {
+                "budgeting_method": "timeslices",
+                "time_slice_window": "5m",
+                "time_slice_target": 0.95,
+            },
+            "looks like a ratio",
+        ),
+        (
+            {
+                "budgeting_method": "ratio_timeslices",
+                "time_slice_window": "5m",
+                "time_slice_target": 95,
+            },
+            "only for budgeting_method timeslices",
+        ),
+        ({"time_slice_window": "5m"}, "need budgeting_method"),
+        ({"budgeting_method": "timeslices", "time_slice_window": "soon"}, "soon"),
+        ({"slices": 3}, "unknown key"),
+    ],
+)
+def test_slice_params_are_checked(
+    tmp_path: Path, params: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        one(_slice_config(tmp_path, params), "sliced")
+
+
+# --- latency_share -------------------------------------------------------------------
+
+# Per 10 minutes: 100 requests, 10 under 0.1 s, 90 under 0.3 s, 99 under 1 s.
+SHARE_BUCKETS = {
+    "0.1": [10.0 * i for i in range(7)],
+    "0.3": [90.0 * i for i in range(7)],
+    "1": [99.0 * i for i in range(7)],
+    "+Inf": [100.0 * i for i in range(7)],
+}
+
+
+def _share_config(tmp_path: Path, threshold: object, **extra: Any) -> Path:
+    crit = {
+        "kind": "latency_share",
+        "title": "Requests within 1 s",
+        "area": "performance",
+        "unit": "%",
+        "target": 98.5,
+        "lookback": "1h",
+        "source": "latency",
+        "params": {"threshold_seconds": threshold},
+        **extra,
+    }
+    return write_config(tmp_path, {"latency": "lat.csv"}, {"within": crit})
+
+
+@pytest.mark.parametrize("le", ["1", "1.0"])
+@pytest.mark.parametrize("threshold", [1, 1.0])
+def test_latency_share_matches_le_1_and_1_0(
+    tmp_path: Path, le: str, threshold: float
+) -> None:
+    # 594 of 600 requests at or under 1 s: 99 % ≥ 98.5 %.
+    buckets = {(le if k == "1" else k): v for k, v in SHARE_BUCKETS.items()}
+    write_histogram(tmp_path / "lat.csv", buckets)
+    result = one(_share_config(tmp_path, threshold), "within")
+    assert result.value == pytest.approx(99.0)
+    assert result.status is Status.PASS
+    assert result.evidence_count == 600
+    assert "594 of 600 requests took <= 1 s" in result.detail
+
+
+def test_latency_share_threshold_must_be_a_bucket_bound(tmp_path: Path) -> None:
+    write_histogram(tmp_path / "lat.csv", SHARE_BUCKETS)
+    with pytest.raises(ConfigError) as caught:
+        one(_share_config(tmp_path, 0.5), "within")
+    message = str(caught.value)
+    assert "criteria.within.params.threshold_seconds" in message
+    assert "0.5" in message and "not a bucket boundary" in message
+    assert "boundaries: 0.1, 0.3, 1, inf" in message
+
+
+def test_latency_share_with_a_reset_and_summed_instances(tmp_path: Path) -> None:
+    # Instance a as above; instance b restarts after the third reading:
+    # +Inf 0 100 200 | 50 150 250 350 → 200 + 50 + 300 = 550; le=0.3 at 90 %
+    # of each reading → 495. Together (540 + 495) / (600 + 550) = 0.9.
+    write_histogram(tmp_path / "lat.csv", SHARE_BUCKETS)
+    restart = [0.0, 100, 200, 50, 150, 250, 350]
+    write_histogram(
+        tmp_path / "lat.csv",
+        {
+            "0.3": [v * 0.9 for v in restart],
+            "1": restart,
+            "+Inf": restart,
+        },
+        extra={"instance": "b"},
+    )
+    result = one(_share_config(tmp_path, 0.3, target=90, alert=80), "within")
+    assert result.value == pytest.approx(90.0)
+    assert result.status is Status.PASS
+
+
+def test_latency_share_without_requests_is_no_data(tmp_path: Path) -> None:
+    write_histogram(tmp_path / "lat.csv", {k: [5.0] * 7 for k in SHARE_BUCKETS})
+    result = one(_share_config(tmp_path, 0.3), "within")
+    assert result.status is Status.NO_DATA
+    assert "no requests" in result.detail
+
+
+@pytest.mark.parametrize("threshold", [None, "fast", 0, -1])
+def test_latency_share_threshold_is_checked(tmp_path: Path, threshold: object) -> None:
+    write_histogram(tmp_path / "lat.csv", SHARE_BUCKETS)
+    with pytest.raises(ConfigError, match="threshold_seconds must be a positive"):
+        one(_share_config(tmp_path, threshold), "within")

@@ -10,8 +10,10 @@ import pytest
 from analytics.errors import ConfigError
 from analytics.metrics import histogram
 from analytics.metrics.histogram import (
+    METHOD_LATENCY_SHARE,
     bucket_increase,
     histogram_quantile,
+    latency_share_slo,
     parse_le,
     share_below,
 )
@@ -95,3 +97,76 @@ def test_doctests_run():
     failures, tried = doctest.testmod(histogram)
     assert tried > 0
     assert failures == 0
+
+
+# --- latency_share_slo ------------------------------------------------------------------
+
+
+def _buckets_frame(readings: dict[str, list[float]]) -> pd.DataFrame:
+    times = pd.date_range("2024-05-01", periods=3, freq="1min", tz="UTC")
+    rows = [
+        (t, le, v)
+        for le, values in readings.items()
+        for t, v in zip(times, values, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "timestamp": [r[0] for r in rows],
+            "labels": [{"le": r[1]} for r in rows],
+            "series": [f"b{{le={r[1]}}}" for r in rows],
+            "value": [r[2] for r in rows],
+        }
+    )
+
+
+def test_latency_share_slo_is_exact_and_budgets() -> None:
+    # 180 of 200 requests at or under 0.3 s: SLI 0.9; at a 0.95 target the
+    # burn rate is 0.1 / 0.05 = 2 and the budget is overspent by 100 %.
+    frame = _buckets_frame(
+        {"0.3": [0, 90, 180], "1.0": [0, 99, 199], "+Inf": [0, 100, 200]}
+    )
+    start, end = frame["timestamp"].min(), frame["timestamp"].max()
+    result = latency_share_slo(
+        frame, threshold_seconds=0.3, window_start=start, window_end=end, target=0.95
+    )
+    assert (result.good, result.valid) == (180.0, 200.0)
+    assert result.sli == pytest.approx(0.9)
+    assert result.sli_lower_bound == result.sli_upper_bound == result.sli
+    assert result.burn_rate == pytest.approx(2.0)
+    assert result.budget_remaining_ratio == pytest.approx(-1.0)
+    assert result.coverage_ratio == 1.0
+    assert result.method == METHOD_LATENCY_SHARE
+
+
+def test_latency_share_slo_off_boundary_lists_the_bounds() -> None:
+    frame = _buckets_frame(
+        {"0.3": [0, 90, 180], "1": [0, 99, 199], "+Inf": [0, 100, 200]}
+    )
+    start, end = frame["timestamp"].min(), frame["timestamp"].max()
+    with pytest.raises(ConfigError, match=r"boundaries: 0\.3, 1, inf"):
+        latency_share_slo(
+            frame, threshold_seconds=0.5, window_start=start, window_end=end, target=0.9
+        )
+
+
+def test_latency_share_slo_without_samples_in_the_window_is_no_data() -> None:
+    frame = _buckets_frame({"0.3": [0, 90, 180], "+Inf": [0, 100, 200]})
+    later = frame["timestamp"].max() + pd.Timedelta(hours=1)
+    result = latency_share_slo(
+        frame,
+        threshold_seconds=0.3,
+        window_start=later,
+        window_end=later + pd.Timedelta(hours=1),
+        target=0.9,
+    )
+    assert result.sli is None
+    assert result.coverage_ratio == 0.0
+    # ... but a threshold off the bounds is still refused.
+    with pytest.raises(ConfigError, match="not a bucket boundary"):
+        latency_share_slo(
+            frame,
+            threshold_seconds=0.25,
+            window_start=later,
+            window_end=later + pd.Timedelta(hours=1),
+            target=0.9,
+        )

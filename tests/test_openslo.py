@@ -124,3 +124,13 @@ def test_doctests_run():
     failures, tried = doctest.testmod(openslo)
     assert tried > 0
     assert failures == 0
+
+
+def test_time_slice_window_may_be_seconds():
+    # The spec allows a number (seconds) as well as a duration shorthand.
+    slo = parse_openslo(
+        slo_text(
+            method="RatioTimeslices", objective="{target: 0.99, timeSliceWindow: 300}"
+        )
+    )[0]
+    assert slo.objectives[0].time_slice_window == "300s"

@@ -10,7 +10,9 @@ Two readings of the same buckets:
 * :func:`share_below` is exact, with no interpolation: the share of requests
   at or under a threshold that *is* a bucket boundary. This is the latency SLI
   an SLO should use ("95 % of requests within 300 ms"); a threshold between
-  boundaries is refused rather than guessed.
+  boundaries is refused rather than guessed. :func:`latency_share_slo` turns
+  it into an SLO over a window (occurrences: good = increase of the bucket at
+  the threshold, valid = increase of the ``+Inf`` bucket).
 
 Bucket bounds are matched as numbers, so ``le="1"`` (Prometheus 2) and
 ``le="1.0"`` (Prometheus 3) are the same bucket. Counters are turned into
@@ -31,14 +33,18 @@ import pandas as pd
 
 from analytics.errors import ConfigError
 from analytics.frames import to_pandas
-from analytics.metrics.slo import counter_increase
+from analytics.metrics.slo import SLOResult, counter_increase, slo_from_counts
 
 __all__ = [
+    "METHOD_LATENCY_SHARE",
     "bucket_increase",
     "histogram_quantile",
+    "latency_share_slo",
     "parse_le",
     "share_below",
 ]
+
+METHOD_LATENCY_SHARE = "occurrences (histogram buckets: share at or under a threshold)"
 
 BucketCounts = Mapping[str, float] | Mapping[float, float] | Mapping[str | float, float]
 
@@ -197,3 +203,96 @@ def _sorted_buckets(buckets: BucketCounts) -> tuple[np.ndarray, np.ndarray]:
     bounds = np.asarray(sorted(merged), dtype=float)
     counts = np.maximum.accumulate(np.asarray([merged[b] for b in bounds], dtype=float))
     return bounds, counts
+
+
+def latency_share_slo(
+    samples: Any,
+    *,
+    threshold_seconds: float,
+    window_start: str | datetime | pd.Timestamp,
+    window_end: str | datetime | pd.Timestamp,
+    target: float,
+) -> SLOResult:
+    """Latency SLO: share of requests at or under a bucket bound over a window.
+
+    ``good`` is the increase of the bucket whose bound equals
+    ``threshold_seconds`` (``le="1"`` and ``le="1.0"`` both match 1.0) and
+    ``valid`` the increase of the ``+Inf`` bucket, both from
+    :func:`bucket_increase` (resets handled, no extrapolation, series summed
+    per bound), so ``sli`` is exact, with no interpolation. Buckets whose
+    cumulative counts decrease with the bound are raised to the running
+    maximum, as in :func:`histogram_quantile`. ``coverage_ratio`` is the
+    share of the window between the first and the last ``+Inf`` sample in it.
+    No observation gives ``sli = None`` (NO DATA).
+
+    Raises
+    ------
+    ConfigError
+        ``threshold_seconds`` is not a bucket bound (the message lists them),
+        or the buckets have no ``+Inf`` bucket.
+
+    Examples
+    --------
+    >>> times = pd.date_range("2024-05-01", periods=3, freq="1min", tz="UTC")
+    >>> rows = [(t, le, v) for le, values in (("0.3", [0, 90, 190]),
+    ...         ("1.0", [0, 99, 199]), ("+Inf", [0, 100, 200]))
+    ...         for t, v in zip(times, values)]
+    >>> frame = pd.DataFrame({"timestamp": [r[0] for r in rows],
+    ...     "labels": [{"le": r[1]} for r in rows],
+    ...     "series": [f"b{{le={r[1]}}}" for r in rows], "value": [r[2] for r in rows]})
+    >>> r = latency_share_slo(frame, threshold_seconds=1, window_start=times[0],
+    ...                       window_end=times[-1], target=0.99)
+    >>> r.good, r.valid, r.sli
+    (199.0, 200.0, 0.995)
+    """
+    frame = to_pandas(samples)
+    start, end = pd.Timestamp(window_start), pd.Timestamp(window_end)
+    # The bound is checked against every bucket of the frame, so a window
+    # without samples is NO DATA rather than a misleading threshold error.
+    known_bounds = {
+        parse_le(lab["le"])
+        for lab in frame["labels"]
+        if isinstance(lab, Mapping) and "le" in lab
+    }
+    share_below(threshold_seconds, dict.fromkeys(known_bounds | {math.inf}, 0.0))
+    buckets = bucket_increase(frame, window_start=start, window_end=end)
+    good, observations = 0.0, 0.0
+    if buckets:
+        share_below(threshold_seconds, buckets)  # the bound is one of these
+        bounds, counts = _sorted_buckets(buckets)
+        at = np.flatnonzero(np.isclose(bounds, float(threshold_seconds), rtol=1e-9))
+        good, observations = float(counts[at[0]]), float(counts[-1])
+
+    infinite = frame[[_is_inf_bound(lab) for lab in frame["labels"]]]
+    inside = infinite[(infinite["timestamp"] >= start) & (infinite["timestamp"] <= end)]
+    span = (
+        (inside["timestamp"].max() - inside["timestamp"].min()).total_seconds()
+        if not inside.empty
+        else 0.0
+    )
+    window_seconds = (end - start).total_seconds()
+    coverage = min(max(span / window_seconds, 0.0), 1.0) if window_seconds > 0 else 0.0
+    return slo_from_counts(
+        method=METHOD_LATENCY_SHARE,
+        target=target,
+        window_start=start,
+        window_end=end,
+        good=good,
+        valid=observations,
+        coverage_ratio=coverage,
+        series_count=int(frame["series"].nunique()),
+        notes=[
+            f"share of requests at or under {threshold_seconds:g} s: increase of the"
+            f" le={threshold_seconds:g} bucket / increase of the +Inf bucket over the"
+            " window (resets handled, no extrapolation, no interpolation)"
+        ],
+    )
+
+
+def _is_inf_bound(labels: object) -> bool:
+    if not isinstance(labels, Mapping) or "le" not in labels:
+        return False
+    try:
+        return math.isinf(parse_le(labels["le"]))
+    except ConfigError:
+        return False

@@ -9,7 +9,7 @@ The formulas are the ones shared by the SRE workbook, OpenSLO, Sloth and Pyrra::
     budget consumed (ratio) = burn rate over the SLO window  (the window given here)
     budget remaining        = 1 - budget consumed            (negative when overspent)
 
-Two budgeting methods are offered, and every result names its method:
+Four budgeting methods are offered, and every result names its method:
 
 * **timeslices over up samples** (:func:`availability_from_up`): each scrape
   interval of each series is one slot. A sample with value > 0 is a good slot,
@@ -17,6 +17,20 @@ Two budgeting methods are offered, and every result names its method:
 * **occurrences (counter increase)** (:func:`availability_from_counters`,
   :func:`availability_from_error_counters`): the increase of good (or bad) and
   total request counters over the window, with counter resets handled.
+* **timeslices over counters** (:func:`availability_from_counter_slices`,
+  ``method="timeslices"``, OpenSLO *Timeslices*): the window is cut into
+  slices of ``slice_seconds``; a slice is good when its own ratio of good to
+  total events meets ``slice_target``; ``SLI = good slices / slices with
+  data``.
+* **ratio timeslices over counters** (same function,
+  ``method="ratio_timeslices"``, OpenSLO *RatioTimeslices*): ``SLI = mean of
+  the slice ratios`` over the slices with data. Every slice weighs the same
+  whatever its traffic, so a busy bad slice counts no more than a quiet one.
+
+A slice with no counter increment in it (no scrape), with zero traffic, or
+(good/total) with no good-counter increment while the total counter has one,
+is *unknown*: it is neither good nor bad, lowers ``coverage_ratio``, counts as
+bad in ``sli_lower_bound`` and as good (ratio 1) in ``sli_upper_bound``.
 
 Missing data is never turned into good data. ``sli`` is the observed
 attainment over the known slots or counted events; ``sli_lower_bound`` counts
@@ -34,10 +48,10 @@ reading at each edge is what the increase is measured between).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -48,9 +62,13 @@ from analytics.errors import ConfigError
 from analytics.frames import to_pandas
 
 __all__ = [
+    "METHOD_COUNTER_RATIO_TIMESLICES",
+    "METHOD_COUNTER_TIMESLICES",
     "METHOD_OCCURRENCES",
     "METHOD_TIMESLICES",
+    "SLICE_METHODS",
     "SLOResult",
+    "availability_from_counter_slices",
     "availability_from_counters",
     "availability_from_error_counters",
     "availability_from_up",
@@ -58,13 +76,34 @@ __all__ = [
     "burn_rate",
     "counter_increase",
     "counter_increase_by_period",
+    "counter_slices",
     "error_budget_seconds",
+    "slo_from_counts",
 ]
 
 TimeLike = str | datetime | pd.Timestamp
 
 METHOD_TIMESLICES = "timeslices over up samples"
 METHOD_OCCURRENCES = "occurrences (counter increase)"
+METHOD_COUNTER_TIMESLICES = "timeslices (share of good slices)"
+METHOD_COUNTER_RATIO_TIMESLICES = "ratio timeslices (mean of slice ratios)"
+
+SLICE_METHODS: dict[str, str] = {
+    "timeslices": METHOD_COUNTER_TIMESLICES,
+    "ratio_timeslices": METHOD_COUNTER_RATIO_TIMESLICES,
+}
+"""Slice budgeting methods of :func:`availability_from_counter_slices`, by key."""
+
+SliceMethod = Literal["timeslices", "ratio_timeslices"]
+
+_SLICE_COLUMNS = (
+    "slice_start",
+    "slice_end",
+    "good_events",
+    "total_events",
+    "ratio",
+    "state",
+)
 
 _TIMELINE_COLUMNS = (
     "period_start",
@@ -83,17 +122,21 @@ class SLOResult:
     Attributes
     ----------
     method
-        Budgeting method, ``"timeslices over up samples"`` or
-        ``"occurrences (counter increase)"``.
+        Budgeting method: ``"timeslices over up samples"``,
+        ``"occurrences (counter increase)"``, ``"timeslices (share of good
+        slices)"`` or ``"ratio timeslices (mean of slice ratios)"``.
     target
         Objective as a ratio, for example 0.999.
     window_start, window_end, window_seconds
         The SLO window (UTC) and its length.
     good, valid
-        Good and valid slots (timeslices) or events (occurrences).
+        Good and valid slots (timeslices over up), events (occurrences) or
+        slices (counter slices: good slices, or the sum of the slice ratios
+        for ratio timeslices; valid = slices with data).
     expected
         Slots the window should hold given each series' scrape interval
-        (timeslices only; None for counters).
+        (timeslices over up), or the number of slices (counter slices); None
+        for occurrences.
     sli
         Observed attainment ``good / valid``; None when nothing was observed.
     sli_lower_bound, sli_upper_bound
@@ -114,6 +157,12 @@ class SLOResult:
         Series that contributed data.
     notes
         Rules applied and caveats a reader of the report should see.
+    events
+        Valid events (requests) behind the figures, when the method counts
+        slices or slots of counted events; None otherwise.
+    slice_seconds, slice_target
+        Slice length and per-slice target ratio of the counter-slice methods
+        (``slice_target`` only for ``timeslices``); None otherwise.
     """
 
     method: str
@@ -137,6 +186,9 @@ class SLOResult:
     budget_remaining_ratio_lower: float | None
     series_count: int
     notes: tuple[str, ...] = ()
+    events: float | None = None
+    slice_seconds: float | None = None
+    slice_target: float | None = None
 
     @property
     def has_data(self) -> bool:
@@ -634,6 +686,423 @@ def _born_notes(series: pd.DataFrame, role: str) -> list[str]:
         " sample; that first value is not in the increase (the bounds account for it)"
         for row in born.itertuples()
     ]
+
+
+# --- time slices over counters ---------------------------------------------------------
+
+
+def counter_slices(
+    numerator: Any,
+    total: Any,
+    *,
+    window_start: TimeLike,
+    window_end: TimeLike,
+    slice_seconds: float,
+    numerator_is_bad: bool = False,
+) -> pd.DataFrame:
+    """Good and total events per time slice of the window, and each slice's state.
+
+    The window ``[window_start, window_end]`` is cut into slices of
+    ``slice_seconds`` from ``window_start`` (the last one shorter when the
+    window is not a whole number of slices). Slice *k* holds the counter
+    increments whose later reading lies in ``(start + k·s, start + (k+1)·s]``,
+    which is what PromQL ``increase(x[s])`` evaluated at the slice's end
+    reads (without extrapolation). Both readings of an increment must lie in
+    the window; resets are handled as in :func:`counter_increase`. Series are
+    summed per slice.
+
+    An increment whose readings are more than one slice apart (a scrape gap)
+    cannot be placed in one slice: it is left out and counted in the notes of
+    :func:`availability_from_counter_slices`; the slices it spans hold no
+    increment and are unknown.
+
+    Parameters
+    ----------
+    numerator
+        Samples frame of the good counters, or of the bad (error) counters with
+        ``numerator_is_bad=True``.
+    total
+        Samples frame of the total (valid events) counters.
+    window_start, window_end
+        The SLO window, tz-aware.
+    slice_seconds
+        Slice length in seconds (OpenSLO ``timeSliceWindow``).
+    numerator_is_bad
+        Keyword-only. The numerator counts bad events: ``good = total - bad``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per slice: ``slice_start``, ``slice_end`` (UTC), ``good_events``,
+        ``total_events`` (NaN when the slice has no increment), ``ratio``
+        (good / total in [0, 1]; NaN when unknown) and ``state``: ``"known"``,
+        ``"no data"`` (no total-counter increment), ``"no traffic"`` (total
+        increase 0) or ``"no good data"`` (good/total only: the total counter
+        moved but the good counter has no increment in the slice). Only
+        ``"known"`` slices have a ratio.
+
+    Examples
+    --------
+    >>> t = pd.date_range("2024-05-01", periods=7, freq="5min", tz="UTC")
+    >>> def c(name, values):
+    ...     return pd.DataFrame({"timestamp": t, "metric": name, "labels": [{}] * 7,
+    ...                          "series": name, "value": values})
+    >>> total = c("all", [0, 100, 200, 200, 200, 300, 400.0])
+    >>> good = c("ok", [0, 100, 150, 150, 150, 250, 350.0])
+    >>> s = counter_slices(good, total, window_start=t[0], window_end=t[-1],
+    ...                    slice_seconds=600)
+    >>> s[["good_events", "total_events", "ratio", "state"]]
+       good_events  total_events  ratio       state
+    0        150.0         200.0   0.75       known
+    1          0.0           0.0    NaN  no traffic
+    2        200.0         200.0   1.00       known
+    """
+    table, _ = _slice_table(
+        numerator,
+        total,
+        window_start=window_start,
+        window_end=window_end,
+        slice_seconds=slice_seconds,
+        numerator_is_bad=numerator_is_bad,
+    )
+    return table
+
+
+def availability_from_counter_slices(
+    numerator: Any,
+    total: Any,
+    *,
+    window_start: TimeLike,
+    window_end: TimeLike,
+    target: float,
+    slice_seconds: float,
+    method: SliceMethod,
+    slice_target: float | None = None,
+    numerator_is_bad: bool = False,
+) -> SLOResult:
+    """An SLO over counters by the OpenSLO *Timeslices* or *RatioTimeslices* method.
+
+    The slices come from :func:`counter_slices`. With ``S`` slices in the
+    window, ``K`` of them known (with traffic and data) and ``U = S - K``
+    unknown:
+
+    * ``method="timeslices"``: a known slice is good when its ratio is at
+      least ``slice_target`` (OpenSLO ``timeSliceTarget``);
+      ``sli = good slices / K``, ``sli_lower_bound = good / S`` (unknown slices
+      bad), ``sli_upper_bound = (good + U) / S`` (unknown slices good).
+    * ``method="ratio_timeslices"``: ``sli = mean of the K slice ratios``,
+      ``sli_lower_bound = sum of ratios / S``, ``sli_upper_bound = (sum + U) / S``.
+
+    ``coverage_ratio = K / S``; no known slice gives ``sli = None`` (NO DATA).
+    The error budget is the share ``1 - target`` of the slices, so its time
+    form ``(1 - target) × window`` is the time the service may spend in bad
+    slices (timeslices). ``events`` is the number of requests in known slices.
+
+    Parameters
+    ----------
+    numerator, total
+        Samples frames of counters (good or bad, and total), as in
+        :func:`counter_slices`.
+    window_start, window_end
+        The SLO window, tz-aware.
+    target
+        Objective as a ratio of slices (timeslices) or mean ratio, e.g. 0.99.
+    slice_seconds
+        Slice length in seconds, at least the counters' scrape interval.
+    method
+        ``"timeslices"`` or ``"ratio_timeslices"``.
+    slice_target
+        Ratio a slice must reach to be good, in (0, 1]; required for
+        ``timeslices``, refused for ``ratio_timeslices``.
+    numerator_is_bad
+        Keyword-only. ``numerator`` counts bad events. A known slice without a
+        bad-counter increment counts 0 bad events (an error counter is often
+        absent until the first error); a note says how many.
+
+    Examples
+    --------
+    >>> t = pd.date_range("2024-05-01", periods=7, freq="5min", tz="UTC")
+    >>> def c(name, values):
+    ...     return pd.DataFrame({"timestamp": t, "metric": name, "labels": [{}] * 7,
+    ...                          "series": name, "value": values})
+    >>> total = c("all", [0, 100, 200, 200, 200, 300, 400.0])
+    >>> good = c("ok", [0, 100, 150, 150, 150, 250, 350.0])
+    >>> r = availability_from_counter_slices(good, total, window_start=t[0],
+    ...     window_end=t[-1], target=0.5, slice_seconds=600, method="timeslices",
+    ...     slice_target=0.9)
+    >>> r.good, r.valid, r.expected, r.sli, r.sli_lower_bound, r.sli_upper_bound
+    (1.0, 2.0, 3.0, 0.5, 0.3333333333333333, 0.6666666666666666)
+    >>> r = availability_from_counter_slices(good, total, window_start=t[0],
+    ...     window_end=t[-1], target=0.5, slice_seconds=600,
+    ...     method="ratio_timeslices")
+    >>> r.sli, round(r.coverage_ratio, 4)
+    (0.875, 0.6667)
+    """
+    start, end, window_seconds = _window(window_start, window_end)
+    _check_target(target)
+    _check_slice_method(method, slice_target)
+    table, extra_notes = _slice_table(
+        numerator,
+        total,
+        window_start=start,
+        window_end=end,
+        slice_seconds=slice_seconds,
+        numerator_is_bad=numerator_is_bad,
+    )
+
+    known = table[table["state"] == "known"]
+    slices = float(len(table))
+    unknown = slices - len(known)
+    if method == "timeslices":
+        assert slice_target is not None
+        # A tolerance of 1e-12 keeps a ratio that equals the target (0.95 read
+        # as 0.9499999999) from being called bad by float rounding.
+        good = float((known["ratio"] >= slice_target - 1e-12).sum())
+        rule = (
+            f"timeslices: {len(table):,} slices of {slice_seconds:g} s; a slice is"
+            f" good when its ratio of good to total events is >= {slice_target:g};"
+            " SLI = good slices / slices with data"
+        )
+    else:
+        good = float(known["ratio"].sum())
+        rule = (
+            f"ratio timeslices: {len(table):,} slices of {slice_seconds:g} s;"
+            " SLI = mean of the slice ratios over slices with data (each slice"
+            " weighs the same, whatever its traffic: biased when traffic is uneven)"
+        )
+    valid = float(len(known))
+    sli = good / valid if valid > 0 else None
+    lower = good / slices if sli is not None else None
+    upper = (good + unknown) / slices if sli is not None else None
+
+    notes = [rule, *extra_notes, *_unknown_slice_notes(table)]
+    result = _result(
+        method=SLICE_METHODS[method],
+        target=target,
+        window=(start, end, window_seconds),
+        counts=(good, valid, slices),
+        slis=(sli, lower, upper),
+        coverage=valid / slices if slices > 0 else 0.0,
+        series_count=int(table.attrs.get("series_count", 0)),
+        notes=notes,
+    )
+    return _with_slices(
+        result,
+        events=float(known["total_events"].sum()),
+        slice_seconds=float(slice_seconds),
+        slice_target=slice_target,
+    )
+
+
+def slo_from_counts(
+    *,
+    method: str,
+    target: float,
+    window_start: TimeLike,
+    window_end: TimeLike,
+    good: float,
+    valid: float,
+    coverage_ratio: float,
+    series_count: int,
+    notes: Sequence[str] = (),
+) -> SLOResult:
+    """An occurrences SLO from counts already taken (e.g. histogram buckets).
+
+    ``sli = good / valid`` (None when ``valid`` is 0: NO DATA), with no
+    unknown events, so the bounds equal the SLI; the budget figures follow
+    as in every :class:`SLOResult`.
+
+    Examples
+    --------
+    >>> r = slo_from_counts(method="m", target=0.95, window_start="2024-05-01T00:00Z",
+    ...     window_end="2024-05-02T00:00Z", good=90, valid=100, coverage_ratio=1.0,
+    ...     series_count=6)
+    >>> round(r.sli, 2), round(r.burn_rate, 6)
+    (0.9, 2.0)
+    """
+    start, end, window_seconds = _window(window_start, window_end)
+    _check_target(target)
+    if good < 0 or valid < 0 or good > valid:
+        raise ConfigError(
+            f"need 0 <= good <= valid, got good={good!r} and valid={valid!r}"
+        )
+    sli = good / valid if valid > 0 else None
+    return _result(
+        method=method,
+        target=target,
+        window=(start, end, window_seconds),
+        counts=(float(good), float(valid), None),
+        slis=(sli, sli, sli),
+        coverage=float(coverage_ratio),
+        series_count=series_count,
+        notes=list(notes),
+    )
+
+
+def _check_slice_method(method: str, slice_target: float | None) -> None:
+    if method not in SLICE_METHODS:
+        raise ConfigError(
+            f"method {method!r} is not a slice budgeting method;"
+            f" use one of {sorted(SLICE_METHODS)}"
+        )
+    if method == "timeslices":
+        if slice_target is None:
+            raise ConfigError(
+                "method 'timeslices' needs slice_target, the ratio a slice must"
+                " reach to be good (OpenSLO timeSliceTarget), e.g. 0.95"
+            )
+        if not 0.0 < slice_target <= 1.0:
+            raise ConfigError(
+                f"slice_target must be a ratio in (0, 1], got {slice_target!r}"
+            )
+    elif slice_target is not None:
+        raise ConfigError(
+            "method 'ratio_timeslices' takes no slice_target (the slice ratios are"
+            " averaged); remove it or use method 'timeslices'"
+        )
+
+
+def _increments(data: pd.DataFrame) -> pd.DataFrame:
+    """Consecutive-reading increments per series: ``prev``, ``time``, ``inc``."""
+    ordered = data.sort_values(["series", "timestamp"], kind="stable")
+    grouped = ordered.groupby("series", sort=False)
+    steps = grouped["value"].diff()
+    increments = pd.DataFrame(
+        {
+            "series": ordered["series"],
+            "prev": grouped["timestamp"].shift(),
+            "time": ordered["timestamp"],
+            "inc": steps.where(steps >= 0, ordered["value"]),
+        }
+    )
+    return increments[steps.notna()]
+
+
+def _slice_sums(
+    data: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    slice_seconds: float,
+    count: int,
+) -> tuple[np.ndarray, np.ndarray, int, float, int]:
+    """Per slice: summed increments, number of increments; then what was left out."""
+    parts = _increments(data)
+    parts = parts[(parts["prev"] >= start) & (parts["time"] <= end)]
+    gap = (parts["time"] - parts["prev"]).dt.total_seconds()
+    spanning = parts[gap > slice_seconds + 1e-6]
+    placed = parts[gap <= slice_seconds + 1e-6]
+    offset = (placed["time"] - start).dt.total_seconds().to_numpy()
+    index = np.ceil(offset / slice_seconds - 1e-9).astype(np.int64) - 1
+    index = np.clip(index, 0, count - 1)
+    sums = np.bincount(index, weights=placed["inc"].to_numpy(float), minlength=count)
+    counts = np.bincount(index, minlength=count)
+    series = int(parts["series"].nunique())
+    return sums, counts, len(spanning), float(spanning["inc"].sum()), series
+
+
+def _slice_table(
+    numerator: Any,
+    total: Any,
+    *,
+    window_start: TimeLike,
+    window_end: TimeLike,
+    slice_seconds: float,
+    numerator_is_bad: bool,
+) -> tuple[pd.DataFrame, list[str]]:
+    start, end, window_seconds = _window(window_start, window_end)
+    if not slice_seconds > 0:
+        raise ConfigError(f"slice_seconds must be > 0, got {slice_seconds!r}")
+    count = math.ceil(window_seconds / slice_seconds - 1e-9)
+    top = _known(_prepare(numerator, None))
+    whole = _known(_prepare(total, None))
+    part_sum, part_n, part_span, part_lost, _ = _slice_sums(
+        top, start, end, slice_seconds, count
+    )
+    total_sum, total_n, span, lost, series = _slice_sums(
+        whole, start, end, slice_seconds, count
+    )
+
+    traffic = total_n > 0
+    state = np.where(~traffic, "no data", "known").astype(object)
+    state[traffic & (total_sum <= 0)] = "no traffic"
+    if not numerator_is_bad:
+        state[(state == "known") & (part_n == 0)] = "no good data"
+    known = state == "known"
+    good = np.where(numerator_is_bad, total_sum - part_sum, part_sum)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = np.where(known, good / np.where(known, total_sum, 1.0), np.nan)
+    capped = int(np.sum(known & ((raw > 1.0) | (raw < 0.0))))
+
+    starts = start + pd.to_timedelta(np.arange(count) * slice_seconds, unit="s")
+    ends = starts + pd.Timedelta(seconds=slice_seconds)
+    ends = ends.where(ends <= end, end)
+    table = pd.DataFrame(
+        {
+            "slice_start": starts,
+            "slice_end": ends,
+            "good_events": np.where(traffic, good, np.nan),
+            "total_events": np.where(traffic, total_sum, np.nan),
+            "ratio": np.clip(raw, 0.0, 1.0),
+            "state": state,
+        },
+        columns=list(_SLICE_COLUMNS),
+    )
+    table.attrs["series_count"] = series
+
+    notes: list[str] = []
+    if count * slice_seconds > window_seconds + 1e-6:
+        notes.append(
+            f"the window is not a whole number of {slice_seconds:g} s slices:"
+            " the last slice is shorter and weighs as much as the others"
+        )
+    for role, spans, events in (
+        ("total", span, lost),
+        ("bad" if numerator_is_bad else "good", part_span, part_lost),
+    ):
+        if spans:
+            notes.append(
+                f"{spans:,} {role}-counter increments ({events:,.0f} events) span"
+                f" more than one {slice_seconds:g} s slice (a scrape gap): not placed"
+                " in any slice; the slices they span are unknown"
+            )
+    if capped:
+        notes.append(
+            f"{capped:,} slices have a good/total ratio outside [0, 1] (good and"
+            " total counters read at different times): capped"
+        )
+    if numerator_is_bad:
+        quiet = int(np.sum(known & (part_n == 0)))
+        if quiet:
+            notes.append(
+                f"{quiet:,} known slices have no bad-counter increment: counted as"
+                " 0 bad events (an error counter may be absent until its first error)"
+            )
+    return table, notes
+
+
+def _unknown_slice_notes(table: pd.DataFrame) -> list[str]:
+    counts = table["state"].value_counts()
+    unknown = {k: int(v) for k, v in counts.items() if k != "known"}
+    if not unknown:
+        return []
+    listed = ", ".join(f"{count:,} {state}" for state, count in sorted(unknown.items()))
+    return [
+        f"{sum(unknown.values()):,} of {len(table):,} slices are unknown ({listed}):"
+        " neither good nor bad; they lower coverage, count as bad in"
+        " sli_lower_bound and as good in sli_upper_bound"
+    ]
+
+
+def _with_slices(
+    result: SLOResult,
+    *,
+    events: float,
+    slice_seconds: float,
+    slice_target: float | None,
+) -> SLOResult:
+    return replace(
+        result, events=events, slice_seconds=slice_seconds, slice_target=slice_target
+    )
 
 
 # --- shared steps ---------------------------------------------------------------------

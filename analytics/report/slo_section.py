@@ -10,8 +10,17 @@ They cover every enabled criterion of kind ``availability``:
 * with ``source`` (an ``up``-style series), the *timeslices* method:
   :func:`analytics.metrics.slo.availability_from_up`.
 
+The summary (:func:`slo_summary`) also covers the request-level SLOs that
+have a budget of their own: ``latency_share`` criteria (share of requests
+under a latency threshold, from histogram buckets:
+:func:`analytics.evaluators_slo.latency_share_result`) and ``slo_ratio`` /
+``auth_success`` criteria budgeted by time slices
+(:func:`analytics.evaluators_slo.counter_slice_slo`). The burn-down and the
+burn-rate alerts stay with the availability criteria.
+
 The figures are recomputed with the same functions, window and target the
-evaluator uses (``[as_of - lookback, as_of]``), so they match the criteria
+evaluator uses (:func:`analytics.evaluators_slo.evidence_window`: the rolling
+lookback or the last complete calendar period), so they match the criteria
 table. A criterion without a source, or whose source could not be read during
 the run (``evidence.unavailable``), gets a note saying so, never an exception.
 Every text that comes from the config or the data (titles, source names,
@@ -37,6 +46,12 @@ import plotly.graph_objects as go
 
 from analytics.config import CriterionConfig, MetricSource, parse_duration
 from analytics.errors import AnalyticsError
+from analytics.evaluators_slo import (
+    counter_slice_slo,
+    evidence_window,
+    latency_share_result,
+    slice_settings,
+)
 from analytics.frames import to_pandas
 from analytics.metrics.burn import (
     BurnWindow,
@@ -75,14 +90,16 @@ _DAY_SECONDS = 86_400.0
 
 @dataclass
 class _Subject:
-    """One availability criterion, its window and its evidence (or why there is none)."""
+    """One SLO criterion, its window and its evidence (or why there is none)."""
 
     crit_id: str
     config: CriterionConfig
     start: pd.Timestamp
     end: pd.Timestamp
     result: CriterionResult | None
-    method: str = ""  # "counters" or "up"; empty when there is a problem
+    # "counters", "up", "slices" (counters by time slices) or "latency" (buckets);
+    # empty when there is a problem.
+    method: str = ""
     good: pd.DataFrame | None = None
     total: pd.DataFrame | None = None
     up: pd.DataFrame | None = None
@@ -101,31 +118,34 @@ class _Subject:
         return self.config.target / 100.0
 
 
-def _subjects(report: GoNoGoReport) -> list[_Subject]:
+_SLICE_KINDS = ("slo_ratio", "auth_success")
+
+
+def _subjects(report: GoNoGoReport, *, every_slo: bool = False) -> list[_Subject]:
+    """Availability criteria; with ``every_slo`` also latency-share and slice SLOs."""
     evidence = report.evidence
     results = {r.criterion.criterion_id: r for r in report.results}
     subjects = []
     for crit_id, config in evidence.config.criteria.items():
-        if config.kind != "availability" or not config.enabled:
+        method = _method(crit_id, config) if config.enabled else None
+        if method is None or (method in ("slices", "latency") and not every_slo):
             continue
+        start, end = evidence_window(config, evidence.as_of)
         subject = _Subject(
             crit_id=crit_id,
             config=config,
-            start=evidence.as_of - config.lookback_timedelta,
-            end=evidence.as_of,
+            start=start,
+            end=end,
             result=results.get(crit_id),
+            method=method,
         )
-        if config.good_source and config.total_source:
-            subject.sources = (config.good_source, config.total_source)
-            subject.method = "counters"
-        elif config.source:
-            subject.sources = (config.source,)
-            subject.method = "up"
-        else:
+        subject.sources = _subject_sources(config, method)
+        if not subject.sources:
             subject.problem = (
                 "no metric source is configured: set good_source and total_source"
                 " (request counters) or source (an up-style series)"
             )
+            subject.method = ""
             subjects.append(subject)
             continue
         down = [
@@ -155,14 +175,49 @@ def _subjects(report: GoNoGoReport) -> list[_Subject]:
             )
         if subject.method == "counters":
             subject.good, subject.total = frames
-        else:
+        elif subject.method == "up":
             subject.up = frames[0]
         subjects.append(subject)
     return subjects
 
 
-def _slo(subject: _Subject) -> SLOResult:
-    """The same computation as the availability evaluator."""
+def _method(crit_id: str, config: CriterionConfig) -> str | None:
+    """How a criterion's SLO is computed here, or None when it is not an SLO shown."""
+    if config.kind == "availability":
+        counters = bool(config.good_source and config.total_source)
+        return "up" if config.source and not counters else "counters"
+    if config.kind == "latency_share":
+        return "latency"
+    if config.kind in _SLICE_KINDS:
+        try:
+            return "slices" if slice_settings(crit_id, config) is not None else None
+        except AnalyticsError:
+            return None  # the criteria table already says what is wrong
+    return None
+
+
+def _subject_sources(config: CriterionConfig, method: str) -> tuple[str, ...]:
+    if method == "counters" and config.good_source and config.total_source:
+        return (config.good_source, config.total_source)
+    if method == "up" and config.source:
+        return (config.source,)
+    if method == "latency" and config.source:
+        return (config.source,)
+    numerator = config.good_source or config.source
+    if method == "slices" and numerator and config.total_source:
+        return (numerator, config.total_source)
+    return ()
+
+
+def _slo(subject: _Subject, report: GoNoGoReport) -> SLOResult:
+    """The same computation as the criterion's evaluator."""
+    evidence = report.evidence
+    if subject.method == "latency":
+        return latency_share_result(subject.crit_id, subject.config, evidence)
+    if subject.method == "slices":
+        settings = slice_settings(subject.crit_id, subject.config)
+        assert settings is not None
+        return counter_slice_slo(subject.config, evidence, settings)[0]
     if subject.method == "counters":
         return availability_from_counters(
             subject.good,
@@ -180,12 +235,28 @@ def _slo(subject: _Subject) -> SLOResult:
     )
 
 
+_ROLES = {
+    "counters": ("good", "total"),
+    "up": ("up",),
+    "latency": ("buckets",),
+}
+_UNITS = {
+    "counters": "events",
+    "up": "slots",
+    "slices": "slices",
+    "latency": "requests",
+}
+
+
 def _source_lines(report: GoNoGoReport, subject: _Subject) -> list[str]:
     """One escaped line per source: its query and server, or its file."""
     configured: dict[str, MetricSource] = {
         s.name: s for s in report.evidence.config.metrics
     }
-    roles = ("good", "total") if subject.method == "counters" else ("up",)
+    roles = _ROLES.get(
+        subject.method,
+        ("good" if subject.config.good_source else "bad", "total"),
+    )
     lines = []
     for role, name in zip(roles, subject.sources, strict=False):
         source = configured.get(name)
@@ -255,7 +326,8 @@ def _no_subjects() -> Html:
     return _wrap(
         [
             _note(
-                "No availability criterion is enabled, so there is no SLO to show."
+                "No availability or other SLO criterion is enabled, so there is no SLO"
+                " to show."
                 " Add criteria.availability with good_source and total_source"
                 " (request counters) or source (an up-style series)."
             )
@@ -267,9 +339,10 @@ def _no_subjects() -> Html:
 
 
 def slo_summary(report: GoNoGoReport) -> Html:
-    """SLI, error budget, consumption, burn rate and coverage of each availability SLO.
+    """SLI, error budget, consumption, burn rate and coverage of each SLO criterion.
 
-    For every enabled ``availability`` criterion: the budgeting method, the
+    For every enabled ``availability``, ``latency_share`` and time-sliced
+    ``slo_ratio`` / ``auth_success`` criterion: the budgeting method, the
     observed SLI and the pessimistic one (unknown time or events counted as
     bad, which is what the criterion is judged on), the error budget as a
     ratio and as time over the window, the share of it consumed and
@@ -288,7 +361,7 @@ def slo_summary(report: GoNoGoReport) -> Html:
         One table per criterion, or a note when there is no source, a source
         was unavailable during the run, or the window holds no data.
     """
-    subjects = _subjects(report)
+    subjects = _subjects(report, every_slo=True)
     if not subjects:
         return _no_subjects()
     parts: list[str] = []
@@ -301,7 +374,7 @@ def slo_summary(report: GoNoGoReport) -> Html:
             "<p>Sources: " + "; ".join(_source_lines(report, subject)) + "</p>"
         )
         try:
-            result = _slo(subject)
+            result = _slo(subject, report)
         except AnalyticsError as exc:
             parts.append(_note(f"The SLO cannot be computed: {exc}"))
             continue
@@ -325,7 +398,7 @@ def slo_summary(report: GoNoGoReport) -> Html:
 
 def _summary_table(subject: _Subject, result: SLOResult) -> str:
     budget = result.error_budget_seconds
-    unit = "events" if subject.method == "counters" else "slots"
+    unit = _UNITS.get(subject.method, "events")
     if result.sli is None:
         return _note(
             f"No data in the window {_when(subject.start)} – {_when(subject.end)}"
@@ -361,11 +434,29 @@ def _summary_table(subject: _Subject, result: SLOResult) -> str:
         (f"Valid {unit}", f"{result.valid:,.0f}"),
         (f"Good {unit}", f"{result.good:,.0f}"),
         ("Series", f"{result.series_count:,}"),
+        *_extra_rows(subject, result),
     ]
     frame = pd.DataFrame(rows, columns=["measure", "value"])
     return table(
         frame, [("measure", "Measure"), ("value", "Value")], numeric=("value",)
     )
+
+
+def _extra_rows(subject: _Subject, result: SLOResult) -> list[tuple[str, str]]:
+    """Rows only some methods have: slices, thresholds, requests behind slices."""
+    rows: list[tuple[str, str]] = []
+    if result.slice_seconds is not None and result.expected is not None:
+        rows.append(("Slice length", _hours(result.slice_seconds)))
+        rows.append(("Slices in the window", f"{result.expected:,.0f}"))
+        rows.append(("Unknown slices", f"{result.expected - result.valid:,.0f}"))
+    if result.slice_target is not None:
+        rows.append(("Slice is good at", _pct(result.slice_target, 3)))
+    if result.events is not None:
+        rows.append(("Requests in slices with data", f"{result.events:,.0f}"))
+    if subject.method == "latency":
+        threshold = subject.config.params.get("threshold_seconds")
+        rows.append(("Latency threshold", f"{threshold:g} s" if threshold else "–"))
+    return rows
 
 
 # --- counters on a time grid ---------------------------------------------------------

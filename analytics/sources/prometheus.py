@@ -109,6 +109,7 @@ SOURCE_NAME: Final = "prometheus"
 _RETRY_STATUS: Final = (500, 502, 503, 504)
 _MANIFEST: Final = "manifest.json"
 _SAMPLES: Final = "samples.parquet"
+_SNAPSHOT_NOTE: Final = "read from the snapshot"
 
 
 class PrometheusError(InputError):
@@ -138,6 +139,9 @@ class PrometheusLoadResult(SamplesLoadResult):
         Resolution of a range query; 0 for an instant query.
     pulled_at
         When the pull finished (UTC).
+    snapshot
+        Path of the snapshot manifest this result was read from; empty for a
+        live pull.
     """
 
     query: str = ""
@@ -146,6 +150,28 @@ class PrometheusLoadResult(SamplesLoadResult):
     range_end: pd.Timestamp | None = None
     step_seconds: float = 0.0
     pulled_at: pd.Timestamp | None = None
+    snapshot: str = ""
+
+    def provenance(self) -> dict[str, Any]:
+        """Where the samples come from, JSON-ready: query, server, range, step, pull.
+
+        Examples
+        --------
+        >>> r = PrometheusLoadResult(frame=pd.DataFrame(), rejected=pd.DataFrame(),
+        ...     source_file="x", kind="samples", rows_in=0, rows_used=0, query="up",
+        ...     server="http://p:9090", step_seconds=60.0)
+        >>> r.provenance()["query"], r.provenance()["snapshot"]
+        ('up', None)
+        """
+        return {
+            "query": self.query,
+            "server": self.server,
+            "range_start": _iso(self.range_start),
+            "range_end": _iso(self.range_end),
+            "step_seconds": self.step_seconds,
+            "pulled_at": _iso(self.pulled_at),
+            "snapshot": self.snapshot or None,
+        }
 
 
 # --- helpers anyone may use -------------------------------------------------------
@@ -867,7 +893,8 @@ def save_snapshot(result: PrometheusLoadResult, folder: str | Path) -> Path:
         "rows_in": result.rows_in,
         "rows_used": result.rows_used,
         "partial": result.partial,
-        "notes": list(result.notes),
+        # A snapshot of a snapshot keeps the original pull's notes only.
+        "notes": [n for n in result.notes if not n.startswith(_SNAPSHOT_NOTE)],
         "rejected": result.rejected.to_dict(orient="records"),
         "series": [
             {"series": key, "metric": name, "labels": dict(labels)}
@@ -887,6 +914,12 @@ def save_snapshot(result: PrometheusLoadResult, folder: str | Path) -> Path:
 def load_snapshot(folder: str | Path) -> PrometheusLoadResult:
     """Rebuild a :class:`PrometheusLoadResult` saved by :func:`save_snapshot`.
 
+    ``folder`` is the snapshot folder or its ``manifest.json``. The result
+    keeps the pull's query, server, range, step, time of pull, notes and
+    ``partial`` flag (a partial pull stays partial), records the manifest's
+    path in ``snapshot``, and gets a first note naming the snapshot and its
+    pull, so a report rendered from it says where its numbers come from.
+
     Raises
     ------
     InputError
@@ -894,6 +927,8 @@ def load_snapshot(folder: str | Path) -> PrometheusLoadResult:
         since it was saved (its SHA-256 differs).
     """
     source = Path(folder)
+    if source.name == _MANIFEST and not source.is_dir():
+        source = source.parent
     manifest_path, samples_path = source / _MANIFEST, source / _SAMPLES
     for path in (manifest_path, samples_path):
         if not path.is_file():
@@ -936,7 +971,7 @@ def load_snapshot(folder: str | Path) -> PrometheusLoadResult:
         rows_in=int(manifest["rows_in"]),
         rows_used=int(manifest["rows_used"]),
         sha256=digest,
-        notes=list(manifest["notes"]),
+        notes=[_snapshot_note(manifest_path, manifest), *manifest["notes"]],
         partial=bool(manifest["partial"]),
         files=(str(samples_path),),
         file_hashes={str(samples_path): digest},
@@ -946,9 +981,20 @@ def load_snapshot(folder: str | Path) -> PrometheusLoadResult:
         range_end=_timestamp(manifest["range_end"]),
         step_seconds=float(manifest["step_seconds"]),
         pulled_at=_timestamp(manifest["pulled_at"]),
+        snapshot=str(manifest_path),
     )
     logger.info("read snapshot %s: %d samples of %r", source, len(frame), result.query)
     return result
+
+
+def _snapshot_note(path: Path, manifest: Mapping[str, Any]) -> str:
+    return (
+        f"{_SNAPSHOT_NOTE} {path}: query {manifest.get('query')!r} on"
+        f" {manifest.get('server') or 'an unnamed server'},"
+        f" range {manifest.get('range_start')} .. {manifest.get('range_end')}"
+        f" at {float(manifest.get('step_seconds') or 0.0):g} s steps,"
+        f" pulled at {manifest.get('pulled_at')}"
+    )
 
 
 def _iso(stamp: pd.Timestamp | None) -> str | None:

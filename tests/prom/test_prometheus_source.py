@@ -375,7 +375,10 @@ def test_snapshot_round_trip(prometheus, tmp_path: Path):
     assert loaded.query == pulled.query
     assert loaded.range_start == pulled.range_start
     assert loaded.step_seconds == 300
-    assert loaded.partial and loaded.notes == pulled.notes
+    assert loaded.partial and loaded.notes[1:] == pulled.notes
+    assert loaded.notes[0].startswith(f"read from the snapshot {manifest}")
+    assert loaded.snapshot == str(manifest)
+    assert load_snapshot(manifest).frame.equals(loaded.frame)  # the manifest path
     assert loaded.server == prometheus.url
     assert '"pulled_at"' in manifest.read_text()
 
