@@ -1228,7 +1228,8 @@ metrics:
     path: metrics/node_cpu_utilisation.csv.gz
     format: csv
 # Also written, used by no criterion yet: http_requests_errors_total and up
-# (metrics/*.csv.gz). cpu feeds the post-launch anomaly scan only.
+# (metrics/*.csv.gz). cpu feeds the capacity forecast (cpu_headroom) and the
+# post-launch anomaly scan.
 
 surveys:
   - name: csat
@@ -1277,6 +1278,25 @@ criteria:
     params:
       features: [onboarding, insight, dashboard, search, reports, export, settings,
                  sharing, alerts, audit_log]
+  # Capacity forecast: the busier instance's CPU (max of the two per hour) over the
+  # 30-day pilot, forecast one week ahead against an 80 % CPU limit. It extrapolates
+  # pilot traffic only and cannot foresee launch traffic (15 times the pilot's), so
+  # it informs and does not block; the load test is the capacity evidence.
+  cpu_headroom:
+    title: CPU headroom one week ahead
+    area: performance
+    kind: capacity_headroom
+    source: cpu
+    unit: "%"
+    target: 20
+    alert: 0
+    blocking: false
+    lookback: 30d
+    params:
+      limit: 0.8
+      horizon: 7d
+      freq: 1h
+      aggregate: max
 """
 
 

@@ -26,12 +26,28 @@ Procedure:
 * Coverage: share of test hours inside the model's 80 % / 95 % Gaussian
   interval (uncalibrated: the conformal widening of
   :func:`analytics.metrics.forecast.forecast_capacity` is not applied here).
-* Time: fit + forecast wall time of each origin (median and p90).
+* ``auto``: what :func:`analytics.metrics.forecast.forecast_capacity` does, on
+  the training part only: a rolling-origin backtest (2 folds of one week) of
+  every other model of ours, the lowest backtest MASE wins, and its intervals
+  are widened by the conformal factor when its backtest coverage is more than
+  5 points short of nominal. Its coverage is of the widened intervals.
+* ``statsforecast_mstl``: the peer, statsforecast's MSTL (default AutoETS trend
+  forecaster) on the same training arrays, run by
+  ``benchmarks/peer_statsforecast.py`` in the separate ``.venv-peer`` (see
+  ``benchmarks/requirements-peer.txt``); skipped, and said so, when that
+  virtualenv is missing.
+* Summary: per series, the geometric mean over origins of each model's MASE
+  relative to seasonal naive 168 on the same origin (``geo_rel_sn168``).
+* Time: fit + forecast wall time of each origin (median and p90); for ``auto``
+  it includes its backtest.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,7 +57,12 @@ import statsmodels
 from scipy import stats
 
 from analytics import nab
-from analytics.metrics.forecast import fit_model
+from analytics.metrics.forecast import (
+    ForecastModelFit,
+    backtest,
+    conformal_scale,
+    fit_model,
+)
 
 NAB = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "metrics" / "nab"
 OUT = Path(__file__).resolve().parent / "results"
@@ -51,9 +72,14 @@ MODELS = (
     "seasonal_naive_24",
     "seasonal_naive_168",
     "mstl_ets",
+    "mstl_level",
+    "snaive_mstl",
     "unobserved_components",
     "ets",
 )
+AUTO_FOLDS = 2
+PEER_PYTHON = Path(__file__).resolve().parents[1] / ".venv-peer" / "bin" / "python"
+PEER_SCRIPT = Path(__file__).resolve().parent / "peer_statsforecast.py"
 SERIES = {
     "nyc_taxi (sum/h)": ("realKnownCause/nyc_taxi.csv", "sum"),
     "ec2 cpu asg (mean/h)": (
@@ -77,10 +103,85 @@ def hourly(key: str, how: str) -> pd.Series:
     return out.asfreq("h").interpolate(limit=3)
 
 
-def run() -> tuple[pd.DataFrame, pd.DataFrame]:
+def _auto(train: np.ndarray, periods: tuple[int, ...]) -> ForecastModelFit:
+    """forecast_capacity's choice and calibration, on the training part only."""
+    started = time.perf_counter()
+    candidates = [
+        m for m in MODELS if m != "seasonal_naive_168" or len(train) >= 3 * WEEK
+    ]
+    table, errors = backtest(
+        train,
+        horizon_steps=WEEK,
+        seasonal_periods=periods,
+        models=candidates,
+        folds=AUTO_FOLDS,
+    )
+    best = table.iloc[int(np.argmin(table["mase"].to_numpy()))]
+    name = str(best["model"])
+    fit = fit_model(name, train, WEEK, periods)
+    chosen = errors[errors["model"] == name]
+    # One factor for both levels (the widest), as the product's sd is one number.
+    factor = 1.0
+    for level in (0.80, 0.95):
+        if float(best[f"coverage_{round(level * 100)}"]) < level - 0.05:
+            factor = max(
+                factor,
+                conformal_scale(
+                    chosen["error"].to_numpy(), chosen["sd"].to_numpy(), level
+                ),
+            )
+    return ForecastModelFit(
+        f"auto:{name}",
+        fit.mean,
+        fit.sd * factor,
+        time.perf_counter() - started,
+        fit.warnings,
+    )
+
+
+def _row(
+    label: str,
+    origin: pd.Timestamp,
+    model: str,
+    train: np.ndarray,
+    test: np.ndarray,
+    scale: float,
+    mean: np.ndarray,
+    bands: dict[float, tuple[np.ndarray, np.ndarray]],
+    seconds: float,
+    warnings: int,
+) -> dict[str, object]:
+    error = test - mean
+    row: dict[str, object] = {
+        "series": label,
+        "origin": origin,
+        "model": model,
+        "train_hours": len(train),
+        "mase": float(np.mean(np.abs(error))) / scale,
+        "seconds": seconds,
+        "warnings": warnings,
+    }
+    for level, (lower, upper) in bands.items():
+        inside = (test >= lower) & (test <= upper)
+        row[f"coverage_{round(level * 100)}"] = float(np.mean(inside))
+    return row
+
+
+def _gaussian_bands(
+    fit: ForecastModelFit,
+) -> dict[float, tuple[np.ndarray, np.ndarray]]:
+    bands = {}
+    for level in (0.80, 0.95):
+        half = stats.norm.ppf(0.5 + level / 2) * fit.sd
+        bands[level] = (fit.mean - half, fit.mean + half)
+    return bands
+
+
+def run() -> tuple[pd.DataFrame, pd.DataFrame, str]:
     windows = nab.load_windows(NAB / "labels/combined_windows.json")
     rows: list[dict[str, object]] = []
     skipped: list[dict[str, object]] = []
+    folds: list[dict[str, object]] = []
     for label, (key, how) in SERIES.items():
         y = hourly(key, how)
         values = y.to_numpy(dtype=float)
@@ -104,28 +205,113 @@ def run() -> tuple[pd.DataFrame, pd.DataFrame]:
             lag = WEEK if len(train) >= 2 * WEEK else 24
             scale = float(np.mean(np.abs(train[lag:] - train[:-lag])))
             periods = (24, 168) if len(train) >= 2 * WEEK else (24,)
+            stamp = y.index[origin]
+            fits: list[ForecastModelFit] = []
             for model in MODELS:
                 if model == "seasonal_naive_168" and len(train) < WEEK:
                     continue
                 started = time.perf_counter()
                 fit = fit_model(model, train, WEEK, periods)
-                seconds = time.perf_counter() - started
-                error = test - fit.mean
-                row: dict[str, object] = {
-                    "series": label,
-                    "origin": y.index[origin],
-                    "model": model,
-                    "train_hours": len(train),
-                    "mase": float(np.mean(np.abs(error))) / scale,
-                    "seconds": seconds,
-                    "warnings": len(fit.warnings),
-                }
-                for level in (0.80, 0.95):
-                    z = stats.norm.ppf(0.5 + level / 2)
-                    inside = np.abs(error) <= z * fit.sd
-                    row[f"coverage_{round(level * 100)}"] = float(np.mean(inside))
+                fits.append(
+                    ForecastModelFit(
+                        model,
+                        fit.mean,
+                        fit.sd,
+                        time.perf_counter() - started,
+                        fit.warnings,
+                    )
+                )
+            if len(train) >= 3 * WEEK:
+                fits.append(_auto(train, periods))
+            for fit in fits:
+                name = "auto" if fit.name.startswith("auto:") else fit.name
+                row = _row(
+                    label,
+                    stamp,
+                    name,
+                    train,
+                    test,
+                    scale,
+                    fit.mean,
+                    _gaussian_bands(fit),
+                    fit.fit_seconds,
+                    len(fit.warnings),
+                )
+                if name == "auto":
+                    row["chosen"] = fit.name.removeprefix("auto:")
                 rows.append(row)
-    return pd.DataFrame(rows), pd.DataFrame(skipped)
+            fold_id = f"{label}|{stamp.isoformat()}"
+            folds.append(
+                {
+                    "id": fold_id,
+                    "y": train.tolist(),
+                    "h": WEEK,
+                    "periods": list(periods),
+                    "test": test.tolist(),
+                    "scale": scale,
+                    "label": label,
+                    "origin": stamp.isoformat(),
+                }
+            )
+    peer_note = _peer(folds, rows)
+    return pd.DataFrame(rows), pd.DataFrame(skipped), peer_note
+
+
+def _peer(folds: list[dict[str, object]], rows: list[dict[str, object]]) -> str:
+    """statsforecast's MSTL on the same folds, in the separate .venv-peer."""
+    if not PEER_PYTHON.exists():
+        return (
+            "statsforecast MSTL: not run, `.venv-peer` is missing (create it with"
+            " `python3.11 -m venv .venv-peer && .venv-peer/bin/pip install -r"
+            " benchmarks/requirements-peer.txt`)."
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        folds_path, out_path = Path(tmp) / "folds.json", Path(tmp) / "out.json"
+        folds_path.write_text(json.dumps(folds))
+        subprocess.run(
+            [str(PEER_PYTHON), str(PEER_SCRIPT), str(folds_path), str(out_path)],
+            check=True,
+            timeout=1800,
+        )
+        out = json.loads(out_path.read_text())
+        version = subprocess.run(
+            [
+                str(PEER_PYTHON),
+                "-c",
+                "import statsforecast; print(statsforecast.__version__)",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    for fold in folds:
+        result = out[str(fold["id"])]
+        test = np.asarray(fold["test"], dtype=float)
+        bands = {
+            level: (
+                np.asarray(result[f"lo_{round(level * 100)}"]),
+                np.asarray(result[f"hi_{round(level * 100)}"]),
+            )
+            for level in (0.80, 0.95)
+        }
+        rows.append(
+            _row(
+                str(fold["label"]),
+                pd.Timestamp(str(fold["origin"])),
+                "statsforecast_mstl",
+                np.asarray(fold["y"]),
+                test,
+                float(str(fold["scale"])),
+                np.asarray(result["mean"]),
+                bands,
+                float(result["seconds"]),
+                0,
+            )
+        )
+    return (
+        f"statsforecast {version} MSTL (default AutoETS trend forecaster) ran in"
+        " `.venv-peer` (pandas < 3) on the same training arrays and test weeks."
+    )
 
 
 def summarise(detail: pd.DataFrame) -> pd.DataFrame:
@@ -134,12 +320,14 @@ def summarise(detail: pd.DataFrame) -> pd.DataFrame:
         ["series", "origin"]
     )["mase"]
     detail = detail.join(baseline.rename("sn168"), on=["series", "origin"])
+    detail["log_rel"] = np.log(detail["mase"] / detail["sn168"])
     grouped = detail.groupby(["series", "model"], sort=False)
     table = grouped.agg(
         origins=("mase", "size"),
         mase=("mase", "mean"),
         mase_median=("mase", "median"),
         sn168_mase=("sn168", "mean"),
+        log_rel=("log_rel", "mean"),
         coverage_80=("coverage_80", "mean"),
         coverage_95=("coverage_95", "mean"),
         seconds_median=("seconds", "median"),
@@ -147,18 +335,72 @@ def summarise(detail: pd.DataFrame) -> pd.DataFrame:
         warnings=("warnings", "sum"),
     )
     table.insert(2, "rel_to_sn168", table["mase"] / table.pop("sn168_mase"))
+    table.insert(3, "geo_rel_sn168", np.exp(table.pop("log_rel")))
     return table
+
+
+def _verdict(table: pd.DataFrame, detail: pd.DataFrame) -> str:
+    """Plain wins and losses against the issue's goal, computed from the table."""
+    lines = ["## Against the goal", ""]
+    lines.append(
+        "Goal: geometric-mean relative MASE below the better seasonal-naive lag and"
+        " no worse than statsforecast's MSTL; coverage within ±8 (80 %) / ±5"
+        " (95 %) points of nominal."
+    )
+    lines.append("")
+    for series, part in table.groupby("series", sort=False):
+        by = part.set_index("model")
+        if "auto" not in by.index or pd.isna(by.loc["auto", "geo_rel_sn168"]):
+            lines.append(
+                f"- {series}: no `auto` or seasonal-naive-168 origins; not judged."
+            )
+            continue
+        naive = by.loc[["seasonal_naive_24", "seasonal_naive_168"], "geo_rel_sn168"]
+        best_naive, best_name = float(naive.min()), str(naive.idxmin())
+        auto = by.loc["auto"]
+        parts = [
+            f"auto {auto.geo_rel_sn168:.3f} vs {best_name} {best_naive:.3f}:"
+            f" {'wins' if auto.geo_rel_sn168 < best_naive else 'loses'}"
+        ]
+        if "statsforecast_mstl" in by.index:
+            peer = float(by.loc["statsforecast_mstl", "geo_rel_sn168"])
+            parts.append(
+                f"vs statsforecast MSTL {peer:.3f}:"
+                f" {'no worse' if auto.geo_rel_sn168 <= peer else 'worse'}"
+            )
+        cov80, cov95 = float(auto.coverage_80), float(auto.coverage_95)
+        ok = abs(cov80 - 0.80) <= 0.08 and abs(cov95 - 0.95) <= 0.05
+        parts.append(
+            f"coverage {cov80:.0%} / {cov95:.0%}: {'within' if ok else 'outside'}"
+            " tolerance"
+        )
+        picks = detail[(detail["series"] == series) & (detail["model"] == "auto")]
+        chosen = picks["chosen"].value_counts()
+        parts.append("auto chose " + ", ".join(f"{n} ×{c}" for n, c in chosen.items()))
+        ours = by.drop(
+            index=[m for m in ("auto", "statsforecast_mstl") if m in by.index]
+        )["geo_rel_sn168"]
+        parts.append(f"best single model of ours {ours.idxmin()} {ours.min():.3f}")
+        lines.append(f"- {series}: " + "; ".join(parts) + ".")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     started = time.perf_counter()
-    detail, skipped = run()
+    detail, skipped, peer_note = run()
     table = summarise(detail).reset_index()
     OUT.mkdir(exist_ok=True)
     detail.to_csv(OUT / "forecast_detail.csv", index=False)
     table.to_csv(OUT / "forecast.csv", index=False)
     shown = table.copy()
-    for column in ("mase", "mase_median", "rel_to_sn168", "coverage_80", "coverage_95"):
+    for column in (
+        "mase",
+        "mase_median",
+        "rel_to_sn168",
+        "geo_rel_sn168",
+        "coverage_80",
+        "coverage_95",
+    ):
         shown[column] = shown[column].round(3)
     for column in ("seconds_median", "seconds_p90"):
         shown[column] = shown[column].round(2)
@@ -176,15 +418,20 @@ def main() -> None:
         f" {time.perf_counter() - started:.0f} s.\n\n"
         "MASE scale: in-sample seasonal naive at lag 168 (lag 24 when training is"
         " under two weeks, i.e. the ELB series). rel_to_sn168 < 1 beats seasonal"
-        " naive 168 on the same origins. Coverage is of the raw model intervals"
-        " (no conformal widening).\n\n"
-        "statsforecast MSTL: not run. `pip install statsforecast` (2.1.1) requires"
-        " pandas < 3 and downgraded the project venv's pandas 3.1.1 to 2.3.3; the"
-        " install was reverted at once and no comparison was made.\n\n"
+        " naive 168 on the same origins. Coverage is of the raw model intervals,"
+        " except `auto`'s (widened when its inner backtest coverage fell short)."
+        " `auto` needs three weeks of training, so it has one origin fewer per"
+        " series than the other models.\n\n"
+        f"{peer_note}\n\n"
+        "geo_rel_sn168: geometric mean over origins of MASE / seasonal-naive-168"
+        " MASE on the same origin. Command: `.venv/bin/python"
+        " benchmarks/bench_forecast.py`.\n\n"
         f"Test weeks skipped (overlap a labelled anomaly window or missing data):\n\n"
         f"```\n{skipped_text}\n```\n\n"
     )
-    (OUT / "forecast.md").write_text(header + _markdown(shown) + "\n")
+    (OUT / "forecast.md").write_text(
+        header + _markdown(shown) + "\n\n" + _verdict(table, detail)
+    )
     print(header + shown.to_string(index=False))
 
 

@@ -4,29 +4,39 @@ Run separately (never by the tests)::
 
     .venv/bin/python benchmarks/bench_nab.py
 
-Writes ``benchmarks/results/nab.md`` and ``nab.csv``.
+Writes ``benchmarks/results/nab.md``, ``nab.csv`` and ``nab_per_file.csv``.
 
-Procedure (as NAB does for its own detectors, one operating point per detector
-for the whole corpus, chosen on the same corpus it is scored on):
+Procedure:
 
 1. Each detector scores every file causally with fixed parameters derived from
-   the file's sampling step only (window = 8 hours of rows, period = 1 day of
-   rows); nothing is tuned per file.
-2. A joint grid of threshold (expressed as a robust z, mapped to a score with
-   the detector's Laplace calibration) and alarm suppression (0, 6, 24, 48 or
-   72 hours of rows after each flag) is searched; the pair with the highest
-   summed raw NAB standard-profile score over all files wins.
-3. A held-out check: the pair is also chosen on one folder
-   (realAWSCloudwatch or realKnownCause) and scored on the other; the
-   ``nab_standard_held_out`` column sums both held-out halves.
-4. Flags at the winning pair are scored with :func:`analytics.nab.score_file`
-   (the grid search uses an equivalent vectorised sum over the same row values,
-   and the final numbers are recomputed with the reference scorer and
-   compared).
+   the file's sampling step only (windows in hours of rows); nothing is tuned
+   per file.
+2. An operating point is a pair (score threshold, alarm suppression after each
+   flag: 0, 6, 24, 48 or 72 hours of rows). The threshold grid is
+   ``1 − exp(−u)`` for 60 values of ``u`` from 0.3 to 40 (``u`` is the robust
+   z divided by the Laplace scale 3).
+3. Three ways to fix the operating point, all reported:
 
-The windowed Gaussian row is NAB's own per-row output for the same files,
-scored with our scorer at NAB's threshold 1.0 — the same comparison NAB's
-scoreboard makes.
+   * **in-sample**: the pair with the highest summed raw NAB standard-profile
+     score over all files (as NAB itself optimises thresholds, on the files it
+     scores; an optimistic number);
+   * **leave one file out** (the headline): each file is scored at the pair
+     that is best on the *other* files;
+   * **folder split**: the pair is chosen on one folder (realAWSCloudwatch or
+     realKnownCause) and scored on the other.
+
+4. ``selected by CV`` is a detector *and* operating point chosen together on
+   the training files of each split, among every candidate below (so the
+   choice of detector is held out too).
+5. Event precision, recall and false alarms per series-day are those of the
+   leave-one-file-out flags (held out). Final numbers are recomputed with the
+   reference scorer :func:`analytics.nab.score_file` and compared with the
+   vectorised sum used by the grid search.
+
+The windowed Gaussian rows are NAB's own per-row output for the same files:
+once at NAB's threshold 1.0 with no suppression (the scoreboard's setting,
+optimised by NAB on all 58 files), once through the same operating-point
+procedure as ours.
 """
 
 from __future__ import annotations
@@ -36,6 +46,8 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -48,12 +60,19 @@ from analytics.metrics import anomaly
 
 NAB = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "metrics" / "nab"
 OUT = Path(__file__).resolve().parent / "results"
-Z_GRID = np.round(np.geomspace(2.0, 80.0, 48), 3)
+U_GRID = np.geomspace(0.3, 40.0, 60)
 HOLD_HOURS = (0.0, 6.0, 24.0, 48.0, 72.0)
 Z_SCALE = 3.0
-# IsolationForest: at most this many rows per file are scored (the last ones
-# are dropped from the file before scoring and NAB-scoring); see the report.
-IF_MAX_ROWS = int(os.environ.get("BENCH_NAB_IF_MAX_ROWS", "25000"))
+TAIL_GRID = [(lh, sh) for lh in (12.0, 24.0, 48.0) for sh in (0.25, 0.5, 1.0)]
+"""(long, short) windows in hours of the windowed-tail candidates."""
+SHOWN = (
+    "rolling_mad",
+    "seasonal_residual",
+    "isolation_forest",
+    "windowed_tail_24h_0.5h",
+    "max(windowed_tail_24h_0.5h, rolling_mad)",
+)
+"""Detectors with their own row; every candidate enters ``selected by CV``."""
 
 Windows = list[tuple[pd.Timestamp, pd.Timestamp]]
 
@@ -87,10 +106,29 @@ def _isolation(frame: pd.DataFrame) -> np.ndarray:
     ).to_numpy()
 
 
+def _tail(frame: pd.DataFrame, long_hours: float, short_hours: float) -> np.ndarray:
+    return anomaly.windowed_tail_scores(
+        frame["value"],
+        long_window=max(12, _step_rows(frame, long_hours)),
+        short_window=_step_rows(frame, short_hours),
+        z_scale=Z_SCALE,
+    ).to_numpy()
+
+
 DETECTORS: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
     "rolling_mad": _rolling_mad,
     "seasonal_residual": _seasonal,
     "isolation_forest": _isolation,
+    **{
+        f"windowed_tail_{lh:g}h_{sh:g}h": partial(_tail, long_hours=lh, short_hours=sh)
+        for lh, sh in TAIL_GRID
+    },
+}
+COMBINED = {
+    "max(windowed_tail_24h_0.5h, rolling_mad)": (
+        "windowed_tail_24h_0.5h",
+        "rolling_mad",
+    ),
 }
 
 
@@ -140,242 +178,362 @@ class _FastFile:
         return fp + tp - nab.STANDARD.fn_weight * (self.n_windows - len(first))
 
 
-def _flags(scores: np.ndarray, z: float, hold: int) -> np.ndarray:
-    threshold = 1.0 - float(np.exp(-z / Z_SCALE))
+def _flags(scores: np.ndarray, u: float, hold: int) -> np.ndarray:
+    threshold = 1.0 - float(np.exp(-u))
     return anomaly.flag(
         pd.Series(scores), threshold=threshold, suppress=hold
     ).to_numpy()
 
 
-def main() -> None:
-    started = time.perf_counter()
-    windows = nab.load_windows(NAB / "labels/combined_windows.json")
-    worst = golden(windows)
-    files = sorted((NAB / "data").glob("real*/*.csv"))
-    keys = {str(p): f"{p.parent.name}/{p.name}" for p in files}
-    frames = {str(p): nab.read_nab_series(p) for p in files}
-    n_windows = sum(len(windows[k]) for k in keys.values())
+@dataclass
+class _Corpus:
+    paths: list[str]
+    keys: dict[str, str]
+    frames: dict[str, pd.DataFrame]
+    windows: dict[str, Windows]
+    fast: dict[str, _FastFile]
 
-    jobs = [(name, str(p)) for name in DETECTORS for p in files]
-    jobs.sort(key=lambda j: -len(frames[j[1]]))  # longest first, for the pool
-    results: dict[tuple[str, str], tuple[np.ndarray, float]] = {}
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        for name, path, scores, seconds in pool.map(_score_one, jobs):
-            results[(name, path)] = (scores, seconds)
+    def hold_rows(self, path: str, hold_index: int) -> int:
+        hours = HOLD_HOURS[hold_index]
+        return 0 if hours == 0 else _step_rows(self.frames[path], hours)
 
-    # IsolationForest on long files: optional row cap (default: no cap needed).
-    def rows_for(name: str, path: str) -> int:
-        n = len(frames[path])
-        return min(n, IF_MAX_ROWS) if name == "isolation_forest" else n
+    def table(self, scores: dict[str, np.ndarray]) -> np.ndarray:
+        """Raw NAB score of every file at every (suppression, threshold) pair."""
+        out = np.zeros((len(self.paths), len(HOLD_HOURS), len(U_GRID)))
+        for i, path in enumerate(self.paths):
+            for j in range(len(HOLD_HOURS)):
+                hold = self.hold_rows(path, j)
+                for k, u in enumerate(U_GRID):
+                    out[i, j, k] = self.fast[path].score(_flags(scores[path], u, hold))
+        return out
 
-    fast: dict[tuple[str, int], _FastFile] = {}
 
-    def fast_file(path: str, n: int) -> _FastFile:
-        if (path, n) not in fast:
-            frame = frames[path].iloc[:n]
-            inside = [
-                w for w in windows[keys[path]] if w[1] <= frame["timestamp"].max()
-            ]
-            fast[(path, n)] = _FastFile(frame, inside)
-        return fast[(path, n)]
+def _argmax(total: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(total)), total.shape))
 
-    rows = []
-    per_file = []
-    for name in DETECTORS:
 
-        def search(subset: list[str], name: str = name) -> tuple[float, float, int]:
-            best: tuple[float, float, int] | None = None
-            for hours in HOLD_HOURS:
-                for z in Z_GRID:
-                    total = 0.0
-                    for path in subset:
-                        n = rows_for(name, path)
-                        hold = 0 if hours == 0 else _step_rows(frames[path], hours)
-                        scores = results[(name, path)][0][:n]
-                        total += fast_file(path, n).score(_flags(scores, z, hold))
-                    if best is None or total > best[0]:
-                        best = (total, float(z), int(hours))
-            assert best is not None
-            return best
+def _operating_points(
+    tables: np.ndarray, corpus: _Corpus
+) -> dict[str, list[tuple[int, ...]]]:
+    """Per file, the (candidate, hold, u) index chosen in-sample and held out.
 
-        best = search(list(keys))
-        held_out = 0.0
-        held_windows = 0
-        for folder in ("realAWSCloudwatch", "realKnownCause"):
-            train = [p for p, k in keys.items() if not k.startswith(folder)]
-            test = [p for p, k in keys.items() if k.startswith(folder)]
-            _, z_cv, hours_cv = search(train)
-            for path in test:
-                n = rows_for(name, path)
-                hold = 0 if hours_cv == 0 else _step_rows(frames[path], hours_cv)
-                flags_cv = _flags(results[(name, path)][0][:n], z_cv, hold)
-                held_out += fast_file(path, n).score(flags_cv)
-                held_windows += fast_file(path, n).n_windows
-        assert best is not None
-        _, z, hours = best
-        raw_total = 0.0
-        detected = alarms = 0
-        days = 0.0
-        windows_used = 0
-        for path, key in keys.items():
-            n = rows_for(name, path)
-            frame = frames[path].iloc[:n]
-            wins = [w for w in windows[key] if w[1] <= frame["timestamp"].max()]
-            hold = 0 if hours == 0 else _step_rows(frames[path], hours)
-            flags = _flags(results[(name, path)][0][:n], z, hold).astype(float)
-            result = nab.score_file(frame["timestamp"], flags, wins, threshold=0.5)
-            fast_total = fast_file(path, n).score(flags > 0.5)
-            assert abs(result.score - fast_total) < 1e-9, (key, result, fast_total)
-            counts = nab.event_counts(frame["timestamp"], flags, wins, threshold=0.5)
-            raw_total += result.score
-            detected += counts.windows_detected
-            alarms += counts.false_alarm_events
-            days += counts.scored_days
-            windows_used += len(wins)
-            per_file.append(
-                {
-                    "detector": name,
-                    "file": key,
-                    "raw_score": round(result.score, 4),
-                    "windows": len(wins),
-                    "detected": counts.windows_detected,
-                    "false_alarms": counts.false_alarm_events,
-                }
-            )
-        seconds = sum(results[(name, p)][1] for p in keys)
-        rows.append(
-            {
-                "detector": name,
-                "z_threshold": z,
-                "score_threshold": round(1.0 - float(np.exp(-z / Z_SCALE)), 6),
-                "suppress_hours": hours,
-                "nab_standard": round(nab.normalised_score(raw_total, windows_used), 1),
-                "nab_standard_held_out": round(
-                    nab.normalised_score(held_out, held_windows), 1
-                ),
-                "event_recall": round(detected / windows_used, 3),
-                "event_precision": round(detected / max(detected + alarms, 1), 3),
-                "false_alarms_per_series_day": round(alarms / days, 3),
-                "detector_seconds": round(seconds, 1),
-            }
-        )
-        print(rows[-1], flush=True)
+    ``tables`` is files × candidates × holds × thresholds.
+    """
+    total = tables.sum(axis=0)
+    best = _argmax(total)
+    lofo = [_argmax(total - tables[i]) for i in range(len(corpus.paths))]
+    aws = np.array([corpus.keys[p].startswith("realAWS") for p in corpus.paths])
+    folder: list[tuple[int, ...]] = [()] * len(corpus.paths)
+    for test in (aws, ~aws):
+        chosen = _argmax(tables[~test].sum(axis=0))
+        for i in np.flatnonzero(test):
+            folder[int(i)] = chosen
+    return {
+        "in_sample": [best] * len(corpus.paths),
+        "lofo": lofo,
+        "folder": folder,
+    }
 
-    # The windowed Gaussian on the same files, from NAB's own per-row output.
-    wg_total = 0.0
-    detected = alarms = 0
+
+@dataclass
+class _Outcome:
+    score: float
+    recall: float
+    precision: float
+    alarms_per_day: float
+    per_file: dict[str, float]
+    detected: int
+    alarms: int
+
+
+def _outcome(
+    corpus: _Corpus,
+    points: list[tuple[int, ...]],
+    scores: list[dict[str, np.ndarray]],
+) -> _Outcome:
+    """Reference NAB score and event counts of each file at its operating point."""
+    raw = 0.0
+    detected = alarms = windows_used = 0
     days = 0.0
-    for key in keys.values():
-        folder, file = key.split("/")
+    per_file = {}
+    for i, path in enumerate(corpus.paths):
+        c, j, k = points[i]
+        frame, wins = corpus.frames[path], corpus.windows[path]
+        flags = _flags(scores[c][path], U_GRID[k], corpus.hold_rows(path, j))
+        result = nab.score_file(frame["timestamp"], flags, wins, threshold=0.5)
+        fast_total = corpus.fast[path].score(flags)
+        assert abs(result.score - fast_total) < 1e-9, (path, result, fast_total)
+        counts = nab.event_counts(frame["timestamp"], flags, wins, threshold=0.5)
+        raw += result.score
+        detected += counts.windows_detected
+        alarms += counts.false_alarm_events
+        days += counts.scored_days
+        windows_used += len(wins)
+        per_file[corpus.keys[path]] = result.score
+    return _Outcome(
+        score=nab.normalised_score(raw, windows_used),
+        recall=detected / windows_used,
+        precision=detected / max(detected + alarms, 1),
+        alarms_per_day=alarms / days,
+        per_file=per_file,
+        detected=detected,
+        alarms=alarms,
+    )
+
+
+def _row(
+    name: str,
+    corpus: _Corpus,
+    tables: np.ndarray,
+    scores: list[dict[str, np.ndarray]],
+    seconds: float | None,
+) -> tuple[dict[str, object], _Outcome, list[tuple[int, ...]]]:
+    points = _operating_points(tables, corpus)
+    results = {how: _outcome(corpus, p, scores) for how, p in points.items()}
+    _, j, k = points["in_sample"][0]
+    held = results["lofo"]
+    row: dict[str, object] = {
+        "detector": name,
+        "z_threshold": round(float(U_GRID[k]) * Z_SCALE, 3),
+        "score_threshold": round(1.0 - float(np.exp(-U_GRID[k])), 6),
+        "suppress_hours": int(HOLD_HOURS[j]),
+        "nab_in_sample": round(results["in_sample"].score, 1),
+        "nab_held_out_lofo": round(held.score, 1),
+        "nab_held_out_folder": round(results["folder"].score, 1),
+        "event_recall": round(held.recall, 3),
+        "event_precision": round(held.precision, 3),
+        "false_alarms_per_series_day": round(held.alarms_per_day, 3),
+        "goal_met": held.recall >= 0.5 and held.alarms_per_day <= 1.0,
+        "detector_seconds": None if seconds is None else round(seconds, 1),
+    }
+    print(row, flush=True)
+    return row, held, points["lofo"]
+
+
+def _corpus() -> _Corpus:
+    windows = nab.load_windows(NAB / "labels/combined_windows.json")
+    files = sorted((NAB / "data").glob("real*/*.csv"))
+    paths = [str(p) for p in files]
+    keys = {str(p): f"{p.parent.name}/{p.name}" for p in files}
+    frames = {p: nab.read_nab_series(p) for p in paths}
+    wins = {p: windows[keys[p]] for p in paths}
+    fast = {p: _FastFile(frames[p], wins[p]) for p in paths}
+    return _Corpus(paths, keys, frames, wins, fast)
+
+
+def _wg_scores(corpus: _Corpus) -> dict[str, np.ndarray]:
+    out = {}
+    for path in corpus.paths:
+        folder, file = corpus.keys[path].split("/")
         frame = nab.read_nab_series(
             NAB
             / f"reference_results/windowedGaussian/{folder}/windowedGaussian_{file}.gz"
         )
-        wg_total += nab.score_file(
-            frame["timestamp"], frame["anomaly_score"], windows[key], threshold=1.0
-        ).score
-        counts = nab.event_counts(
-            frame["timestamp"], frame["anomaly_score"], windows[key], threshold=1.0
+        assert len(frame) == len(corpus.frames[path])
+        out[path] = frame["anomaly_score"].to_numpy(dtype=float)
+    return out
+
+
+def main() -> None:
+    started = time.perf_counter()
+    worst = golden(nab.load_windows(NAB / "labels/combined_windows.json"))
+    corpus = _corpus()
+    n_windows = sum(f.n_windows for f in corpus.fast.values())
+
+    jobs = [(name, p) for name in DETECTORS for p in corpus.paths]
+    jobs.sort(key=lambda j: -len(corpus.frames[j[1]]))  # longest first, for the pool
+    scores: dict[str, dict[str, np.ndarray]] = {name: {} for name in DETECTORS}
+    seconds: dict[str, float] = dict.fromkeys(DETECTORS, 0.0)
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for name, path, values, took in pool.map(_score_one, jobs):
+            scores[name][path] = values
+            seconds[name] += took
+    for name, parts in COMBINED.items():
+        scores[name] = {
+            p: anomaly.combine_scores(
+                *(pd.Series(scores[part][p]) for part in parts)
+            ).to_numpy()
+            for p in corpus.paths
+        }
+        seconds[name] = sum(seconds[part] for part in parts)
+
+    names = list(scores)
+    tables = {name: corpus.table(scores[name]) for name in names}
+    rows, per_file = [], {}
+    for name in SHOWN:
+        row, held, _ = _row(
+            name, corpus, tables[name][:, None], [scores[name]], seconds[name]
         )
+        rows.append(row)
+        per_file[name] = held.per_file
+
+    # Detector and operating point chosen together on the training files.
+    stacked = np.stack([tables[name] for name in names], axis=1)
+    row, held, picks = _row(
+        "selected by CV", corpus, stacked, [scores[n] for n in names], None
+    )
+    chosen = pd.Series([names[p[0]] for p in picks]).value_counts()
+    row["detector"] = (
+        "selected by CV (" + ", ".join(f"{n} ×{c}" for n, c in chosen.items()) + ")"
+    )
+    rows.append(row)
+    per_file["selected by CV"] = held.per_file
+
+    wg = _wg_scores(corpus)
+    row, held, _ = _row(
+        "windowedGaussian, same procedure",
+        corpus,
+        corpus.table(wg)[:, None],
+        [wg],
+        None,
+    )
+    rows.append(row)
+    wg_fixed = _nab_threshold(corpus, wg)
+    rows.append(wg_fixed[0])
+    per_file["windowedGaussian (threshold 1.0)"] = wg_fixed[1]
+
+    table = pd.DataFrame(rows)
+    wide = pd.DataFrame(per_file).round(4)
+    wide.index.name = "file"
+    OUT.mkdir(exist_ok=True)
+    table.to_csv(OUT / "nab.csv", index=False)
+    wide.reset_index().melt(
+        id_vars="file", var_name="detector", value_name="raw_score_held_out"
+    ).to_csv(OUT / "nab_per_file.csv", index=False)
+    (OUT / "nab.md").write_text(
+        _header(corpus, n_windows, worst, time.perf_counter() - started)
+        + _markdown(table)
+        + "\n\n"
+        + _verdict(table, wide)
+        + "\n\n## Raw standard-profile score per file, held out (leave one file out)\n\n"
+        + _markdown(wide.reset_index())
+        + "\n"
+    )
+    print(table.to_string(index=False))
+
+
+def _nab_threshold(
+    corpus: _Corpus, wg: dict[str, np.ndarray]
+) -> tuple[dict[str, object], dict[str, float]]:
+    """The windowed Gaussian at NAB's own threshold 1.0, no suppression."""
+    raw = 0.0
+    detected = alarms = windows_used = 0
+    days = 0.0
+    per_file = {}
+    for path in corpus.paths:
+        frame, wins = corpus.frames[path], corpus.windows[path]
+        result = nab.score_file(frame["timestamp"], wg[path], wins, threshold=1.0)
+        counts = nab.event_counts(frame["timestamp"], wg[path], wins, threshold=1.0)
+        raw += result.score
         detected += counts.windows_detected
         alarms += counts.false_alarm_events
         days += counts.scored_days
-        per_file.append(
-            {
-                "detector": "windowedGaussian",
-                "file": key,
-                "raw_score": round(
-                    nab.score_file(
-                        frame["timestamp"],
-                        frame["anomaly_score"],
-                        windows[key],
-                        threshold=1.0,
-                    ).score,
-                    4,
-                ),
-                "windows": len(windows[key]),
-                "detected": counts.windows_detected,
-                "false_alarms": counts.false_alarm_events,
-            }
-        )
-    rows.append(
-        {
-            "detector": "windowedGaussian (NAB per-row output)",
-            "z_threshold": None,
-            "score_threshold": 1.0,
-            "suppress_hours": 0,
-            "nab_standard": round(nab.normalised_score(wg_total, n_windows), 1),
-            "nab_standard_held_out": None,
-            "event_recall": round(detected / n_windows, 3),
-            "event_precision": round(detected / max(detected + alarms, 1), 3),
-            "false_alarms_per_series_day": round(alarms / days, 3),
-            "detector_seconds": None,
-        }
-    )
+        windows_used += len(wins)
+        per_file[corpus.keys[path]] = result.score
+    score = round(nab.normalised_score(raw, windows_used), 1)
+    recall, per_day = detected / windows_used, alarms / days
+    row: dict[str, object] = {
+        "detector": "windowedGaussian (NAB threshold 1.0)",
+        "z_threshold": None,
+        "score_threshold": 1.0,
+        "suppress_hours": 0,
+        "nab_in_sample": None,
+        "nab_held_out_lofo": score,
+        "nab_held_out_folder": score,
+        "event_recall": round(recall, 3),
+        "event_precision": round(detected / max(detected + alarms, 1), 3),
+        "false_alarms_per_series_day": round(per_day, 3),
+        "goal_met": recall >= 0.5 and per_day <= 1.0,
+        "detector_seconds": None,
+    }
+    return row, per_file
 
-    table = pd.DataFrame(rows)
-    files_table = pd.DataFrame(per_file)
-    OUT.mkdir(exist_ok=True)
-    table.to_csv(OUT / "nab.csv", index=False)
-    files_table.to_csv(OUT / "nab_per_file.csv", index=False)
-    wide = files_table.pivot(index="file", columns="detector", values="raw_score")
-    header = (
-        f"# NAB standard profile, {len(files)} real series ({n_windows} windows)\n\n"
+
+def _header(corpus: _Corpus, n_windows: int, worst: float, wall: float) -> str:
+    return (
+        f"# NAB standard profile, {len(corpus.paths)} real series"
+        f" ({n_windows} windows)\n\n"
         "Files: the realAWSCloudwatch and realKnownCause folders present locally"
         " (not the full 58-file corpus, so the numbers are not directly the"
-        " scoreboard's; the windowed Gaussian row is on the same files).\n\n"
+        " scoreboard's; the windowed Gaussian rows are on the same files).\n\n"
         f"Scorer golden check: worst |difference| from NAB's windowedGaussian"
         f" per-file scores = {worst:.2e}.\n\n"
         f"numpy {np.__version__}, statsmodels {statsmodels.__version__},"
         f" scikit-learn {sklearn.__version__}, pandas {pd.__version__};"
-        f" {os.cpu_count()} CPU(s); wall time"
-        f" {time.perf_counter() - started:.0f} s.\n\n"
-        "Operating point: one (z threshold, suppression) pair per detector for"
-        " the whole corpus, maximising the summed raw standard-profile score on"
-        " these same files (in-sample, as NAB optimises its thresholds).\n\n"
+        f" {os.cpu_count()} CPU(s); wall time {wall:.0f} s."
+        " Command: `.venv/bin/python benchmarks/bench_nab.py`.\n\n"
+        "Operating point = (score threshold, alarm suppression after a flag)."
+        " `nab_in_sample`: one pair for all files, chosen on the same files"
+        " (optimistic). `nab_held_out_lofo` (headline): each file scored at the"
+        " pair best on the other 23 files. `nab_held_out_folder`: pair chosen on"
+        " the other folder. The z/threshold/suppression columns show the"
+        " in-sample pair. Event recall, precision and false alarms per series-day"
+        " are of the held-out (leave-one-file-out) flags; `goal_met` is recall ≥"
+        " 0.5 with ≤ 1 false-alarm event per series-day. `selected by CV` picks"
+        " the detector too, among rolling_mad, seasonal_residual,"
+        " isolation_forest, windowed_tail (long 12/24/48 h × short 0.25/0.5/1 h)"
+        " and the max combination, on the training files of each split.\n\n"
     )
-    body = (
-        _markdown(table)
-        + "\n\n"
-        + _losses(table, wide)
-        + "\n\n## Raw standard-profile score per file\n\n"
-        + _markdown(wide.reset_index())
-        + "\n"
-    )
-    (OUT / "nab.md").write_text(header + body)
-    print(header + table.to_string(index=False))
-    print(wide.to_string())
 
 
-def _losses(table: pd.DataFrame, wide: pd.DataFrame) -> str:
-    """Plain statement of where our detectors lose, computed from the results."""
-    wg = float(table["nab_standard"].iloc[-1])
-    ours = table.iloc[:-1]
-    lines = ["## Where we lose", ""]
-    for row in ours.itertuples():
-        held = float(str(row.nab_standard_held_out))
-        verdict = "beats" if held > wg else "loses to"
+def _verdict(table: pd.DataFrame, wide: pd.DataFrame) -> str:
+    """Plain statement of wins and losses, computed from the results."""
+    by = table.set_index("detector")
+    wg_fixed = float(
+        by.loc["windowedGaussian (NAB threshold 1.0)", "nab_held_out_lofo"]
+    )
+    wg_cv = by.loc["windowedGaussian, same procedure"]
+    lines = ["## Wins and losses", ""]
+    for row in table.itertuples():
+        if str(row.detector).startswith("windowedGaussian"):
+            continue
+        lofo, folder = (
+            float(str(row.nab_held_out_lofo)),
+            float(str(row.nab_held_out_folder)),
+        )
+        against = [
+            f"{'beats' if lofo > wg_fixed else 'loses to'} the windowed Gaussian at"
+            f" NAB's threshold ({wg_fixed})",
+            f"{'beats' if lofo > wg_cv.nab_held_out_lofo else 'loses to'} it under"
+            f" the same procedure ({wg_cv.nab_held_out_lofo})",
+        ]
+        if folder <= float(wg_cv.nab_held_out_folder):
+            against.append(
+                f"folder split {folder} vs the windowed Gaussian's"
+                f" {wg_cv.nab_held_out_folder}: loses"
+            )
+        column = (
+            "selected by CV"
+            if str(row.detector).startswith("selected")
+            else str(row.detector)
+        )
+        worse = int((wide[column] < wide["windowedGaussian (threshold 1.0)"]).sum())
         lines.append(
-            f"- {row.detector}: {row.nab_standard} in-sample, but {held} when its"
-            f" operating point is chosen on the other folder — it {verdict} the"
-            f" windowed Gaussian ({wg}) held out. Worse than the windowed Gaussian"
-            f" on {int((wide[row.detector] < wide['windowedGaussian']).sum())} of"
+            f"- {row.detector}: held out {lofo} (leave one file out), {folder}"
+            f" (folder split), in-sample {row.nab_in_sample}; "
+            + "; ".join(against)
+            + f". Worse than the windowed Gaussian (threshold 1.0) on {worse} of"
             f" {len(wide)} files."
         )
-    lines += [
-        "- The windowed Gaussian's threshold was also optimised by NAB, but over"
-        " all 58 files; our in-sample numbers are optimised on these 24 only, so"
-        " the held-out column is the fairer comparison.",
-        "- Event precision is below 0.2 for every detector: most alarms fall"
-        " outside labelled windows (0.16–0.28 false alarms per series-day).",
-        "- Against the published scoreboard (full corpus: windowed Gaussian 39.6,"
-        " Twitter ADVec 47.1, RCF 51.7, best ~70–75) nothing here is comparable"
-        " until the other 34 NAB files are run; on these 24 files the windowed"
-        " Gaussian itself scores only {wg}.".replace("{wg}", str(wg)),
-        f"- IsolationForest ran on every row of every file (cap"
-        f" {IF_MAX_ROWS} rows, longer than any file here) and dominates runtime.",
-    ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + _NOTES
+
+
+_NOTES = """
+- Held-out numbers on 24 files and 49 windows are noisy: one window turned from missed
+  to detected moves the normalised score by about 2 points, and the leave-one-file-out
+  and folder-split figures of one detector differ by up to 20 points.
+- The windowed-tail detector and its defaults (long 24 h, short 0.5 h, second-stage scale
+  floor 0.1) were designed while looking at these same 24 files; only the thresholds and
+  suppression are held out in its own row. The `selected by CV` row also holds out the
+  choice among the candidates, but the candidate list itself was written after seeing
+  results here. The full 58-file corpus (34 files not present locally) would be the
+  independent check.
+- Against the published scoreboard (full corpus: windowed Gaussian 39.6, Twitter ADVec
+  47.1, random cut forest 51.7, best about 70–75) nothing here is comparable until the
+  other 34 NAB files are run; on these 24 files the windowed Gaussian at its own
+  threshold scores only the figure above.
+- IsolationForest dominates runtime (refitted every 500 rows on every file).
+"""
 
 
 def _markdown(table: pd.DataFrame) -> str:

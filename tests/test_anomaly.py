@@ -137,3 +137,62 @@ def test_invalid_floor_parameters() -> None:
         anomaly.rolling_mad_scores(y, floor_fraction=1.5)
     with pytest.raises(ConfigError, match="floor_window"):
         anomaly.seasonal_residual_scores(y, floor_window=1)
+
+
+def _tail(y: pd.Series) -> pd.Series:
+    return anomaly.windowed_tail_scores(y, long_window=96, short_window=4)
+
+
+def test_windowed_tail_finds_a_burst_no_single_point_reveals() -> None:
+    # Five points each 3 sd high: unremarkable one by one, clear as a short window.
+    rng = np.random.default_rng(3)
+    y = pd.Series(rng.normal(10.0, 1.0, 600))
+    y.iloc[500:505] += 3.0
+
+    scores = _tail(y)
+    point = anomaly.rolling_mad_scores(y, window=96)
+
+    # The burst is the most unusual stretch for the short window, and it stands
+    # further above the rest of the series than any single point does.
+    assert int(scores.idxmax()) in range(502, 506)
+    assert scores.iloc[504] > 0.8
+    assert scores.iloc[504] - scores.iloc[:500].max() > 0.1
+    assert point.iloc[500:505].max() - point.iloc[:500].max() < 0.15
+    assert scores.between(0, 1).all()
+
+
+@settings(max_examples=5, deadline=None)
+@given(cut=st.integers(250, 470), seed=st.integers(0, 1000))
+def test_windowed_tail_is_causal(cut: int, seed: int) -> None:
+    y = _seasonal_series()
+    changed = y.copy()
+    changed.iloc[cut + 1 :] += np.random.default_rng(seed).normal(
+        0, 50, len(y) - cut - 1
+    )
+    pd.testing.assert_series_equal(
+        _tail(y).iloc[: cut + 1], _tail(changed).iloc[: cut + 1]
+    )
+
+
+def test_windowed_tail_rejects_bad_windows_and_flat_history_is_quiet() -> None:
+    with pytest.raises(ConfigError, match="short_window"):
+        anomaly.windowed_tail_scores(
+            pd.Series([1.0] * 10), long_window=4, short_window=5
+        )
+    with pytest.raises(ConfigError, match="long_window"):
+        anomaly.windowed_tail_scores(
+            pd.Series([1.0] * 10), long_window=2, short_window=1
+        )
+    flat = anomaly.windowed_tail_scores(
+        pd.Series(np.full(300, 5.0)), long_window=48, short_window=2
+    )
+    assert flat.eq(0).all()
+
+
+def test_combine_scores_is_the_pointwise_max() -> None:
+    a, b = pd.Series([0.1, 0.9, 0.3]), pd.Series([0.5, 0.2, 0.3])
+    assert anomaly.combine_scores(a, b).tolist() == [0.5, 0.9, 0.3]
+    with pytest.raises(ConfigError, match="different indexes"):
+        anomaly.combine_scores(a, b.set_axis([5, 6, 7]))
+    with pytest.raises(ConfigError, match="at least one"):
+        anomaly.combine_scores()

@@ -150,6 +150,8 @@ def test_default_models_run_and_report_backtest() -> None:
         "seasonal_naive_168",
         "seasonal_naive_24",
         "mstl_ets",
+        "mstl_level",
+        "snaive_mstl",
         "unobserved_components",
         "ets",
     }

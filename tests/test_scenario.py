@@ -31,6 +31,7 @@ from analytics.metrics.histogram import bucket_increase, histogram_quantile
 from analytics.metrics.resolution import mean_time_to_resolve, resolution_by_priority
 from analytics.metrics.satisfaction import csat_summary, nps_summary
 from analytics.metrics.slo import availability_from_counters
+from analytics.report.capacity_section import capacity_forecast
 from analytics.report.go_no_go import build_go_no_go
 from analytics.scenario import FEATURES, ScenarioTruth, generate_launch_scenario
 from analytics.sources.activity import read_activity_csv, read_licences_csv
@@ -357,6 +358,33 @@ def test_go_no_go_decides_and_measures_the_true_availability(
     assert availability.value == pytest.approx(
         scenario["metrics"]["availability"]["decision_30d"]["ratio"] * 100, abs=1e-9
     )
+
+
+def test_go_no_go_forecasts_cpu_headroom_with_a_fan_chart(
+    scenario: ScenarioTruth,
+) -> None:
+    report = build_go_no_go(scenario.out_dir / "readiness.yaml")
+    by_id = {r.criterion.criterion_id: r for r in report.results}
+    cpu = read_metric_csv(scenario.out_dir / "metrics/node_cpu_utilisation.csv.gz")
+    frame, as_of = cpu.frame, scenario.as_of
+    pilot = frame[
+        (frame["timestamp"] >= as_of - pd.Timedelta(days=30))
+        & (frame["timestamp"] < as_of)
+    ]
+    # Oracle for "headroom now": the busiest hour of the last week, hourly mean
+    # per instance then max over instances, against the 0.8 limit.
+    hourly = pilot.groupby([pilot["timestamp"].dt.floor("h"), "series"])["value"]
+    peak = hourly.mean().groupby(level=0).max().iloc[-168:].max()
+
+    headroom = by_id["cpu_headroom"]
+    html = str(capacity_forecast(report))
+
+    assert headroom.status == "PASS"
+    assert not headroom.criterion.blocking
+    assert f"now {(0.8 - peak) / 0.8:.1%}" in headroom.detail
+    assert 70 < headroom.value < 90
+    assert "Backtest" in html and "80 % interval" in html and "limit" in html
+    assert "No capacity forecast is configured" not in html
 
 
 # --- promtool accepts the OpenMetrics file ------------------------------------------

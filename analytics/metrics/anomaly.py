@@ -17,7 +17,14 @@ detector                   score at t
                            features, refitted on the past every ``refit_every``
                            points; robust z of the isolation score against
                            the training points' scores
+``windowed_tail``          short window against long window: the mean of the
+                           last ``short_window`` robust z's (each against the
+                           previous ``long_window`` points), itself as a robust
+                           z against its own previous ``long_window`` values
 =========================  ===================================================
+
+:func:`combine_scores` takes the pointwise maximum of several detectors' scores
+(a point is as anomalous as the most alarmed detector says).
 
 **Scale floor.** A flat stretch has MAD 0, which would make any wiggle an
 infinite z. The scale used for z is therefore never below ``floor_fraction``
@@ -54,10 +61,12 @@ from analytics.errors import ConfigError
 
 __all__ = [
     "anomalous_periods",
+    "combine_scores",
     "flag",
     "isolation_forest_scores",
     "rolling_mad_scores",
     "seasonal_residual_scores",
+    "windowed_tail_scores",
 ]
 
 MAD_TO_SD = 1.4826
@@ -202,6 +211,119 @@ def seasonal_residual_scores(
     floor = _scale_floor(y, floor_fraction=floor_fraction, floor_window=floor_window)
     z = _robust_z(residual, centre, mad, floor)
     return pd.Series(_to_unit(z, z_scale), index=series.index, name="score")
+
+
+def windowed_tail_scores(
+    series: pd.Series,
+    *,
+    long_window: int,
+    short_window: int,
+    min_periods: int | None = None,
+    z_scale: float = 3.0,
+    short_floor: float = 0.1,
+    floor_fraction: float = 0.02,
+    floor_window: int = 2000,
+) -> pd.Series:
+    """How unusual the recent short window is against the long window before it.
+
+    Two robust stages, both causal:
+
+    1. the robust z of each point against the previous ``long_window`` points
+       (median and MAD, scale floored as in :func:`rolling_mad_scores`);
+    2. the mean of the last ``short_window`` of those z's, itself turned into a
+       robust z against its own previous ``long_window`` values. This is the
+       tail of the short-term average under the long-term distribution (the
+       idea behind NAB's windowed Gaussian and anomaly likelihood, with median
+       and MAD instead of mean and sd so past anomalies do not widen it).
+
+    The second stage's scale is never below ``short_floor`` (in units of the
+    first stage's z): a flat history would otherwise turn any wiggle into an
+    alarm.
+
+    Parameters
+    ----------
+    series
+        Values in time order.
+    long_window
+        Points of history each stage compares against (e.g. one day of rows).
+    short_window
+        Points averaged in the short window (e.g. half an hour of rows).
+    min_periods
+        History needed before scoring (default ``long_window // 4``).
+    z_scale
+        Scale of the Laplace reference mapping z to [0, 1] (module docstring).
+    short_floor
+        Floor of the second stage's scale, in z units.
+    floor_fraction, floor_window
+        As in :func:`rolling_mad_scores`, for the first stage.
+
+    Returns
+    -------
+    pandas.Series
+        Scores in [0, 1], same index as ``series``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> y = pd.Series(rng.normal(10.0, 1.0, 400))
+    >>> y.iloc[300:305] += 4.0   # a short burst, each point only 4 sd high
+    >>> s = windowed_tail_scores(y, long_window=96, short_window=4)
+    >>> bool(s.iloc[303] > 0.95), bool(s.iloc[:300].max() < s.iloc[303])
+    (True, True)
+    """
+    if long_window < 3:
+        raise ConfigError(f"long_window must be at least 3 points, got {long_window}.")
+    if not 1 <= short_window <= long_window:
+        raise ConfigError(
+            f"short_window must be between 1 and long_window ({long_window}),"
+            f" got {short_window}."
+        )
+    if short_floor <= 0:
+        raise ConfigError(f"short_floor must be > 0, got {short_floor}.")
+    y = series.astype(float).reset_index(drop=True)
+    need = min_periods or max(2, long_window // 4)
+
+    past = y.shift(1)
+    centre = past.rolling(long_window, min_periods=need).median()
+    mad = (past - centre).abs().rolling(long_window, min_periods=need).median()
+    floor = _scale_floor(y, floor_fraction=floor_fraction, floor_window=floor_window)
+    point_z = _robust_z(y, centre, mad, floor)
+
+    # The short-window mean, judged against its own recent distribution.
+    short = point_z.rolling(short_window, min_periods=1).mean()
+    past_short = short.shift(1)
+    short_centre = past_short.rolling(long_window, min_periods=need).median()
+    short_mad = (
+        (past_short - short_centre)
+        .abs()
+        .rolling(long_window, min_periods=need)
+        .median()
+    )
+    z: pd.Series = (short - short_centre) / np.maximum(
+        MAD_TO_SD * short_mad, short_floor
+    )
+    return pd.Series(_to_unit(z, z_scale), index=series.index, name="score")
+
+
+def combine_scores(*scores: pd.Series) -> pd.Series:
+    """Pointwise maximum of several detectors' scores (all on the same index).
+
+    Examples
+    --------
+    >>> combine_scores(pd.Series([0.1, 0.9]), pd.Series([0.5, 0.2])).tolist()
+    [0.5, 0.9]
+    """
+    if not scores:
+        raise ConfigError("combine_scores needs at least one score series.")
+    first = scores[0]
+    for other in scores[1:]:
+        if not other.index.equals(first.index):
+            raise ConfigError(
+                "combine_scores: the score series have different indexes;"
+                " score the same rows with every detector."
+            )
+    stacked = np.vstack([s.to_numpy(dtype=float) for s in scores])
+    return pd.Series(stacked.max(axis=0), index=first.index, name="score")
 
 
 def _features(y: pd.Series, index: pd.Index, lags: tuple[int, ...]) -> pd.DataFrame:
