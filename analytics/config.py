@@ -27,10 +27,13 @@ from pydantic import (
     model_validator,
 )
 
+from analytics.business_hours import BusinessSchedule, parse_holidays
 from analytics.errors import ConfigError
 
 __all__ = [
+    "BUSINESS_CLOCK_KINDS",
     "ActivitySource",
+    "BusinessHours",
     "ChecklistSource",
     "CriterionConfig",
     "LicenceSource",
@@ -193,6 +196,65 @@ class ChecklistSource(_Strict):
     timezone: str = "UTC"
 
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAY_ENDINGS = ("day", "sday", "nesday", "rsday", "day", "urday", "day")
+BUSINESS_CLOCK_KINDS = ("first_response", "resolution_within_target")
+"""Criterion kinds that can be judged on a business-hours clock."""
+
+
+class BusinessHours(_Strict):
+    """Working hours of a support clock (``criteria.<id>.business_hours``).
+
+    Only working time in ``timezone`` counts (DST-correct), holidays none.
+    """
+
+    timezone: str
+    opens: str = "09:00"
+    closes: str = "17:00"
+    weekdays: list[str] = Field(default_factory=lambda: list(_WEEKDAYS[:5]))
+    holidays: list[str] = Field(default_factory=list)
+
+    def schedule(self) -> BusinessSchedule:
+        """The :class:`~analytics.business_hours.BusinessSchedule` it describes."""
+        days = [_weekday(str(day)) for day in self.weekdays]
+        unknown = [w for w, d in zip(self.weekdays, days, strict=True) if d is None]
+        if unknown:
+            raise ConfigError(
+                f"business_hours.weekdays has {unknown}; use day names Mon..Sun"
+            )
+        try:
+            holidays = parse_holidays(self.holidays)
+        except ValueError as exc:
+            raise ConfigError(
+                f"business_hours.holidays {self.holidays}: write dates as YYYY-MM-DD"
+            ) from exc
+        return BusinessSchedule(
+            self.timezone,
+            self.opens,
+            self.closes,
+            frozenset(_WEEKDAYS.index(d) for d in days if d is not None),
+            holidays,
+        )
+
+    @model_validator(mode="after")
+    def _valid_schedule(self) -> BusinessHours:
+        try:
+            self.schedule()
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from exc
+        return self
+
+
+def _weekday(text: str) -> str | None:
+    """``"Mon"``, ``"monday"`` → ``"mon"``; None when it names no weekday."""
+    name = text.strip().casefold()
+    for short in _WEEKDAYS:
+        full = short + _WEEKDAY_ENDINGS[_WEEKDAYS.index(short)]
+        if name in (short, full):
+            return short
+    return None
+
+
 class CriterionConfig(_Strict):
     """One readiness criterion. Fields not used by its ``kind`` are ignored."""
 
@@ -223,6 +285,18 @@ class CriterionConfig(_Strict):
     the decision time (in ``timezone``) instead of the rolling ``lookback``."""
     timezone: str = "UTC"
     """IANA zone of the ``calendar`` periods."""
+    business_hours: BusinessHours | None = None
+    """When set (first_response, resolution_within_target), durations count only
+    these working hours instead of the wall clock."""
+
+    @model_validator(mode="after")
+    def _business_clock_kind(self) -> CriterionConfig:
+        if self.business_hours is not None and self.kind not in BUSINESS_CLOCK_KINDS:
+            raise ValueError(
+                f"business_hours applies to kinds {', '.join(BUSINESS_CLOCK_KINDS)},"
+                f" not {self.kind!r}; remove it from this criterion"
+            )
+        return self
 
     @field_validator("lookback")
     @classmethod

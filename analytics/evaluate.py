@@ -20,7 +20,7 @@ from analytics.evaluators_capacity import CAPACITY_EVALUATORS
 from analytics.evaluators_slo import SLO_EVALUATORS, evidence_window, partial_sources
 from analytics.evaluators_support import SUPPORT_EVALUATORS
 from analytics.evidence import Evidence
-from analytics.metrics.resolution import mean_time_to_resolve, resolution_by_priority
+from analytics.metrics.resolution import mean_time_to_resolve
 from analytics.metrics.slo import availability_from_counters, availability_from_up
 from analytics.readiness import (
     Criterion,
@@ -155,56 +155,6 @@ def _tickets(config: CriterionConfig, evidence: Evidence) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
-def _resolution(
-    crit_id: str, config: CriterionConfig, evidence: Evidence
-) -> CriterionResult:
-    criterion = to_criterion(crit_id, config)
-    start, end = _window(config, evidence)
-    if not evidence.tickets:
-        return no_data(
-            criterion, "no ticket source configured", window_start=start, window_end=end
-        )
-    if config.priority is None or config.target_hours is None:
-        return no_data(
-            criterion, "criterion needs 'priority' and 'target_hours' in the config"
-        )
-
-    table = resolution_by_priority(
-        _tickets(config, evidence),
-        targets_hours={config.priority: config.target_hours},
-        as_of=end,
-        window_start=start,
-    )
-    row = table.loc[table["priority"] == config.priority].iloc[0]
-    decided = int(row["tickets"] - row["pending"])
-    sources = _ticket_sources(config, evidence)
-    if decided < config.min_events or pd.isna(row["share_within_target"]):
-        return no_data(
-            criterion,
-            f"{int(row['tickets'])} {config.priority} tickets opened in the window,"
-            f" {decided} decided (resolved, or open past the target); need {config.min_events}",
-            window_start=start,
-            window_end=end,
-            sources=sources,
-        )
-    detail = (
-        f"{int(row['within_target'])} of {decided} {config.priority} tickets resolved within"
-        f" {config.target_hours:g} h (opened in window, wall clock, final resolution;"
-        f" still open past target counts as missed; {int(row['pending'])} still open"
-        f" within target not counted); median {row['median_hours']:.1f} h,"
-        f" p90 {row['p90_hours']:.1f} h"
-    )
-    return evaluate_value(
-        criterion,
-        float(row["share_within_target"]) * 100,
-        window_start=start,
-        window_end=end,
-        evidence_count=decided,
-        detail=detail,
-        sources=sources,
-    )
-
-
 def _mttr(crit_id: str, config: CriterionConfig, evidence: Evidence) -> CriterionResult:
     criterion = to_criterion(crit_id, config)
     start, end = _window(config, evidence)
@@ -245,7 +195,6 @@ def _mttr(crit_id: str, config: CriterionConfig, evidence: Evidence) -> Criterio
 
 EVALUATORS: dict[str, Evaluator] = {
     "availability": _availability,
-    "resolution_within_target": _resolution,
     "mttr": _mttr,
     **CAPACITY_EVALUATORS,
     **SUPPORT_EVALUATORS,

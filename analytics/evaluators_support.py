@@ -7,6 +7,9 @@ Kinds and what they measure (evidence window ``[as_of - lookback, as_of)``):
 ``incident_response``  minutes from ``created_at`` to the earliest of
                        ``acknowledged_at`` and ``first_response_at``
 ``first_response``     minutes from ``created_at`` to ``first_response_at``
+``resolution_within``  % of the ``priority``'s tickets resolved within
+``_target``            ``target_hours`` (final resolution); open tickets past
+                       the target count as missed, younger ones are pending
 ``csat``               mean of 1–5 CSAT scores (survey answers; the tickets'
                        ``csat_score`` only when no survey source exists)
 ``escalation_rate``    % of tickets escalated, of those whose escalation is known
@@ -16,7 +19,12 @@ Tickets come from ``config.source`` or, when it is not set, from every ticket
 source. A ticket counts when it was created in the window. Timestamps at or
 after ``as_of`` are not yet known at the decision time and are treated as
 missing (point in time), so a response that came later does not count.
-Durations are wall clock (every hour counts, on-hold time included).
+Durations are wall clock (every hour counts, on-hold time included), unless a
+``first_response`` or ``resolution_within_target`` criterion sets
+``business_hours``: then only the working hours of that schedule count (its
+zone, weekdays and holidays; DST-correct), and the detail names the clock.
+On-hold time is not taken off either clock: the exports give on-hold totals,
+which cannot be placed in working hours.
 
 A criterion is NO DATA, with the reason, when there is no source, no ticket in
 the window, when the needed timestamp or column is empty in every ticket (no
@@ -42,11 +50,13 @@ from typing import Any, Final
 
 import pandas as pd
 
+from analytics.business_hours import BusinessSchedule
 from analytics.config import CriterionConfig
 from analytics.errors import ConfigError
 from analytics.evaluators_slo import evidence_window
 from analytics.evidence import Evidence
 from analytics.metrics.incidents import MEASURES, incident_times
+from analytics.metrics.resolution import clock_definition, resolution_by_priority
 from analytics.metrics.satisfaction import csat_summary
 from analytics.metrics.support import first_response_times, support_rates
 from analytics.readiness import Criterion, CriterionResult, evaluate_value, no_data
@@ -55,6 +65,7 @@ __all__ = [
     "SUPPORT_EVALUATORS",
     "SUPPORT_KINDS",
     "Evaluator",
+    "criterion_schedule",
     "format_label",
     "survey_answers",
     "ticket_source_names",
@@ -69,6 +80,7 @@ SUPPORT_KINDS: Final = (
     "first_response",
     "csat",
     "escalation_rate",
+    "resolution_within_target",
 )
 """Criterion kinds measured by this module."""
 
@@ -110,6 +122,11 @@ def format_label(evidence: Evidence, name: str) -> str:
         if source.name == name:
             return _FORMAT_LABELS.get(source.format, source.format)
     return "export"
+
+
+def criterion_schedule(config: CriterionConfig) -> BusinessSchedule | None:
+    """The business-hours schedule a criterion is judged on; None for wall clock."""
+    return None if config.business_hours is None else config.business_hours.schedule()
 
 
 def ticket_source_names(config: CriterionConfig, evidence: Evidence) -> tuple[str, ...]:
@@ -368,10 +385,15 @@ def _duration_result(
         )
 
     if measure == "first_response":
+        schedule = criterion_schedule(config)
         table = first_response_times(
-            frame, targets_minutes=config.target, by=None
+            frame,
+            targets_minutes=config.target,
+            by=None,
+            clock="wall" if schedule is None else "business",
+            schedule=schedule,
         ).iloc[0]
-        definition = str(table["definition"])
+        definition = f"created_at → first_response_at, {clock_definition(schedule)}"
     else:
         table = incident_times(frame, measures=[measure], by=None).iloc[0]
         definition = MEASURES[measure].definition
@@ -638,11 +660,79 @@ def _escalation_rate(
     )
 
 
+# --- resolution within target ------------------------------------------------------
+
+
+def _resolution_within_target(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> CriterionResult:
+    criterion = _criterion(crit_id, config)
+    start, end = _window(config, evidence)
+    problem = _ticket_problem(crit_id, config, evidence)
+    if problem:
+        return no_data(
+            criterion,
+            f"resolution not measurable: {problem}",
+            window_start=start,
+            window_end=end,
+        )
+    if config.priority is None or config.target_hours is None:
+        return no_data(
+            criterion,
+            f"criteria.{crit_id} needs 'priority' (P1..P4) and 'target_hours'",
+            window_start=start,
+            window_end=end,
+        )
+
+    names = ticket_source_names(config, evidence)
+    frames = [evidence.tickets[n].frame for n in names]
+    tickets = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    schedule = criterion_schedule(config)
+    table = resolution_by_priority(
+        tickets,
+        targets_hours={config.priority: config.target_hours},
+        as_of=end,
+        window_start=start,
+        schedule=schedule,
+    )
+    row = table.loc[table["priority"] == config.priority].iloc[0]
+    decided = int(row["tickets"] - row["pending"])
+    if decided < config.min_events or pd.isna(row["share_within_target"]):
+        return no_data(
+            criterion,
+            f"{int(row['tickets'])} {config.priority} tickets opened in the window,"
+            f" {decided} decided (resolved, or open past the target); need"
+            f" {config.min_events} (min_events)",
+            window_start=start,
+            window_end=end,
+            sources=names,
+        )
+
+    clock = clock_definition(schedule)
+    detail = (
+        f"{int(row['within_target'])} of {decided} {config.priority} tickets resolved"
+        f" within {config.target_hours:g} h (opened in window, {clock}, final"
+        f" resolution; still open past target counts as missed;"
+        f" {int(row['pending'])} still open within target not counted);"
+        f" median {row['median_hours']:.1f} h, p90 {row['p90_hours']:.1f} h"
+    )
+    return evaluate_value(
+        criterion,
+        float(row["share_within_target"]) * 100,
+        window_start=start,
+        window_end=end,
+        evidence_count=decided,
+        detail=detail,
+        sources=names,
+    )
+
+
 SUPPORT_EVALUATORS: dict[str, Evaluator] = {
     "mttd": _mttd,
     "incident_response": _incident_response,
     "first_response": _first_response,
     "csat": _csat,
     "escalation_rate": _escalation_rate,
+    "resolution_within_target": _resolution_within_target,
 }
 """Evaluators for the support and operations kinds; merge into ``evaluate.EVALUATORS``."""

@@ -113,6 +113,7 @@ def test_kinds_cover_the_launch_plan() -> None:
         "first_response",
         "csat",
         "escalation_rate",
+        "resolution_within_target",
     }
 
 

@@ -8,8 +8,11 @@ they return a note that says so, never an exception.
 The ticket window is ``[as_of - lookback, as_of)`` with the longest lookback of
 the enabled operations / support criteria (90 days when none). Tickets count
 when created in it, and only what was known at the decision time is used
-(timestamps at or after it are treated as missing). Durations are wall clock:
-every hour counts, on-hold time included. Every string that comes from data
+(timestamps at or after it are treated as missing). Durations are wall clock
+(every hour counts, on-hold time included), except in :func:`support_sla`
+where a first-response or resolution criterion with ``business_hours`` puts
+its measure on that business-hours clock; the section says which clock each
+row used. Every string that comes from data
 (priorities, assignment groups, categories, segments) is escaped.
 
 Examples
@@ -28,13 +31,18 @@ from typing import TYPE_CHECKING, Any, Final
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.business_hours import BusinessSchedule
 from analytics.evaluators_support import (
+    criterion_schedule,
     format_label,
     survey_answers,
     tickets_in_window,
 )
 from analytics.metrics.incidents import MEASURES, incident_times
-from analytics.metrics.resolution import DEFAULT_RESOLUTION_TARGETS_HOURS
+from analytics.metrics.resolution import (
+    DEFAULT_RESOLUTION_TARGETS_HOURS,
+    clock_definition,
+)
 from analytics.metrics.satisfaction import csat_summary, nps_summary
 from analytics.metrics.support import (
     first_response_times,
@@ -198,9 +206,11 @@ def support_sla(report: GoNoGoReport) -> Html:
 
     Targets: the first-response criterion's target (minutes, every priority;
     15 min by default) and the resolution criteria's ``target_hours`` per
-    priority (2 / 8 / 24 / 72 h by default). Wall clock, on-hold time
-    included. Open tickets already past their target at the decision time are
-    breaches too.
+    priority (2 / 8 / 24 / 72 h by default). Each measure runs on its
+    criterion's clock: wall clock (on-hold time included) by default, the
+    criterion's ``business_hours`` when set (per priority for resolution); the
+    ``Clock`` column and the text name it. Open tickets already past their
+    target at the decision time are breaches too.
     """
     evidence = report.evidence
     if not evidence.tickets:
@@ -215,10 +225,13 @@ def support_sla(report: GoNoGoReport) -> Html:
 
     response_target = _first_response_target(report)
     resolution_targets = _resolution_targets(report)
-    response = first_response_times(tickets, targets_minutes=response_target)
-    resolution = resolution_times(
-        tickets, targets_hours=resolution_targets, exclude_pauses=False
-    )
+    response_clock = _schedules(report, "first_response")["*"]
+    resolution_clocks = _schedules(report, "resolution_within_target")
+    response = first_response_times(
+        tickets,
+        targets_minutes=response_target,
+        **_clock_arguments(response_clock),
+    ).assign(clock=clock_definition(response_clock))
     # A ticket without first_response_at is only "waiting" when its export
     # records first responses at all; otherwise the time is unknown, not late.
     recording = _systems_recording(report, "first_response_at")
@@ -229,9 +242,10 @@ def support_sla(report: GoNoGoReport) -> Html:
         measure="first_response",
         targets=response_target,
         as_of=end,
+        **_clock_arguments(response_clock),
     )
-    resolution_open = sla_breaches(
-        tickets, measure="resolution", targets=resolution_targets, as_of=end
+    resolution, resolution_open = _resolution_on_clocks(
+        tickets, resolution_targets, resolution_clocks, end
     )
 
     rows = []
@@ -270,6 +284,7 @@ def support_sla(report: GoNoGoReport) -> Html:
                     "open_late": int(open_late.get(priority, 0)),
                     "share": _percent(record["share_within_target"]),
                     "missing": record["missing"],
+                    "clock": record["clock"],
                 }
             )
     summary = pd.DataFrame(rows)
@@ -287,21 +302,23 @@ def support_sla(report: GoNoGoReport) -> Html:
         ("open_late", "Open past target"),
         ("share", "Share within (measured)"),
         ("missing", "Not measured"),
+        ("clock", "Clock"),
     ]
+    response_text = clock_definition(response_clock)
+    resolution_text = _clocks_text(resolution_clocks)
+    caveat = _clock_caveat(response_clock, resolution_clocks)
     parts = [
         '<div class="rr">',
         f"<p>Tickets opened {start:%Y-%m-%d} to {end:%Y-%m-%d} (UTC). First response:"
-        f" {esc(response['definition'].iloc[0])}. Resolution:"
-        f" {esc(resolution['definition'].iloc[0])} (final resolution). Wall clock:"
-        " nights, weekends and on-hold time count; an SLA clock that pauses would"
-        " give lower numbers. Tickets without the end timestamp are not measured;"
-        " open ones already past their target at the decision time are counted"
-        " separately.</p>",
+        f" created_at → first_response_at on the {esc(response_text)}. Resolution:"
+        f" created_at → resolved_at (final resolution) on the {esc(resolution_text)}."
+        f" {caveat} Tickets without the end timestamp are not measured; open ones"
+        " already past their target at the decision time are counted separately.</p>",
         table(
             summary,
             columns,
             cells={"status": _status_cell},
-            numeric=[c for c, _ in columns[3:]],
+            numeric=[c for c, _ in columns[3:-1]],
         ),
     ]
     if summary.loc[summary["measure"] == "first response", "count"].sum() == 0:
@@ -584,6 +601,85 @@ def _first_response_target(report: GoNoGoReport) -> float:
         if config.kind == "first_response" and config.enabled:
             return config.target
     return 15.0
+
+
+def _schedules(report: GoNoGoReport, kind: str) -> dict[str, BusinessSchedule | None]:
+    """Clock per priority of the enabled criteria of ``kind`` (``"*"``: default).
+
+    None is the wall clock. A first-response criterion covers every priority;
+    a resolution criterion its ``priority``.
+    """
+    clocks: dict[str, BusinessSchedule | None] = {"*": None}
+    for config in report.evidence.config.criteria.values():
+        if config.kind != kind or not config.enabled:
+            continue
+        key = "*" if kind == "first_response" else str(config.priority)
+        if key not in clocks or clocks[key] is None:
+            clocks[key] = criterion_schedule(config)
+    return clocks
+
+
+def _clock_arguments(schedule: BusinessSchedule | None) -> dict[str, Any]:
+    if schedule is None:
+        return {"clock": "wall"}
+    return {"clock": "business", "schedule": schedule}
+
+
+def _resolution_on_clocks(
+    tickets: pd.DataFrame,
+    targets: Mapping[str, float],
+    clocks: Mapping[str, BusinessSchedule | None],
+    as_of: pd.Timestamp,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Resolution table and open breaches, each priority on its criterion's clock."""
+    tables, breaches = [], []
+    for schedule in dict.fromkeys(clocks.values()):
+        priorities = [
+            p
+            for p in ("P1", "P2", "P3", "P4")
+            if clocks.get(p, clocks["*"]) == schedule
+        ]
+        if not priorities:
+            continue
+        arguments = _clock_arguments(schedule)
+        table = resolution_times(
+            tickets, targets_hours=targets, exclude_pauses=False, **arguments
+        )
+        tables.append(
+            table.loc[table["priority"].isin(priorities)].assign(
+                clock=clock_definition(schedule)
+            )
+        )
+        late = sla_breaches(
+            tickets, measure="resolution", targets=targets, as_of=as_of, **arguments
+        )
+        breaches.append(late.loc[late["priority"].isin(priorities)])
+    resolution = pd.concat(tables, ignore_index=True).sort_values("priority")
+    return resolution.reset_index(drop=True), pd.concat(breaches, ignore_index=True)
+
+
+def _clocks_text(clocks: Mapping[str, BusinessSchedule | None]) -> str:
+    named = {p: s for p, s in clocks.items() if p != "*"}
+    if all(s == clocks["*"] for s in named.values()):
+        return clock_definition(clocks["*"])
+    return "; ".join(
+        f"{p}: {clock_definition(named.get(p, clocks['*']))}"
+        for p in ("P1", "P2", "P3", "P4")
+    )
+
+
+def _clock_caveat(
+    response: BusinessSchedule | None, resolution: Mapping[str, BusinessSchedule | None]
+) -> str:
+    if response is None and all(s is None for s in resolution.values()):
+        return (
+            "Wall clock: nights, weekends and on-hold time count; an SLA clock that"
+            " pauses would give lower numbers."
+        )
+    return (
+        "A business-hours clock counts only working hours in its zone (holidays and"
+        " days off excluded, DST-correct); on-hold time is not taken off it."
+    )
 
 
 def _resolution_targets(report: GoNoGoReport) -> dict[str, float]:

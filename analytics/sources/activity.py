@@ -34,7 +34,6 @@ reason code                 meaning
 from __future__ import annotations
 
 import gzip
-import logging
 import re
 import time
 from collections.abc import Mapping
@@ -44,9 +43,10 @@ from typing import Final, Literal
 import pandas as pd
 
 from analytics.errors import InputError
-from analytics.frames import LoadResult, file_sha256
-from analytics.sources.jira import (
+from analytics.frames import LoadResult
+from analytics.sources._readers import (
     RowRejector,
+    finish,
     read_text_csv,
     rename_columns,
     require_columns,
@@ -62,8 +62,6 @@ __all__ = [
     "read_activity_parquet",
     "read_licences_csv",
 ]
-
-logger = logging.getLogger(__name__)
 
 ACTIVITY_COLUMNS: Final = ("user_id", "timestamp", "feature")
 """Activity frame: one usage event per row; ``timestamp`` is tz-aware UTC."""
@@ -197,7 +195,15 @@ def read_activity_csv(
 
     frame = pd.DataFrame({"user_id": user, "timestamp": stamps, "feature": feature})
     notes = [f"Naive timestamps read as {timezone}, converted to UTC."]
-    return _finish(frame, rows, path, kind="activity", notes=notes, started=started)
+    return finish(
+        frame,
+        rows,
+        path,
+        kind="activity",
+        notes=notes,
+        started=started,
+        sort_by=["timestamp", "user_id"],
+    )
 
 
 def read_activity_parquet(
@@ -260,7 +266,15 @@ def read_activity_parquet(
 
     frame = pd.DataFrame({"user_id": user, "timestamp": stamps, "feature": feature})
     notes = [f"Naive timestamps read as {timezone}, converted to UTC."]
-    return _finish(frame, rows, path, kind="activity", notes=notes, started=started)
+    return finish(
+        frame,
+        rows,
+        path,
+        kind="activity",
+        notes=notes,
+        started=started,
+        sort_by=["timestamp", "user_id"],
+    )
 
 
 # --- access logs ----------------------------------------------------------------------
@@ -353,7 +367,7 @@ def read_access_log(
         f"User = the log's {'client address' if user == 'client' else 'authenticated user'}"
         f"; feature = {'first path segment' if feature_from == 'path_prefix' else 'none'}.",
     ]
-    return _finish(
+    return finish(
         frame,
         rows,
         path,
@@ -502,7 +516,7 @@ def read_licences_csv(
 
     frame = pd.DataFrame({"date": dates, "licensed_users": counts})
     notes = ["A licence count is in force from its date until the next row's date."]
-    return _finish(
+    return finish(
         frame,
         rows,
         path,
@@ -673,39 +687,3 @@ def _parquet_times(
         utc: pd.Series = local.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
         return utc
     return _event_times(values.astype("string"), rows, path, timezone, "auto")
-
-
-def _finish(
-    frame: pd.DataFrame,
-    rows: RowRejector,
-    path: Path,
-    *,
-    kind: str,
-    notes: list[str],
-    started: float,
-    sort_by: list[str] | None = None,
-) -> LoadResult:
-    """Keep unrejected rows, sort, check the accounting, log one line."""
-    kept = frame.loc[~rows.rejected.to_numpy()]
-    order = sort_by or ["timestamp", "user_id"]
-    kept = kept.sort_values(order, kind="stable").reset_index(drop=True)
-    result = LoadResult(
-        frame=kept,
-        rejected=rows.rejections.frame(),
-        source_file=str(path),
-        kind=kind,
-        rows_in=len(frame),
-        rows_used=len(kept),
-        sha256=file_sha256(path),
-        notes=notes,
-    )
-    result.check_accounting()
-    logger.info(
-        "read %s: %d rows, %d used, %d rejected, %.2f s",
-        path,
-        result.rows_in,
-        result.rows_used,
-        result.rows_rejected,
-        time.perf_counter() - started,
-    )
-    return result

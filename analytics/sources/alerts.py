@@ -34,7 +34,7 @@ import pandas as pd
 from analytics.errors import InputError
 from analytics.frames import LoadResult, Rejections, file_sha256
 from analytics.sources._csv import refuse_semicolon_separated
-from analytics.sources.jira import read_json, read_text_csv
+from analytics.sources._readers import read_json, read_text_csv
 
 __all__ = ["ALERT_COLUMNS", "read_alert_history"]
 

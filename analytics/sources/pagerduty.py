@@ -35,7 +35,7 @@ import pandas as pd
 
 from analytics.errors import InputError
 from analytics.frames import LoadResult
-from analytics.sources.jira import (
+from analytics.sources._readers import (
     RowRejector,
     finish,
     normalise_label,

@@ -31,6 +31,8 @@ reason code                 meaning
 ``nonexistent_local_time``  a naive local time does not exist (or happens
                             twice) in ``timezone``
 ``unknown_priority``        the last row's priority is not a known label
+``unknown_state``           (JSON/XML) a raw ``incident_state`` code that is
+                            not a known state code nor in ``state_map``
 ``invalid_number``          a count is not a non-negative integer
 ``resolved_before_opened``  the final (or first) resolution is before
                             ``opened_at``
@@ -44,6 +46,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -66,6 +69,7 @@ from analytics.timeparse import (
 
 __all__ = [
     "DEFAULT_PRIORITY_MAP",
+    "DEFAULT_STATE_CODES",
     "read_servicenow_csv",
     "read_servicenow_json",
     "read_servicenow_xml",
@@ -93,7 +97,20 @@ DEFAULT_PRIORITY_MAP: Final[Mapping[str, str]] = {
 """ServiceNow priority labels and codes to canonical P1..P4 (matched ignoring
 case and surrounding blanks)."""
 
+DEFAULT_STATE_CODES: Final[Mapping[str, str]] = {
+    "1": "New",
+    "2": "In Progress",
+    "3": "On Hold",
+    "6": "Resolved",
+    "7": "Closed",
+    "8": "Canceled",
+}
+"""Stored ``incident_state`` (and task ``state``) codes of an out-of-the-box
+ServiceNow instance and their labels. JSON and XML exports without display
+values hold these codes; an instance's own codes go in ``state_map``."""
+
 _CANONICAL_PRIORITIES: Final = ("P1", "P2", "P3", "P4")
+_STATE_CODE: Final = r"-?\d+"
 _REQUIRED: Final = ("number", "priority", "incident_state", "opened_at", "resolved_at")
 _OPTIONAL: Final = (
     "closed_at",
@@ -251,6 +268,7 @@ def read_servicenow_json(
     event_log: bool | None = None,
     priority_map: Mapping[str, str] | None = None,
     column_map: Mapping[str, str] | None = None,
+    state_map: Mapping[str, str] | None = None,
 ) -> LoadResult:
     """Read a ServiceNow incident JSON export (plain or gzip) as a tickets frame.
 
@@ -260,10 +278,19 @@ def read_servicenow_json(
     value is a string (or number, boolean, null) or, for reference and choice
     fields, an object such as ``{"display_value": "...", "value": "..."}`` or
     ``{"link": "...", "value": "..."}``: for ``priority``,
-    ``incident_state``, ``assignment_group`` and ``category`` its
-    ``display_value`` is used when present, else its ``value``; other fields
-    use ``value`` (the stored value; a display value of a date would be in
-    the exporting user's zone).
+    ``incident_state`` (or ``state``), ``assignment_group`` and ``category``
+    its ``display_value`` is used when present, else its ``value``; other
+    fields use ``value`` (the stored value; a display value of a date would
+    be in the exporting user's zone).
+
+    Raw codes without display values (``incident.do?JSONv2``, REST
+    ``sysparm_display_value=false``: ``"priority": "1"``,
+    ``"incident_state": "7"``) are mapped too: priority codes 1..4 by
+    :data:`DEFAULT_PRIORITY_MAP`, state codes by :data:`DEFAULT_STATE_CODES`
+    over ``state_map`` (e.g. ``{"9": "Awaiting Vendor"}`` for an instance's
+    own state). A numeric state with no label rejects its ticket
+    (``unknown_state``); an unknown priority code is ``unknown_priority``.
+    Records with a task ``state`` but no ``incident_state`` use ``state``.
 
     Keyword options, the output, the collapse rule and the rejection reasons
     are those of :func:`read_servicenow_csv`; the stored values in these
@@ -305,6 +332,7 @@ def read_servicenow_json(
         event_log=event_log,
         priority_map=priority_map,
         column_map=column_map,
+        state_map=state_map,
     )
 
 
@@ -316,6 +344,7 @@ def read_servicenow_xml(
     event_log: bool | None = None,
     priority_map: Mapping[str, str] | None = None,
     column_map: Mapping[str, str] | None = None,
+    state_map: Mapping[str, str] | None = None,
 ) -> LoadResult:
     """Read a ServiceNow incident XML export (plain or gzip) as a tickets frame.
 
@@ -370,6 +399,7 @@ def read_servicenow_xml(
         event_log=event_log,
         priority_map=priority_map,
         column_map=column_map,
+        state_map=state_map,
     )
 
 
@@ -385,6 +415,8 @@ class _Export:
     read: Callable[[Path, Mapping[str, str] | None], pd.DataFrame]
     # The rejection row number of the first record.
     first_row: int
+    # Whether the export holds stored codes (JSON, XML) that need labels.
+    codes: bool = False
 
 
 def _read_export(
@@ -396,13 +428,17 @@ def _read_export(
     event_log: bool | None,
     priority_map: Mapping[str, str] | None,
     column_map: Mapping[str, str] | None,
+    state_map: Mapping[str, str] | None = None,
 ) -> LoadResult:
     """Raw table → validated, collapsed tickets frame (every format's pipeline)."""
     started = time.perf_counter()
     labels = _priority_lookup(priority_map)
+    states = _state_lookup(state_map)
 
     raw = export.read(path, column_map)
     raw = _apply_column_map(raw, column_map, path)
+    if export.codes and "incident_state" not in raw and "state" in raw:
+        raw = raw.rename(columns={"state": "incident_state"})
     _require_columns(raw, _REQUIRED, path, column_map)
 
     rejections = Rejections(path)
@@ -420,6 +456,8 @@ def _read_export(
         )
 
     tickets = _TicketRejector(raw, rows.candidates, rejections)
+    if export.codes:
+        _label_state_codes(rows.candidates, tickets, states)
     order = _parse_dates(
         rows.candidates, tickets, path, timezone, date_order, rows.event_log
     )
@@ -550,7 +588,7 @@ _XML_FIX: Final = "export the incident table as XML (incident.do?XML)"
 # Fields whose display value (a label or a name) is wanted rather than the
 # stored value (a code or a sys_id).
 _DISPLAY_FIELDS: Final = frozenset(
-    {"priority", "incident_state", "assignment_group", "category"}
+    {"priority", "incident_state", "state", "assignment_group", "category"}
 )
 _XML_ROOTS: Final = frozenset({"xml", "unload"})
 _XML_RECORD: Final = "incident"
@@ -773,8 +811,8 @@ def _read_xml_raw(path: Path, column_map: Mapping[str, str] | None) -> pd.DataFr
 
 
 _CSV: Final = _Export("CSV", _read_raw, first_row=2)
-_JSON: Final = _Export("JSON", _read_json_raw, first_row=1)
-_XML: Final = _Export("XML", _read_xml_raw, first_row=1)
+_JSON: Final = _Export("JSON", _read_json_raw, first_row=1, codes=True)
+_XML: Final = _Export("XML", _read_xml_raw, first_row=1, codes=True)
 
 
 def _apply_column_map(
@@ -858,6 +896,41 @@ def _priority_lookup(priority_map: Mapping[str, str] | None) -> dict[str, str]:
                 f" {', '.join(_CANONICAL_PRIORITIES)}"
             )
     return {_normalise_label(label): canonical for label, canonical in merged.items()}
+
+
+def _state_lookup(state_map: Mapping[str, str] | None) -> dict[str, str]:
+    """State code → label, defaults overridden by ``state_map``."""
+    merged = {**DEFAULT_STATE_CODES, **(state_map or {})}
+    for code, label in merged.items():
+        if not re.fullmatch(_STATE_CODE, str(code).strip()) or not str(label).strip():
+            raise ConfigError(
+                f"state_map maps {code!r} to {label!r}; keys must be numeric state"
+                " codes and values state labels, e.g. {'9': 'Awaiting Vendor'}"
+            )
+    return {str(code).strip(): str(label).strip() for code, label in merged.items()}
+
+
+def _label_state_codes(
+    rows: pd.DataFrame, tickets: _TicketRejector, states: Mapping[str, str]
+) -> None:
+    """Replace numeric ``incident_state`` codes by labels in place; reject unknown."""
+    state = rows["incident_state"].str.strip()
+    coded = state.str.fullmatch(_STATE_CODE, na=False)
+    if not coded.any():
+        return
+    labels = state.where(coded).map(states)
+    unknown = coded & labels.isna()
+    known = ", ".join(f"{code} {label}" for code, label in states.items())
+    for value in sorted(state[unknown].unique()):
+        tickets.reject_rows(
+            unknown & (state == value),
+            "incident_state",
+            "unknown_state",
+            f"incident_state {value!r} is a stored state code with no known label"
+            f" (known: {known}); map it with options: {{state_map: {{'{value}':"
+            " '<label>'}} in the ticket source config (state_map= in Python)",
+        )
+    rows.loc[coded & ~unknown, "incident_state"] = labels[coded & ~unknown]
 
 
 def _normalise_label(label: str) -> str:
@@ -1103,7 +1176,7 @@ def _to_count(text: pd.Series) -> pd.Series:
 
 
 def _collapse(
-    rows: pd.DataFrame,
+    candidates: pd.DataFrame,
     tickets: _TicketRejector,
     labels: Mapping[str, str],
     *,
@@ -1113,8 +1186,14 @@ def _collapse(
     sort_keys = (
         ["number", "_mod", "sys_updated_at_t", "_pos"] if event_log else ["number"]
     )
-    rows = rows.sort_values(sort_keys, kind="stable", na_position="last")
-    last = rows.loc[~rows["number"].duplicated(keep="last")].set_index("number")
+    # Order only the columns the rule reads (reordering every text column of a
+    # large export is the slowest step), then take the last rows whole.
+    narrow = ["incident_state", "sys_updated_at_t"] if event_log else []
+    rows = candidates[list(dict.fromkeys([*sort_keys, *narrow]))].sort_values(
+        sort_keys, kind="stable", na_position="last"
+    )
+    at_end = rows.index[~rows["number"].duplicated(keep="last").to_numpy()]
+    last = candidates.loc[at_end].set_index("number")
 
     priority = _check_last_rows(last, tickets, labels)
     first_resolved = _first_resolved(rows, last) if event_log else last["resolved_at_t"]
@@ -1147,13 +1226,15 @@ def _check_last_rows(
     priority = original.map(lambda label: labels.get(_normalise_label(label)))
     unknown = original.notna() & priority.isna()
     known = ", ".join(repr(label) for label in DEFAULT_PRIORITY_MAP)
-    tickets.reject(
-        original[unknown],
-        "priority",
-        "unknown_priority",
-        f"priority is not a known label ({known}, ignoring case); pass"
-        " priority_map={'<label>': 'P1'..'P4'} to map it",
-    )
+    for value in sorted(original[unknown].unique()):
+        tickets.reject(
+            original[unknown & (original == value)],
+            "priority",
+            "unknown_priority",
+            f"priority {value!r} is not a known label or code ({known}, ignoring"
+            f" case); map it with priority_map: {{'{value}': 'P1'..'P4'}} in the"
+            " ticket source config (priority_map= in Python)",
+        )
     for name in ("reassignment_count", "reopen_count"):
         if name in last:
             bad = last[name].notna() & _to_count(last[name]).isna()

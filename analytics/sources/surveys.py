@@ -27,7 +27,7 @@ import pandas as pd
 
 from analytics.errors import ConfigError, InputError
 from analytics.frames import LoadResult, to_pandas
-from analytics.sources.jira import (
+from analytics.sources._readers import (
     RowRejector,
     finish,
     normalise_label,

@@ -1,0 +1,337 @@
+"""Reading helpers shared by the Jira, PagerDuty, survey, activity and alert readers.
+
+CSV and JSON files (plain or gzip) are sniffed before parsing so that a wrong
+file gets a clear error; :class:`RowRejector` collects rejected rows with
+reason codes and :func:`finish` checks that used + rejected = input rows.
+Private: the public readers live in the format modules.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import re
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+
+from analytics.errors import ConfigError, InputError
+from analytics.frames import TICKETS_COLUMNS, LoadResult, Rejections, file_sha256
+
+__all__ = [
+    "RowRejector",
+    "finish",
+    "normalise_label",
+    "parse_formatted_dates",
+    "priority_lookup",
+    "read_json",
+    "read_text_csv",
+    "rename_columns",
+    "require_columns",
+    "text_column",
+    "tickets_frame",
+]
+
+logger = logging.getLogger(__name__)
+
+_SNIFF_BYTES: Final = 64 * 1024
+
+
+class RowRejector:
+    """Rejects input rows (one row = one ticket) and remembers which."""
+
+    def __init__(self, path: Path, table: pd.DataFrame, *, first_row: int = 2) -> None:
+        self.rejections = Rejections(path)
+        self.row_numbers = pd.Series(
+            np.arange(len(table)) + first_row, index=table.index
+        )
+        self.rejected = pd.Series(False, index=table.index)
+
+    def reject(
+        self,
+        mask: pd.Series,
+        column: str,
+        values: pd.Series | None,
+        reason_code: str,
+        message: str,
+    ) -> None:
+        """Reject the rows where ``mask`` is true (NA counts as false)."""
+        mask = mask.fillna(False).astype(bool) if mask.dtype != bool else mask
+        if not mask.any():
+            return
+        shown = values if values is not None else pd.Series("", index=mask.index)
+        shown = shown.map(lambda v: "; ".join(v) if isinstance(v, list) else v)
+        self.rejections.add_many(
+            self.row_numbers[mask], column, shown[mask], reason_code, message
+        )
+        self.rejected |= mask
+
+
+def finish(
+    frame: pd.DataFrame,
+    rows: RowRejector,
+    path: Path,
+    *,
+    kind: str,
+    notes: list[str],
+    started: float,
+    sort_by: str | list[str] = "ticket_id",
+) -> LoadResult:
+    """Keep the unrejected rows sorted by ``sort_by``, check the accounting, log one line."""
+    kept = frame.loc[~rows.rejected.to_numpy()]
+    kept = kept.sort_values(sort_by, kind="stable").reset_index(drop=True)
+    result = LoadResult(
+        frame=kept,
+        rejected=rows.rejections.frame(),
+        source_file=str(path),
+        kind=kind,
+        rows_in=len(frame),
+        rows_used=len(kept),
+        sha256=file_sha256(path),
+        notes=notes,
+    )
+    result.check_accounting()
+    logger.info(
+        "read %s: %d rows, %d used, %d rejected, %.2f s",
+        path,
+        result.rows_in,
+        result.rows_used,
+        result.rows_rejected,
+        time.perf_counter() - started,
+    )
+    return result
+
+
+def tickets_frame(n: int, *, source: str, **columns: pd.Series | None) -> pd.DataFrame:
+    """A canonical tickets frame of ``n`` rows; columns not given are NA."""
+    out: dict[str, pd.Series] = {}
+    for name in TICKETS_COLUMNS:
+        dtype: Any = _TICKET_DTYPES.get(name, "datetime64[us, UTC]")
+        value = columns.get(name)
+        if name == "source":
+            out[name] = pd.Series([source] * n, dtype=dtype)
+        elif value is None:
+            out[name] = pd.Series([None] * n, dtype=dtype)
+        else:
+            out[name] = value.reset_index(drop=True).astype(dtype)
+    return pd.DataFrame(out)
+
+
+_TICKET_DTYPES: Final = {
+    "ticket_id": "string",
+    "source": "string",
+    "priority": "string",
+    "priority_original": "string",
+    "status": "string",
+    "on_hold_seconds": "Float64",
+    "reassignment_count": "Int64",
+    "reopen_count": "Int64",
+    "escalated": "boolean",
+    "assignment_group": "string",
+    "category": "string",
+    "csat_score": "Float64",
+}
+
+
+def text_column(table: pd.DataFrame, column: str) -> pd.Series | None:
+    """A stripped text column, or None when absent."""
+    if column not in table:
+        return None
+    return table[column].astype("string").str.strip()
+
+
+def normalise_label(label: str) -> str:
+    """Case- and blank-insensitive key of a label."""
+    return " ".join(str(label).split()).casefold()
+
+
+def priority_lookup(
+    defaults: Mapping[str, str], overrides: Mapping[str, str] | None
+) -> dict[str, str]:
+    merged = {**defaults, **(overrides or {})}
+    for label, canonical in merged.items():
+        if canonical not in ("P1", "P2", "P3", "P4"):
+            raise ConfigError(
+                f"priority_map maps {label!r} to {canonical!r}; values must be P1..P4"
+            )
+    return {normalise_label(k): v for k, v in merged.items()}
+
+
+def rename_columns(
+    names: list[str],
+    column_map: Mapping[str, str] | None,
+    known: Iterable[str] | None,
+    path: Path,
+) -> list[str]:
+    """Header ``names`` after ``column_map`` (file name → ours), checked.
+
+    ``known`` is the set of names the reader uses (None: any name).
+    """
+    if not column_map:
+        return names
+    allowed = None if known is None else set(known)
+    for theirs, ours in column_map.items():
+        if allowed is not None and ours not in allowed:
+            raise ConfigError(
+                f"column_map maps {theirs!r} to {ours!r}, not a column this reader"
+                f" uses; expected one of {', '.join(sorted(allowed))}"
+            )
+        if theirs not in names:
+            raise InputError(
+                path,
+                f"column_map names column {theirs!r}, which is not in the file;"
+                f" its columns are {', '.join(dict.fromkeys(names))}",
+                fix="correct the left-hand names of column_map",
+            )
+    return [column_map.get(n, n) for n in names]
+
+
+def require_columns(
+    table: pd.DataFrame,
+    required: Iterable[str],
+    path: Path,
+    column_map: Mapping[str, str] | None,
+) -> None:
+    """Raise an :class:`InputError` listing the missing columns and the fix."""
+    missing = [name for name in required if name not in table.columns]
+    if not missing:
+        return
+    example = ", ".join(f"'<your name for {name}>': {name!r}" for name in missing)
+    mapped = f" (after column_map {dict(column_map)!r})" if column_map else ""
+    raise InputError(
+        path,
+        f"required column(s) {', '.join(missing)} not found{mapped}; the file has:"
+        f" {', '.join(map(str, table.columns))}",
+        fix=f"pass column_map={{{example}}} if the export renamed them",
+    )
+
+
+def _sniff(path: Path, *, expect: Literal["csv", "json"], export_hint: str) -> bytes:
+    """First bytes of the (possibly gzip) file; refuse what is clearly wrong."""
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(2)
+        opener = gzip.open if magic == b"\x1f\x8b" else Path.open
+        with opener(path, "rb") as handle:
+            head: bytes = handle.read(_SNIFF_BYTES)
+    except FileNotFoundError as error:
+        raise InputError(path, "does not exist", fix="check the path") from error
+    except (OSError, EOFError) as error:
+        raise InputError(path, f"cannot be read ({error})", fix=export_hint) from error
+
+    if not head.strip():
+        raise InputError(path, "is empty", fix=export_hint)
+    if b"\x00" in head:
+        raise InputError(
+            path, f"is a binary file, not {expect.upper()}", fix=export_hint
+        )
+    looks_json = head.lstrip().lstrip(b"\xef\xbb\xbf").startswith((b"{", b"["))
+    if expect == "csv" and looks_json:
+        raise InputError(path, "looks like JSON, not CSV", fix=export_hint)
+    if expect == "json" and not looks_json:
+        raise InputError(
+            path, "is not JSON (it does not start with { or [)", fix=export_hint
+        )
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 3:
+            raise InputError(
+                path,
+                f"is not UTF-8 text (byte {head[error.start]:#04x} at {error.start:,})",
+                fix="export again as UTF-8, or convert it (iconv -t UTF-8)",
+            ) from error
+    return magic
+
+
+def read_text_csv(path: Path, *, export_hint: str) -> tuple[list[str], pd.DataFrame]:
+    """Header names exactly as written (repeats kept) and the cells as text.
+
+    Empty cells are missing. The header is not passed through pandas, so a
+    repeated name is never renamed ``Name.1``.
+    """
+    magic = _sniff(path, expect="csv", export_hint=export_hint)
+    try:
+        cells = pd.read_csv(
+            path,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            encoding="utf-8-sig",
+            compression="gzip" if magic == b"\x1f\x8b" else None,
+        )
+    except UnicodeDecodeError as error:
+        raise InputError(
+            path, f"is not UTF-8 text ({error.reason})", fix="export again as UTF-8"
+        ) from error
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        OSError,
+        EOFError,
+    ) as error:
+        raise InputError(
+            path, f"is not a well-formed CSV file ({error})", fix=export_hint
+        ) from error
+    names = [str(n).strip() if isinstance(n, str) else "" for n in cells.iloc[0]]
+    data = cells.iloc[1:].reset_index(drop=True)
+    if data.empty:
+        raise InputError(
+            path,
+            "has a header but no data rows",
+            fix="check the export's filter; it selected nothing",
+        )
+    return names, data
+
+
+def read_json(path: Path, *, export_hint: str) -> Any:
+    """Parse a (possibly gzip) JSON file, with a readable error."""
+    magic = _sniff(path, expect="json", export_hint=export_hint)
+    opener = gzip.open if magic == b"\x1f\x8b" else Path.open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig") as handle:
+            return json.load(handle)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError(
+            path, f"is not valid JSON ({error})", fix=export_hint
+        ) from error
+
+
+def parse_formatted_dates(
+    text: pd.Series,
+    *,
+    date_format: str,
+    timezone: str,
+    month_names: Mapping[str, str] | None = None,
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parse dates written with ``date_format`` in ``timezone`` to UTC.
+
+    Returns the values, a mask of unparseable non-empty cells and a mask of
+    local times that do not exist or are ambiguous in the zone.
+    """
+    raw = text.astype("string").str.strip()
+    present = raw.notna() & (raw != "")
+    for local, english in (month_names or {}).items():
+        raw = raw.str.replace(
+            rf"(?<![^\W\d_]){re.escape(local)}(?![^\W\d_])",
+            english,
+            regex=True,
+            case=False,
+        )
+    naive = pd.to_datetime(raw.where(present), format=date_format, errors="coerce")
+    if naive.dt.tz is not None:
+        values = naive.dt.tz_convert("UTC")
+        bad_local = pd.Series(False, index=text.index)
+    else:
+        zoned = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+        bad_local = naive.notna() & zoned.isna()
+        values = zoned.dt.tz_convert("UTC")
+    values = values.astype("datetime64[us, UTC]")
+    unparseable = present & naive.isna()
+    return values, unparseable.astype(bool), bad_local.astype(bool)

@@ -1,0 +1,203 @@
+"""ServiceNow JSON/XML exports holding stored codes instead of display values.
+
+Small hand-written exports in the shapes ServiceNow writes with
+``sysparm_display_value=false`` (REST) or ``incident.do?JSONv2`` / ``?XML``:
+``"priority": "1"``, ``"incident_state": "7"`` or a task ``"state"``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analytics.config import load_config
+from analytics.errors import ConfigError
+from analytics.evidence import gather_evidence, parse_as_of
+from analytics.frames import LoadResult
+from analytics.sources.servicenow import (
+    read_servicenow_json,
+    read_servicenow_xml,
+)
+
+
+def write_json(tmp_path: Path, records: list[dict[str, object]], key: str) -> Path:
+    path = tmp_path / "incident.json"
+    path.write_text(json.dumps({key: records}), "utf-8")
+    return path
+
+
+def record(number: str, priority: object, state: object, **more: str) -> dict:
+    return {
+        "number": number,
+        "priority": priority,
+        "incident_state": state,
+        "opened_at": "2026-03-02 09:00:00",
+        "resolved_at": "",
+        **more,
+    }
+
+
+def test_rest_codes_without_display_values_map(tmp_path: Path) -> None:
+    path = write_json(
+        tmp_path,
+        [
+            record("INC1", "1", "7", resolved_at="2026-03-02 10:00:00"),
+            record("INC2", "2", "6", resolved_at="2026-03-02 12:30:00"),
+            record("INC3", "3", "2"),
+            record("INC4", "4", "1"),
+        ],
+        "result",
+    )
+    result = read_servicenow_json(path)
+    frame = result.frame.set_index("ticket_id")
+    assert frame["priority"].tolist() == ["P1", "P2", "P3", "P4"]
+    assert frame["priority_original"].tolist() == ["1", "2", "3", "4"]
+    assert frame["status"].tolist() == ["Closed", "Resolved", "In Progress", "New"]
+    assert frame.loc["INC1", "resolved_at"] == pd.Timestamp("2026-03-02 10:00Z")
+    assert result.rejected.empty
+    result.check_accounting()
+
+
+def test_display_value_objects_still_win_over_codes(tmp_path: Path) -> None:
+    path = write_json(
+        tmp_path,
+        [
+            record(
+                "INC1",
+                {"display_value": "1 - Critical", "value": "1"},
+                {"display_value": "Closed", "value": "7"},
+                resolved_at="2026-03-02 10:00:00",
+            ),
+            # sysparm_display_value=false with exclude_reference_link=false:
+            # objects with only the stored value.
+            record("INC2", {"value": "2"}, {"value": "3"}),
+        ],
+        "result",
+    )
+    frame = read_servicenow_json(path).frame.set_index("ticket_id")
+    assert frame.loc["INC1", "priority_original"] == "1 - Critical"
+    assert frame.loc["INC1", "status"] == "Closed"
+    assert frame.loc["INC2", "priority"] == "P2"
+    assert frame.loc["INC2", "status"] == "On Hold"
+
+
+def test_task_state_field_is_used_without_incident_state(tmp_path: Path) -> None:
+    records = [record("INC1", "1", "7", resolved_at="2026-03-02 10:00:00")]
+    records[0]["state"] = records[0].pop("incident_state")
+    frame = read_servicenow_json(write_json(tmp_path, records, "records")).frame
+    assert frame["status"].tolist() == ["Closed"]
+
+
+def test_unknown_codes_are_rejected_naming_value_and_option(tmp_path: Path) -> None:
+    path = write_json(
+        tmp_path,
+        [
+            record("INC1", "1", "7", resolved_at="2026-03-02 10:00:00"),
+            record("INC2", "2", "9"),
+            record("INC3", "5", "2"),
+        ],
+        "result",
+    )
+    result = read_servicenow_json(path)
+    assert result.frame["ticket_id"].tolist() == ["INC1"]
+    rejected = result.rejected.set_index("row_number")
+    assert rejected.loc[2, "reason_code"] == "unknown_state"
+    assert rejected.loc[2, "column"] == "incident_state"
+    assert rejected.loc[2, "value"] == "9"
+    assert "incident_state '9'" in rejected.loc[2, "message"]
+    assert "state_map: {'9': '<label>'}" in rejected.loc[2, "message"]
+    assert rejected.loc[3, "reason_code"] == "unknown_priority"
+    assert rejected.loc[3, "value"] == "5"
+    assert "priority '5'" in rejected.loc[3, "message"]
+    assert "priority_map: {'5': 'P1'..'P4'}" in rejected.loc[3, "message"]
+    assert result.rows_in == result.rows_used + result.rows_rejected == 3
+
+
+def test_state_map_labels_an_instance_code(tmp_path: Path) -> None:
+    path = write_json(tmp_path, [record("INC2", "2", "9")], "result")
+    result = read_servicenow_json(path, state_map={"9": "Awaiting Vendor"})
+    assert result.frame["status"].tolist() == ["Awaiting Vendor"]
+    with pytest.raises(ConfigError, match="keys must be numeric state codes"):
+        read_servicenow_json(path, state_map={"Vendor": "Awaiting Vendor"})
+
+
+def event_log(tmp_path: Path, states: list[str]) -> LoadResult:
+    """INC1 updated at 09:00, 10:00, 12:00 and 13:00 with the given state codes."""
+    times = ["09:00", "10:00", "12:00", "13:00"]
+    records = [
+        record(
+            "INC1",
+            "2",
+            state,
+            sys_updated_at=f"2026-03-02 {at}:00",
+            sys_mod_count=str(count),
+            resolved_at="2026-03-02 13:00:00" if state in ("6", "7") else "",
+        )
+        for count, (state, at) in enumerate(zip(states, times, strict=True))
+    ]
+    return read_servicenow_json(write_json(tmp_path, records, "records"))
+
+
+def test_event_log_codes_give_on_hold_time_and_first_resolution(
+    tmp_path: Path,
+) -> None:
+    # New → On Hold (10:00-12:00) → Resolved 12:00 → Closed 13:00.
+    result = event_log(tmp_path, ["1", "3", "6", "7"])
+    row = result.frame.iloc[0]
+    assert row["on_hold_seconds"] == 7200.0
+    assert row["first_resolved_at"] == pd.Timestamp("2026-03-02 12:00Z")
+    assert row["status"] == "Closed"
+    assert result.rows_used == 4
+
+
+def test_unknown_code_in_one_update_rejects_every_row_of_the_ticket(
+    tmp_path: Path,
+) -> None:
+    result = event_log(tmp_path, ["1", "42", "6", "7"])
+    assert result.frame.empty
+    assert result.rows_rejected == 4
+    assert set(result.rejected["reason_code"]) == {"unknown_state"}
+    result.check_accounting()
+
+
+def test_xml_export_with_stored_codes(tmp_path: Path) -> None:
+    path = tmp_path / "incident.xml"
+    path.write_text(
+        "<xml><incident><number>INC1</number><priority>1</priority>"
+        "<incident_state>7</incident_state><opened_at>2026-03-02 09:00:00</opened_at>"
+        "<resolved_at>2026-03-02 10:00:00</resolved_at></incident>"
+        "<incident><number>INC2</number><priority>2</priority>"
+        "<incident_state>99</incident_state><opened_at>2026-03-02 09:00:00"
+        "</opened_at><resolved_at/></incident></xml>",
+        "utf-8",
+    )
+    result = read_servicenow_xml(path)
+    assert result.frame[["priority", "status"]].to_numpy().tolist() == [
+        ["P1", "Closed"]
+    ]
+    assert result.rejected["reason_code"].tolist() == ["unknown_state"]
+    assert "'99'" in result.rejected["message"].iloc[0]
+
+
+def test_state_map_from_the_config_and_refused_for_csv(tmp_path: Path) -> None:
+    write_json(tmp_path, [record("INC2", "2", "9")], "result")
+    (tmp_path / "incident.csv").write_text(
+        "number,priority,incident_state,opened_at,resolved_at\n"
+        "INC1,1 - Critical,Closed,2026-03-02 09:00:00,2026-03-02 10:00:00\n",
+        "utf-8",
+    )
+    config = tmp_path / "readiness.yaml"
+    source = (
+        "tickets:\n  - name: sn\n    path: {path}\n    format: {format}\n"
+        "    options: {{state_map: {{'9': Awaiting Vendor}}}}\ncriteria: {{}}\n"
+    )
+    config.write_text(source.format(path="incident.json", format="servicenow_json"))
+    evidence = gather_evidence(load_config(config), parse_as_of("2026-03-03T00:00Z"))
+    assert evidence.tickets["sn"].frame["status"].tolist() == ["Awaiting Vendor"]
+
+    config.write_text(source.format(path="incident.csv", format="servicenow_csv"))
+    with pytest.raises(ConfigError, match="state_map"):
+        gather_evidence(load_config(config), parse_as_of("2026-03-03T00:00Z"))
