@@ -24,7 +24,7 @@ from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
-import scipy.stats
+from scipy.special import stdtrit
 
 from analytics.errors import InputError
 from analytics.frames import to_pandas
@@ -276,7 +276,7 @@ def _t_interval(values: np.ndarray[Any, Any], confidence: float) -> tuple[float,
     n = len(values)
     if n < 2:
         return math.nan, math.nan
-    t = float(scipy.stats.t.ppf(0.5 + confidence / 2, n - 1))
+    t = float(stdtrit(n - 1, 0.5 + confidence / 2))  # Student t quantile
     half = t * float(values.std(ddof=1)) / math.sqrt(n)
     mean = float(values.mean())
     return mean - half, mean + half
