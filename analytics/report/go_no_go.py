@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 from analytics.config import CriterionConfig, load_config
 from analytics.evaluate import evaluate_criteria
 from analytics.evidence import Evidence, gather_evidence, parse_as_of
-from analytics.frames import file_sha256
+from analytics.frames import LoadResult, file_sha256
 from analytics.metrics.resolution import (
     DEFAULT_RESOLUTION_TARGETS_HOURS,
     resolution_by_priority,
@@ -554,11 +554,14 @@ class GoNoGoReport:
                 f'<p class="note">All {len(rejected):,} rejections are in'
                 " rejected_rows.csv beside this report.</p>"
             )
-        notes = [n for _, load in self.evidence.loads() for n in load.notes]
+        notes = _notes_by_rule(self.evidence.loads())
         if notes:
             parts.append(
                 "<h4>Rules applied while reading</h4><ul>"
-                + "".join(f"<li>{esc(n)}</li>" for n in notes)
+                + "".join(
+                    f"<li><b>{esc(', '.join(names))}</b>: {esc(note)}</li>"
+                    for note, names in notes.items()
+                )
                 + "</ul>"
             )
         parts.append("</div>")
@@ -681,3 +684,19 @@ def _window_text(result: CriterionResult) -> str:
         return f"verified {result.window_end:%Y-%m-%d}"
     assert result.window_start is not None and result.window_end is not None
     return f"{result.window_start:%Y-%m-%d %H:%M} – {result.window_end:%Y-%m-%d %H:%M}"
+
+
+def _notes_by_rule(loads: list[tuple[str, LoadResult]]) -> dict[str, list[str]]:
+    """Each reader note once, with the sources it applied to, in reading order.
+
+    >>> from types import SimpleNamespace as Load
+    >>> _notes_by_rule([("cpu", Load(notes=["UTC"])), ("mem", Load(notes=["UTC", "x"]))])
+    {'UTC': ['cpu', 'mem'], 'x': ['mem']}
+    """
+    grouped: dict[str, list[str]] = {}
+    for name, load in loads:
+        for note in load.notes:
+            sources = grouped.setdefault(note, [])
+            if name not in sources:
+                sources.append(name)
+    return grouped
