@@ -10,11 +10,14 @@ code, and ``LoadResult.check_accounting`` proves that
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type stubs
 
 __all__ = [
     "REJECTED_COLUMNS",
@@ -24,6 +27,8 @@ __all__ = [
     "Rejections",
     "empty_rejected",
     "file_sha256",
+    "repeat_text",
+    "series_time_order",
     "to_pandas",
 ]
 
@@ -206,6 +211,59 @@ class LoadResult:
         if values.empty:
             return None, None
         return values.min(), values.max()
+
+
+def _inferred_text_dtype() -> Any:
+    """The dtype pandas gives a column built from an object array of ``str``."""
+    return pd.Series(np.array(["x"], dtype=object)).dtype
+
+
+def repeat_text(texts: Sequence[str], codes: np.ndarray) -> Any:
+    """A text column holding ``texts[code]`` for every code, built without Python str.
+
+    Gives exactly the dtype pandas infers from an object array of ``str`` (its
+    Arrow-backed ``str`` dtype, or ``object`` where string inference is off or
+    the column is empty), so a frame built from it equals one built from
+    ``np.asarray(texts, dtype=object)[codes]``; only much faster for many rows
+    of few distinct texts, such as series keys.
+
+    Examples
+    --------
+    >>> column = repeat_text(["up", "down"], np.array([0, 0, 1]))
+    >>> pd.Series(column).tolist()
+    ['up', 'up', 'down']
+    """
+    dtype = _inferred_text_dtype()
+    # pandas infers nothing from an empty object array: it stays object.
+    if len(codes) and isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        taken = pa.array(list(texts), type=pa.large_string()).take(
+            pa.array(np.asarray(codes, dtype=np.int64))
+        )
+        return pd.array(taken, dtype=dtype)
+    return np.asarray(list(texts), dtype=object)[np.asarray(codes, dtype=np.int64)]
+
+
+def series_time_order(code: np.ndarray, ticks: np.ndarray) -> np.ndarray:
+    """The stable sort of rows by series code, then time: ``lexsort((ticks, code))``.
+
+    Samples usually come grouped by series and in time order within each
+    (loaders, chunked pulls), so a stable sort by code alone, cheap on such
+    runs, already orders them; that is checked, and the full two-key sort is
+    done only when it fails. Ties keep their row order either way.
+
+    Examples
+    --------
+    >>> series_time_order(np.array([1, 1, 0, 1]), np.array([5, 6, 9, 7])).tolist()
+    [2, 0, 1, 3]
+    >>> series_time_order(np.array([1, 1, 0]), np.array([6, 5, 9])).tolist()
+    [2, 1, 0]
+    """
+    order = np.argsort(code, kind="stable")
+    sorted_code, sorted_ticks = code[order], ticks[order]
+    later_series = sorted_code[1:] != sorted_code[:-1]
+    if (later_series | (sorted_ticks[1:] >= sorted_ticks[:-1])).all():
+        return order
+    return np.lexsort((ticks, code))
 
 
 def file_sha256(path: str | Path) -> str:

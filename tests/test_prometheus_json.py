@@ -5,13 +5,24 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analytics.errors import InputError
 from analytics.frames import REJECTED_COLUMNS, SAMPLES_COLUMNS
-from analytics.sources.metric_files import series_key
+from analytics.sources import prometheus_json
+from analytics.sources.metric_files import (
+    TIMESTAMP_DTYPE,
+    assemble_samples,
+    epoch_seconds_to_utc,
+    parse_values,
+    series_key,
+)
 from analytics.sources.prometheus_json import PARTIAL_NOTE_PREFIX, read_prometheus_json
 
 FIXTURES = Path(__file__).parent / "fixtures" / "metrics"
@@ -276,3 +287,94 @@ def test_real_dump_spans_48_hours_at_20_and_60_seconds(real_dump: pd.DataFrame) 
     gaps = real_dump.groupby("series")["timestamp"].diff().dt.total_seconds()
     spacing = gaps.groupby(real_dump["series"]).median().round(3)
     assert sorted(spacing.value_counts().items()) == [(20.0, 5), (60.0, 4)]
+
+
+# --- the per-file build against the per-series one it replaced -------------------------
+
+
+def reference_file_samples(
+    series: list[Any], path: Path, result_type: str | None, default_metric: str
+) -> pd.DataFrame:
+    """One small frame per series, concatenated: the straightforward version."""
+    parts = []
+    for index, item in enumerate(series):
+        labels = {str(k): str(v) for k, v in item.get("metric", {}).items()}
+        name = labels.pop("__name__", default_metric)
+        key = series_key(name, labels)
+        pairs = prometheus_json._pairs(item, index, key, path, result_type)
+        seconds, value_text = prometheus_json._split_pairs(pairs, index, key, path)
+        times = epoch_seconds_to_utc(seconds, path)
+        values, reasons = parse_values(value_text)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "source_file": str(path),
+                    "timestamp": np.asarray(times),
+                    "metric": name,
+                    "labels": [labels] * len(pairs),
+                    "series": key,
+                    "value": values,
+                    "reason": reasons.astype(object),
+                    "column": np.where(reasons != "", "value", "").astype(object),
+                    "raw": np.asarray([str(v) for v in value_text], dtype=object),
+                },
+                index=pd.RangeIndex(len(pairs)),
+            ).astype({"timestamp": TIMESTAMP_DTYPE})
+        )
+    if not parts:
+        return prometheus_json._empty_raw(path)
+    raw = pd.concat(parts, ignore_index=True)
+    raw.insert(1, "row_number", np.arange(1, len(raw) + 1, dtype="int64"))
+    return raw
+
+
+VALUE_TEXTS = ["0", "1", "2.5", "NaN", "+Inf", "-Inf", "x", "", "1e3", None]
+
+
+@st.composite
+def result_lists(draw: Any) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    found = []
+    for _ in range(draw(st.integers(0, 5))):
+        metric = {"__name__": "up"} if rng.random() < 0.7 else {}
+        metric["job"] = str(rng.choice(["a", 'b"q', "c\\d"]))
+        stamps = 1_714_557_600 + rng.integers(0, 20, size=int(rng.integers(0, 12)))
+        values = [
+            [int(t) if rng.random() < 0.5 else float(t) + 0.25, rng.choice(VALUE_TEXTS)]
+            for t in stamps
+        ]
+        found.append({"metric": metric, "values": values})
+    return found
+
+
+@settings(max_examples=200, deadline=None)
+@given(series=result_lists(), default_metric=st.sampled_from(["", "m"]))
+def test_file_frame_matches_the_per_series_build(
+    series: list[dict[str, Any]], default_metric: str
+) -> None:
+    path = Path("dump.json")
+    fast = prometheus_json._file_samples(series, path, "matrix", default_metric)
+    plain = reference_file_samples(series, path, "matrix", default_metric)
+    # The loader's output must be identical. The raw frame may differ in one
+    # dtype: per series, an empty series made the internal text columns object.
+    results = zip(assemble_samples(fast), assemble_samples(plain), strict=True)
+    for got, expected in results:
+        if isinstance(got, pd.DataFrame):
+            pd.testing.assert_frame_equal(got, expected, check_exact=True)
+        else:
+            assert got == expected
+    pd.testing.assert_frame_equal(fast, plain, check_exact=True, check_dtype=False)
+    internal = ["reason", "column", "raw"]
+    pd.testing.assert_frame_equal(
+        fast.drop(columns=internal), plain.drop(columns=internal), check_exact=True
+    )
+
+
+def test_millisecond_timestamps_name_the_first_such_series() -> None:
+    series = [
+        {"metric": {"job": "a"}, "values": [[1_714_557_600, "1"]]},
+        {"metric": {"job": "b"}, "values": [[1_714_557_600_000, "1"]] * 2},
+        {"metric": {"job": "c"}, "values": [[1_714_557_600_000, "1"]] * 5},
+    ]
+    with pytest.raises(InputError, match=r"\(2 values above 1e11\)"):
+        prometheus_json._file_samples(series, Path("dump.json"), "matrix", "")

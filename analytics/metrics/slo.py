@@ -55,11 +55,13 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type stubs
+import pyarrow.compute as pc  # type: ignore[import-untyped]  # no stubs either
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import Tick
 
 from analytics.errors import ConfigError
-from analytics.frames import to_pandas
+from analytics.frames import series_time_order, to_pandas
 
 __all__ = [
     "METHOD_COUNTER_RATIO_TIMESLICES",
@@ -255,7 +257,11 @@ def counter_increase(values: Iterable[float] | np.ndarray | pd.Series) -> float:
     0.0
     """
     readings = np.fromiter(values, dtype=float)
-    readings = readings[~np.isnan(readings)]
+    return _increase(readings[~np.isnan(readings)])
+
+
+def _increase(readings: np.ndarray) -> float:
+    """:func:`counter_increase` of float readings already free of NaN."""
     if readings.size < 2:
         return 0.0
     steps = np.diff(readings)
@@ -560,8 +566,8 @@ def _from_counters(
 ) -> SLOResult:
     start, end, window_seconds = _window(window_start, window_end)
     _check_target(target)
-    part = _counter_series(_known(_prepare(numerator, None)), start, end)
-    whole = _counter_series(_known(_prepare(total, None)), start, end)
+    part = _counter_series(_prepare(numerator, None), start, end)
+    whole = _counter_series(_prepare(total, None), start, end)
 
     counted = float(part["increase"].sum())
     requests = float(whole["increase"].sum())
@@ -638,37 +644,59 @@ def _counter_slis(
 def _counter_series(
     data: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
 ) -> pd.DataFrame:
-    """Per series: increase in [start, end], first/last sample, born-in-window flag."""
-    spacing_all = _median_spacing(data)
-    rows = []
-    for key, group in data.groupby("series", sort=True):
-        readings = group.sort_values("timestamp", kind="stable")
-        inside = readings[
-            (readings["timestamp"] >= start) & (readings["timestamp"] <= end)
-        ]
-        if inside.empty:
-            continue
-        spacing = _median_spacing(readings)
-        spacing = spacing if spacing is not None else spacing_all
-        first_time = inside["timestamp"].iloc[0]
-        late = (first_time - start).total_seconds() >= (spacing or 0.0)
-        born = (
-            bool((readings["timestamp"] < start).sum() == 0)
-            and bool(late and first_time > start)
-            and float(inside["value"].iloc[0]) > 0
-        )
-        rows.append(
-            {
-                "series": key,
-                "increase": counter_increase(inside["value"].to_numpy()),
-                "first_time": first_time,
-                "last_time": inside["timestamp"].iloc[-1],
-                "first_value": float(inside["value"].iloc[0]),
-                "born": born,
-            }
-        )
+    """Per series: increase in [start, end], first/last sample, born-in-window flag.
+
+    Samples with a NaN value are left out, as if never scraped. One sort of the
+    whole frame; each series is then a contiguous block of it, and its samples in
+    the window a contiguous block of that.
+    """
     columns = ["series", "increase", "first_time", "last_time", "first_value", "born"]
-    return pd.DataFrame(rows, columns=columns).astype({"born": bool, "increase": float})
+    rows = _series_rows(data, known_only=True)
+    low, high = _naive(start), _naive(end)
+    at = np.flatnonzero((rows.stamp >= low) & (rows.stamp <= high))
+    if at.size == 0:
+        empty = pd.DataFrame([], columns=columns)
+        return empty.astype({"born": bool, "increase": float})
+
+    # First and last in-window row of every series that has one.
+    owner = rows.code[at]
+    heads = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    first_row = at[heads]
+    last_row = at[np.r_[heads[1:], at.size] - 1]
+    present = owner[heads]
+
+    # A series may have been born in the window: nothing before it, first seen
+    # at least one scrape interval after the start, with a non-zero value.
+    spacing = _spacing_per_code(rows)
+    known = spacing[~np.isnan(spacing)]
+    spacing_all = float(np.median(known)) if known.size else 0.0
+    threshold = np.where(np.isnan(spacing), spacing_all, spacing)[present]
+    first_time = pd.DatetimeIndex(rows.stamp[first_row]).tz_localize("UTC")
+    lead = (first_time - start).total_seconds().to_numpy()
+    earlier = np.bincount(rows.code[rows.stamp < low], minlength=len(rows.names))
+    first_value = rows.value[first_row]
+    born = (
+        (earlier[present] == 0)
+        & (lead >= threshold)
+        & (first_time > start)
+        & (first_value > 0)
+    )
+
+    increase = [
+        _increase(rows.value[head : tail + 1])
+        for head, tail in zip(first_row, last_row, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "series": [rows.names[code] for code in present],
+            "increase": np.asarray(increase, dtype=float),
+            "first_time": first_time,
+            "last_time": pd.DatetimeIndex(rows.stamp[last_row]).tz_localize("UTC"),
+            "first_value": first_value,
+            "born": np.asarray(born, dtype=bool),
+        },
+        columns=columns,
+    )
 
 
 def _counter_coverage(series: pd.DataFrame, window_seconds: float) -> float:
@@ -679,6 +707,8 @@ def _counter_coverage(series: pd.DataFrame, window_seconds: float) -> float:
 
 
 def _born_notes(series: pd.DataFrame, role: str) -> list[str]:
+    if not series["born"].any():
+        return []
     born = series[series["born"]]
     return [
         f"possible undercount: {role} counter {row.series} first seen at"
@@ -1255,17 +1285,126 @@ def _spacing_by_series(data: pd.DataFrame) -> dict[str, float]:
     """
     if data.empty:
         return {}
-    ordered = data.sort_values(["series", "timestamp"], kind="stable")
-    gaps = ordered.groupby("series", sort=False)["timestamp"].diff().dt.total_seconds()
-    gaps = gaps[gaps > 0]
-    medians = gaps.groupby(ordered.loc[gaps.index, "series"]).median()
-    return {str(name): round(float(value), 3) for name, value in medians.items()}
+    rows = _series_rows(data)
+    spacing = _spacing_per_code(rows)
+    return {
+        name: float(value)
+        for name, value in zip(rows.names, spacing, strict=True)
+        if not np.isnan(value)
+    }
 
 
 def _median_spacing(data: pd.DataFrame) -> float | None:
     """Median over series of their median sample spacing (None without any)."""
     spacing = list(_spacing_by_series(data).values())
     return float(np.median(spacing)) if spacing else None
+
+
+@dataclass(frozen=True)
+class _SeriesRows:
+    """Samples sorted by series, then time, with the series as integer codes.
+
+    ``names`` are the series keys in sorted order and ``code`` indexes them, so
+    each series is one contiguous block. Rows without a time or a series key
+    are left out: they can fall in no window and have no spacing.
+    """
+
+    names: list[str]
+    code: np.ndarray
+    stamp: np.ndarray
+    value: np.ndarray
+
+
+def _series_rows(data: pd.DataFrame, *, known_only: bool = False) -> _SeriesRows:
+    """Factorize the series keys once and sort every sample by (series, time).
+
+    ``known_only`` leaves out samples whose value is NaN.
+    """
+    code, names = _factorize_runs(data["series"])
+    stamp = data["timestamp"].dt.tz_localize(None).to_numpy()
+    value = data["value"].to_numpy(dtype=float)
+    usable = (code >= 0) & ~np.isnat(stamp)
+    if known_only:
+        usable &= ~np.isnan(value)
+    if not usable.all():
+        code, stamp, value = code[usable], stamp[usable], value[usable]
+    code = code.astype(np.int64, copy=False)
+    ticks = stamp.view(np.int64)
+    step = np.diff(code)
+    if not ((step > 0) | ((step == 0) & (np.diff(ticks) >= 0))).all():
+        # Stable: samples at the same time keep their order in the frame.
+        order = series_time_order(code, ticks)
+        code, stamp, value = code[order], stamp[order], value[order]
+    return _SeriesRows(names, code, stamp, value)
+
+
+def _factorize_runs(keys: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """``pd.factorize(keys, sort=True)``, factorizing only the first key of each run.
+
+    Samples come grouped by series, so the keys form a few long runs. For an
+    Arrow-backed column without missing keys, finding the runs (one comparison
+    of neighbours in Arrow) and factorizing their first keys is several times
+    cheaper than hashing every key; other columns take ``pd.factorize``.
+    """
+    if isinstance(keys.dtype, pd.StringDtype) and keys.dtype.storage == "pyarrow":
+        texts = pa.array(keys.array)
+        if len(texts) > 1 and texts.null_count == 0:
+            changed = pc.not_equal(texts.slice(1), texts.slice(0, len(texts) - 1))
+            heads = np.flatnonzero(np.r_[True, changed.to_numpy(zero_copy_only=False)])
+            head_codes, names = pd.factorize(keys.take(heads), sort=True)
+            runs = np.diff(np.r_[heads, len(texts)])
+            return np.repeat(head_codes, runs), [str(name) for name in names]
+    code, names = pd.factorize(keys, sort=True)
+    return code, [str(name) for name in names]
+
+
+def _spacing_per_code(rows: _SeriesRows) -> np.ndarray:
+    """Median spacing of each series in seconds (rounded to the ms), NaN if none.
+
+    The median of an even count is the mean of the two middle gaps, as in
+    ``groupby().median()``. Gaps are ordered as integers (the conversion to
+    seconds keeps their order), and a series whose gaps are all equal, the
+    usual case, needs no sort at all.
+    """
+    gaps = np.diff(rows.stamp.view(np.int64))
+    keep = (rows.code[1:] == rows.code[:-1]) & (gaps > 0)
+    gaps, owner = gaps[keep], rows.code[1:][keep]
+    count = len(rows.names)
+    sizes = np.bincount(owner, minlength=count)
+    has = sizes > 0
+    starts = np.cumsum(sizes) - sizes
+    low = starts + (sizes - 1) // 2
+    high = starts + sizes // 2
+
+    # Series are contiguous in ``owner``; only those with unequal gaps are sorted.
+    first = starts[has]
+    uneven = np.zeros(count, dtype=bool)
+    if gaps.size:
+        smallest = np.minimum.reduceat(gaps, first)
+        largest = np.maximum.reduceat(gaps, first)
+        uneven[has] = smallest != largest
+    if uneven.any():
+        rows_uneven = uneven[owner]
+        part = np.lexsort((gaps[rows_uneven], owner[rows_uneven]))
+        gaps = gaps.copy()
+        gaps[rows_uneven] = gaps[rows_uneven][part]
+
+    unit = np.datetime_data(rows.stamp.dtype)[0]
+    middle = np.concatenate((gaps[low[has]], gaps[high[has]]))
+    # pandas' own conversion, so the seconds match .dt.total_seconds() exactly.
+    as_timedelta = pd.TimedeltaIndex(middle.astype(f"m8[{unit}]"))
+    seconds = as_timedelta.total_seconds().to_numpy()
+    half = int(has.sum())
+    medians = np.full(count, np.nan)
+    medians[has] = [
+        round(float(value), 3) for value in (seconds[half:] + seconds[:half]) / 2
+    ]
+    return medians
+
+
+def _naive(stamp: pd.Timestamp) -> np.datetime64:
+    """A UTC Timestamp as a naive numpy datetime64, for comparing with rows.stamp."""
+    return stamp.tz_convert("UTC").tz_localize(None).to_datetime64()
 
 
 def _slots_per_series(

@@ -53,16 +53,19 @@ Examples
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import math
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
@@ -76,7 +79,13 @@ from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from analytics.errors import ConfigError, InputError
-from analytics.frames import REJECTED_COLUMNS, SAMPLES_COLUMNS, file_sha256
+from analytics.frames import (
+    REJECTED_COLUMNS,
+    SAMPLES_COLUMNS,
+    file_sha256,
+    repeat_text,
+    series_time_order,
+)
 from analytics.sources.metric_files import (
     TIMESTAMP_DTYPE,
     SamplesLoadResult,
@@ -361,7 +370,8 @@ class PrometheusSource:
             first.timestamp(), last.timestamp(), step_seconds, self.max_points_per_chunk
         )
 
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(chunks))) as pool:
+        workers = min(self.max_workers, len(chunks))
+        with _cyclic_gc_paused(), ThreadPoolExecutor(max_workers=workers) as pool:
             answers = list(
                 pool.map(
                     lambda chunk: self._fetch_range(query, chunk, step_seconds), chunks
@@ -416,7 +426,9 @@ class PrometheusSource:
         if data.get("resultType") == "scalar":
             result = [{"metric": {"__name__": ""}, "value": result}]
         series = [
-            {"metric": item.get("metric", {}), "values": [item["value"]]}
+            _series_arrays(
+                {"metric": item.get("metric", {}), "values": [item["value"]]}
+            )
             for item in result
         ]
         loaded = self._result(query, series, _warnings(body), (moment, moment, 0.0))
@@ -455,8 +467,12 @@ class PrometheusSource:
 
     def _fetch_range(
         self, query: str, chunk: tuple[float, float], step_seconds: float
-    ) -> tuple[list[dict[str, Any]], list[str]]:
-        """The series list and warnings of one chunk."""
+    ) -> tuple[list[_SeriesArrays], list[str]]:
+        """The series of one chunk, as arrays, and its warnings.
+
+        The pairs become arrays here, in the worker thread, while other chunks
+        are still on the wire; the chunk's Python lists can then be freed.
+        """
         first, last = chunk
         params = {"start": _seconds_text(first), "end": _seconds_text(last)}
         result = self._call(
@@ -473,7 +489,7 @@ class PrometheusSource:
         warnings: list[str] = []
         if response is not None and b'"warnings"' in response.content:
             warnings = _warnings(response.json())
-        return list(result or []), warnings
+        return [_series_arrays(item) for item in result or []], warnings
 
     def _call(self, query: str, send: Any) -> Any:
         """Run one client call; turn every failure into a PrometheusError."""
@@ -565,7 +581,7 @@ class PrometheusSource:
     def _result(
         self,
         query: str,
-        series: list[dict[str, Any]],
+        series: list[_SeriesArrays],
         warnings: list[str],
         requested: tuple[pd.Timestamp, pd.Timestamp, float],
     ) -> PrometheusLoadResult:
@@ -599,6 +615,28 @@ class PrometheusSource:
             step_seconds=step,
             pulled_at=pd.Timestamp.now(tz="UTC"),
         )
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while answers are parsed.
+
+    Parsing a chunk's JSON creates a list, a number and a string per sample,
+    none of them in a reference cycle. With the collector on, those allocations
+    keep triggering collections that walk every live object, the other chunks'
+    answers included, so the parse slows down with the size of the pull (2 to 8
+    times for a 10,000-step chunk of 20 series, measured). Reference counting
+    still frees everything; cycles made meanwhile are collected afterwards. The
+    pause is process-wide for the length of the pull; the previous state is
+    restored, so a caller who disabled the collector keeps it disabled.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --- settings from the environment ------------------------------------------------
@@ -691,17 +729,37 @@ def _check_url(url: str) -> None:
 # --- converting answers ------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _SeriesArrays:
+    """One series object of an answer: its ``metric`` labels and its pairs as arrays."""
+
+    metric: Mapping[str, Any]
+    seconds: np.ndarray
+    values: np.ndarray
+
+
+def _series_arrays(item: Mapping[str, Any]) -> _SeriesArrays:
+    """Timestamps and values of an API series object (``values`` pairs)."""
+    pairs = item.get("values") or []
+    return _SeriesArrays(
+        item.get("metric", {}),
+        np.fromiter(map(_FIRST, pairs), float, len(pairs)),
+        # numpy parses "NaN", "+Inf" and numbers from text in one call.
+        np.array(list(map(_SECOND, pairs)), dtype=float),
+    )
+
+
 def _samples(
-    series: Sequence[dict[str, Any]],
+    series: Sequence[_SeriesArrays],
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Samples frame, rejected rows and samples received, from API series objects."""
+    """Samples frame, rejected rows and samples received, from the answer's series."""
     keys: list[str] = []
     names: list[str] = []
     label_sets: list[dict[str, str]] = []
     index: dict[str, int] = {}
-    codes, stamps, values = [], [], []
+    codes = []
     for item in series:
-        labels = {str(k): str(v) for k, v in item.get("metric", {}).items()}
+        labels = {str(k): str(v) for k, v in item.metric.items()}
         name = labels.pop("__name__", "")
         key = series_key(name, labels) if (name or labels) else "scalar"
         if key not in index:
@@ -709,31 +767,31 @@ def _samples(
             keys.append(key)
             names.append(name)
             label_sets.append(labels)
-        pairs = item.get("values") or []
-        codes.append(np.full(len(pairs), index[key], dtype=np.int64))
-        stamps.append(np.fromiter((pair[0] for pair in pairs), float, len(pairs)))
-        # numpy parses "NaN", "+Inf" and numbers from text in one call.
-        values.append(np.array([pair[1] for pair in pairs], dtype=float))
+        codes.append(np.full(len(item.seconds), index[key], dtype=np.int64))
+    stamps = [item.seconds for item in series]
+    values = [item.values for item in series]
 
     code = np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
     stamp = np.concatenate(stamps) if stamps else np.empty(0)
     value = np.concatenate(values) if values else np.empty(0)
     millis = np.rint(stamp * 1000.0).astype(np.int64)
-    reasons = _reasons(code, millis, value)
+    # One stable sort serves both the de-duplication and the frame: a stable
+    # sort restricted to the kept rows is their own stable sort.
+    order = series_time_order(code, millis)
+    reasons = _reasons(code, millis, value, order)
 
-    keep = reasons == ""
-    order = np.lexsort((millis[keep], code[keep]))
-    kept_code = code[keep][order]
+    kept = order[reasons[order] == _USABLE]
+    kept_code = code[kept]
     frame = pd.DataFrame(
         {
-            "timestamp": pd.to_datetime(
-                millis[keep][order], unit="ms", utc=True
-            ).astype(TIMESTAMP_DTYPE),
-            "metric": np.asarray(names, dtype=object)[kept_code],
+            "timestamp": pd.to_datetime(millis[kept], unit="ms", utc=True).astype(
+                TIMESTAMP_DTYPE
+            ),
+            "metric": repeat_text(names, kept_code),
             # One dict per series, shared by its rows: do not mutate in place.
             "labels": np.asarray([*label_sets, None], dtype=object)[:-1][kept_code],
-            "series": np.asarray(keys, dtype=object)[kept_code],
-            "value": value[keep][order],
+            "series": repeat_text(keys, kept_code),
+            "value": value[kept],
         },
         columns=list(SAMPLES_COLUMNS),
     )
@@ -741,26 +799,44 @@ def _samples(
     return frame, rejected, len(code)
 
 
-def _reasons(code: np.ndarray, millis: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """Reason code per sample: nan/infinite values, duplicate or conflicting copies."""
-    reasons = np.full(len(code), "", dtype=object)
-    reasons[np.isnan(value)] = "nan_value"
-    reasons[np.isinf(value)] = "infinite_value"
+_FIRST: Final = itemgetter(0)
+_SECOND: Final = itemgetter(1)
 
-    usable = np.flatnonzero(reasons == "")
-    order = usable[np.lexsort((millis[usable], code[usable]))]
-    same = (code[order][1:] == code[order][:-1]) & (
-        millis[order][1:] == millis[order][:-1]
+_REASON_CODES: Final = (
+    "",
+    "nan_value",
+    "infinite_value",
+    "duplicate_sample",
+    "conflicting_sample",
+)
+"""Reason codes by their index in the small-integer array of :func:`_reasons`."""
+_USABLE, _NAN, _INFINITE, _DUPLICATE, _CONFLICTING = range(len(_REASON_CODES))
+
+
+def _reasons(
+    code: np.ndarray, millis: np.ndarray, value: np.ndarray, order: np.ndarray
+) -> np.ndarray:
+    """Reason per sample (index into ``_REASON_CODES``): nan/infinite, copies.
+
+    ``order`` is the stable sort of all samples by series and time.
+    """
+    reasons = np.zeros(len(code), dtype=np.int8)
+    reasons[np.isnan(value)] = _NAN
+    reasons[np.isinf(value)] = _INFINITE
+
+    usable = order[reasons[order] == _USABLE]
+    same = (code[usable][1:] == code[usable][:-1]) & (
+        millis[usable][1:] == millis[usable][:-1]
     )
     if not same.any():
         return reasons
     group = np.concatenate(([0], np.cumsum(~same)))
-    frame = pd.DataFrame({"group": group, "value": value[order], "row": order})
+    frame = pd.DataFrame({"group": group, "value": value[usable], "row": usable})
     distinct = frame.groupby("group")["value"].transform("nunique").to_numpy()
     size = frame.groupby("group")["value"].transform("size").to_numpy()
     later = frame.duplicated("group", keep="first").to_numpy()
-    reasons[order[(size > 1) & (distinct > 1)]] = "conflicting_sample"
-    reasons[order[(distinct == 1) & later]] = "duplicate_sample"
+    reasons[usable[(size > 1) & (distinct > 1)]] = _CONFLICTING
+    reasons[usable[(distinct == 1) & later]] = _DUPLICATE
     return reasons
 
 
@@ -786,10 +862,10 @@ def _rejected(
     value: np.ndarray,
     keys: list[str],
 ) -> pd.DataFrame:
-    bad = np.flatnonzero(reasons != "")
+    bad = np.flatnonzero(reasons != _USABLE)
     rows = []
     for position in bad:
-        reason = str(reasons[position])
+        reason = _REASON_CODES[int(reasons[position])]
         column, text = _REJECT_TEXT[reason]
         shown = (
             str(pd.Timestamp(int(millis[position]), unit="ms", tz="UTC"))

@@ -43,8 +43,9 @@ import numpy as np
 import pandas as pd
 
 from analytics.errors import InputError
-from analytics.frames import file_sha256
+from analytics.frames import file_sha256, repeat_text
 from analytics.sources.metric_files import (
+    MILLISECONDS_THRESHOLD,
     TIMESTAMP_DTYPE,
     SamplesLoadResult,
     assemble_samples,
@@ -204,11 +205,7 @@ def _read_file(path: Path, default_metric: str) -> tuple[pd.DataFrame, list[str]
     body = _load_json(path)
     series, result_type, warnings = _result_list(body, path)
 
-    parts = [
-        _series_samples(item, index, path, result_type, default_metric)
-        for index, item in enumerate(series)
-    ]
-    raw = _with_row_numbers(parts, path)
+    raw = _file_samples(series, path, result_type, default_metric)
 
     notes = [f"{PARTIAL_NOTE_PREFIX} {path}: {warning}" for warning in warnings]
     if not series:
@@ -289,10 +286,63 @@ def _warnings(body: dict[str, Any]) -> list[str]:
     return [str(warning) for warning in warnings]
 
 
-def _series_samples(
-    item: Any, index: int, path: Path, result_type: str | None, default_metric: str
+def _file_samples(
+    series: list[Any], path: Path, result_type: str | None, default_metric: str
 ) -> pd.DataFrame:
-    """Raw samples of one series of the result (row numbers added later)."""
+    """Raw samples of every series of one file; row_number = 1-based position.
+
+    Each series is checked and split into arrays in reading order (so the first
+    problem in the file is the one reported); the columns are then built once
+    for the whole file, the text columns from one copy of each distinct text.
+    """
+    if not series:
+        return _empty_raw(path)
+    names: list[str] = []
+    keys: list[str] = []
+    label_sets: list[dict[str, str]] = []
+    seconds: list[np.ndarray] = []
+    value_text: list[Any] = []
+    for index, item in enumerate(series):
+        name, labels, key, stamps, texts = _series_parts(
+            item, index, path, result_type, default_metric
+        )
+        names.append(name)
+        keys.append(key)
+        label_sets.append(labels)
+        seconds.append(stamps)
+        value_text.extend(texts)
+
+    counts = np.asarray([len(stamps) for stamps in seconds], dtype=np.int64)
+    code = np.repeat(np.arange(len(series), dtype=np.int64), counts)
+    times = epoch_seconds_to_utc(np.concatenate(seconds), path)
+    values, reasons = parse_values(value_text)
+    # One dict per series, shared by its rows; copied per row later. A file of
+    # empty series keeps the empty list it always had (pandas: float64 column).
+    label_column: Any = (
+        np.asarray([*label_sets, None], dtype=object)[:-1][code] if len(code) else []
+    )
+    raw = pd.DataFrame(
+        {
+            "source_file": _text_column([str(path)], np.zeros(len(code), np.int64)),
+            "row_number": np.arange(1, len(code) + 1, dtype="int64"),
+            "timestamp": times.array,
+            "metric": _text_column(names, code),
+            "labels": label_column,
+            "series": _text_column(keys, code),
+            "value": values,
+            "reason": reasons.astype(object),
+            "column": np.where(reasons != "", "value", "").astype(object),
+            "raw": np.asarray([str(v) for v in value_text], dtype=object),
+        },
+        index=pd.RangeIndex(len(code)),
+    )
+    return raw.astype({"timestamp": TIMESTAMP_DTYPE})
+
+
+def _series_parts(
+    item: Any, index: int, path: Path, result_type: str | None, default_metric: str
+) -> tuple[str, dict[str, str], str, np.ndarray, list[Any]]:
+    """Name, labels, key, timestamps (s) and raw values of one series, checked."""
     if not isinstance(item, dict) or not isinstance(item.get("metric", {}), dict):
         raise InputError(
             path,
@@ -305,23 +355,23 @@ def _series_samples(
     pairs = _pairs(item, index, key, path, result_type)
 
     seconds, value_text = _split_pairs(pairs, index, key, path)
-    times = epoch_seconds_to_utc(seconds, path)
-    values, reasons = parse_values(value_text)
-    count = len(pairs)
-    return pd.DataFrame(
-        {
-            "source_file": str(path),
-            "timestamp": np.asarray(times),
-            "metric": name,
-            "labels": [labels] * count,  # shared per series; copied per row later
-            "series": key,
-            "value": values,
-            "reason": reasons.astype(object),
-            "column": np.where(reasons != "", "value", "").astype(object),
-            "raw": np.asarray([str(v) for v in value_text], dtype=object),
-        },
-        index=pd.RangeIndex(count),
-    ).astype({"timestamp": TIMESTAMP_DTYPE})
+    finite = seconds[np.isfinite(seconds)]
+    if (np.abs(finite) > MILLISECONDS_THRESHOLD).any():
+        epoch_seconds_to_utc(seconds, path)  # raises, naming this series' values
+    return name, labels, key, seconds, value_text
+
+
+def _text_column(texts: list[str], codes: np.ndarray) -> Any:
+    """``texts[code]`` per row, typed as pandas types a repeated ``str`` scalar."""
+    if len(codes):
+        return repeat_text(texts, codes)
+    return pd.array([], dtype=_SCALAR_TEXT_DTYPE)
+
+
+_SCALAR_TEXT_DTYPE: Any = pd.DataFrame({"text": "x"}, index=pd.RangeIndex(1))[
+    "text"
+].dtype
+"""The dtype of a column filled from one ``str`` scalar (``str``, or object)."""
 
 
 def _pairs(
@@ -371,15 +421,6 @@ def _split_pairs(
             fix=_FIX_EXPORT,
         )
     return seconds, value_text
-
-
-def _with_row_numbers(parts: list[pd.DataFrame], path: Path) -> pd.DataFrame:
-    """Concatenate the series of a file; row_number = 1-based sample position."""
-    if not parts:
-        return _empty_raw(path)
-    raw = pd.concat(parts, ignore_index=True)
-    raw.insert(1, "row_number", np.arange(1, len(raw) + 1, dtype="int64"))
-    return raw
 
 
 def _empty_raw(path: Path) -> pd.DataFrame:
