@@ -41,7 +41,8 @@ Two criterion kinds, wired into the evaluator table through
                             at ``freq`` when they are whole steps)
     ``models``              candidate models (default: all, see the forecast
                             module)
-    ``folds``               backtest origins (default 3)
+    ``folds``               backtest origins, a third of the horizon apart
+                            (default 6)
     ``how``                 aggregation within a grid bin (default mean)
     ``max_gap_steps``       longest gap filled by interpolation (default 6)
     ``aggregate``           how several selected series are combined per bin:
@@ -395,7 +396,7 @@ class HeadroomSettings:
     horizon_steps: int = 336
     seasonal_periods: tuple[int, ...] = (24, 168)
     models: tuple[str, ...] = DEFAULT_MODELS
-    folds: int = 3
+    folds: int = 6
     how: str = "mean"
     max_gap_steps: int = 6
     aggregate: str | None = None
@@ -471,7 +472,7 @@ def headroom_settings(crit_id: str, config: CriterionConfig) -> HeadroomSettings
         horizon_steps=int(horizon_td // step),
         seasonal_periods=tuple(int(p) for p in periods_raw),
         models=tuple(str(m) for m in models_raw),
-        folds=int(_number(crit_id, params, "folds", 3)),
+        folds=int(_number(crit_id, params, "folds", 6)),
         how=str(params.get("how", "mean")),
         max_gap_steps=int(_number(crit_id, params, "max_gap_steps", 6)),
         aggregate=None if aggregate is None else str(aggregate),
@@ -669,6 +670,8 @@ def _capacity_headroom(
     )
     if fc.intervals_widened:
         detail += "; intervals widened after backtest"
+    elif fc.intervals_narrowed:
+        detail += "; intervals narrowed after backtest"
     return evaluate_value(
         criterion,
         c.headroom_at_horizon_ratio * 100,

@@ -3,6 +3,8 @@
 Run separately (never by the tests)::
 
     .venv/bin/python benchmarks/bench_forecast.py
+    .venv/bin/python benchmarks/bench_forecast.py --series taxi --no-peer \
+        --out /tmp/forecast-subset        # a quicker subset, results elsewhere
 
 Writes ``benchmarks/results/forecast.md`` and ``forecast.csv``.
 
@@ -26,11 +28,16 @@ Procedure:
 * Coverage: share of test hours inside the model's 80 % / 95 % Gaussian
   interval (uncalibrated: the conformal widening of
   :func:`analytics.metrics.forecast.forecast_capacity` is not applied here).
-* ``auto``: what :func:`analytics.metrics.forecast.forecast_capacity` does, on
-  the training part only: a rolling-origin backtest (2 folds of one week) of
-  every other model of ours, the lowest backtest MASE wins, and its intervals
-  are widened by the conformal factor when its backtest coverage is more than
-  5 points short of nominal. Its coverage is of the widened intervals.
+* ``auto``: what :func:`analytics.metrics.forecast.forecast_capacity` does with
+  its default settings, on the training part only, through the same functions
+  (:func:`~analytics.metrics.forecast.backtest`,
+  :func:`~analytics.metrics.forecast.choose_model`,
+  :func:`~analytics.metrics.forecast.fit_choice`): a rolling-origin backtest
+  of every other model of ours (6 folds of one week, origins 56 h apart), the
+  equal-weight mean of the two models with the lowest backtest MASE, and
+  split-conformal rescaling of each interval level whose backtest coverage is
+  more than 5 points off nominal (wider or narrower). Its coverage is of the
+  rescaled intervals.
 * ``statsforecast_mstl``: the peer, statsforecast's MSTL (default AutoETS trend
   forecaster) on the same training arrays, run by
   ``benchmarks/peer_statsforecast.py`` in the separate ``.venv-peer`` (see
@@ -44,11 +51,14 @@ Procedure:
 
 from __future__ import annotations
 
+import argparse
+import inspect
 import json
 import os
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -60,8 +70,10 @@ from analytics import nab
 from analytics.metrics.forecast import (
     ForecastModelFit,
     backtest,
-    conformal_scale,
+    choose_model,
+    fit_choice,
     fit_model,
+    forecast_capacity,
 )
 
 NAB = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "metrics" / "nab"
@@ -77,7 +89,13 @@ MODELS = (
     "unobserved_components",
     "ets",
 )
-AUTO_FOLDS = 2
+# `auto` measures forecast_capacity with its default settings.
+_DEFAULTS = inspect.signature(forecast_capacity).parameters
+AUTO_FOLDS = int(_DEFAULTS["folds"].default)
+AUTO_FOLD_STEP = WEEK // 3  # forecast_capacity's default: a third of the horizon
+AUTO_COMBINE_TOP = int(_DEFAULTS["combine_top"].default)
+AUTO_SIMPLER_WITHIN = float(_DEFAULTS["simpler_within"].default)
+AUTO_NARROW = bool(_DEFAULTS["narrow"].default)
 PEER_PYTHON = Path(__file__).resolve().parents[1] / ".venv-peer" / "bin" / "python"
 PEER_SCRIPT = Path(__file__).resolve().parent / "peer_statsforecast.py"
 SERIES = {
@@ -93,6 +111,14 @@ SERIES = {
 }
 
 
+@dataclass(frozen=True)
+class AutoFit:
+    """`auto`'s forecast and its interval scale per level."""
+
+    fit: ForecastModelFit
+    interval_scale: dict[float, float]
+
+
 def hourly(key: str, how: str) -> pd.Series:
     """The NAB file resampled to full hours; partial first/last hours dropped."""
     frame = nab.read_nab_series(NAB / "data" / key)
@@ -103,7 +129,7 @@ def hourly(key: str, how: str) -> pd.Series:
     return out.asfreq("h").interpolate(limit=3)
 
 
-def _auto(train: np.ndarray, periods: tuple[int, ...]) -> ForecastModelFit:
+def _auto(train: np.ndarray, periods: tuple[int, ...]) -> AutoFit:
     """forecast_capacity's choice and calibration, on the training part only."""
     started = time.perf_counter()
     candidates = [
@@ -115,28 +141,24 @@ def _auto(train: np.ndarray, periods: tuple[int, ...]) -> ForecastModelFit:
         seasonal_periods=periods,
         models=candidates,
         folds=AUTO_FOLDS,
+        fold_step_steps=AUTO_FOLD_STEP,
     )
-    best = table.iloc[int(np.argmin(table["mase"].to_numpy()))]
-    name = str(best["model"])
-    fit = fit_model(name, train, WEEK, periods)
-    chosen = errors[errors["model"] == name]
-    # One factor for both levels (the widest), as the product's sd is one number.
-    factor = 1.0
-    for level in (0.80, 0.95):
-        if float(best[f"coverage_{round(level * 100)}"]) < level - 0.05:
-            factor = max(
-                factor,
-                conformal_scale(
-                    chosen["error"].to_numpy(), chosen["sd"].to_numpy(), level
-                ),
-            )
-    return ForecastModelFit(
-        f"auto:{name}",
+    choice = choose_model(
+        table,
+        errors,
+        combine_top=AUTO_COMBINE_TOP,
+        simpler_within=AUTO_SIMPLER_WITHIN,
+        narrow=AUTO_NARROW,
+    )
+    fit = fit_choice(choice, train, WEEK, periods)
+    fit = ForecastModelFit(
+        f"auto:{choice.name}",
         fit.mean,
-        fit.sd * factor,
+        fit.sd,
         time.perf_counter() - started,
         fit.warnings,
     )
+    return AutoFit(fit, choice.interval_scale)
 
 
 def _row(
@@ -168,21 +190,24 @@ def _row(
 
 
 def _gaussian_bands(
-    fit: ForecastModelFit,
+    fit: ForecastModelFit, scale: dict[float, float] | None = None
 ) -> dict[float, tuple[np.ndarray, np.ndarray]]:
     bands = {}
     for level in (0.80, 0.95):
-        half = stats.norm.ppf(0.5 + level / 2) * fit.sd
+        factor = scale[level] if scale else 1.0
+        half = stats.norm.ppf(0.5 + level / 2) * fit.sd * factor
         bands[level] = (fit.mean - half, fit.mean + half)
     return bands
 
 
-def run() -> tuple[pd.DataFrame, pd.DataFrame, str]:
+def run(
+    series: dict[str, tuple[str, str]], *, peer: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     windows = nab.load_windows(NAB / "labels/combined_windows.json")
     rows: list[dict[str, object]] = []
     skipped: list[dict[str, object]] = []
     folds: list[dict[str, object]] = []
-    for label, (key, how) in SERIES.items():
+    for label, (key, how) in series.items():
         y = hourly(key, how)
         values = y.to_numpy(dtype=float)
         # Two weeks of training where the series allows (weekly seasonality
@@ -206,24 +231,25 @@ def run() -> tuple[pd.DataFrame, pd.DataFrame, str]:
             scale = float(np.mean(np.abs(train[lag:] - train[:-lag])))
             periods = (24, 168) if len(train) >= 2 * WEEK else (24,)
             stamp = y.index[origin]
-            fits: list[ForecastModelFit] = []
+            fits: list[tuple[ForecastModelFit, dict[float, float] | None]] = []
             for model in MODELS:
                 if model == "seasonal_naive_168" and len(train) < WEEK:
                     continue
                 started = time.perf_counter()
                 fit = fit_model(model, train, WEEK, periods)
+                seconds = time.perf_counter() - started
                 fits.append(
-                    ForecastModelFit(
-                        model,
-                        fit.mean,
-                        fit.sd,
-                        time.perf_counter() - started,
-                        fit.warnings,
+                    (
+                        ForecastModelFit(
+                            model, fit.mean, fit.sd, seconds, fit.warnings
+                        ),
+                        None,
                     )
                 )
             if len(train) >= 3 * WEEK:
-                fits.append(_auto(train, periods))
-            for fit in fits:
+                auto = _auto(train, periods)
+                fits.append((auto.fit, auto.interval_scale))
+            for fit, interval_scale in fits:
                 name = "auto" if fit.name.startswith("auto:") else fit.name
                 row = _row(
                     label,
@@ -233,7 +259,7 @@ def run() -> tuple[pd.DataFrame, pd.DataFrame, str]:
                     test,
                     scale,
                     fit.mean,
-                    _gaussian_bands(fit),
+                    _gaussian_bands(fit, interval_scale),
                     fit.fit_seconds,
                     len(fit.warnings),
                 )
@@ -253,7 +279,9 @@ def run() -> tuple[pd.DataFrame, pd.DataFrame, str]:
                     "origin": stamp.isoformat(),
                 }
             )
-    peer_note = _peer(folds, rows)
+    peer_note = (
+        _peer(folds, rows) if peer else "statsforecast MSTL: not run (--no-peer)."
+    )
     return pd.DataFrame(rows), pd.DataFrame(skipped), peer_note
 
 
@@ -381,17 +409,67 @@ def _verdict(table: pd.DataFrame, detail: pd.DataFrame) -> str:
             index=[m for m in ("auto", "statsforecast_mstl") if m in by.index]
         )["geo_rel_sn168"]
         parts.append(f"best single model of ours {ours.idxmin()} {ours.min():.3f}")
+        parts.append(_same_origins(detail[detail["series"] == series], picks))
         lines.append(f"- {series}: " + "; ".join(parts) + ".")
     return "\n".join(lines) + "\n"
 
 
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Forecast benchmark on hourly NAB series (see the module docstring)."
+    )
+    parser.add_argument(
+        "--series",
+        action="append",
+        help="run only series whose label contains this text (repeatable), e.g."
+        " --series taxi; default: all",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=OUT,
+        help=f"folder for forecast.md/.csv (default {OUT}); use another one for"
+        " subset runs so the published results stay intact",
+    )
+    parser.add_argument(
+        "--no-peer", action="store_true", help="skip statsforecast (.venv-peer)"
+    )
+    return parser.parse_args()
+
+
+def _same_origins(detail: pd.DataFrame, picks: pd.DataFrame) -> str:
+    """The comparison restricted to the origins where `auto` ran."""
+    same = detail[detail["origin"].isin(picks["origin"])]
+    geo = summarise(same)["geo_rel_sn168"].droplevel("series")
+    naive = geo[["seasonal_naive_24", "seasonal_naive_168"]]
+    text = (
+        f"on auto's {len(picks)} origins only: auto {geo['auto']:.3f} vs"
+        f" {naive.idxmin()} {naive.min():.3f}"
+        f" ({'wins' if geo['auto'] < naive.min() else 'loses'})"
+    )
+    if "statsforecast_mstl" in geo.index:
+        peer = float(geo["statsforecast_mstl"])
+        text += (
+            f", statsforecast MSTL {peer:.3f}"
+            f" ({'no worse' if geo['auto'] <= peer else 'worse'})"
+        )
+    return text
+
+
 def main() -> None:
+    args = _arguments()
     started = time.perf_counter()
-    detail, skipped, peer_note = run()
+    series = {
+        label: spec
+        for label, spec in SERIES.items()
+        if not args.series or any(part in label for part in args.series)
+    }
+    detail, skipped, peer_note = run(series, peer=not args.no_peer)
     table = summarise(detail).reset_index()
-    OUT.mkdir(exist_ok=True)
-    detail.to_csv(OUT / "forecast_detail.csv", index=False)
-    table.to_csv(OUT / "forecast.csv", index=False)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    detail.to_csv(out / "forecast_detail.csv", index=False)
+    table.to_csv(out / "forecast.csv", index=False)
     shown = table.copy()
     for column in (
         "mase",
@@ -419,7 +497,8 @@ def main() -> None:
         "MASE scale: in-sample seasonal naive at lag 168 (lag 24 when training is"
         " under two weeks, i.e. the ELB series). rel_to_sn168 < 1 beats seasonal"
         " naive 168 on the same origins. Coverage is of the raw model intervals,"
-        " except `auto`'s (widened when its inner backtest coverage fell short)."
+        " except `auto`'s (rescaled per level, wider or narrower, when its inner"
+        " backtest coverage was more than 5 points off nominal)."
         " `auto` needs three weeks of training, so it has one origin fewer per"
         " series than the other models.\n\n"
         f"{peer_note}\n\n"
@@ -429,7 +508,7 @@ def main() -> None:
         f"Test weeks skipped (overlap a labelled anomaly window or missing data):\n\n"
         f"```\n{skipped_text}\n```\n\n"
     )
-    (OUT / "forecast.md").write_text(
+    (out / "forecast.md").write_text(
         header + _markdown(shown) + "\n\n" + _verdict(table, detail)
     )
     print(header + shown.to_string(index=False))

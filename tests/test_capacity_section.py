@@ -164,6 +164,21 @@ def test_capacity_forecast_says_when_intervals_were_widened(tmp_path: Path) -> N
     assert "interval widened ×" in markup
 
 
+def test_capacity_forecast_says_when_intervals_were_narrowed(tmp_path: Path) -> None:
+    # mstl_ets on a clean trend: its 80 % band covers 90 % of the backtest, more
+    # than 5 points above nominal, so the band is narrowed (symmetric conformal).
+    report = build(tmp_path, criteria={"rps": headroom(250)})
+    config = report.evidence.config.criteria["rps"]
+    forecast = headroom_forecast("rps", config, report.evidence).forecast
+    assert forecast is not None and forecast.intervals_narrowed
+    assert not forecast.intervals_widened
+
+    markup = capacity_forecast(report).markup
+    assert "Intervals narrowed" in markup
+    assert "interval narrowed ×" in markup
+    assert "Intervals as fitted" not in markup
+
+
 def test_capacity_forecast_too_short_series_is_explained(tmp_path: Path) -> None:
     report = build(tmp_path, criteria={"short": headroom(250, lookback="2d")})
     markup = capacity_forecast(report).markup

@@ -146,7 +146,9 @@ def test_default_models_run_and_report_backtest() -> None:
 
     result = fc.forecast_capacity(y, horizon_steps=48, folds=2)
 
-    assert set(result.backtest["model"]) == {
+    # One row per model, plus one for the combination when it was chosen.
+    models = set(result.backtest["model"])
+    assert {m for m in models if not m.startswith("mean(")} == {
         "seasonal_naive_168",
         "seasonal_naive_24",
         "mstl_ets",
@@ -159,3 +161,131 @@ def test_default_models_run_and_report_backtest() -> None:
     assert len(result.frame()) == 48
     assert (result.lower_95 <= result.lower_80).all()
     assert (result.upper_80 <= result.upper_95).all()
+
+
+def _seasonal_noise(t: np.ndarray, noise_sd: np.ndarray, seed: int) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    return _hourly(
+        50 + 10 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 1, len(t)) * noise_sd
+    )
+
+
+def test_conformal_scale_narrows_only_when_asked() -> None:
+    errors, sd = np.full(20, 0.5), np.ones(20)
+    z95 = stats.norm.ppf(0.975)
+    assert fc.conformal_scale(errors, sd, 0.95) == 1.0
+    assert fc.conformal_scale(errors, sd, 0.95, narrow=True) == pytest.approx(
+        0.5 / z95, rel=1e-12
+    )
+
+
+def test_backtest_origins_are_fold_step_apart() -> None:
+    y = np.arange(24 * 10, dtype=float)
+    _, errors = fc.backtest(
+        y,
+        horizon_steps=24,
+        seasonal_periods=(24,),
+        models=("seasonal_naive",),
+        folds=4,
+        fold_step_steps=12,
+    )
+    # Origins 24·9 − 12·k, k = 3..0: the naive error of step s is 24 at every
+    # origin on a line, and the fold's MASE scale is the lag-24 naive error (24).
+    assert sorted(errors["fold"].unique()) == [0, 1, 2, 3]
+    assert len(errors) == 4 * 24
+    np.testing.assert_allclose(errors["error"], 24.0)
+    np.testing.assert_allclose(errors["scale"], 24.0)
+
+
+def _backtest_frames(
+    mase: dict[str, float], errors: dict[str, list[float]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A hand-made backtest: one fold, unit sd and unit MASE scale."""
+    table = pd.DataFrame(
+        {
+            "model": list(mase),
+            "folds": 1,
+            "mase": list(mase.values()),
+            "coverage_80": 0.8,
+            "coverage_95": 0.95,
+            "fit_seconds_median": 0.0,
+            "warnings": 0,
+        }
+    )
+    frames = [
+        pd.DataFrame(
+            {
+                "model": name,
+                "fold": 0,
+                "step": np.arange(1, len(e) + 1),
+                "error": e,
+                "sd": 1.0,
+                "scale": 1.0,
+            }
+        )
+        for name, e in errors.items()
+    ]
+    return table, pd.concat(frames, ignore_index=True)
+
+
+def test_combination_is_used_only_when_it_backtests_better() -> None:
+    # Errors of opposite sign cancel in the mean: MASE 0 beats both members.
+    table, errors = _backtest_frames(
+        {"ets": 1.0, "mstl_level": 1.2, "mstl_ets": 3.0},
+        {"ets": [1.0, -1.0], "mstl_level": [-1.2, 1.2], "mstl_ets": [3.0, 3.0]},
+    )
+    choice = fc.choose_model(table, errors, combine_top=2)
+    assert choice.name == "mean(ets, mstl_level)"
+    assert choice.members == ("ets", "mstl_level")
+    combined = choice.backtest.set_index("model").loc[choice.name]
+    assert combined["mase"] == pytest.approx(0.1)
+
+    # Errors of the same sign: the mean is worse than the best model alone.
+    table, errors = _backtest_frames(
+        {"ets": 1.0, "mstl_level": 1.2},
+        {"ets": [1.0, 1.0], "mstl_level": [1.2, 1.2]},
+    )
+    assert fc.choose_model(table, errors, combine_top=2).name == "ets"
+
+
+def test_fit_choice_averages_the_members() -> None:
+    y = 10 + np.sin(2 * np.pi * np.arange(24 * 6) / 24) + np.linspace(0, 1, 24 * 6)
+    table, errors = _backtest_frames(
+        {"seasonal_naive_24": 1.0, "ets": 1.1},
+        {"seasonal_naive_24": [1.0], "ets": [-1.0]},
+    )
+    choice = fc.choose_model(table, errors, combine_top=2)
+    fit = fc.fit_choice(choice, y, 24, (24,))
+    members = [fc.fit_model(m, y, 24, (24,)) for m in ("seasonal_naive_24", "ets")]
+    np.testing.assert_allclose(fit.mean, (members[0].mean + members[1].mean) / 2)
+    np.testing.assert_allclose(fit.sd, (members[0].sd + members[1].sd) / 2)
+
+
+def test_simpler_model_wins_a_near_tie() -> None:
+    table, errors = _backtest_frames(
+        {"mstl_ets": 0.99, "seasonal_naive_24": 1.0},
+        {"mstl_ets": [0.99], "seasonal_naive_24": [1.0]},
+    )
+    assert fc.choose_model(table, errors).name == "mstl_ets"
+    assert fc.choose_model(table, errors, simpler_within=0.02).name == (
+        "seasonal_naive_24"
+    )
+
+
+def test_symmetric_calibration_narrows_too_wide_intervals() -> None:
+    # Noisy history, quiet recent weeks: the in-sample sd promises wider errors
+    # than the backtest sees, so the bands shrink (the default), and say so.
+    t = np.arange(24 * 14)
+    y = _seasonal_noise(t, np.where(t < 24 * 10, 5.0, 0.5), seed=4)
+    kwargs = {"horizon_steps": 24, "seasonal_periods": (24,), "folds": 3}
+
+    wide = fc.forecast_capacity(y, models=("seasonal_naive",), narrow=False, **kwargs)  # type: ignore[arg-type]
+    narrow = fc.forecast_capacity(y, models=("seasonal_naive",), **kwargs)  # type: ignore[arg-type]
+
+    assert wide.interval_scale == {0.80: 1.0, 0.95: 1.0}
+    assert narrow.intervals_narrowed and not narrow.intervals_widened
+    # 95 % cannot be more than 5 points above nominal: only 80 % is narrowed.
+    assert 0 < narrow.interval_scale[0.80] < 1
+    assert narrow.interval_scale[0.95] == 1.0
+    assert any("interval narrowed ×" in note for note in narrow.notes)
+    assert (narrow.upper_80 - narrow.lower_80).lt(wide.upper_80 - wide.lower_80).all()

@@ -12,15 +12,19 @@ The steps, in the order :func:`forecast_capacity` runs them:
 2. **Check length**: each seasonal period needs at least two full cycles plus
    the horizon of one backtest fold; a shorter series raises
    :class:`~analytics.errors.ConfigError`.
-3. **Backtest** (:func:`backtest`): rolling origins, one horizon apart, each
-   model fitted on the data before the origin and scored on the horizon after
-   it: MASE (scaled by the in-sample seasonal-naive error at the main period)
-   and empirical coverage of the 80 % and 95 % intervals.
-4. **Choose** the model with the lowest mean MASE.
-5. **Calibrate**: when the chosen model's backtest coverage misses a nominal
-   level, its interval half-width is widened by the split-conformal factor
-   (the nominal quantile of ``|error| / predicted sd`` over the backtest);
-   intervals are never narrowed. The result says so in ``notes``.
+3. **Backtest** (:func:`backtest`): rolling origins (by default six, a third
+   of the horizon apart), each model fitted on the data before the origin and
+   scored on the horizon after it: MASE (scaled by the in-sample
+   seasonal-naive error at the main period) and empirical coverage of the
+   80 % and 95 % intervals.
+4. **Choose** (:func:`choose_model`) the model with the lowest mean MASE, or
+   the equal-weight mean of the best two when that combination has the lower
+   backtest MASE (its name is then ``mean(a, b)``).
+5. **Calibrate**: when the chosen forecast's backtest coverage is more than 5
+   points off a nominal level, that level's interval half-width is scaled by
+   the split-conformal factor (the nominal quantile of ``|error| / predicted
+   sd`` over the backtest): wider when coverage fell short, narrower when the
+   intervals were too wide. The result says so in ``notes``.
 6. **Forecast** on the full series and locate the crossing of a capacity limit
    (:func:`capacity_crossing`).
 
@@ -87,11 +91,14 @@ __all__ = [
     "CapacityCrossing",
     "Forecast",
     "ForecastModelFit",
+    "ModelChoice",
     "RegularSeries",
     "backtest",
     "capacity_crossing",
+    "choose_model",
     "conformal_scale",
     "crossing_time",
+    "fit_choice",
     "fit_model",
     "forecast_capacity",
     "regularise",
@@ -367,11 +374,13 @@ def backtest(
     seasonal_periods: Sequence[int],
     models: Sequence[str] = DEFAULT_MODELS,
     folds: int = 3,
+    fold_step_steps: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rolling-origin backtest of each model on the series itself.
 
-    Origins are one horizon apart, the last one a horizon before the end; a
-    fold whose training part is shorter than two main cycles is skipped.
+    Origins are ``fold_step_steps`` apart (default: one horizon, so the test
+    parts do not overlap), the last one a horizon before the end; a fold whose
+    training part is shorter than two main cycles is skipped.
 
     Returns
     -------
@@ -380,12 +389,16 @@ def backtest(
         ``coverage_95``, ``fit_seconds_median``, ``warnings``.
     errors
         One row per model, fold and step: ``model``, ``fold``, ``step``,
-        ``error``, ``sd`` (for calibration).
+        ``error``, ``sd`` (for calibration) and ``scale`` (the fold's MASE
+        denominator).
     """
     periods = list(seasonal_periods) or [1]
     m = max(periods)
     n = len(y)
-    origins = [n - k * horizon_steps for k in range(folds, 0, -1)]
+    step = fold_step_steps or horizon_steps
+    if step < 1:
+        raise ConfigError(f"fold_step_steps must be at least 1, got {step}.")
+    origins = [n - horizon_steps - k * step for k in range(folds - 1, -1, -1)]
     origins = [o for o in origins if o >= 2 * m]
     if not origins:
         raise ConfigError("no backtest fold fits: the series is too short.")
@@ -420,6 +433,7 @@ def backtest(
                         "step": np.arange(1, len(test) + 1),
                         "error": error,
                         "sd": fit.sd,
+                        "scale": scale,
                     }
                 )
             )
@@ -438,8 +452,12 @@ def backtest(
     return pd.DataFrame(rows), pd.concat(error_rows, ignore_index=True)
 
 
-def conformal_scale(errors: np.ndarray, sd: np.ndarray, level: float) -> float:
-    """Factor (≥ 1) that makes ``|error| <= z·sd·factor`` hold at ``level``.
+def conformal_scale(
+    errors: np.ndarray, sd: np.ndarray, level: float, *, narrow: bool = False
+) -> float:
+    """Factor that makes ``|error| <= z·sd·factor`` hold at ``level``.
+
+    The factor is at least 1 (intervals only widened) unless ``narrow=True``.
 
     Examples
     --------
@@ -448,6 +466,8 @@ def conformal_scale(errors: np.ndarray, sd: np.ndarray, level: float) -> float:
     3.121
     >>> conformal_scale(np.zeros(5), np.ones(5), 0.8)
     1.0
+    >>> round(conformal_scale(errs / 10, np.ones(5), 0.8, narrow=True), 3)
+    0.312
     """
     z = _NORMAL.inv_cdf(0.5 + level / 2)
     ratio = np.abs(errors) / sd
@@ -456,7 +476,195 @@ def conformal_scale(errors: np.ndarray, sd: np.ndarray, level: float) -> float:
         return 1.0
     k = min(ratio.size, math.ceil((ratio.size + 1) * level))
     needed = float(np.sort(ratio)[k - 1]) / z
-    return float(max(1.0, needed))
+    return needed if narrow else max(1.0, needed)
+
+
+_SIMPLICITY = (
+    "seasonal_naive",
+    "ets",
+    "mstl_level",
+    "snaive_mstl",
+    "mstl_ets",
+    "unobserved_components",
+)
+"""Model families from simplest to most complex (the tie-break order)."""
+
+
+def _simplicity(name: str) -> int:
+    family = "seasonal_naive" if name.startswith("seasonal_naive_") else name
+    return _SIMPLICITY.index(family) if family in _SIMPLICITY else len(_SIMPLICITY)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The model, or equal-weight combination of models, chosen by backtest.
+
+    Attributes
+    ----------
+    name
+        The model's name, or ``mean(a, b, ...)`` for a combination.
+    members
+        The models averaged (one for a single model).
+    backtest
+        The backtest table, with a row for the combination when there is one.
+    interval_scale
+        Factor applied to the interval half-width per level (1.0 = as fitted).
+    notes
+        Why this choice, and any rescaling of the intervals.
+    """
+
+    name: str
+    members: tuple[str, ...]
+    backtest: pd.DataFrame
+    interval_scale: dict[float, float]
+    notes: list[str]
+
+
+def _combined_scores(
+    members: Sequence[str], errors: pd.DataFrame
+) -> tuple[float, np.ndarray, np.ndarray, dict[float, float]]:
+    """Backtest MASE, errors, sds and coverage of the average of ``members``."""
+    parts = [
+        errors[errors["model"] == name].sort_values(["fold", "step"])
+        for name in members
+    ]
+    error = np.mean([p["error"].to_numpy() for p in parts], axis=0)
+    # The sd of an average is at most the average sd (errors fully correlated);
+    # calibration corrects it either way.
+    sd = np.mean([p["sd"].to_numpy() for p in parts], axis=0)
+    folds = parts[0]["fold"].to_numpy()
+    scale = parts[0]["scale"].to_numpy()
+    mase = float(
+        np.mean(
+            [
+                np.mean(np.abs(error[folds == f])) / scale[folds == f][0]
+                for f in set(folds)
+            ]
+        )
+    )
+    coverage = {
+        level: float(np.mean(np.abs(error) <= _NORMAL.inv_cdf(0.5 + level / 2) * sd))
+        for level in LEVELS
+    }
+    return mase, error, sd, coverage
+
+
+def choose_model(
+    table: pd.DataFrame,
+    errors: pd.DataFrame,
+    *,
+    combine_top: int = 1,
+    simpler_within: float = 0.0,
+    coverage_tolerance: float = 0.05,
+    narrow: bool = False,
+) -> ModelChoice:
+    """Pick a model (or the mean of the best few) from a backtest and calibrate it.
+
+    Steps:
+
+    1. Rank the models by backtest MASE. Models within ``simpler_within``
+       (relative) of the best count as tied, and the simplest of them is put
+       first (seasonal naive < ets < mstl_level < snaive_mstl < mstl_ets <
+       unobserved_components).
+    2. With ``combine_top`` > 1, the equal-weight mean of the first
+       ``combine_top`` ranked models (a forecast combination) is scored on the
+       same folds (its errors are the mean of the members' errors) and replaces
+       the single best model only when its backtest MASE is lower; a row for
+       it is then added to the table.
+    3. Calibrate each level: when the backtest coverage is more than
+       ``coverage_tolerance`` below nominal, the half-width is scaled by the
+       split-conformal factor (:func:`conformal_scale`); with ``narrow=True``
+       also when it is more than ``coverage_tolerance`` above nominal
+       (symmetric calibration), otherwise intervals are never narrowed.
+
+    Parameters
+    ----------
+    table, errors
+        The two frames returned by :func:`backtest`.
+
+    Examples
+    --------
+    >>> y = np.tile([1.0, 5.0, 3.0, 2.0], 12) + np.linspace(0, 1, 48)
+    >>> table, errors = backtest(y, horizon_steps=4, seasonal_periods=(4,),
+    ...                          models=("seasonal_naive", "ets"))
+    >>> choose_model(table, errors).name
+    'ets'
+    >>> choose_model(table, errors, combine_top=2).members  # the mean backtests worse
+    ('ets',)
+    """
+    ranked = [str(m) for m in table.sort_values("mase", kind="stable")["model"]]
+    best_mase = float(table["mase"].min())
+    tied = [
+        m
+        for m in ranked
+        if float(table.loc[table["model"] == m, "mase"].iloc[0])
+        <= best_mase * (1 + simpler_within)
+    ]
+    first = min(tied, key=_simplicity)
+    ranked = [first, *(m for m in ranked if m != first)]
+    # The combination must earn its place: it is used only when its own
+    # backtest MASE is lower than the best single model's (so a model that is
+    # exact on the backtest is never averaged with a worse one).
+    members: tuple[str, ...] = (first,)
+    mase, error, sd, coverage = _combined_scores(members, errors)
+    if combine_top > 1:
+        top = tuple(ranked[:combine_top])
+        scores = _combined_scores(top, errors)
+        if len(top) > 1 and scores[0] < mase:
+            members, (mase, error, sd, coverage) = top, scores
+
+    if len(members) == 1:
+        name = members[0]
+    else:
+        name = f"mean({', '.join(members)})"
+        rows = table[table["model"].isin(members)]
+        combined = {
+            "model": name,
+            "folds": int(rows["folds"].iloc[0]),
+            "mase": mase,
+            "coverage_80": coverage[0.80],
+            "coverage_95": coverage[0.95],
+            "fit_seconds_median": float(rows["fit_seconds_median"].sum()),
+            "warnings": int(rows["warnings"].sum()),
+        }
+        table = pd.concat([table, pd.DataFrame([combined])], ignore_index=True)
+    notes = [f"model {name} chosen by backtest MASE {mase:.3f}"]
+
+    scale: dict[float, float] = {}
+    for level in LEVELS:
+        short = coverage[level] < level - coverage_tolerance
+        wide = narrow and coverage[level] > level + coverage_tolerance
+        scale[level] = 1.0
+        if short or wide:
+            scale[level] = conformal_scale(error, sd, level, narrow=narrow)
+            verb = "widened" if scale[level] >= 1.0 else "narrowed"
+            notes.append(
+                f"{round(level * 100)} % interval {verb} ×{scale[level]:.2f}"
+                f" (conformal, from backtest residuals): backtest coverage was"
+                f" {coverage[level]:.0%}"
+            )
+    return ModelChoice(name, members, table, scale, notes)
+
+
+def fit_choice(
+    choice: ModelChoice,
+    y: np.ndarray,
+    horizon_steps: int,
+    seasonal_periods: Sequence[int],
+) -> ForecastModelFit:
+    """Fit the chosen model (every member of a combination) and forecast.
+
+    The result's sd is the fitted sd (mean of the members' sds), before the
+    calibration factors in ``choice.interval_scale``.
+    """
+    fits = [fit_model(m, y, horizon_steps, seasonal_periods) for m in choice.members]
+    return ForecastModelFit(
+        choice.name,
+        np.mean([f.mean for f in fits], axis=0),
+        np.mean([f.sd for f in fits], axis=0),
+        sum(f.fit_seconds for f in fits),
+        [w for f in fits for w in f.warnings],
+    )
 
 
 @dataclass(frozen=True)
@@ -476,7 +684,8 @@ class Forecast:
     backtest
         The backtest table (see :func:`backtest`).
     interval_scale
-        Widening factor applied per level (1.0 = not widened).
+        Factor applied to the interval half-width per level (1.0 = as fitted,
+        above 1 widened, below 1 narrowed).
     notes
         Resampling rules, widening, and warnings caught while fitting.
     """
@@ -498,6 +707,11 @@ class Forecast:
         """Whether backtest coverage missed nominal and intervals were widened."""
         return any(v > 1.0 for v in self.interval_scale.values())
 
+    @property
+    def intervals_narrowed(self) -> bool:
+        """Whether backtest coverage was above nominal and intervals were narrowed."""
+        return any(v < 1.0 for v in self.interval_scale.values())
+
     def frame(self) -> pd.DataFrame:
         """Forecast table: ``mean``, ``lower_80`` ... ``upper_95`` by timestamp."""
         return pd.DataFrame(
@@ -518,10 +732,14 @@ def forecast_capacity(
     freq: str | None = None,
     seasonal_periods: Sequence[int] = (24, 168),
     models: Sequence[str] = DEFAULT_MODELS,
-    folds: int = 3,
+    folds: int = 6,
     how: str = "mean",
     max_gap_steps: int = 6,
     coverage_tolerance: float = 0.05,
+    fold_step_steps: int | None = None,
+    combine_top: int = 2,
+    simpler_within: float = 0.0,
+    narrow: bool = True,
 ) -> Forecast:
     """Choose a model by backtest, forecast, and calibrate the intervals.
 
@@ -538,12 +756,15 @@ def forecast_capacity(
     models
         Candidate models (see module docstring).
     folds
-        Rolling origins in the backtest.
+        Rolling origins in the backtest (folds that leave less than two main
+        cycles of training are skipped).
     how, max_gap_steps
         Resampling rule (see :func:`regularise`).
-    coverage_tolerance
-        Intervals are widened when backtest coverage is below nominal by more
-        than this.
+    coverage_tolerance, combine_top, simpler_within, narrow
+        Model choice and calibration (see :func:`choose_model`).
+    fold_step_steps
+        Spacing of the backtest origins (default: a third of the horizon, so
+        six folds span less than three horizons of history).
 
     Returns
     -------
@@ -563,30 +784,21 @@ def forecast_capacity(
         seasonal_periods=periods,
         models=models,
         folds=folds,
+        fold_step_steps=fold_step_steps or max(1, horizon_steps // 3),
     )
-    best = table.iloc[int(np.argmin(table["mase"].to_numpy()))]
-    name = str(best["model"])
-    notes = [*regular.notes, f"model {name} chosen by backtest MASE {best['mase']:.3f}"]
-
-    scale: dict[float, float] = {}
-    chosen = errors[errors["model"] == name]
-    for level in LEVELS:
-        coverage = float(best[f"coverage_{round(level * 100)}"])
-        factor = 1.0
-        if coverage < level - coverage_tolerance:
-            factor = conformal_scale(
-                chosen["error"].to_numpy(), chosen["sd"].to_numpy(), level
-            )
-            notes.append(
-                f"{round(level * 100)} % interval widened ×{factor:.2f} (conformal,"
-                f" from"
-                f" backtest residuals): backtest coverage was {coverage:.0%}"
-            )
-        scale[level] = factor
-
-    fit = fit_model(name, y, horizon_steps, periods)
-    notes += fit.warnings
-    return _assemble(name, regular.values, fit, table, scale, notes)
+    choice = choose_model(
+        table,
+        errors,
+        combine_top=combine_top,
+        simpler_within=simpler_within,
+        coverage_tolerance=coverage_tolerance,
+        narrow=narrow,
+    )
+    fit = fit_choice(choice, y, horizon_steps, periods)
+    notes = [*regular.notes, *choice.notes, *fit.warnings]
+    return _assemble(
+        choice.name, regular.values, fit, choice.backtest, choice.interval_scale, notes
+    )
 
 
 def _assemble(

@@ -10,7 +10,7 @@ returning trusted markup (every piece of data escaped):
 * :func:`capacity_forecast`: for each ``capacity_headroom`` criterion, the
   forecast fan chart (80 % and 95 % bands) with the limit line and crossing
   dates, the chosen model and its backtest table, and whether the intervals
-  were widened after the backtest.
+  were widened or narrowed after the backtest.
 
 The numbers come from :mod:`analytics.evaluators_capacity`, so the sections
 and the criteria table always agree.
@@ -264,7 +264,8 @@ def _forecast_parts(
         f"<p>Source <b>{esc(config.source)}</b>, limit <b>{esc(f'{s.limit:g}')}</b>,"
         f" horizon {esc(s.horizon)} ({s.horizon_steps} steps of {esc(s.freq)}),"
         f" seasonal periods {esc(', '.join(str(p) for p in s.seasonal_periods))}."
-        f" Chosen model <b>{esc(fc.model)}</b> (lowest backtest MASE).</p>",
+        f" Chosen model <b>{esc(fc.model)}</b> (by backtest MASE;"
+        " <code>mean(…)</code> is the average of the best models).</p>",
         f"<p>Headroom now {esc(f'{c.headroom_now_ratio:.1%}')}"
         f" ({esc(f'{c.headroom_now:,.4g}')}{esc(unit)} below the limit at the recent peak);"
         f" at the horizon <b>{esc(f'{c.headroom_at_horizon_ratio:.1%}')}</b>"
@@ -274,13 +275,21 @@ def _forecast_parts(
         table(crossing_rows, [("what", "Crossing"), ("when", "Date")]),
         report.chart(_fan_chart(crit_id, config, result))._repr_html_(),
     ]
-    widened = [n for n in fc.notes if "widened" in n]
+    rescaled = [n for n in fc.notes if "widened" in n or "narrowed" in n]
     if fc.intervals_widened:
         parts.append(
             _note(
                 "Intervals widened: the chosen model's backtest coverage missed the"
                 " nominal level, so its bands were scaled up (split conformal): "
-                + "; ".join(widened)
+                + "; ".join(rescaled)
+            )
+        )
+    elif fc.intervals_narrowed:
+        parts.append(
+            _note(
+                "Intervals narrowed: the chosen model's backtest coverage was above"
+                " the nominal level, so its bands were scaled down (split"
+                " conformal): " + "; ".join(rescaled)
             )
         )
     else:
@@ -317,7 +326,11 @@ def _forecast_parts(
             ),
         )
     )
-    other = [n for n in [*result.notes, *fc.notes] if "widened" not in n]
+    other = [
+        n
+        for n in [*result.notes, *fc.notes]
+        if "widened" not in n and "narrowed" not in n
+    ]
     if other:
         parts.append(
             '<p class="note">Rules and notes:</p><ul class="note">'
