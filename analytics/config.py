@@ -367,6 +367,10 @@ class ReadinessConfig(_Strict):
     as_of: str | None = None
     min_coverage: float = Field(default=0.9, ge=0, le=1)
     max_rejected_ratio: float = Field(default=0.1, ge=0, le=1)
+    max_data_age: str = "7d"
+    """A ticket, survey or activity source whose newest record is older than this
+    before the decision time (or a post-launch window's end) is stale: the
+    criteria measured on it are NO DATA."""
     tickets: list[TicketSource] = Field(default_factory=list)
     metrics: list[MetricSource] = Field(default_factory=list)
     surveys: list[SurveySource] = Field(default_factory=list)
@@ -379,6 +383,15 @@ class ReadinessConfig(_Strict):
     openslo: list[Path] = Field(default_factory=list)
     """OpenSLO v1 files whose SLOs are added as criteria (see docs/config.md)."""
     source_path: Path | None = None
+
+    @field_validator("max_data_age")
+    @classmethod
+    def _positive_age(cls, value: str) -> str:
+        if parse_duration(value) <= pd.Timedelta(0):
+            raise ValueError(
+                f"max_data_age {value!r} must be a positive duration, e.g. 7d"
+            )
+        return value
 
 
 def _default_criteria() -> dict[str, dict[str, Any]]:

@@ -10,11 +10,12 @@ the reason spelled out: no evidence, no GO.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pandas as pd
 
 from analytics.checklist import checklist_criteria
-from analytics.config import CriterionConfig
+from analytics.config import CriterionConfig, parse_duration
 from analytics.evaluators_adoption import evidence_evaluators
 from analytics.evaluators_capacity import CAPACITY_EVALUATORS
 from analytics.evaluators_slo import SLO_EVALUATORS, evidence_window, partial_sources
@@ -30,7 +31,16 @@ from analytics.readiness import (
     no_data,
 )
 
-__all__ = ["EVALUATORS", "degraded_sources", "evaluate_criteria", "to_criterion"]
+__all__ = [
+    "EVALUATORS",
+    "degraded_sources",
+    "distrust_unfit_sources",
+    "evaluate_criteria",
+    "newest_record",
+    "stale_sources",
+    "to_criterion",
+    "unfit_sources",
+]
 
 Evaluator = Callable[[str, CriterionConfig, Evidence], CriterionResult]
 
@@ -247,8 +257,27 @@ def evaluate_criteria(evidence: Evidence) -> tuple[list[CriterionResult], list[s
             )
         )
         results.extend(_unreadable_checklist_items(evidence))
-    degraded = degraded_sources(evidence)
-    return [_distrust(r, degraded) for r in results], excluded
+    unfit = unfit_sources(evidence)
+    return [_distrust(r, unfit) for r in results], excluded
+
+
+def distrust_unfit_sources(
+    result: CriterionResult, evidence: Evidence
+) -> CriterionResult:
+    """NO DATA when a source behind ``result`` is degraded or stale (see :func:`unfit_sources`).
+
+    A result that is already NO DATA keeps its status and gains the reason,
+    so that the cause of an empty measurement is not hidden.
+    """
+    return _distrust(result, unfit_sources(evidence))
+
+
+def unfit_sources(evidence: Evidence) -> dict[str, str]:
+    """Sources whose rows are not evidence: too many rejected, or stale; with the reasons."""
+    unfit = degraded_sources(evidence)
+    for name, reason in stale_sources(evidence).items():
+        unfit[name] = f"{unfit[name]}; {reason}" if name in unfit else reason
+    return unfit
 
 
 def degraded_sources(evidence: Evidence) -> dict[str, str]:
@@ -270,10 +299,68 @@ def degraded_sources(evidence: Evidence) -> dict[str, str]:
     return degraded
 
 
+def stale_sources(evidence: Evidence) -> dict[str, str]:
+    """Ticket, survey and activity sources that end too long before the decision time.
+
+    A source's newest record is the latest time in any of its time columns
+    (created, updated, resolved, answered, ...), records after the decision
+    time included: an export taken later covers the decision time. When that
+    time is more than ``max_data_age`` before ``evidence.as_of`` — or the
+    source holds no record at all — nothing shows that it covers the evidence
+    window: an old export would report "no incident" or a good CSAT for days
+    it never saw.
+    """
+    limit = parse_duration(evidence.config.max_data_age)
+    cutoff = evidence.as_of - limit
+    timed = [*evidence.tickets.items(), *evidence.surveys.items()]
+    if evidence.activity is not None:
+        timed.append(("activity", evidence.activity))
+    stale = {}
+    for name, load in timed:
+        newest = newest_record(load.frame)
+        if newest is None:
+            stale[name] = (
+                f"source '{name}' holds no usable record, so it cannot show that it"
+                " covers the evidence window"
+            )
+        elif newest < cutoff:
+            stale[name] = (
+                f"source '{name}' ends at {newest:%Y-%m-%d %H:%M} UTC,"
+                f" {_days(evidence.as_of - newest)} before"
+                f" {evidence.as_of:%Y-%m-%d %H:%M} UTC (more than max_data_age"
+                f" {evidence.config.max_data_age}): export it again, or raise"
+                " max_data_age if the service was really that quiet"
+            )
+    return stale
+
+
+def newest_record(frame: pd.DataFrame) -> pd.Timestamp | None:
+    """Latest value of any tz-aware time column of ``frame``; None when there is none.
+
+    >>> t = pd.Timestamp("2026-03-01 10:00", tz="UTC")
+    >>> newest_record(pd.DataFrame({"created_at": [t], "resolved_at": [pd.NaT]}))
+    Timestamp('2026-03-01 10:00:00+0000', tz='UTC')
+    """
+    latest = [
+        frame[column].max()
+        for column in frame.columns
+        if isinstance(frame[column].dtype, pd.DatetimeTZDtype)
+    ]
+    known = [t for t in latest if not pd.isna(t)]
+    return max(known) if known else None
+
+
+def _days(span: pd.Timedelta) -> str:
+    days = span / pd.Timedelta(days=1)
+    return f"{days:.1f} days" if days < 10 else f"{days:.0f} days"
+
+
 def _distrust(result: CriterionResult, degraded: dict[str, str]) -> CriterionResult:
     reasons = [degraded[s] for s in result.sources if s in degraded]
-    if not reasons or result.status is Status.NO_DATA:
+    if not reasons:
         return result
+    if result.status is Status.NO_DATA:
+        return replace(result, detail=f"{result.detail}; {'; '.join(reasons)}")
     measured = (
         "" if result.value is None else f" (measured {result.value:g} on the rest)"
     )

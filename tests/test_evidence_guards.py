@@ -50,9 +50,11 @@ def _config(tmp_path: Path, tickets: str, checklist: str, extra: str = "") -> Pa
 
 
 def _tickets(rows: int, bad: int) -> str:
+    # Opened 10-29 June: the export reaches the day before the decision time (an
+    # export that ends more than max_data_age before it is stale, hence NO DATA).
     good = [
-        f"INC{i},Closed,4 - Low,{1 + i % 20}/6/2016 10:00,{1 + i % 20}/6/2016 11:00,"
-        f"{1 + i % 20}/6/2016 12:00,G\n"
+        f"INC{i},Closed,4 - Low,{10 + i % 20}/6/2016 10:00,{10 + i % 20}/6/2016 11:00,"
+        f"{10 + i % 20}/6/2016 12:00,G\n"
         for i in range(rows)
     ]
     broken = [f"BAD{i},Closed,4 - Low,not a date,x,x,G\n" for i in range(bad)]

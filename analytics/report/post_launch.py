@@ -45,7 +45,7 @@ from analytics.config import (
     parse_duration,
 )
 from analytics.errors import AnalyticsError, ConfigError, InputError
-from analytics.evaluate import EVALUATORS, to_criterion
+from analytics.evaluate import EVALUATORS, distrust_unfit_sources, to_criterion
 from analytics.evaluators_adoption import evaluate_adoption
 from analytics.evaluators_support import tickets_in_window
 from analytics.evidence import Evidence, gather_evidence, parse_as_of
@@ -477,7 +477,8 @@ class PostLaunchReport:
             crit = crit.model_copy(update={"lookback": lookback})
             evidence = replace(self.evidence, as_of=end)
             self.windows[crit_id] = window
-            results.append(self._evaluate_one(crit_id, crit, evidence))
+            result = self._evaluate_one(crit_id, crit, evidence)
+            results.append(distrust_unfit_sources(result, evidence))
         return results
 
     def _evaluate_one(
