@@ -51,11 +51,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal, cast
+from typing import Any, Final, Literal, cast
 from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
+import polars as pl
 
 from analytics.errors import ConfigError, InputError
 from analytics.frames import TICKETS_COLUMNS, LoadResult, Rejections, file_sha256
@@ -232,6 +233,12 @@ def read_servicenow_csv(
     1). A quoted cell holding a newline would shift later line numbers; the
     number is then the record's position, not its physical line.
 
+    The file is read and collapsed with polars (timings in
+    ``benchmarks/results/tickets.md``); files with an unusual layout (blank
+    lines, ragged rows, repeated or padded header names) take the pandas path.
+    Both give the same frame, rejections and errors;
+    ``tests/test_servicenow_fast_path.py`` checks that.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -249,6 +256,16 @@ def read_servicenow_csv(
     >>> str(result.frame.loc[0, "resolved_at"])
     '2016-02-29 02:16:00+00:00'
     """
+    fast = _read_csv_fast(
+        Path(path),
+        timezone=timezone,
+        date_order=date_order,
+        event_log=event_log,
+        priority_map=priority_map,
+        column_map=column_map,
+    )
+    if fast is not None:
+        return fast
     return _read_export(
         Path(path),
         _CSV,
@@ -1123,15 +1140,21 @@ def _refuse_unreadable_column(
     """A column where *no* present value is a date is a format problem, not bad rows."""
     present = text.notna()
     if present.any() and unparseable[present].all():
-        raise InputError(
-            path,
-            f"no value of column {column!r} is a date in the"
-            f" {_ORDER_FORMATS.get(order, order)} order",
-            column=column,
-            value=text[present].iloc[0],
-            fix="pass date_order= (iso, dayfirst, monthfirst), or column_map if this"
-            " is not the column you meant",
-        )
+        raise _unreadable_column_error(order, path, column, text[present].iloc[0])
+
+
+def _unreadable_column_error(
+    order: str, path: Path, column: str, value: object
+) -> InputError:
+    return InputError(
+        path,
+        f"no value of column {column!r} is a date in the"
+        f" {_ORDER_FORMATS.get(order, order)} order",
+        column=column,
+        value=value,
+        fix="pass date_order= (iso, dayfirst, monthfirst), or column_map if this"
+        " is not the column you meant",
+    )
 
 
 def _check_event_order_columns(
@@ -1336,6 +1359,586 @@ def _optional_text(last: pd.DataFrame, name: str) -> pd.Series:
     if name not in last:
         return pd.Series(pd.NA, index=last.index, dtype="string")
     return last[name].str.strip().astype("string")
+
+
+# --- the fast CSV path (polars) ---
+#
+# Same rules, same output, another engine: the file is read with polars, the
+# row-level work (duplicates, dates, ordering, the collapse) runs there, and
+# only the one-row-per-ticket frame is handed to pandas. Text rules that
+# Python defines (str.strip, casefold, pd.to_numeric, the date parser) are
+# applied to each column's *distinct* values with the pandas code above and
+# joined back, so both paths agree on every value. Anything unusual in the
+# file's layout (repeated or padded header names, blank lines, ragged rows, a
+# file polars refuses) goes to the pandas path, which also raises its errors.
+
+# Every character ``str.strip()`` removes: polars is told to strip exactly these.
+_PY_WHITESPACE: Final = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+
+
+def _read_csv_fast(
+    path: Path,
+    *,
+    timezone: str,
+    date_order: DateOrder,
+    event_log: bool | None,
+    priority_map: Mapping[str, str] | None,
+    column_map: Mapping[str, str] | None,
+) -> LoadResult | None:
+    """The CSV pipeline in polars; None when the file needs the pandas path."""
+    started = time.perf_counter()
+    labels = _priority_lookup(priority_map)
+    table = _polars_table(path, _sniff(path))
+    if table is None:
+        return None
+    refuse_semicolon_separated(table.columns, path)
+    raw_names = pd.DataFrame(columns=table.columns)
+    names = list(_apply_column_map(raw_names, column_map, path).columns)
+    table = table.rename(dict(zip(table.columns, names, strict=True)))
+    _require_columns(pd.DataFrame(columns=names), _REQUIRED, path, column_map)
+
+    rejections = Rejections(path)
+    rows, is_event_log, repeated = _fast_candidates(table, rejections, event_log)
+    del table
+    if is_event_log:
+        _require_columns(
+            pd.DataFrame(columns=names),
+            _EVENT_LOG_REQUIRED,
+            path,
+            column_map,
+            why=" (event log)",
+            repeated=repeated,
+        )
+    kept = rows["_candidate"].sum()
+    candidates = rows if kept == rows.height else rows.filter(pl.col("_candidate"))
+    if candidates.is_empty():
+        # No ticket at all: the pandas path gives the empty frame its dtypes.
+        return None
+    tickets = _FastRejector(rows, rejections)
+    candidates, order = _fast_dates(
+        candidates, tickets, path, timezone, date_order, event_log=is_event_log
+    )
+    candidates = _fast_event_order(candidates, tickets, event_log=is_event_log)
+    frame = _fast_collapse(candidates, tickets, labels, event_log=is_event_log)
+
+    # Every candidate's ticket is in the frame unless it was rejected.
+    rejected = tickets.rejected_numbers().implode()
+    used = candidates.filter(~pl.col("number").is_in(rejected)).height
+    result = LoadResult(
+        frame=frame,
+        rejected=rejections.frame(),
+        source_file=str(path),
+        kind="tickets",
+        rows_in=rows.height,
+        rows_used=used,
+        sha256=file_sha256(path),
+    )
+    result.notes.extend(_notes(result, "CSV", timezone, order, event_log=is_event_log))
+    result.check_accounting()
+    logger.info(
+        "read %s: %d rows, %d tickets, %d rows rejected, %.2f s",
+        path,
+        result.rows_in,
+        len(frame),
+        result.rows_rejected,
+        time.perf_counter() - started,
+    )
+    return result
+
+
+def _polars_table(
+    path: Path, compression: Literal["gzip"] | None
+) -> pl.DataFrame | None:
+    """Every cell as text (``?`` and empty cells missing), or None to fall back."""
+    try:
+        header = pd.read_csv(
+            path,
+            nrows=0,
+            dtype=str,
+            encoding="utf-8-sig",
+            compression=compression,
+        ).columns
+        table = pl.read_csv(
+            path, infer_schema=False, null_values=_MISSING_MARKERS, encoding="utf8"
+        )
+    # Any trouble reading (polars is stricter about ragged rows and bad bytes):
+    # the pandas path reads the file, or raises the error users know.
+    except Exception:
+        return None
+    names = [str(name).strip() for name in header]
+    if table.is_empty() or names != table.columns or len(set(names)) != len(names):
+        return None
+    # pandas skips blank lines; polars reads them as a row of missing cells.
+    first, *others = table.columns
+    blank = pl.col(first).is_null() | (pl.col(first).str.strip_chars() == "")
+    if others:
+        # A cheap filter on the last column first: only those rows are checked fully.
+        maybe = table.filter(pl.col(others[-1]).is_null() & blank)
+        if (
+            maybe.height
+            and maybe.select(pl.all_horizontal([pl.col(c).is_null() for c in others]))
+            .to_series()
+            .any()
+        ):
+            return None
+    elif table.select(blank.any()).item():
+        return None
+    return table
+
+
+def _fast_candidates(
+    table: pl.DataFrame, rejections: Rejections, event_log: bool | None
+) -> tuple[pl.DataFrame, bool, str | None]:
+    """Rows without a number and duplicates set aside; the export's shape decided.
+
+    Returns the needed columns of every row with ``_row`` (line number), ``_pos``
+    (file order) and ``_candidate`` (kept for the collapse), and as
+    :func:`_select_candidate_rows` whether it is an event log and the first
+    repeated number.
+    """
+    duplicate = _exact_duplicates(table)
+    needed = [c for c in (*_REQUIRED, *_OPTIONAL) if c in table.columns]
+    rows = table.select(needed).with_columns(
+        number=pl.col("number").str.strip_chars(_PY_WHITESPACE),
+        _pos=pl.int_range(pl.len(), dtype=pl.Int64),
+        _duplicate=duplicate,
+    )
+    rows = rows.with_columns(
+        _row=pl.col("_pos") + 2,
+        _no_number=pl.col("number").is_null() | (pl.col("number") == ""),
+    )
+    _add_rows(
+        rejections,
+        rows.filter("_no_number"),
+        "number",
+        "missing_value",
+        "the row has no incident number, so it belongs to no ticket",
+    )
+    _add_rows(
+        rejections,
+        rows.filter(pl.col("_duplicate") & ~pl.col("_no_number")),
+        "number",
+        "duplicate_row",
+        "exact copy of an earlier row (every column equal); the earlier row is used",
+    )
+    rest = ~pl.col("_no_number") & ~pl.col("_duplicate")
+    # Only the two columns needed: filtering every text column copies it.
+    repeats = (
+        rows.select("_pos", "number", _rest=rest)
+        .filter("_rest")
+        .filter(~pl.col("number").is_first_distinct())
+    )
+    is_event_log = repeats.height > 0 if event_log is None else event_log
+    repeated = None
+    if event_log is None and is_event_log:
+        repeated = str(repeats["number"][0])
+    candidate = rest
+    if not is_event_log:
+        repeat_rows = rows.filter(pl.col("_pos").is_in(repeats["_pos"].implode()))
+        _add_rows(
+            rejections,
+            repeat_rows,
+            "number",
+            "duplicate_row",
+            "ticket number repeats in a one-row-per-ticket export; the first is used"
+            " (pass event_log=True if the file is an audit log)",
+        )
+        candidate = rest & ~pl.col("_pos").is_in(repeats["_pos"].implode())
+    rows = rows.with_columns(_candidate=candidate).drop("_duplicate", "_no_number")
+    return rows, is_event_log, repeated
+
+
+def _exact_duplicates(table: pl.DataFrame) -> pl.Series:
+    """True for a row equal, in every column, to an earlier row.
+
+    A hash of each row finds the few rows that might repeat; only those are
+    compared cell by cell (equal rows always hash alike, so none is missed).
+    """
+    maybe = table.hash_rows().is_duplicated()
+    duplicate = np.zeros(table.height, dtype=bool)
+    if maybe.any():
+        positions = maybe.arg_true().to_numpy()
+        first = table.filter(maybe).select(pl.struct(pl.all()).is_first_distinct())
+        duplicate[positions[~first.to_series().to_numpy()]] = True
+    return pl.Series("_duplicate", duplicate)
+
+
+def _add_rows(
+    rejections: Rejections, rows: pl.DataFrame, column: str, code: str, message: str
+) -> None:
+    """Reject ``rows`` (with their ``_row``), showing their ``column`` value."""
+    if rows.is_empty():
+        return
+    rejections.add_many(
+        pd.Series(rows["_row"].to_numpy()),
+        column,
+        pd.Series(rows[column].to_list(), dtype=object),
+        code,
+        message,
+    )
+
+
+class _FastRejector:
+    """:class:`_TicketRejector` for polars rows: rejects every row of a ticket."""
+
+    def __init__(self, rows: pl.DataFrame, rejections: Rejections) -> None:
+        self._rows = rows.select("number", "_row")
+        self._rejections = rejections
+        self.rejected: list[pl.Series] = []
+
+    def reject(self, bad: pl.DataFrame, column: str, code: str, message: str) -> None:
+        """Reject the tickets in ``bad`` (columns ``number`` and ``value``)."""
+        if bad.is_empty():
+            return
+        bad = bad.with_columns(pl.col("value").cast(pl.String).fill_null(""))
+        hit = self._rows.join(bad, on="number", how="inner", maintain_order="left")
+        _add_rows(
+            self._rejections,
+            hit.rename({"value": column}) if column != "number" else hit,
+            column,
+            code,
+            message + "; every row of this ticket is rejected",
+        )
+        self.rejected.append(bad["number"])
+
+    def reject_rows(
+        self,
+        candidates: pl.DataFrame,
+        mask: pl.Expr,
+        column: str,
+        code: str,
+        message: str,
+    ) -> None:
+        """Reject the tickets of the candidate rows in ``mask`` (first bad value)."""
+        bad = (
+            candidates.filter(mask)
+            .group_by("number", maintain_order=True)
+            .agg(value=pl.col(column).drop_nulls().first())
+        )
+        self.reject(bad, column, code, message)
+
+    def rejected_numbers(self) -> pl.Series:
+        return pl.concat([pl.Series("number", [], pl.String), *self.rejected])
+
+
+def _map_distinct(
+    rows: pl.DataFrame,
+    column: str,
+    function: Callable[[pd.Series], pd.Series],
+    name: str,
+    dtype: pl.DataType,
+) -> pl.DataFrame:
+    """Add ``name``: ``function`` (pandas, on text) applied to each distinct value."""
+    distinct = rows[column].drop_nulls().unique()
+    mapped = function(pd.Series(distinct.to_list(), dtype=str))
+    values = pl.Series(
+        name, mapped.astype(object).where(mapped.notna(), None).tolist(), dtype=dtype
+    )
+    lookup = pl.DataFrame({column: distinct, name: values})
+    return rows.join(lookup, on=column, how="left", maintain_order="left")
+
+
+def _fast_dates(
+    rows: pl.DataFrame,
+    tickets: _FastRejector,
+    path: Path,
+    timezone: str,
+    date_order: DateOrder,
+    *,
+    event_log: bool,
+) -> tuple[pl.DataFrame, str]:
+    """:func:`_parse_dates` on polars rows: adds ``<name>_t`` columns."""
+    columns = ["opened_at", "resolved_at"]
+    columns += [name for name in ("closed_at", "sys_updated_at") if name in rows]
+    if not event_log and "sys_updated_at" in columns:
+        columns.remove("sys_updated_at")
+
+    texts = pl.concat([rows[name].drop_nulls() for name in columns])
+    distinct_texts = texts.unique(maintain_order=True)
+    distinct = pd.Series(distinct_texts.to_list(), dtype="string")
+    order = date_order
+    if date_order == "auto":
+        detected = detect_date_order(distinct, path=path, column=", ".join(columns))
+        order = cast(DateOrder, detected)
+    parsed = parse_timestamps(
+        distinct,
+        timezone=timezone,
+        date_order=order,
+        path=path,
+        column=", ".join(columns),
+    )
+    values = pl.from_pandas(parsed.values).cast(pl.Datetime("us", "UTC"))
+    unparseable = parsed.unparseable.to_numpy(dtype=bool, na_value=False)
+    bad_local = parsed.nonexistent_or_ambiguous.to_numpy(dtype=bool, na_value=False)
+    # Texts that are not dates, or not local times: usually none, so the
+    # per-row checks below are skipped.
+    bad_texts = distinct_texts.filter(pl.Series(unparseable)).implode()
+    bad_local_texts = distinct_texts.filter(pl.Series(bad_local)).implode()
+    lookup = pl.DataFrame({"_text": distinct_texts, "_value": values})
+    rows = rows.with_columns(
+        rows.select(name)
+        .join(lookup, left_on=name, right_on="_text", how="left", maintain_order="left")
+        .get_column("_value")
+        .alias(f"{name}_t")
+        for name in columns
+    )
+
+    for name in columns:
+        if unparseable.any():
+            readable = pl.col(name).is_not_null() & ~pl.col(name).is_in(bad_texts)
+            present = rows[name].drop_nulls()
+            if len(present) and rows.filter(readable).is_empty():
+                raise _unreadable_column_error(order, path, name, present[0])
+            tickets.reject_rows(
+                rows,
+                pl.col(name).is_in(bad_texts),
+                name,
+                "unparseable_date",
+                f"{name} is not a date in the {_ORDER_FORMATS.get(order, order)} order",
+            )
+        if bad_local.any():
+            tickets.reject_rows(
+                rows,
+                pl.col(name).is_in(bad_local_texts),
+                name,
+                "nonexistent_local_time",
+                f"{name} does not exist (or happens twice) in {timezone} because of"
+                " a daylight-saving change; pass the export's real timezone",
+            )
+    return rows, order
+
+
+def _fast_event_order(
+    rows: pl.DataFrame, tickets: _FastRejector, *, event_log: bool
+) -> pl.DataFrame:
+    """:func:`_check_event_order_columns` on polars rows: adds ``_mod``."""
+    if not event_log:
+        return rows
+    tickets.reject_rows(
+        rows,
+        pl.col("sys_updated_at").is_null(),
+        "sys_updated_at",
+        "missing_value",
+        "sys_updated_at is missing, so the update cannot be placed in time",
+    )
+    if "sys_mod_count" not in rows:
+        return rows.with_columns(_mod=pl.lit(None, dtype=pl.Float64))
+    rows = _map_distinct(rows, "sys_mod_count", _to_count, "_mod", pl.Float64())
+    tickets.reject_rows(
+        rows,
+        pl.col("sys_mod_count").is_null(),
+        "sys_mod_count",
+        "missing_value",
+        "sys_mod_count is missing, so the update cannot be ordered",
+    )
+    tickets.reject_rows(
+        rows,
+        pl.col("sys_mod_count").is_not_null() & pl.col("_mod").is_null(),
+        "sys_mod_count",
+        "invalid_number",
+        "sys_mod_count is not a non-negative integer",
+    )
+    # -0 and 0 are the same count; a float sort would put -0.0 first.
+    return rows.with_columns(pl.col("_mod") + 0.0)
+
+
+def _fast_collapse(
+    candidates: pl.DataFrame,
+    tickets: _FastRejector,
+    labels: Mapping[str, str],
+    *,
+    event_log: bool,
+) -> pd.DataFrame:
+    """:func:`_collapse` on polars rows: one pandas row per kept ticket."""
+    keys = ["number", "_mod", "sys_updated_at_t", "_pos"] if event_log else ["number"]
+    rows = candidates.sort(keys, nulls_last=True, maintain_order=True)
+    # Rows are grouped by ticket now: number each ticket (an integer key).
+    new_ticket = pl.col("number").ne_missing(pl.col("number").shift(1))
+    rows = rows.with_columns(_ticket=new_ticket.cum_sum().set_sorted())
+    last = rows.filter(pl.col("number").ne_missing(pl.col("number").shift(-1)))
+    if event_log:
+        rows = _map_distinct(rows, "incident_state", _state_kind, "_state", pl.String())
+        last = last.with_columns(_per_ticket_event_times(rows).drop("_ticket"))
+        capped = pl.when(
+            pl.col("resolved_at_t").is_null()
+            | (pl.col("_earliest") <= pl.col("resolved_at_t"))
+        )
+        last = last.with_columns(
+            _first_resolved=capped.then("_earliest")
+            .otherwise("resolved_at_t")
+            .fill_null(pl.col("resolved_at_t"))
+        )
+    else:
+        last = last.with_columns(
+            _first_resolved=pl.col("resolved_at_t"),
+            _on_hold=pl.lit(None, dtype=pl.Float64),
+        )
+
+    last = _fast_check_last_rows(last, tickets, labels)
+    _fast_check_resolution_order(last, tickets)
+
+    kept = last.filter(~pl.col("number").is_in(tickets.rejected_numbers().implode()))
+    frame = _fast_canonical(kept)
+    if last["_priority"].null_count() == last.height:
+        # pandas maps priorities none of which is known to an object column.
+        frame["priority"] = frame["priority"].astype(object)
+    return frame
+
+
+def _state_kind(state: pd.Series) -> pd.Series:
+    """``resolved``, ``on_hold`` or ``other`` for each state text."""
+    folded = state.str.strip().str.casefold()
+    kind = pd.Series("other", index=state.index, dtype=object)
+    kind[folded.isin(_RESOLVED_STATES)] = "resolved"
+    kind[folded.str.startswith(_ON_HOLD_PREFIXES, na=False)] = "on_hold"
+    return kind
+
+
+def _per_ticket_event_times(rows: pl.DataFrame) -> pl.DataFrame:
+    """Per ticket, in ticket order: ``_earliest`` and ``_on_hold``.
+
+    ``_earliest`` is the first update in a resolved/closed state (as
+    :func:`_first_resolved` before capping) and ``_on_hold`` the seconds of
+    :func:`_on_hold_seconds`; ``rows`` are ordered and numbered by ``_ticket``.
+    """
+    same = pl.col("_ticket") == pl.col("_ticket").shift(-1)
+    updated = pl.col("sys_updated_at_t")
+    following = pl.when(same).then(updated.shift(-1))
+    micros = (following - updated).dt.total_microseconds()
+    seconds = (micros.cast(pl.Float64) / 1_000_000).clip(lower_bound=0.0)
+    held = pl.when(pl.col("_state") == "on_hold").then(seconds).otherwise(0.0)
+    return (
+        rows.select("_ticket", "_state", updated, _held=held.fill_null(0.0))
+        .group_by("_ticket", maintain_order=True)
+        .agg(
+            _earliest=updated.filter(pl.col("_state") == "resolved").min(),
+            _on_hold=pl.col("_held").sum(),
+        )
+    )
+
+
+def _strip(column: str) -> pl.Expr:
+    """``str.strip()`` exactly: the same whitespace characters."""
+    return pl.col(column).str.strip_chars(_PY_WHITESPACE)
+
+
+def _fast_check_last_rows(
+    last: pl.DataFrame, tickets: _FastRejector, labels: Mapping[str, str]
+) -> pl.DataFrame:
+    """:func:`_check_last_rows` on polars rows; adds ``_priority``."""
+    for name, message in (
+        ("opened_at", "opened_at is empty, so the ticket has no start"),
+        ("priority", "priority is empty"),
+    ):
+        tickets.reject(
+            last.filter(pl.col(name).is_null()).select("number", value=pl.lit("")),
+            name,
+            "missing_value",
+            message,
+        )
+    last = last.with_columns(_original=_strip("priority"))
+    last = _map_distinct(
+        last,
+        "_original",
+        lambda original: original.map(
+            lambda label: labels.get(_normalise_label(label))
+        ),
+        "_priority",
+        pl.String(),
+    )
+    unknown = last.filter(
+        pl.col("_original").is_not_null() & pl.col("_priority").is_null()
+    )
+    known = ", ".join(repr(label) for label in DEFAULT_PRIORITY_MAP)
+    for value in sorted(unknown["_original"].unique().to_list()):
+        tickets.reject(
+            unknown.filter(pl.col("_original") == value).select(
+                "number", value="_original"
+            ),
+            "priority",
+            "unknown_priority",
+            f"priority {value!r} is not a known label or code ({known}, ignoring"
+            f" case); map it with priority_map: {{'{value}': 'P1'..'P4'}} in the"
+            " ticket source config (priority_map= in Python)",
+        )
+    for name in ("reassignment_count", "reopen_count"):
+        if name in last:
+            last = _map_distinct(last, name, _to_count, f"_{name}", pl.Float64())
+            tickets.reject(
+                last.filter(
+                    pl.col(name).is_not_null() & pl.col(f"_{name}").is_null()
+                ).select("number", value=name),
+                name,
+                "invalid_number",
+                f"{name} is not a non-negative integer",
+            )
+    return last
+
+
+def _fast_check_resolution_order(last: pl.DataFrame, tickets: _FastRejector) -> None:
+    """:func:`_check_resolution_order` on polars rows."""
+    opened = pl.col("opened_at_t")
+    before = (pl.col("resolved_at_t") < opened).fill_null(value=False)
+    tickets.reject(
+        last.filter(before).select("number", value="resolved_at"),
+        "resolved_at",
+        "resolved_before_opened",
+        "resolved_at (final resolution) is before opened_at",
+    )
+    first_before = (pl.col("_first_resolved") < opened).fill_null(value=False)
+    tickets.reject(
+        last.filter(first_before & ~before).select("number", value="resolved_at"),
+        "sys_updated_at",
+        "resolved_before_opened",
+        "the first update in a Resolved/Closed state is before opened_at",
+    )
+
+
+def _fast_canonical(last: pl.DataFrame) -> pd.DataFrame:
+    """The canonical tickets frame, in the dtypes the pandas path gives."""
+    n = last.height
+    text = pd.StringDtype(na_value=np.nan)
+    times = "datetime64[us, UTC]"
+    no_time = pd.Series(pd.NaT, index=range(n), dtype=times)
+
+    def column(name: str, dtype: Any) -> pd.Series:
+        values: pd.Series = (
+            last[name].to_pandas()
+            if name in last
+            else pd.Series([None] * n, dtype=object)
+        )
+        return values.astype(dtype)
+
+    columns = {
+        "ticket_id": column("number", text),
+        "source": pd.Series(SOURCE, index=range(n), dtype=text),
+        "priority": column("_priority", text),
+        "priority_original": column("_original", text),
+        "status": last.select(_strip("incident_state"))
+        .to_series()
+        .to_pandas()
+        .astype(text),
+        "created_at": column("opened_at_t", times),
+        **{name: no_time for name in _NOT_IN_EXPORT if name.endswith("_at")},
+        "first_resolved_at": column("_first_resolved", times),
+        "resolved_at": column("resolved_at_t", times),
+        "closed_at": column("closed_at_t", times) if "closed_at_t" in last else no_time,
+        "on_hold_seconds": column("_on_hold", "Float64"),
+        "reassignment_count": column("_reassignment_count", "Float64").astype("Int64"),
+        "reopen_count": column("_reopen_count", "Float64").astype("Int64"),
+        "escalated": pd.Series(pd.NA, index=range(n), dtype="boolean"),
+        "assignment_group": _fast_text(last, "assignment_group"),
+        "category": _fast_text(last, "category"),
+        "csat_score": pd.Series(pd.NA, index=range(n), dtype="Float64"),
+    }
+    frame = pd.DataFrame({name: value.array for name, value in columns.items()})
+    return frame[list(TICKETS_COLUMNS)]
+
+
+def _fast_text(last: pl.DataFrame, name: str) -> pd.Series:
+    if name not in last:
+        return pd.Series(pd.NA, index=range(last.height), dtype="string")
+    return last.select(_strip(name)).to_series().to_pandas().astype("string")
 
 
 # --- notes ---

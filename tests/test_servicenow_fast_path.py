@@ -1,0 +1,213 @@
+"""The polars CSV path of the ServiceNow reader gives what the pandas path gives.
+
+``read_servicenow_csv`` runs a polars implementation of read, validation and
+collapse; the original pandas pipeline (``_read_export`` with the CSV reader)
+is kept as the oracle. Both are run on small generated event logs and plain
+exports full of the quirks the reader handles (padded and missing values,
+placeholders, bad dates and counts, unknown priorities, duplicate rows,
+daylight-saving gaps, quoted cells) and must agree on every value of the
+tickets frame, every rejected row and message, the counts and the notes, or
+raise the same error.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import analytics.sources.servicenow as servicenow
+from analytics.errors import ConfigError, InputError
+from analytics.frames import LoadResult
+
+FIXTURES = Path(__file__).parent / "fixtures" / "servicenow"
+
+NUMBERS = ["INC1", "INC2", "INC3", " INC2", "INC4 ", "?", ""]
+STATES = [
+    "New",
+    "Active",
+    "Resolved",
+    " closed ",
+    "Awaiting User Info",
+    "On Hold",
+    "ON HOLD",
+    "?",
+]
+PRIORITIES = ["1 - Critical", "2 - High", " 3 - moderate ", "4 - Low", "5 - Planning"]
+DATES = [
+    "29/2/2016 01:16",
+    "1/3/2016 10:00",
+    "2/3/2016 08:30",
+    "13/3/2016 09:00",
+    "27/3/2016 02:30",  # does not exist in Europe/Amsterdam
+    "31/2/2016 10:00",  # no such day
+    "5/3/2016 12:00:30",
+    "?",
+    "",
+]
+COUNTS = ["0", "1", "2", " 3 ", "2.0", "-1", "x", "?", ""]
+TEXTS = ["Group 1", " Group 2 ", "a, b", 'say "hi"', "two\nlines", "?", ""]
+COLUMNS = {
+    "number": NUMBERS,
+    "incident_state": STATES,
+    "priority": [*PRIORITIES, "?"],
+    "opened_at": DATES,
+    "resolved_at": DATES,
+    "closed_at": DATES,
+    "sys_updated_at": DATES,
+    "sys_mod_count": COUNTS,
+    "reassignment_count": COUNTS,
+    "reopen_count": COUNTS,
+    "assignment_group": TEXTS,
+    "category": TEXTS,
+    "description": TEXTS,
+}
+OPTIONAL = [
+    "closed_at",
+    "sys_mod_count",
+    "reassignment_count",
+    "reopen_count",
+    "assignment_group",
+    "category",
+    "description",
+]
+
+
+@st.composite
+def exports(draw: st.DrawFn) -> str:
+    """A small CSV export: some optional columns, rows, some exact duplicates."""
+    dropped = draw(st.sets(st.sampled_from(OPTIONAL), max_size=3))
+    names = [name for name in COLUMNS if name not in dropped]
+    if draw(st.booleans()):
+        names = draw(st.permutations(names))
+    # Mostly well-formed values, so that tickets survive and the collapse runs.
+    row = st.fixed_dictionaries(
+        {
+            name: st.one_of(
+                st.sampled_from(COLUMNS[name][:3]), st.sampled_from(COLUMNS[name])
+            )
+            for name in names
+        }
+    )
+    rows = draw(st.lists(row, min_size=1, max_size=25))
+    copies = draw(st.lists(st.integers(0, len(rows) - 1), max_size=3))
+    rows += [rows[index] for index in copies]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=names, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def outcome(read: Any, path: Path, **options: Any) -> tuple[Any, ...]:
+    """What a reader gives: its result's parts, or the error it raises."""
+    try:
+        result: LoadResult = read(path, **options)
+    except (InputError, ConfigError) as error:
+        return ("error", type(error).__name__, str(error))
+    return (
+        "ok",
+        result.frame,
+        result.rejected,
+        result.rows_in,
+        result.rows_used,
+        result.notes,
+    )
+
+
+def pandas_path(path: Path, **options: Any) -> LoadResult:
+    return servicenow._read_export(path, servicenow._CSV, **options)
+
+
+def assert_same(path: Path, **options: Any) -> None:
+    options = {
+        "timezone": "UTC",
+        "date_order": "auto",
+        "event_log": None,
+        "priority_map": None,
+        "column_map": None,
+        **options,
+    }
+    fast = outcome(servicenow.read_servicenow_csv, path, **options)
+    slow = outcome(pandas_path, path, **options)
+    assert fast[0] == slow[0], (fast, slow)
+    if fast[0] == "error":
+        assert fast == slow
+        return
+    pd.testing.assert_frame_equal(fast[1], slow[1], check_exact=True)
+    pd.testing.assert_frame_equal(fast[2], slow[2], check_exact=True)
+    assert fast[3:] == slow[3:]
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    text=exports(),
+    event_log=st.sampled_from([None, True, False]),
+    date_order=st.sampled_from(["auto", "dayfirst"]),
+    timezone=st.sampled_from(["UTC", "Europe/Amsterdam"]),
+)
+def test_polars_path_equals_the_pandas_path(
+    tmp_path: Path, text: str, event_log: bool | None, date_order: str, timezone: str
+) -> None:
+    path = tmp_path / "incidents.csv"
+    path.write_text(text, encoding="utf-8")
+    assert servicenow._polars_table(path, None) is not None, "fast path not taken"
+    assert_same(path, event_log=event_log, date_order=date_order, timezone=timezone)
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("incident_event_log.csv", {}),
+        ("incident_event_log.csv", {"event_log": False}),
+        ("incident_event_log.csv", {"priority_map": {"5 - Planning": "P4"}}),
+        ("incident_export.csv", {}),
+        ("incident_export.csv", {"timezone": "Europe/Amsterdam"}),
+        (
+            "incidents_renamed.csv",
+            {
+                "column_map": {
+                    "Number": "number",
+                    "Priority": "priority",
+                    "State": "incident_state",
+                    "Opened": "opened_at",
+                    "Resolved": "resolved_at",
+                    "Closed": "closed_at",
+                }
+            },
+        ),
+    ],
+)
+def test_fixtures_agree(name: str, options: dict[str, Any]) -> None:
+    assert_same(FIXTURES / name, **options)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "number,priority,incident_state,opened_at,resolved_at\n"
+        "INC1,1 - Critical,New,1/3/2016 10:00,?\n\nINC2,2 - High,New,1/3/2016 10:00,\n",
+        " number,priority,incident_state,opened_at,resolved_at\n"
+        "INC1,1 - Critical,New,1/3/2016 10:00,?\n",
+        "number,number,priority,incident_state,opened_at,resolved_at\n"
+        "INC1,INC1,1 - Critical,New,1/3/2016 10:00,?\n",
+        "number,priority,incident_state,opened_at,resolved_at\n"
+        "INC1,1 - Critical,New,1/3/2016 10:00,?,extra\n",
+    ],
+    ids=["blank-line", "padded-header", "repeated-header", "ragged-row"],
+)
+def test_unusual_layouts_go_to_the_pandas_path(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "incidents.csv"
+    path.write_text(text, encoding="utf-8")
+    assert servicenow._polars_table(path, None) is None
+    assert_same(path)
