@@ -126,9 +126,12 @@ def _availability(
         )
 
     if result.sli is None or result.valid < config.min_events:
+        mismatch = result.sli is None and result.valid > 0 and result.notes
         return no_data(
             criterion,
-            f"no samples in the evidence window ({result.method})",
+            "; ".join(result.notes)
+            if mismatch
+            else f"no samples in the evidence window ({result.method})",
             window_start=start,
             window_end=end,
             coverage_ratio=result.coverage_ratio,

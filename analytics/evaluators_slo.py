@@ -69,9 +69,10 @@ Rules shared by every kind here, and by ``availability`` (see
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -93,6 +94,7 @@ from analytics.metrics.histogram import (
     latency_share_slo,
 )
 from analytics.metrics.slo import (
+    COUNTER_SKEW,
     SLOResult,
     availability_from_counter_slices,
     availability_from_counters,
@@ -119,6 +121,7 @@ __all__ = [
     "evidence_window",
     "latency_share_result",
     "latency_share_threshold",
+    "not_cumulative",
     "openslo_criteria",
     "partial_sources",
     "slice_settings",
@@ -268,6 +271,35 @@ def _latency_params(crit_id: str, params: Mapping[str, Any]) -> tuple[float, flo
     return float(quantile), float(scale)
 
 
+def not_cumulative(buckets: dict[float, float]) -> str:
+    """Why the bucket increases are not cumulative, or ``""`` when they are.
+
+    A histogram's ``le`` buckets count every observation at or under their
+    bound, so their increases never fall as the bound rises. Scrapes taken a
+    moment apart can break that by a little (allowed: ``COUNTER_SKEW`` of the
+    larger count, at least one observation); more means series of different
+    histograms, instances or labels were summed.
+
+    >>> not_cumulative({0.1: 10.0, 0.5: 40.0, math.inf: 50.0})
+    ''
+    >>> not_cumulative({0.1: 100.0, 0.5: 40.0, math.inf: 50.0})
+    'the le=0.1 bucket counts 100 observations but le=0.5 only 40'
+    """
+    bounds = sorted(buckets)
+    for low, high in itertools.pairwise(bounds):
+        small, large = buckets[high], buckets[low]
+        if large - small > max(1.0, COUNTER_SKEW * large):
+            return (
+                f"the le={_le(low)} bucket counts {large:,.0f} observations but"
+                f" le={_le(high)} only {small:,.0f}"
+            )
+    return ""
+
+
+def _le(bound: float) -> str:
+    return "+Inf" if math.isinf(bound) else f"{bound:g}"
+
+
 def _bucket_frame(load: LoadResult, selector: Mapping[str, str]) -> pd.DataFrame:
     frame = _select(to_pandas(load.frame), selector)
     if frame.empty:
@@ -328,6 +360,17 @@ def _latency_p95(
         return no_data(
             criterion, str(exc), window_start=start, window_end=end, sources=names
         )
+    inverted = not_cumulative(buckets)
+    if inverted:
+        return no_data(
+            criterion,
+            f"{config.source}: {inverted}, so these are not the buckets of one"
+            " histogram. Fix: select every *_bucket series of one histogram with the"
+            " same labels (criteria.selector)",
+            window_start=start,
+            window_end=end,
+            sources=names,
+        )
     observations = buckets.get(math.inf, 0.0)
     infinite = frame[np.array([_is_inf(lab["le"]) for lab in frame["labels"]])]
     coverage = _span_coverage(infinite if not infinite.empty else frame, start, end)
@@ -351,9 +394,11 @@ def _latency_p95(
         " inside the bucket like PromQL histogram_quantile"
     )
     value = seconds * scale
-    if finite and below_top < quantile * observations:
-        # The quantile lies in the +Inf bucket: only a lower bound is known.
-        floor = evaluate_value(criterion, value)
+    above_top = bool(finite) and below_top < quantile * observations
+    if above_top:
+        # The quantile lies in the +Inf bucket: it is only known to be above
+        # the highest finite bound, so judge a value just above it.
+        floor = evaluate_value(criterion, math.nextafter(value, math.inf))
         if floor.status is not Status.FAIL:
             return no_data(
                 criterion,
@@ -369,7 +414,7 @@ def _latency_p95(
             f"; the {label} lies above the highest finite bucket, so the value is a"
             " lower bound (and already fails)"
         )
-    return evaluate_value(
+    result = evaluate_value(
         criterion,
         value,
         window_start=start,
@@ -380,6 +425,10 @@ def _latency_p95(
         detail=method,
         sources=names,
     )
+    if above_top and result.status is not Status.NO_DATA:
+        # Shown at the bound, judged strictly above it (the bound may equal the alert).
+        result = replace(result, status=Status.FAIL)
+    return result
 
 
 def _is_inf(bound: object) -> bool:
@@ -585,10 +634,16 @@ def _no_traffic(
 ) -> CriterionResult | None:
     if result.sli is not None and result.valid >= config.min_events:
         return None
+    if result.sli is None and result.valid > 0:
+        reason = "; ".join(result.notes) or "no SLI could be computed"
+    else:
+        reason = (
+            f"{result.valid:,.0f} requests counted in the evidence window (need"
+            f" {config.min_events}): no traffic is no data, not 0 % or 100 %"
+        )
     return no_data(
         criterion,
-        f"{result.valid:,.0f} requests counted in the evidence window (need"
-        f" {config.min_events}): no traffic is no data, not 0 % or 100 %",
+        reason,
         window_start=result.window_start,
         window_end=result.window_end,
         coverage_ratio=result.coverage_ratio,

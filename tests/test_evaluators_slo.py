@@ -945,3 +945,54 @@ def test_latency_share_threshold_is_checked(tmp_path: Path, threshold: object) -
     write_histogram(tmp_path / "lat.csv", SHARE_BUCKETS)
     with pytest.raises(ConfigError, match="threshold_seconds must be a positive"):
         one(_share_config(tmp_path, threshold), "within")
+
+
+def test_good_counting_more_requests_than_total_is_no_data(tmp_path: Path) -> None:
+    # The good counter sums two instances, total one: good 2 × 0.95 × total.
+    # Capping the ratio at 1 would report 0 % errors and 100 % availability.
+    good = [2 * 0.95 * t for t in TOTAL]
+    write_counter(tmp_path / "good.csv", "good_total", good)
+    write_counter(tmp_path / "all.csv", "requests_total", TOTAL)
+    counters = {"good_source": "good", "total_source": "all", "lookback": "1h"}
+    criteria = {
+        "error_rate": counters,
+        "auth_success": counters,
+        "availability": counters,
+    }
+    sources = {"good": "good.csv", "all": "all.csv"}
+    results = evaluate(write_config(tmp_path, sources, criteria))
+    for crit_id in criteria:
+        assert results[crit_id].status is Status.NO_DATA, crit_id
+        assert "do not count the same requests" in results[crit_id].detail, crit_id
+
+
+def test_good_a_hair_above_total_is_scrape_timing_and_capped(tmp_path: Path) -> None:
+    good = [t * 1.002 for t in TOTAL]  # 0.2 % over: within COUNTER_SKEW
+    write_counter(tmp_path / "good.csv", "good_total", good)
+    write_counter(tmp_path / "all.csv", "requests_total", TOTAL)
+    crit = {"good_source": "good", "total_source": "all", "lookback": "1h"}
+    path = write_config(
+        tmp_path, {"good": "good.csv", "all": "all.csv"}, {"error_rate": crit}
+    )
+    assert one(path, "error_rate").value == pytest.approx(0.0)
+
+
+def test_buckets_that_fall_as_le_rises_are_no_data(tmp_path: Path) -> None:
+    # le=0.1 grows ten times faster than +Inf: two histograms summed, not one.
+    fast = [float(100 * i) for i in range(7)]
+    slow = [float(10 * i) for i in range(7)]
+    buckets = {"0.1": fast, "0.5": slow, "+Inf": slow}
+    result = one(_latency_config(tmp_path, buckets), "latency_p95")
+    assert result.status is Status.NO_DATA
+    assert "le=0.1 bucket counts 600 observations but le=0.5 only 60" in result.detail
+
+
+def test_p95_above_a_top_bucket_equal_to_the_alert_fails(tmp_path: Path) -> None:
+    # Every request is slower than 0.5 s; alert 500 ms: the p95 is above 500 ms,
+    # so strictly past the alert threshold: FAIL, not NO DATA.
+    zero = [0.0] * 7
+    slow = [float(10 * i) for i in range(7)]
+    buckets = {"0.1": zero, "0.5": zero, "+Inf": slow}
+    result = one(_latency_config(tmp_path, buckets, alert=500), "latency_p95")
+    assert result.status is Status.FAIL
+    assert "lower bound" in result.detail

@@ -64,6 +64,7 @@ from analytics.errors import ConfigError
 from analytics.frames import series_time_order, to_pandas
 
 __all__ = [
+    "COUNTER_SKEW",
     "METHOD_COUNTER_RATIO_TIMESLICES",
     "METHOD_COUNTER_TIMESLICES",
     "METHOD_OCCURRENCES",
@@ -82,6 +83,10 @@ __all__ = [
     "error_budget_seconds",
     "slo_from_counts",
 ]
+
+COUNTER_SKEW = 0.01
+"""How far a good (or bad) counter's increase may exceed the total's before the
+pair is judged mismatched (NO DATA) rather than read at slightly different times."""
 
 TimeLike = str | datetime | pd.Timestamp
 
@@ -623,10 +628,20 @@ def _counter_slis(
 
     notes: list[str] = []
     ratio = counted / requests
+    role = "bad" if is_bad else "good"
+    if ratio > 1.0 + COUNTER_SKEW:
+        note = (
+            f"{role} increase ({counted:,.0f}) exceeds the total increase"
+            f" ({requests:,.0f}) by {ratio - 1:.1%}: the {role} and total counters do not"
+            " count the same requests (e.g. different instances, jobs or labels), so"
+            " there is no SLI: NO DATA. Fix: select both with the same labels"
+        )
+        return (None, None, None), good_events, [note]
     if ratio > 1.0:
         notes.append(
-            f"{'bad' if is_bad else 'good'} increase ({counted:,.0f}) exceeds the"
-            f" total increase ({requests:,.0f}): check the selectors; ratio capped at 1"
+            f"{role} increase ({counted:,.0f}) exceeds the total increase"
+            f" ({requests:,.0f}) by {ratio - 1:.2%}, within the {COUNTER_SKEW:.0%} allowed"
+            " for scrape timing; ratio capped at 1"
         )
     missed = max(part_missed, whole_missed)
     widened = requests + whole_missed
