@@ -27,12 +27,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
+import pandas as pd
 import typer
 
 from analytics import __version__
 from analytics.config import load_config, missing_files
 from analytics.errors import AnalyticsError, ConfigError, RenderError
-from analytics.evidence import parse_as_of
+from analytics.timeparse import parse_instant
 
 __all__ = ["app", "main"]
 
@@ -69,7 +70,11 @@ def _root(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version, is_eager=True, help="Show the version."
+            "--version",
+            callback=_version,
+            is_eager=True,
+            metavar="",  # a flag: no "<bool>" after it in --help
+            help="Show the version and exit.",
         ),
     ] = False,
 ) -> None:
@@ -81,6 +86,26 @@ def _fail(message: str, code: int, *, debug: bool) -> NoReturn:
         raise
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _decision_time(option: str, given: str, config_as_of: str | None) -> pd.Timestamp:
+    """The decision time from ``option`` (ISO 8601), else the config's ``as_of``."""
+    if given:
+        return parse_instant(given, name=option)
+    if config_as_of:
+        return parse_instant(config_as_of, name="as_of in the config")
+    raise ConfigError(
+        f"no decision time: pass {option} (e.g. {option} 2016-06-30T00:00:00Z)"
+        " or set as_of in the config"
+    )
+
+
+def _check_timeout(timeout: int) -> None:
+    if timeout < 1:
+        raise ConfigError(
+            f"--timeout {timeout}: the per-cell timeout must be at least 1 second."
+            " Fix: pass a whole number of seconds, e.g. --timeout 1800 (the default)"
+        )
 
 
 def _setup_logging(*, debug: bool) -> None:
@@ -202,6 +227,15 @@ def _update_index(out: Path, *, debug: bool) -> Path | None:
         return None
 
 
+_AS_OF_HELP = (
+    "Decision time, ISO 8601 only: 2016-06-30 (00:00 UTC) or 2016-06-30T12:00:00Z;"
+    " a date-time without an offset is UTC. Default: the config's as_of."
+)
+_GO_LIVE_HELP = (
+    "Go-live time, ISO 8601 only (e.g. 2024-05-06T08:00:00Z); a date-time without"
+    " an offset is UTC."
+)
+_TIMEOUT_HELP = "Per-cell timeout in seconds, at least 1."
 _FAIL_ON_HELP = (
     "Exit 4 after writing when the run.json decision is this bad"
     " (an unrecognised decision counts as NO-GO)."
@@ -216,16 +250,14 @@ def go_no_go(
     ],
     as_of: Annotated[
         str,
-        typer.Option(
-            help="Decision time, ISO 8601 (e.g. 2016-06-30). Default: the config's."
-        ),
+        typer.Option(help=_AS_OF_HELP),
     ] = "",
     fail_on: Annotated[FailOn, typer.Option(help=_FAIL_ON_HELP)] = FailOn.never,
     notebook: Annotated[
         Path | None,
         typer.Option(help="Report notebook (default: notebooks/go_no_go.ipynb)."),
     ] = None,
-    timeout: Annotated[int, typer.Option(help="Per-cell timeout in seconds.")] = 1800,
+    timeout: Annotated[int, typer.Option(help=_TIMEOUT_HELP)] = 1800,
     debug: Annotated[
         bool, typer.Option(help="Show tracebacks and debug logs.")
     ] = False,
@@ -233,8 +265,9 @@ def go_no_go(
     """Render the go / no-go readiness report; print the decision and the HTML path."""
     _setup_logging(debug=debug)
     try:
+        _check_timeout(timeout)
         cfg = load_config(config)
-        when = parse_as_of(as_of or cfg.as_of)
+        when = _decision_time("--as-of", as_of, cfg.as_of)
     except AnalyticsError as exc:
         _fail(str(exc), EXIT_BAD_INPUT, debug=debug)
 
@@ -254,9 +287,7 @@ def go_no_go(
 @report_app.command("post-launch")
 def post_launch(
     config: Annotated[Path, typer.Option(help="Readiness config (YAML).")],
-    go_live: Annotated[
-        str, typer.Option(help="Go-live time, ISO 8601 (e.g. 2024-05-06T08:00:00Z).")
-    ],
+    go_live: Annotated[str, typer.Option(help=_GO_LIVE_HELP)],
     out: Annotated[
         Path, typer.Option(help="Folder for run folders; each run gets its own.")
     ],
@@ -274,7 +305,7 @@ def post_launch(
             help="Report notebook (default: notebooks/post_launch_review.ipynb)."
         ),
     ] = None,
-    timeout: Annotated[int, typer.Option(help="Per-cell timeout in seconds.")] = 1800,
+    timeout: Annotated[int, typer.Option(help=_TIMEOUT_HELP)] = 1800,
     debug: Annotated[
         bool, typer.Option(help="Show tracebacks and debug logs.")
     ] = False,
@@ -282,8 +313,9 @@ def post_launch(
     """Render the post-launch review (as of go-live + days); print its decision and path."""
     _setup_logging(debug=debug)
     try:
+        _check_timeout(timeout)
         load_config(config)
-        start = parse_as_of(go_live)
+        start = parse_instant(go_live, name="--go-live")
         baseline_run = _check_baseline(baseline)
     except AnalyticsError as exc:
         _fail(str(exc), EXIT_BAD_INPUT, debug=debug)
@@ -335,9 +367,8 @@ def check_config(
     report reads it.
     """
     try:
+        # Checks every field, as_of (ISO 8601 only) and time zones included.
         cfg = load_config(config)
-        if cfg.as_of:
-            parse_as_of(cfg.as_of)
     except AnalyticsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None

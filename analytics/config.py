@@ -10,15 +10,19 @@ silently fall back to a default. See ``docs/config.md`` for every field.
 
 from __future__ import annotations
 
+import difflib
 import re
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import pandas as pd
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -29,6 +33,7 @@ from pydantic import (
 
 from analytics.business_hours import BusinessSchedule, parse_holidays
 from analytics.errors import ConfigError
+from analytics.timeparse import instant_problem
 
 __all__ = [
     "BUSINESS_CLOCK_KINDS",
@@ -72,6 +77,49 @@ def parse_duration(text: str | int | float) -> pd.Timedelta:
     return pd.Timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
+def _iana_zone(value: str) -> str:
+    """``value`` when it names an IANA time zone; otherwise a ValueError with the fix."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    else:
+        return value
+    close = difflib.get_close_matches(
+        value, sorted(available_timezones()), n=1, cutoff=0.85
+    )
+    hint = f"{close[0]!r}" if close else "'UTC' or 'Europe/Berlin'"
+    raise ValueError(
+        f"{value!r} is not an IANA zone name. Fix: write a tz database name such as"
+        f" {hint} (case matters)"
+    )
+
+
+def _positive_duration(value: str) -> str:
+    """``value`` when it is a duration above zero; otherwise a ValueError with the fix."""
+    if parse_duration(value) <= pd.Timedelta(0):
+        raise ValueError(
+            f"{value!r} is not a positive duration: a window or step of zero length"
+            " holds no data. Fix: write a length above zero, e.g. 30d, 48h, 15m or 60s"
+        )
+    return value
+
+
+def _duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_iana_zone)]
+"""An IANA time zone name, checked when the config is loaded."""
+PositiveDuration = Annotated[str, AfterValidator(_positive_duration)]
+"""A duration such as ``30d`` that must be above zero (windows, steps)."""
+Duration = Annotated[str, AfterValidator(_duration)]
+"""A duration such as ``4h`` that may be zero (objectives such as an RPO)."""
+DURATION_PARAMS = ("horizon", "freq", "time_slice_window")
+"""Criterion ``params`` that are durations; each must be above zero."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -94,7 +142,7 @@ class TicketSource(_Strict):
     name: str
     path: Path
     format: TicketFormat = "servicenow_csv"
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     date_order: Literal["auto", "iso", "dayfirst", "monthfirst"] = "auto"
     column_map: dict[str, str] = Field(default_factory=dict)
     priority_map: dict[str, str] = Field(default_factory=dict)
@@ -107,7 +155,7 @@ class SurveySource(_Strict):
     name: str
     path: Path
     kind: Literal["csat", "nps"] | None = None
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     date_format: str = "ISO8601"
     column_map: dict[str, str] = Field(default_factory=dict)
 
@@ -117,7 +165,7 @@ class ActivitySource(_Strict):
 
     path: Path
     format: Literal["activity_csv", "activity_parquet", "access_log"] = "activity_csv"
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     date_order: Literal["auto", "iso", "dayfirst", "monthfirst"] = "auto"
     column_map: dict[str, str] = Field(default_factory=dict)
 
@@ -126,7 +174,7 @@ class LicenceSource(_Strict):
     """Licensed users over time (date, licensed_users), each count in force until the next."""
 
     path: Path
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     date_order: Literal["auto", "iso", "dayfirst", "monthfirst"] = "auto"
     column_map: dict[str, str] = Field(default_factory=dict)
 
@@ -158,19 +206,20 @@ class MetricSource(_Strict):
         "prometheus_json", "csv", "parquet", "prometheus", "prometheus_snapshot"
     ] = "prometheus_json"
     metric: str | None = None
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     date_order: Literal["auto", "iso", "dayfirst", "monthfirst"] = "auto"
     column_map: dict[str, str] = Field(default_factory=dict)
     url: str | None = None
     query: str | None = None
-    step: str = "60s"
-    lookback: str = "30d"
+    step: PositiveDuration = "60s"
+    lookback: PositiveDuration = "30d"
     verify_tls: bool = True
 
-    @field_validator("step", "lookback")
+    @field_validator("url")
     @classmethod
-    def _is_duration(cls, value: str) -> str:
-        parse_duration(value)
+    def _url_without_credentials(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_prometheus_url(value)
         return value
 
     @model_validator(mode="after")
@@ -193,7 +242,7 @@ class ChecklistSource(_Strict):
     path: Path
     max_age_days: float = Field(default=30.0, gt=0)
     date_order: Literal["auto", "iso", "dayfirst", "monthfirst"] = "iso"
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
 
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -208,7 +257,7 @@ class BusinessHours(_Strict):
     Only working time in ``timezone`` counts (DST-correct), holidays none.
     """
 
-    timezone: str
+    timezone: TimeZoneName
     opens: str = "09:00"
     closes: str = "17:00"
     weekdays: list[str] = Field(default_factory=lambda: list(_WEEKDAYS[:5]))
@@ -266,7 +315,7 @@ class CriterionConfig(_Strict):
     target: float
     alert: float | None = None
     rollback: float | None = None
-    lookback: str = "30d"
+    lookback: PositiveDuration = "30d"
     blocking: bool = True
     enabled: bool = True
     source: str | None = None
@@ -283,7 +332,7 @@ class CriterionConfig(_Strict):
     calendar: Literal["day", "week", "month", "quarter"] | None = None
     """When set, the evidence window is the last complete calendar period before
     the decision time (in ``timezone``) instead of the rolling ``lookback``."""
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     """IANA zone of the ``calendar`` periods."""
     business_hours: BusinessHours | None = None
     """When set (first_response, resolution_within_target), durations count only
@@ -298,22 +347,11 @@ class CriterionConfig(_Strict):
             )
         return self
 
-    @field_validator("lookback")
+    @field_validator("params")
     @classmethod
-    def _lookback_is_duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone_is_iana(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"{value!r} is not an IANA time zone such as 'Europe/Berlin'"
-            ) from exc
-        return value
+    def _duration_params_positive(cls, params: dict[str, Any]) -> dict[str, Any]:
+        _check_duration_params(params, "")
+        return params
 
     @property
     def lookback_timedelta(self) -> pd.Timedelta:
@@ -342,15 +380,33 @@ class PostLaunchSettings(_Strict):
     drills: Path | None = None
     anomaly_sources: list[str] = Field(default_factory=list)
     alerts: Path | None = None
-    rto: str = "4h"
-    rpo: str = "1h"
-    rollback_window: str = "1h"
+    rto: Duration = "4h"
+    rpo: Duration = "1h"
+    rollback_window: PositiveDuration = "1h"
 
-    @field_validator("rto", "rpo", "rollback_window")
+    @field_validator("criteria")
     @classmethod
-    def _post_launch_duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
+    def _override_fields(
+        cls, criteria: dict[str, dict[str, Any]]
+    ) -> dict[str, dict[str, Any]]:
+        # The overrides are merged with the success criteria when the review is
+        # built; the fields checked here can be judged on their own already.
+        for crit_id, fields in criteria.items():
+            where = str(crit_id)
+            if "timezone" in fields:
+                _check_field(_iana_zone, fields["timezone"], f"{where}.timezone")
+            hours = fields.get("business_hours")
+            if isinstance(hours, dict) and "timezone" in hours:
+                _check_field(
+                    _iana_zone, hours["timezone"], f"{where}.business_hours.timezone"
+                )
+            if "lookback" in fields:
+                _check_field(
+                    _positive_duration, fields["lookback"], f"{where}.lookback"
+                )
+            if isinstance(fields.get("params"), dict):
+                _check_duration_params(fields["params"], f"{where}.params")
+        return criteria
 
 
 class ReportSettings(_Strict):
@@ -365,6 +421,7 @@ class ReadinessConfig(_Strict):
 
     report: ReportSettings = Field(default_factory=ReportSettings)
     as_of: str | None = None
+    """Decision time, ISO 8601; a date-time without an offset is UTC."""
     min_coverage: float = Field(default=0.9, ge=0, le=1)
     max_rejected_ratio: float = Field(default=0.1, ge=0, le=1)
     max_data_age: str = "7d"
@@ -392,6 +449,85 @@ class ReadinessConfig(_Strict):
                 f"max_data_age {value!r} must be a positive duration, e.g. 7d"
             )
         return value
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of_is_iso(cls, value: object) -> object:
+        # Unquoted YAML dates arrive as date/datetime objects: keep their ISO text.
+        if isinstance(value, date | datetime):
+            value = value.isoformat()
+        if isinstance(value, str):
+            problem = instant_problem(value)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
+
+
+class _NestedValueError(ValueError):
+    """A bad value inside a mapping field; ``key`` is its path below that field."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _check_field(check: Any, value: object, key: str) -> None:
+    """Run a value check on an entry of a mapping field; name the entry on failure."""
+    if not isinstance(value, str):
+        raise _NestedValueError(key, f"must be text, got {value!r}")
+    try:
+        check(value)
+    except ValueError as exc:
+        raise _NestedValueError(key, str(exc)) from exc
+
+
+def _check_duration_params(params: dict[str, Any], where: str) -> None:
+    """Duration-valued ``params`` (horizon, freq, time_slice_window) must be above zero."""
+    for key in DURATION_PARAMS:
+        value = params.get(key)
+        if isinstance(value, bool) or value is None:
+            continue  # absent, or a wrong type the kind's evaluator reports
+        if isinstance(value, int | float):
+            value = f"{value}s"
+        _check_field(_positive_duration, value, f"{where}.{key}".lstrip("."))
+
+
+_CREDENTIALS_FIX = (
+    "set PROMETHEUS_USERNAME with PROMETHEUS_PASSWORD (or PROMETHEUS_PASSWORD_FILE),"
+    " or PROMETHEUS_BEARER_TOKEN (or PROMETHEUS_BEARER_TOKEN_FILE), in the"
+    " environment of the run"
+)
+
+
+def _check_prometheus_url(url: str) -> None:
+    """A Prometheus URL must be http(s), name a host and hold no credentials.
+
+    The messages show the URL without its user, password and query string.
+    """
+    # Imported here: the reader is heavy and only needed for a bad URL.
+    from analytics.sources.prometheus import redact_url
+
+    try:
+        parts = urlsplit(url)
+        shown = redact_url(url)
+        has_credentials = parts.username is not None or parts.password is not None
+    except ValueError:  # e.g. a port that is not a number
+        raise ValueError(
+            "cannot be read as a URL (not shown: it may hold credentials)."
+            " Fix: write http:// or https://, the host and the port,"
+            " e.g. https://prometheus.example:9090"
+        ) from None
+    if has_credentials:
+        raise ValueError(
+            f"{shown!r} carries a user name or password (not shown here);"
+            " credentials never come from the config. Fix: remove them from the URL"
+            f" and {_CREDENTIALS_FIX}"
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"{shown!r} must start with http:// or https:// and name a host."
+            " Fix: write e.g. https://prometheus.example:9090"
+        )
 
 
 def _default_criteria() -> dict[str, dict[str, Any]]:
@@ -456,14 +592,31 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    """``("tickets", 0, "timezone")`` → ``"tickets[0].timezone"``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text.lstrip(".")
+
+
 def _format_validation(path: Path, error: ValidationError) -> str:
     problems = []
     for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"])
+        where = _key_path(item["loc"])
+        cause = item.get("ctx", {}).get("error")
+        if isinstance(cause, _NestedValueError):
+            where += f".{cause.key}"
+        value = item.get("input")
         if item["type"] == "extra_forbidden":
             problems.append(f"unknown key '{where}' (check its spelling)")
+        elif item["type"] == "value_error":
+            # Our validators name the value themselves (a URL without its secret).
+            problems.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
+        elif isinstance(value, dict | list):
+            # A whole mapping is not repeated: it can hold a URL with a secret.
+            problems.append(f"{where}: {item['msg']}")
         else:
-            value = item.get("input")
             problem = f"'{where}': {item['msg']} (got {value!r})"
             if isinstance(value, str) and value.strip().endswith("%"):
                 number = value.strip().removesuffix("%").strip()
@@ -471,6 +624,23 @@ def _format_validation(path: Path, error: ValidationError) -> str:
                 problem += f". Fix: write the number without the % sign, e.g. {example}"
             problems.append(problem)
     return f"{path}: invalid config: " + "; ".join(problems)
+
+
+def _validated(path: Path, raw: dict[str, Any]) -> ReadinessConfig:
+    try:
+        return ReadinessConfig.model_validate(raw)
+    except ValidationError as exc:
+        if not _may_hold_secret(exc):
+            raise ConfigError(_format_validation(path, exc)) from exc
+        message = _format_validation(path, exc)
+    # Raised outside the handler, so that no traceback (--debug) shows pydantic's
+    # own text, which repeats the URL with its credentials.
+    raise ConfigError(message)
+
+
+def _may_hold_secret(error: ValidationError) -> bool:
+    """Whether the error's own text could show a URL (pydantic repeats each input)."""
+    return any("url" in item["loc"] for item in error.errors())
 
 
 def load_config(path: str | Path) -> ReadinessConfig:
@@ -509,10 +679,7 @@ def load_config(path: str | Path) -> ReadinessConfig:
     raw["criteria"] = _merge_criteria(path, raw.get("criteria"))
     _resolve_paths(raw, path.parent)
     raw["source_path"] = str(path.resolve())
-    try:
-        config = ReadinessConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(_format_validation(path, exc)) from exc
+    config = _validated(path, raw)
     if config.openslo:
         # Imported here: the SLO evaluators import this module.
         from analytics.evaluators_slo import openslo_criteria

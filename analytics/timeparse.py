@@ -9,21 +9,34 @@ error asking the user to choose, never a silent guess.
 Naive local times are localised in the configured IANA zone. A local time that
 does not exist (spring-forward gap) or happens twice (fall-back hour) is
 reported per row, not guessed.
+
+Decision times given by a person (``--as-of``, ``--go-live``, the config's
+``as_of``) are different: they are read only as ISO 8601
+(:func:`parse_instant`), because a slip there moves every evidence window.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import warnings
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
-from analytics.errors import InputError
+from analytics.errors import ConfigError, InputError
 
-__all__ = ["DateOrder", "ParsedTimes", "detect_date_order", "parse_timestamps"]
+__all__ = [
+    "DateOrder",
+    "ParsedTimes",
+    "detect_date_order",
+    "instant_problem",
+    "parse_instant",
+    "parse_timestamps",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +48,13 @@ _NUMERIC_DATE = re.compile(
 )
 _ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
 _OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+# YYYY-MM-DD, optionally THH:MM[:SS[.fff]] and an offset (Z, +HH:MM, +HHMM).
+_ISO_INSTANT = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:[Tt ](?P<time>\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
+    r"(?P<offset>[Zz]|[+-]\d{2}:?\d{2})?)?$"
+)
+_ISO_FORMS = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]"
 
 
 @dataclass(frozen=True)
@@ -250,3 +270,114 @@ def _parse_numeric(raw: pd.Series, *, dayfirst: bool) -> pd.Series:
     )
     # Impossible dates such as 31/2/2016 become NaT here and are reported as unparseable.
     return pd.to_datetime(iso, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+
+
+def parse_instant(text: str, *, name: str) -> pd.Timestamp:
+    """Read a decision time given by a person: ISO 8601 only, as tz-aware UTC.
+
+    A date alone is 00:00 UTC of that day; a date-time without an offset is
+    read as UTC; an offset (``Z``, ``+02:00``) is kept and converted. Any
+    other spelling (``03/04/2026``, ``30.06.2026``, ``June 30 2026``,
+    ``20260630``) is refused rather than guessed, because a day and month
+    read the wrong way round would move every evidence window.
+
+    Parameters
+    ----------
+    text
+        The value as given.
+    name
+        Where it was given (``"--as-of"``, ``"as_of"``), for the message.
+
+    Raises
+    ------
+    ConfigError
+        The value is not ISO 8601, or not a real date; the message names
+        ``name``, the value and the ISO spelling to write instead.
+
+    Examples
+    --------
+    >>> parse_instant("2016-06-30", name="--as-of")
+    Timestamp('2016-06-30 00:00:00+0000', tz='UTC')
+    >>> parse_instant("2019-07-30T14:00:00+02:00", name="--as-of")
+    Timestamp('2019-07-30 12:00:00+0000', tz='UTC')
+    """
+    problem = instant_problem(text)
+    if problem is not None:
+        raise ConfigError(f"{name} {problem}")
+    stamp = pd.Timestamp(_iso_datetime(text.strip()))
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def instant_problem(text: str) -> str | None:
+    """Why ``text`` is not an ISO 8601 decision time, with the fix; None if it is one.
+
+    Examples
+    --------
+    >>> instant_problem("2026-03-04T09:00:00Z") is None
+    True
+    >>> print(instant_problem("30.06.2026"))
+    '30.06.2026' is not ISO 8601 (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]). Fix: write 2026-06-30T00:00:00Z
+    """
+    value = str(text).strip()
+    if _ISO_INSTANT.match(value):
+        try:
+            _iso_datetime(value)
+        except ValueError as exc:
+            return (
+                f"{text!r} is not a real date or time ({exc})."
+                " Fix: write one that exists, e.g. 2026-02-28T00:00:00Z"
+            )
+        return None
+    readings = _readings(value)
+    if len(readings) == 2:
+        (first, first_label), (second, second_label) = readings
+        return (
+            f"{text!r} is not ISO 8601 ({_ISO_FORMS}), and its day and month could be"
+            f" either way round. Fix: write {first} for {first_label}, or {second}"
+            f" for {second_label}"
+        )
+    if len(readings) == 1:
+        return f"{text!r} is not ISO 8601 ({_ISO_FORMS}). Fix: write {readings[0][0]}"
+    return (
+        f"{text!r} is not ISO 8601 ({_ISO_FORMS}). Fix: write e.g. 2026-03-04 or"
+        " 2026-03-04T09:00:00Z (a date-time without an offset is read as UTC)"
+    )
+
+
+def _iso_datetime(value: str) -> datetime:
+    """``value`` (already matched by the ISO pattern) as a datetime."""
+    return datetime.fromisoformat(value.replace("t", "T").replace("z", "Z"))
+
+
+def _readings(value: str) -> list[tuple[str, str]]:
+    """Plausible ISO spellings of a non-ISO time, each with a label such as "4 March".
+
+    Used only to suggest the fix, never to read the value.
+    """
+    numeric = _NUMERIC_DATE.match(value)
+    if numeric is not None:
+        clock = (
+            f"{int(numeric['hour'] or 0):02d}:{numeric['minute'] or '00'}"
+            f":{int(float(numeric['second'] or 0)):02d}"
+        )
+        found = []
+        for day, month in ((numeric["a"], numeric["b"]), (numeric["b"], numeric["a"])):
+            text = f"{numeric['year']}-{int(month):02d}-{int(day):02d}T{clock}"
+            try:
+                stamp = datetime.fromisoformat(text)
+            except ValueError:
+                continue
+            found.append((f"{text}Z", f"{stamp.day} {stamp:%B}"))
+        return sorted(set(found))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            guess = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        return []
+    if pd.isna(guess):
+        return []
+    guess = (
+        guess.tz_localize("UTC") if guess.tzinfo is None else guess.tz_convert("UTC")
+    )
+    return [(guess.strftime("%Y-%m-%dT%H:%M:%SZ"), f"{guess.day} {guess:%B}")]

@@ -130,3 +130,110 @@ def test_check_config_reports_missing_files_and_bad_as_of(tmp_path: Path) -> Non
     result = _readiness("check-config", "--config", str(config))
     assert result.returncode == 2
     assert "yesterday" in result.stderr
+
+
+# --- bad input is refused before anything runs: exit 2, one line, the key and the fix ---
+
+
+def _bad_input(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "fix"),
+    [
+        (
+            "03/04/2026",
+            "write 2026-03-04T00:00:00Z for 4 March, or 2026-04-03T00:00:00Z",
+        ),
+        ("30.06.2026", "write 2026-06-30T00:00:00Z"),
+        ("June 30 2026", "write 2026-06-30T00:00:00Z"),
+        ("20260630", "write 2026-06-30T00:00:00Z"),
+    ],
+)
+def test_as_of_must_be_iso_8601(tmp_path: Path, value: str, fix: str) -> None:
+    result = _readiness(
+        "report", "go-no-go", "--config", "data/demo/readiness.yaml",
+        "--out", str(tmp_path / "out"), "--as-of", value,
+    )  # fmt: skip
+    _bad_input(result, f"--as-of {value!r} is not ISO 8601", fix)
+    assert not (tmp_path / "out").exists()
+
+
+def test_go_live_must_be_iso_8601(tmp_path: Path) -> None:
+    result = _readiness(
+        "report", "post-launch", "--config", "data/scenario/readiness.yaml",
+        "--out", str(tmp_path / "out"), "--go-live", "03/02/2026",
+    )  # fmt: skip
+    _bad_input(result, "--go-live '03/02/2026' is not ISO 8601", "2026-03-02T00:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "fragments"),
+    [
+        (
+            "as_of: '04/03/2026'\n",
+            ("as_of: '04/03/2026' is not ISO 8601", "Fix: write"),
+        ),
+        (
+            "as_of: '2016-06-30'\n"
+            "tickets:\n  - {name: sn, path: t.csv, timezone: Mars/Olympus}\n",
+            ("tickets[0].timezone: 'Mars/Olympus' is not an IANA zone name", "Fix:"),
+        ),
+        (
+            "as_of: '2016-06-30'\ncriteria:\n  availability: {lookback: 0d}\n",
+            ("criteria.availability.lookback: '0d' is not a positive duration", "Fix:"),
+        ),
+        (
+            "as_of: '2016-06-30'\n"
+            "metrics:\n  - {name: up, format: prometheus,"
+            " url: 'http://user:s3cr3t@127.0.0.1:1', query: up}\n",
+            ("metrics[0].url: 'http://127.0.0.1:1'", "PROMETHEUS_USERNAME"),
+        ),
+    ],
+    ids=["as_of", "timezone", "lookback", "url-credentials"],
+)
+def test_config_problems_exit_2_in_check_config_and_report(
+    tmp_path: Path, yaml_text: str, fragments: tuple[str, ...]
+) -> None:
+    (tmp_path / "t.csv").write_text(HEADER)
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml_text)
+
+    checked = _readiness("check-config", "--config", str(config))
+    reported = _readiness(
+        "report", "go-no-go", "--config", str(config), "--out", str(tmp_path / "out")
+    )
+
+    for result in (checked, reported):
+        _bad_input(result, str(config), *fragments)
+        assert "s3cr3t" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["go-no-go", "post-launch"])
+def test_timeout_must_be_at_least_one_second(tmp_path: Path, command: str) -> None:
+    extra = ("--go-live", "2026-03-02T09:00:00Z") if command == "post-launch" else ()
+    result = _readiness(
+        "report", command, "--config", "data/scenario/readiness.yaml",
+        "--out", str(tmp_path / "out"), "--timeout", "0", *extra,
+    )  # fmt: skip
+    _bad_input(result, "--timeout 0", "at least 1 second", "Fix:")
+
+
+def test_version_is_a_plain_flag() -> None:
+    help_text = _readiness("--help").stdout
+    (line,) = [row for row in help_text.splitlines() if "--version" in row]
+    assert "<bool>" not in line
+    version = _readiness("--version")
+    assert version.returncode == 0 and version.stdout.startswith("readiness ")
+
+
+def test_help_says_iso_8601_and_utc() -> None:
+    boxed = _readiness("report", "go-no-go", "--help").stdout
+    text = " ".join(boxed.replace("│", " ").split())  # rich draws a box around it
+    assert "ISO 8601 only" in text and "UTC" in text

@@ -91,3 +91,176 @@ def test_bad_lookback(write) -> None:  # type: ignore[no-untyped-def]
 )
 def test_parse_duration(text: str, seconds: int) -> None:
     assert parse_duration(text) == pd.Timedelta(seconds=seconds)
+
+
+# --- time zones, durations, as_of and Prometheus URLs are checked at load ---------------
+
+ONE_LINE = "\n"
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert ONE_LINE not in message
+    assert message.startswith(f"{path}: invalid config: ")
+    return message
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "key"),
+    [
+        (
+            "tickets:\n  - {name: sn, path: t.csv, timezone: Mars/Olympus}\n",
+            "tickets[0].timezone",
+        ),
+        (
+            "metrics:\n  - {name: m, path: m.csv, format: csv, timezone: Mars/Olympus}\n",
+            "metrics[0].timezone",
+        ),
+        (
+            "surveys:\n  - {name: s, path: s.csv, timezone: Mars/Olympus}\n",
+            "surveys[0].timezone",
+        ),
+        ("activity: {path: a.csv, timezone: Mars/Olympus}\n", "activity.timezone"),
+        ("licences: {path: l.csv, timezone: Mars/Olympus}\n", "licences.timezone"),
+        ("checklist: {path: c.csv, timezone: Mars/Olympus}\n", "checklist.timezone"),
+        (
+            "criteria:\n  availability: {timezone: Mars/Olympus}\n",
+            "criteria.availability.timezone",
+        ),
+        (
+            "criteria:\n  first_response:\n    business_hours: {timezone: Mars/Olympus}\n",
+            "criteria.first_response.business_hours.timezone",
+        ),
+        (
+            "post_launch:\n  criteria:\n    error_rate: {timezone: Mars/Olympus}\n",
+            "post_launch.criteria.error_rate.timezone",
+        ),
+    ],
+)
+def test_unknown_time_zone_is_a_config_error_naming_the_key(  # type: ignore[no-untyped-def]
+    write, yaml_text: str, key: str
+) -> None:
+    message = _error(write("c.yaml", yaml_text))
+    assert f"{key}: 'Mars/Olympus' is not an IANA zone name. Fix:" in message
+    assert "ZoneInfoNotFoundError" not in message
+
+
+def test_misspelt_time_zone_suggests_the_right_one(write) -> None:  # type: ignore[no-untyped-def]
+    message = _error(
+        write("c.yaml", "checklist: {path: c.csv, timezone: Europe/Berln}\n")
+    )
+    assert "such as 'Europe/Berlin'" in message
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "key"),
+    [
+        (
+            "criteria:\n  availability: {lookback: 0d}\n",
+            "criteria.availability.lookback",
+        ),
+        (
+            "metrics:\n  - {name: p, format: prometheus, url: 'http://prom:9090',"
+            " query: up, lookback: 0h}\n",
+            "metrics[0].lookback",
+        ),
+        (
+            "metrics:\n  - {name: p, format: prometheus, url: 'http://prom:9090',"
+            " query: up, step: 0s}\n",
+            "metrics[0].step",
+        ),
+        ("post_launch: {rollback_window: 0m}\n", "post_launch.rollback_window"),
+        (
+            "post_launch:\n  criteria:\n    error_rate: {lookback: 0d}\n",
+            "post_launch.criteria.error_rate.lookback",
+        ),
+        (
+            "criteria:\n  cap: {kind: capacity_headroom, title: c, target: 20,"
+            " params: {limit: 10, horizon: 0d}}\n",
+            "criteria.cap.params.horizon",
+        ),
+        (
+            "criteria:\n  auth_success: {params: {budgeting_method: timeslices,"
+            " time_slice_window: 0}}\n",
+            "criteria.auth_success.params.time_slice_window",
+        ),
+    ],
+)
+def test_zero_length_window_or_step_is_a_config_error(  # type: ignore[no-untyped-def]
+    write, yaml_text: str, key: str
+) -> None:
+    message = _error(write("c.yaml", yaml_text))
+    assert f"{key}: " in message
+    assert "is not a positive duration" in message and "Fix: write a length" in message
+
+
+def test_zero_recovery_point_objective_is_allowed(write) -> None:  # type: ignore[no-untyped-def]
+    config = load_config(write("c.yaml", "post_launch: {rpo: 0m}\n"))
+    assert parse_duration(config.post_launch.rpo) == pd.Timedelta(0)
+
+
+@pytest.mark.parametrize(
+    "value", ["04/03/2026", "30.06.2026", "June 30 2026", "20260630"]
+)
+def test_as_of_must_be_iso_8601(write, value: str) -> None:  # type: ignore[no-untyped-def]
+    message = _error(write("c.yaml", f"as_of: '{value}'\n"))
+    assert f"as_of: '{value}' is not ISO 8601" in message and "Fix: write 20" in message
+
+
+def test_as_of_as_an_unquoted_yaml_date_is_kept_as_iso_text(write) -> None:  # type: ignore[no-untyped-def]
+    assert load_config(write("c.yaml", "as_of: 2016-06-30\n")).as_of == "2016-06-30"
+    stamp = load_config(write("d.yaml", "as_of: 2016-06-30T08:00:00Z\n")).as_of
+    assert stamp == "2016-06-30T08:00:00+00:00"
+
+
+def test_prometheus_url_with_credentials_is_refused_without_echoing_them(  # type: ignore[no-untyped-def]
+    write,
+) -> None:
+    path = write(
+        "c.yaml",
+        "metrics:\n"
+        "  - {name: ok, format: prometheus, url: 'http://127.0.0.1:9090', query: up}\n"
+        "  - {name: p, format: prometheus, url: 'http://alice:s3cr3t@127.0.0.1:1',"
+        " query: up}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert "s3cr3t" not in message and "alice" not in message
+    assert "metrics[1].url: 'http://127.0.0.1:1'" in message
+    assert (
+        "PROMETHEUS_PASSWORD_FILE" in message and "PROMETHEUS_BEARER_TOKEN" in message
+    )
+    # Nor does the chained pydantic error (shown by --debug) carry it.
+    assert caught.value.__cause__ is None
+    assert caught.value.__context__ is None
+
+
+def test_a_secret_in_a_url_is_not_echoed_by_other_errors(write) -> None:  # type: ignore[no-untyped-def]
+    # The entry also misses its query: pydantic would repeat the whole entry.
+    path = write(
+        "c.yaml",
+        "metrics:\n  - {name: p, format: prometheus, url: 'https://u:s3cr3t@prom'}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "s3cr3t" not in str(caught.value)
+
+
+def test_prometheus_url_needs_http_and_a_host(write) -> None:  # type: ignore[no-untyped-def]
+    path = write(
+        "c.yaml",
+        "metrics:\n  - {name: p, format: prometheus, url: 'prom:9090', query: up}\n",
+    )
+    assert "metrics[0].url: 'prom:9090' must start with http://" in _error(path)
+
+
+def test_bundled_configs_still_load() -> None:
+    root = Path(__file__).resolve().parents[1]
+    for path in (
+        root / "data/demo/readiness.yaml",
+        root / "data/scenario/readiness.yaml",
+    ):
+        assert load_config(path).as_of

@@ -3,8 +3,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analytics.errors import InputError
-from analytics.timeparse import detect_date_order, parse_timestamps
+from analytics.errors import ConfigError, InputError
+from analytics.timeparse import (
+    detect_date_order,
+    instant_problem,
+    parse_instant,
+    parse_timestamps,
+)
 
 
 def test_day_first_with_impossible_date_is_unparseable() -> None:
@@ -82,3 +87,51 @@ def test_a_few_bad_dates_in_the_configured_order_are_rejected_not_an_error() -> 
     values = pd.Series(["29/2/2016 01:16"] * 40 + ["2/29/2016 01:16"])
     parsed = parse_timestamps(values, timezone="UTC", date_order="dayfirst")
     assert int(parsed.unparseable.sum()) == 1
+
+
+# --- decision times given by a person: ISO 8601 only ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03-04", "2026-03-04 00:00"),  # a date alone: 00:00 UTC
+        ("2026-03-04T09:30", "2026-03-04 09:30"),  # no offset: UTC
+        ("2026-03-04T09:30:15Z", "2026-03-04 09:30:15"),
+        ("2026-03-04 09:30:00+02:00", "2026-03-04 07:30"),
+        ("2026-03-04T09:30:00.5-0100", "2026-03-04 10:30:00.5"),
+        (" 2026-03-04T09:30:00z ", "2026-03-04 09:30"),
+    ],
+)
+def test_parse_instant_reads_iso_8601_as_utc(text: str, expected: str) -> None:
+    assert parse_instant(text, name="--as-of") == pd.Timestamp(expected, tz="UTC")
+
+
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [
+        # Day and month could be either way round: both readings are offered.
+        ("03/04/2026", "2026-03-04T00:00:00Z for 4 March, or 2026-04-03T00:00:00Z"),
+        ("03/04/2026 10:30", "2026-03-04T10:30:00Z for 4 March"),
+        ("30.06.2026", "write 2026-06-30T00:00:00Z"),
+        ("June 30 2026", "write 2026-06-30T00:00:00Z"),
+        ("20260630", "write 2026-06-30T00:00:00Z"),
+        ("yesterday", "write e.g. 2026-03-04"),
+        ("2026-02-30", "write one that exists"),
+        ("2026-W10", "write e.g. 2026-03-04"),
+    ],
+)
+def test_parse_instant_refuses_everything_else_with_the_fix(
+    text: str, fix: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_instant(text, name="--as-of")
+    message = str(caught.value)
+    assert message.startswith(f"--as-of {text!r} is not")
+    assert fix in message
+    assert "\n" not in message
+    assert instant_problem(text) is not None
+
+
+def test_instant_problem_is_none_for_iso() -> None:
+    assert instant_problem("2016-06-30T00:00:00Z") is None

@@ -7,7 +7,16 @@ regenerated after every run, successful or not, from what is on disk:
   name neither starts with ``.`` (``.incomplete-*`` runs still working or
   killed) nor ends with ``.failed``;
 - a *failed* run is a ``<run id>.failed`` folder; its ``failure.json``
-  (written by the renderer) gives the reason when there is one.
+  (written by the renderer) gives the reason when there is one;
+- an ``.incomplete-*`` folder untouched for over an hour (:data:`STALE_AFTER`)
+  is most likely a killed run: the page names it in a note, never as a run.
+
+"Latest decision per report" keeps one row per report *kind and config*
+(``run.json``'s ``report`` and ``config``), so two services or two configs
+rendered into one folder never hide each other. The row's title is
+``run.json``'s ``title`` when it has one, else the one the config gives the
+report (``report.title``; "Post-launch review — ``report.service``"), read
+only while the file still has the ``config_sha256`` the run recorded.
 
 The page is one self-contained file: inline CSS, no scripts, nothing fetched.
 Every string taken from disk (folder names, report titles, decisions,
@@ -17,7 +26,9 @@ Two runs that finish at the same time both call :func:`write_index`: an
 exclusive ``fcntl.flock`` on ``<out_root>/.index.lock`` serialises the scan
 and the write, so the last writer sees both runs, and the page is written to
 a temporary file and moved into place with ``os.replace``, so a reader never
-sees half a page.
+sees half a page. The holder removes the lock file before it lets go; a
+writer that was waiting on the removed file sees that it is gone and locks
+the new one, so the lock stays exclusive and no empty file is left behind.
 
 Examples
 --------
@@ -30,27 +41,41 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import yaml
+
 from analytics.report.render import FAILURE_FILE
 from analytics.runinfo import utc_now
 
-__all__ = ["FailedRun", "PublishedRun", "render_index_html", "scan_runs", "write_index"]
+__all__ = [
+    "STALE_AFTER",
+    "FailedRun",
+    "PublishedRun",
+    "render_index_html",
+    "scan_runs",
+    "stale_incomplete_runs",
+    "write_index",
+]
 
 logger = logging.getLogger(__name__)
 
 INDEX_NAME = "index.html"
 LOCK_NAME = ".index.lock"
+INCOMPLETE_PREFIX = ".incomplete-"
+STALE_AFTER = timedelta(hours=1)
+"""An ``.incomplete-*`` folder unchanged for this long is shown as probably killed."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Shown when run.json has no ``title``.
@@ -68,6 +93,13 @@ class PublishedRun:
     as_of: str
     generated_at: str
     sort_key: datetime
+    config: str = ""
+    """The config the run used (``run.json``'s ``config``), "" when not recorded."""
+
+    @property
+    def report_key(self) -> tuple[str, str]:
+        """Which report this is a run of: its kind and its config."""
+        return (self.kind, self.config)
 
 
 @dataclass(frozen=True)
@@ -100,6 +132,7 @@ def scan_runs(
     """
     published: list[PublishedRun] = []
     failed: list[FailedRun] = []
+    titles: dict[tuple[str, str, str], str] = {}  # one read per config version
     for folder in sorted(Path(out_root).iterdir()):
         if folder.name.startswith(".") or not folder.is_dir():
             continue
@@ -115,7 +148,7 @@ def scan_runs(
         if record is None:
             failed.append(_unreadable_run(folder))
             continue
-        published.append(_published_run(folder, record))
+        published.append(_published_run(folder, record, titles))
 
     published.sort(key=lambda run: (run.sort_key, run.folder), reverse=True)
     failed.sort(key=lambda run: (run.sort_key, run.folder), reverse=True)
@@ -146,7 +179,9 @@ def write_index(out_root: str | os.PathLike[str]) -> Path:
 
     with _locked(root / LOCK_NAME):
         published, failed = scan_runs(root)
-        page = render_index_html(published, failed, generated_at=utc_now())
+        now = utc_now()
+        stale = stale_incomplete_runs(root, now=now)
+        page = render_index_html(published, failed, generated_at=now, stale=stale)
         _atomic_write(target, page)
 
     logger.info(
@@ -155,16 +190,48 @@ def write_index(out_root: str | os.PathLike[str]) -> Path:
     return target
 
 
+def stale_incomplete_runs(
+    out_root: str | os.PathLike[str],
+    *,
+    now: datetime | None = None,
+    older_than: timedelta = STALE_AFTER,
+) -> list[str]:
+    """``.incomplete-*`` folders in which nothing changed for ``older_than``.
+
+    A running report rewrites its executed notebook after every cell, so a
+    folder untouched for an hour is almost surely a killed run (SIGKILL, an
+    orchestrator's timeout) that could not clean up. Sorted by name.
+
+    Examples
+    --------
+    >>> stale_incomplete_runs("reports")  # doctest: +SKIP
+    ['.incomplete-go-no-go_asof-20240503_20240503T060012Z_a1b2c3']
+    """
+    now = now or utc_now()
+    return [
+        folder.name
+        for folder in sorted(Path(out_root).iterdir())
+        if folder.name.startswith(INCOMPLETE_PREFIX)
+        and folder.is_dir()
+        and now - _last_change(folder) > older_than
+    ]
+
+
 def render_index_html(
     published: list[PublishedRun],
     failed: list[FailedRun],
     *,
     generated_at: datetime,
+    stale: Sequence[str] = (),
 ) -> str:
-    """The index page as one self-contained HTML document (no scripts)."""
-    latest: dict[str, PublishedRun] = {}
+    """The index page as one self-contained HTML document (no scripts).
+
+    ``stale`` names leftover ``.incomplete-*`` folders (see
+    :func:`stale_incomplete_runs`), shown in a note.
+    """
+    latest: dict[tuple[str, str], PublishedRun] = {}
     for run in published:
-        latest.setdefault(run.kind, run)
+        latest.setdefault(run.report_key, run)
 
     parts = [
         "<!DOCTYPE html>",
@@ -184,6 +251,7 @@ def render_index_html(
         '<p class="note">Failed runs publish no report; their folder keeps the'
         " executed notebook and the kernel log under <code>private/</code> for"
         " diagnosis.</p>",
+        _stale_note(stale),
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
@@ -201,18 +269,57 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
-def _published_run(folder: Path, record: dict[str, Any]) -> PublishedRun:
+def _published_run(
+    folder: Path, record: dict[str, Any], titles: dict[tuple[str, str, str], str]
+) -> PublishedRun:
     generated_at = _text(record.get("generated_at"))
     kind = _text(record.get("report")) or folder.name.split("_", 1)[0]
+    parameters = record.get("parameters")
+    config = _text(record.get("config")) or (
+        _text(parameters.get("config")) if isinstance(parameters, dict) else ""
+    )
+    sha = _text(record.get("config_sha256"))
+    if (kind, config, sha) not in titles:
+        titles[kind, config, sha] = _config_title(kind, config, sha)
     return PublishedRun(
         folder=folder.name,
         kind=kind,
-        title=_text(record.get("title")) or _KIND_TITLES.get(kind, kind),
+        title=(
+            _text(record.get("title"))
+            or titles[kind, config, sha]
+            or _KIND_TITLES.get(kind, kind)
+        ),
         decision=_text(record.get("decision")) or "unknown",
         as_of=_text(record.get("as_of")),
         generated_at=generated_at,
         sort_key=_parse_time(generated_at) or _mtime(folder / "run.json"),
+        config=config,
     )
+
+
+def _config_title(kind: str, config: str, sha256: str) -> str:
+    """The title the config gives a report of ``kind``; "" unless unchanged since.
+
+    The go/no-go report is titled ``report.title``; the post-launch review
+    "Post-launch review — ``report.service``", as on the reports themselves.
+    """
+    if not config or not sha256:
+        return ""
+    try:
+        content = Path(config).read_bytes()
+        if hashlib.sha256(content).hexdigest() != sha256:
+            return ""  # edited since the run: its title may not be the run's
+        settings = yaml.safe_load(content)
+    except (OSError, yaml.YAMLError) as exc:
+        logger.debug("no title from %s: %s", config, exc)
+        return ""
+    report = settings.get("report") if isinstance(settings, dict) else None
+    if not isinstance(report, dict):
+        return ""
+    if kind == "post-launch":
+        service = _text(report.get("service"))
+        return f"{_KIND_TITLES[kind]} — {service}" if service else ""
+    return _text(report.get("title"))
 
 
 def _failed_run(folder: Path) -> FailedRun:
@@ -254,6 +361,15 @@ def _parse_time(text: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _last_change(folder: Path) -> datetime:
+    """The newest modification time of ``folder`` and of anything inside it."""
+    newest = _mtime(folder)
+    for parent, dirs, files in os.walk(folder):
+        for name in (*dirs, *files):
+            newest = max(newest, _mtime(Path(parent, name)))
+    return newest
+
+
 def _mtime(path: Path) -> datetime:
     try:
         return datetime.fromtimestamp(path.stat().st_mtime, UTC)
@@ -266,13 +382,39 @@ def _mtime(path: Path) -> datetime:
 
 @contextlib.contextmanager
 def _locked(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive advisory lock on ``lock_path`` (other writers wait)."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    """Hold an exclusive advisory lock on ``lock_path`` (other writers wait).
+
+    The file exists only while someone holds or waits for the lock: the
+    holder removes it before letting go. A waiter that then gets the lock on
+    the removed file finds ``lock_path`` gone (or a newer file there) and
+    starts again, so two writers never both believe they hold it.
+    """
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        if _is_current(fd, lock_path):
+            break
+        os.close(fd)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
+        with contextlib.suppress(FileNotFoundError):
+            lock_path.unlink()  # while still locked: see above
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def _is_current(fd: int, path: Path) -> bool:
+    """Whether the open file ``fd`` is still the file at ``path``."""
+    try:
+        on_disk = path.stat()
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (on_disk.st_dev, on_disk.st_ino)
 
 
 def _atomic_write(target: Path, text: str) -> None:
@@ -354,14 +496,40 @@ def _table(header: list[str], rows: list[list[str]], empty: str) -> str:
 def _latest_table(runs: list[PublishedRun]) -> str:
     rows = [
         [
+            _esc(run.kind),
             _esc(run.title),
+            _config_cell(run.config),
             _decision_badge(run.decision),
             _esc(_display_time(run.as_of)),
             _link(run.folder),
         ]
         for run in runs
     ]
-    return _table(["Report", "Decision", "As of", "Report file"], rows, "No runs yet.")
+    return _table(
+        ["Kind", "Report", "Config", "Decision", "As of", "Report file"],
+        rows,
+        "No runs yet.",
+    )
+
+
+def _config_cell(config: str) -> str:
+    """The config's folder and file name, the whole path on hover."""
+    if not config:
+        return '<span class="note">not recorded</span>'
+    short = "/".join(Path(config).parts[-2:])
+    return f'<code title="{_esc(config)}">{_esc(short)}</code>'
+
+
+def _stale_note(stale: Sequence[str]) -> str:
+    if not stale:
+        return ""
+    names = ", ".join(f"<code>{_esc(name)}</code>" for name in stale)
+    hours = STALE_AFTER / timedelta(hours=1)
+    return (
+        f'<p class="note">{len(stale)} unfinished run folder(s) unchanged for over'
+        f" {hours:g} hour(s), most likely killed runs: {names}. They publish"
+        " nothing; delete them once no run is going (see docs/operating.md).</p>"
+    )
 
 
 def _published_table(runs: list[PublishedRun]) -> str:
