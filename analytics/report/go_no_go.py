@@ -220,7 +220,8 @@ class GoNoGoReport:
         inv = self.evidence.inventory()
         if not inv.empty:
             parts.append(
-                f'<p class="note">Evidence: {len(inv)} input file(s),'
+                f'<p class="note">Evidence: {len(inv)} source(s) in {_file_count(inv)}'
+                " file(s),"
                 f" {int(inv['rows_in'].sum()):,} rows read, {int(inv['rows_used'].sum()):,}"
                 f" used, {int(inv['rows_rejected'].sum()):,} rejected with a reason"
                 " (see Data and rejected rows).</p>"
@@ -498,7 +499,7 @@ class GoNoGoReport:
         inventory = inventory.assign(
             file=inventory["file"].where(
                 inventory["kind"] == "unavailable",
-                inventory["file"].map(lambda p: Path(p).name),
+                inventory["file"].map(_shown_files),
             ),
             sha256=inventory["sha256"].str[:12],
         )
@@ -700,3 +701,24 @@ def _notes_by_rule(loads: list[tuple[str, LoadResult]]) -> dict[str, list[str]]:
             if name not in sources:
                 sources.append(name)
     return grouped
+
+
+def _shown_files(joined: str) -> str:
+    """A source's file name, or its folder and file count when it read several.
+
+    >>> _shown_files("/d/up/a.json;/d/up/b.json")
+    'up/ (2 files: a.json, b.json)'
+    >>> _shown_files("/d/t.csv")
+    't.csv'
+    """
+    paths = [Path(p) for p in str(joined).split(";") if p]
+    if len(paths) <= 1:
+        return paths[0].name if paths else ""
+    names = [p.name for p in paths]
+    listed = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+    return f"{paths[0].parent.name}/ ({len(paths)} files: {listed})"
+
+
+def _file_count(inventory: pd.DataFrame) -> int:
+    readable = inventory[inventory["kind"] != "unavailable"]
+    return sum(len([p for p in str(f).split(";") if p]) for f in readable["file"])
