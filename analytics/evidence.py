@@ -48,6 +48,7 @@ from analytics.sources.servicenow import (
     read_servicenow_xml,
 )
 from analytics.sources.surveys import read_helpdesk_csv, read_survey_csv
+from analytics.timeparse import parse_instant
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +90,10 @@ __all__ = ["Evidence", "gather_evidence", "parse_as_of"]
 def parse_as_of(text: str | pd.Timestamp | None) -> pd.Timestamp:
     """The decision time as tz-aware UTC.
 
-    A date without a time means the start of that day in UTC; a naive
-    date-time is read as UTC; an explicit offset is kept and converted.
+    ISO 8601 only (see :func:`analytics.timeparse.parse_instant`): a date
+    without a time means the start of that day in UTC; a naive date-time is
+    read as UTC; an explicit offset is kept and converted. ``03/04/2026`` is
+    refused, not guessed.
 
     Examples
     --------
@@ -103,16 +106,12 @@ def parse_as_of(text: str | pd.Timestamp | None) -> pd.Timestamp:
         raise ConfigError(
             "no decision time: pass --as-of (e.g. --as-of 2016-06-30) or set as_of in the config"
         )
-    try:
-        stamp = pd.Timestamp(text)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"as_of {text!r} is not a date or date-time; write it as ISO 8601,"
-            " e.g. 2016-06-30 or 2016-06-30T12:00:00Z"
-        ) from exc
-    if pd.isna(stamp):
-        raise ConfigError(f"as_of {text!r} is not a date")
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    if isinstance(text, pd.Timestamp):
+        return (
+            text.tz_localize("UTC") if text.tzinfo is None else text.tz_convert("UTC")
+        )
+    # ISO 8601 only: a day and month read the wrong way round would move every window.
+    return parse_instant(str(text), name="as_of")
 
 
 @dataclass

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from analytics.errors import ConfigError
 from analytics.readiness import Decision, Status
 from analytics.report.go_no_go import build_go_no_go
 
@@ -103,3 +106,9 @@ def test_an_unreadable_checklist_row_blocks_go(tmp_path: Path) -> None:
     assert "maybe" in unreadable[0].detail
     assert report.decision is Decision.NO_GO
     assert "Checklist row 3 (unreadable)" in report.checklist()._repr_html_()
+
+
+def test_an_ambiguous_decision_time_from_python_is_refused(tmp_path: Path) -> None:
+    config = _config(tmp_path, _tickets(20, 0), CHECKLIST_HEADER + GOOD_ITEM)
+    with pytest.raises(ConfigError, match="either way round"):
+        build_go_no_go(config, as_of="03/04/2026")

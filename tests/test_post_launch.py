@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analytics.errors import ConfigError
 from analytics.readiness import Status
 from analytics.report.go_no_go import COMPLETION_MARKER
 from analytics.report.post_launch import PostLaunchReport, build_post_launch
@@ -183,3 +184,24 @@ def test_notebook_renders_offline_with_every_chart(tmp_path: Path) -> None:
     assert record["report"] == "post-launch"
     assert record["decision"] == outcome.decision == "FAIL"
     assert record["go_live"] == "2016-04-01T00:00:00+00:00"
+
+
+def test_a_bad_success_criterion_override_is_one_line_naming_it(
+    small_config: Path,
+) -> None:
+    text = small_config.read_text("utf-8").replace(
+        "csat: {target: 4.2}", "csat: {target: high, alert: [1]}"
+    )
+    small_config.write_text(text, "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        build_post_launch(small_config, "2026-03-01", 14)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("post_launch.criteria.csat: target:")
+    assert "alert:" in message
+
+
+def test_run_record_names_the_report_for_the_index(small_config: Path) -> None:
+    record = build_post_launch(small_config, "2026-03-01", 14).run_record()
+    assert record["title"] == "Post-launch review — Shop"
+    assert record["service"] == "Shop"

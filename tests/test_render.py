@@ -42,6 +42,7 @@ def test_report_is_published_with_decision_and_marker(rendered) -> None:  # type
     assert 'data-marker="analytics-report-complete"' in html
     record = json.loads(outcome.run_json_path.read_text("utf-8"))
     assert record["decision"] == outcome.decision
+    assert record["title"] and record["service"]
     assert record["outputs"]["html"] == "report.html"
     # The executed notebook may hold raw data: it is kept apart, under private/.
     assert record["outputs"]["notebook"] == "private/report.ipynb"

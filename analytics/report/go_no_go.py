@@ -609,6 +609,8 @@ class GoNoGoReport:
         return {
             "schema_version": RUN_JSON_SCHEMA_VERSION,
             "report": "go-no-go",
+            "title": self.evidence.config.report.title,
+            "service": self.evidence.config.report.service,
             "decision": str(self.decision),
             "status_counts": status_counts(self.results),
             "criteria": [r.to_dict() for r in self.results],

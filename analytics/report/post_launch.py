@@ -36,6 +36,7 @@ from typing import Any, Final
 import pandas as pd
 import plotly.graph_objects as go
 import yaml
+from pydantic import ValidationError
 
 from analytics.checklist import checklist_criteria
 from analytics.config import (
@@ -163,8 +164,13 @@ def success_criteria_configs(
             params.setdefault("go_live", go_live.isoformat())
         try:
             crit = CriterionConfig.model_validate({**base, **fields, "params": params})
-        except ValueError as exc:
-            raise ConfigError(f"post_launch.criteria.{crit_id}: {exc}") from exc
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or 'value'}:"
+                f" {error['msg']}"
+                for error in exc.errors()
+            )
+            raise ConfigError(f"post_launch.criteria.{crit_id}: {problems}") from exc
         if crit.enabled:
             out[crit_id] = (window, crit)
     return out
@@ -914,6 +920,8 @@ class PostLaunchReport:
             "lessons": self.lesson_items(),
             **evidence_audit(self.evidence),
             **self.inner.metadata(parameters),
+            "title": f"Post-launch review — {self.evidence.config.report.service}",
+            "service": self.evidence.config.report.service,
         }
 
     def finish(
