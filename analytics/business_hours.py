@@ -69,7 +69,8 @@ class BusinessSchedule:
         if not 0 <= open_s < close_s <= _DAY_SECONDS:
             raise ConfigError(
                 f"business hours {self.opens}-{self.closes}: opening must be before"
-                " closing within one day (use closes='24:00' for midnight)"
+                ' closing within one day (use closes: "24:00" for midnight;'
+                " closes='24:00' in Python)"
             )
         if not set(self.weekdays) <= set(range(7)):
             raise ConfigError(

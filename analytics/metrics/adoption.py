@@ -899,7 +899,9 @@ def _span(
         raise InputError(
             _ACTIVITY,
             "has no events, so the days it covers are unknown",
-            fix="pass start= and end= to report the covered days (with zero activity)",
+            fix="check that the activity source's file holds events for the period"
+            " (Python: pass start= and end= to report the covered days with zero"
+            " activity)",
         )
     first = int(days.min()) if start is None else _day_of(start, timezone)
     last = int(days.max()) if end is None else _day_of(end, timezone)

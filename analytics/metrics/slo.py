@@ -1270,8 +1270,10 @@ def _scrape_intervals(
     known = [value for value in found.values() if value is not None]
     if len(known) < len(found) and not known:
         raise ConfigError(
-            "cannot infer the scrape interval: no series has two samples;"
-            " pass scrape_interval_seconds="
+            "cannot infer the scrape interval: no series has two samples; give each"
+            " series two or more samples (a metric file covering a longer range, or"
+            " for format: prometheus a longer lookback or a shorter step on the"
+            " metrics source) (Python: pass scrape_interval_seconds=)"
         )
     fallback = float(np.median(known)) if known else 0.0
     intervals = {

@@ -508,8 +508,9 @@ def _paused_seconds(
         held = pd.to_numeric(frame["on_hold_seconds"], errors="coerce").fillna(0.0)
         return held.astype("float64"), "on_hold_seconds excluded"
     return zero, (
-        "on-hold time NOT excluded: on_hold_seconds cannot be placed in this clock;"
-        " pass pauses= with intervals"
+        "on-hold time NOT excluded: on_hold_seconds cannot be placed in this clock,"
+        " and the readiness config has no setting for paused intervals"
+        " (Python: pass pauses= with intervals)"
     )
 
 

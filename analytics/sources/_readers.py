@@ -207,7 +207,8 @@ def require_columns(
         path,
         f"required column(s) {', '.join(missing)} not found{mapped}; the file has:"
         f" {', '.join(map(str, table.columns))}",
-        fix=f"pass column_map={{{example}}} if the export renamed them",
+        fix=f"set column_map: {{{example}}} on this source in the config if the"
+        " export renamed them (column_map= in Python)",
     )
 
 

@@ -521,8 +521,9 @@ def _dates(
             f"no value of column {column!r} fits the date format {date_format!r}",
             column=column,
             value=table.loc[present, column].iloc[0],
-            fix="pass date_format= (the exporting user's profile format) and"
-            " month_names= for translated month names",
+            fix='set options: {date_format: "<the exporting user\'s profile format>",'
+            " month_names: {...}} on this tickets source (month_names for translated"
+            " month names; date_format= / month_names= in Python)",
         )
     rows.reject(
         unparseable,
@@ -825,7 +826,8 @@ def _priorities(
         column,
         original,
         "unknown_priority",
-        "priority label not in the priority map; pass priority_map=",
+        "priority label not in the priority map; set priority_map: {'<label>': P1,"
+        " ...} on this tickets source (priority_map= in Python)",
     )
     return canonical, original
 

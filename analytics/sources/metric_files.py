@@ -394,13 +394,15 @@ def _require_columns(table: pd.DataFrame, path: Path, metric: str | None) -> Non
             path,
             f"no column {missing[0]!r} (the file has {list(table.columns)})",
             fix="rename the columns to timestamp and value,"
-            " or pass column_map={'<your column>': 'timestamp', ...}",
+            " or set column_map: {'<your column>': timestamp, ...} on this metrics"
+            " source (column_map= in Python)",
         )
     if "metric" not in table.columns and metric is None:
         raise InputError(
             path,
             "no column 'metric' and no metric name given",
-            fix="add a metric column, or pass metric='<name>'",
+            fix="add a metric column, or set metric: <name> on this metrics source"
+            " (metric= in Python)",
         )
 
 
@@ -494,7 +496,9 @@ def _require_zone(path: Path, timezone: str | None, what: str) -> str:
         raise InputError(
             path,
             f"column 'timestamp' {what}, so the instant is unknown",
-            fix="pass timezone='<IANA zone>' (e.g. 'UTC'), or write tz-aware times",
+            fix="write tz-aware times in the Parquet file (a timestamp column with a"
+            " zone, or text with an offset): a metrics source's timezone: setting"
+            " applies to CSV only (Python: pass timezone='<IANA zone>', e.g. 'UTC')",
         )
     return timezone
 

@@ -224,7 +224,9 @@ def read_pagerduty_json(
     if unknown_ack:
         notes.append(
             f"{unknown_ack:,} resolved incident(s) have no acknowledgement time (NA,"
-            " not 'unacknowledged'): pass log_entries= or use the analytics export."
+            " not 'unacknowledged'): set options: {log_entries: <saved GET"
+            " /log_entries JSON>} on this tickets source (log_entries= in Python),"
+            " or use the analytics export (format: pagerduty_analytics)."
         )
     if not table.filter(like="log.").shape[1]:
         notes.append(
@@ -489,7 +491,8 @@ def _priority(
         column,
         original,
         "unknown_priority",
-        "priority not in the priority map; pass priority_map=",
+        "priority not in the priority map; set priority_map: {'<label>': P1, ...}"
+        " on this tickets source (priority_map= in Python)",
     )
     urgency = text_column(table, "urgency")
     if urgency_map and urgency is not None:

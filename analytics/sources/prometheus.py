@@ -531,7 +531,9 @@ class PrometheusSource:
             self.server,
             query,
             f"no answer within {self.timeout_seconds:g} s",
-            fix="pass a larger timeout_seconds, a coarser step or a shorter range",
+            fix="set a coarser step or a shorter lookback on this metrics source"
+            " (Python: pass a larger timeout_seconds=, a coarser step or a shorter"
+            " range)",
         )
 
     def _rejected(self, query: str) -> PrometheusError:

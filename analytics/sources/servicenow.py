@@ -883,7 +883,10 @@ def _require_columns(
     there = ", ".join(str(c) for c in raw.columns if c not in _HELPER_COLUMNS)
     example = ", ".join(f"'<your name for {name}>': {name!r}" for name in missing)
     mapped = f" (after column_map {dict(column_map)!r})" if column_map else ""
-    fix = f"pass column_map={{{example}}} if the export renamed them"
+    fix = (
+        f"set column_map: {{{example}}} on this source in the config if the export"
+        " renamed them (column_map= in Python)"
+    )
     guess = ""
     if repeated is not None:
         guess = (
@@ -1014,7 +1017,8 @@ def _select_candidate_rows(
             rest.loc[repeats, "number"],
             "duplicate_row",
             "ticket number repeats in a one-row-per-ticket export; the first is used"
-            " (pass event_log=True if the file is an audit log)",
+            " (set options: {event_log: true} on this tickets source if the file is"
+            " an audit log; event_log=True in Python)",
         )
         rest = rest.loc[~repeats]
     return _Candidates(rest.copy(), is_event_log, repeated)
@@ -1152,8 +1156,9 @@ def _unreadable_column_error(
         f" {_ORDER_FORMATS.get(order, order)} order",
         column=column,
         value=value,
-        fix="pass date_order= (iso, dayfirst, monthfirst), or column_map if this"
-        " is not the column you meant",
+        fix="set date_order: iso, dayfirst or monthfirst on this tickets source, or"
+        " column_map if this is not the column you meant (date_order= / column_map="
+        " in Python)",
     )
 
 
@@ -1541,7 +1546,8 @@ def _fast_candidates(
             "number",
             "duplicate_row",
             "ticket number repeats in a one-row-per-ticket export; the first is used"
-            " (pass event_log=True if the file is an audit log)",
+            " (set options: {event_log: true} on this tickets source if the file is"
+            " an audit log; event_log=True in Python)",
         )
         candidate = rest & ~pl.col("_pos").is_in(repeats["_pos"].implode())
     rows = rows.with_columns(_candidate=candidate).drop("_duplicate", "_no_number")

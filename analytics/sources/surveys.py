@@ -438,7 +438,8 @@ def _priority(
         "priority",
         original,
         "unknown_priority",
-        "priority label not in the map; pass priority_map=",
+        "priority label not in the priority map; set priority_map: {'<label>': P1,"
+        " ...} on this tickets source (priority_map= in Python)",
     )
     return canonical, original
 
