@@ -284,7 +284,10 @@ def _load_metrics(source: MetricSource, as_of: pd.Timestamp) -> LoadResult:
             column_map=source.column_map or None,
         )
     return read_metric_parquet(
-        path, metric=source.metric, column_map=source.column_map or None
+        path,
+        metric=source.metric,
+        column_map=source.column_map or None,
+        timezone=source.timezone,
     )
 
 

@@ -8,8 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
+from analytics.config import load_config
 from analytics.errors import InputError
+from analytics.evidence import gather_evidence
 from analytics.frames import REJECTED_COLUMNS, SAMPLES_COLUMNS
 from analytics.sources.metric_files import (
     parse_values,
@@ -298,3 +301,20 @@ def test_parquet_bad_inputs_name_the_file(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"novalue\.parquet: no column 'value'"):
         read_metric_parquet(no_value)
+
+
+def test_config_timezone_reaches_the_parquet_reader(tmp_path: Path) -> None:
+    times = pd.date_range("2026-03-01", periods=3, freq="h")  # naive: Berlin wall time
+    frame = pd.DataFrame({"timestamp": times, "metric": "up", "value": [1.0, 1, 1]})
+    frame.to_parquet(tmp_path / "m.parquet")
+    source = {"name": "m", "path": "m.parquet", "format": "parquet"}
+    (tmp_path / "c.yaml").write_text(
+        yaml.safe_dump(
+            {"metrics": [{**source, "timezone": "Europe/Berlin"}], "criteria": {}}
+        )
+    )
+    evidence = gather_evidence(
+        load_config(tmp_path / "c.yaml"), pd.Timestamp("2026-03-02", tz="UTC")
+    )
+    first = evidence.metrics["m"].frame["timestamp"].iloc[0]
+    assert first == pd.Timestamp("2026-02-28 23:00", tz="UTC")

@@ -496,9 +496,8 @@ def _require_zone(path: Path, timezone: str | None, what: str) -> str:
         raise InputError(
             path,
             f"column 'timestamp' {what}, so the instant is unknown",
-            fix="write tz-aware times in the Parquet file (a timestamp column with a"
-            " zone, or text with an offset): a metrics source's timezone: setting"
-            " applies to CSV only (Python: pass timezone='<IANA zone>', e.g. 'UTC')",
+            fix="set timezone: <IANA zone> (e.g. UTC) on this metrics source, or write"
+            " tz-aware times in the Parquet file (Python: pass timezone=)",
         )
     return timezone
 
