@@ -52,6 +52,21 @@ Wired into the evaluator table through :data:`SLO_EVALUATORS`:
     pessimistic bound) counts them as bad, like time without data for
     availability. See :func:`analytics.metrics.slo.availability_from_counter_slices`.
 
+``threshold_share``
+    A gauge-like metric (a latency percentile, a queue depth; OpenSLO
+    ``thresholdMetric``) compared with a threshold. ``source`` names the
+    metrics source (``selector`` filters series). ``params``:
+    ``threshold_op`` (``lt``, ``lte``, ``gt``, ``gte``) and
+    ``threshold_value`` (required): a data point is good when
+    ``value threshold_op threshold_value``; ``budgeting_method``
+    ``occurrences`` (default: share of good data points, every point of
+    every series), ``timeslices`` (share of slices whose share of good points
+    reaches ``time_slice_target`` in %) or ``ratio_timeslices`` (mean of the
+    slices' shares), with ``time_slice_window``. NaN samples and missing
+    scrapes are unknown: they lower the coverage and the judged value counts
+    them as bad. No data point in the window is NO DATA. See
+    :func:`analytics.metrics.slo.threshold_slo`.
+
 Rules shared by every kind here, and by ``availability`` (see
 :func:`source_problems`):
 
@@ -95,10 +110,12 @@ from analytics.metrics.histogram import (
 )
 from analytics.metrics.slo import (
     COUNTER_SKEW,
+    THRESHOLD_OPS,
     SLOResult,
     availability_from_counter_slices,
     availability_from_counters,
     availability_from_error_counters,
+    threshold_slo,
 )
 from analytics.openslo import OpenSLO, OpenSLOTimeWindow, load_openslo
 from analytics.readiness import (
@@ -117,6 +134,7 @@ __all__ = [
     "PARTIAL_PREFIX",
     "SLO_EVALUATORS",
     "SliceSettings",
+    "ThresholdSettings",
     "counter_slice_slo",
     "evidence_window",
     "latency_share_result",
@@ -126,6 +144,8 @@ __all__ = [
     "partial_sources",
     "slice_settings",
     "source_problems",
+    "threshold_settings",
+    "threshold_share_result",
 ]
 
 PARTIAL_PREFIX: Final = "partial data:"
@@ -135,6 +155,9 @@ _LATENCY_PARAMS: Final = frozenset({"quantile", "unit_scale"})
 _SHARE_PARAMS: Final = frozenset({"threshold_seconds"})
 _SLICE_PARAMS: Final = frozenset(
     {"budgeting_method", "time_slice_window", "time_slice_target"}
+)
+_THRESHOLD_PARAMS: Final = frozenset(
+    {"threshold_op", "threshold_value", *_SLICE_PARAMS}
 )
 _METHOD_NAMES: Final = {
     "occurrences": "occurrences",
@@ -920,12 +943,191 @@ def _slice_ratio(
     )
 
 
+# --- threshold metrics --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThresholdSettings:
+    """A ``threshold_share`` criterion's threshold and budgeting.
+
+    ``op`` is ``lt``, ``lte``, ``gt`` or ``gte`` and ``value`` the threshold:
+    a data point is good when ``point op value``. ``slices`` is None for
+    occurrences, else the time-slice budgeting.
+    """
+
+    op: str
+    value: float
+    slices: SliceSettings | None
+
+
+def threshold_settings(crit_id: str, config: CriterionConfig) -> ThresholdSettings:
+    """The ``params`` of a ``threshold_share`` criterion, checked.
+
+    ``threshold_op`` (``lt``, ``lte``, ``gt``, ``gte``) and
+    ``threshold_value`` (a number) are required; ``budgeting_method``,
+    ``time_slice_window`` and ``time_slice_target`` as for ``slo_ratio``
+    (:func:`slice_settings`).
+
+    Raises
+    ------
+    ConfigError
+        Unknown keys, a missing or unknown operator, a missing or
+        non-numeric value, or bad slice settings.
+
+    Examples
+    --------
+    >>> crit = CriterionConfig(title="t", kind="threshold_share", target=99,
+    ...     params={"threshold_op": "lte", "threshold_value": 0.3})
+    >>> threshold_settings("x", crit)
+    ThresholdSettings(op='lte', value=0.3, slices=None)
+    """
+    where = f"criteria.{crit_id}.params"
+    unknown = sorted(set(config.params) - _THRESHOLD_PARAMS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {unknown}; threshold_share accepts"
+            f" {sorted(_THRESHOLD_PARAMS)}"
+        )
+    op = config.params.get("threshold_op")
+    if op not in THRESHOLD_OPS:
+        raise ConfigError(
+            f"{where}.threshold_op must be one of {sorted(THRESHOLD_OPS)} (a data"
+            f" point is good when its value op threshold_value); got {op!r}"
+        )
+    value = config.params.get("threshold_value")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+    ):
+        raise ConfigError(
+            f"{where}.threshold_value must be a finite number in the metric's own"
+            f" unit (e.g. 0.3 for 300 ms in seconds); got {value!r}"
+        )
+    slice_params = {k: v for k, v in config.params.items() if k in _SLICE_PARAMS}
+    slices = slice_settings(crit_id, config.model_copy(update={"params": slice_params}))
+    return ThresholdSettings(str(op), float(value), slices)
+
+
+def threshold_share_result(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> SLOResult:
+    """The SLO of a ``threshold_share`` criterion over its evidence window.
+
+    The source must be usable (see :func:`source_problems`).
+
+    Raises
+    ------
+    ConfigError
+        Bad params, or a scrape interval that cannot be inferred.
+    """
+    settings = threshold_settings(crit_id, config)
+    start, end = evidence_window(config, evidence.as_of)
+    assert config.source is not None
+    frame = _select(to_pandas(evidence.metrics[config.source].frame), config.selector)
+    slices = settings.slices
+    return threshold_slo(
+        frame,
+        op=settings.op,
+        value=settings.value,
+        window_start=start,
+        window_end=end,
+        target=config.target / 100.0,
+        method="occurrences" if slices is None else slices.method,
+        slice_seconds=None if slices is None else slices.slice_seconds,
+        slice_target=None if slices is None else slices.slice_target,
+    )
+
+
+def _threshold_share(
+    crit_id: str, config: CriterionConfig, evidence: Evidence
+) -> CriterionResult:
+    criterion = _criterion(crit_id, config)
+    settings = threshold_settings(crit_id, config)
+    start, end = evidence_window(config, evidence.as_of)
+    if not config.source:
+        return no_data(
+            criterion,
+            f"no metric source configured: set criteria.{crit_id}.source to a"
+            " metrics source of the gauge-like series to compare with the threshold",
+            window_start=start,
+            window_end=end,
+        )
+    names = (config.source,)
+    problem = source_problems(names, evidence)
+    if problem:
+        return no_data(
+            criterion, problem, window_start=start, window_end=end, sources=names
+        )
+
+    try:
+        result = threshold_share_result(crit_id, config, evidence)
+    except ConfigError as exc:
+        return no_data(
+            criterion, str(exc), window_start=start, window_end=end, sources=names
+        )
+    points = result.events or 0.0
+    if result.sli is None or points < config.min_events:
+        return no_data(
+            criterion,
+            f"{points:,.0f} known data points of {config.source} in the evidence"
+            f" window (need {config.min_events}): no data is no data, not 0 % or"
+            " 100 %",
+            window_start=start,
+            window_end=end,
+            coverage_ratio=result.coverage_ratio,
+            sources=names,
+        )
+    assert result.sli_lower_bound is not None
+    return evaluate_value(
+        criterion,
+        result.sli_lower_bound * 100.0,
+        window_start=start,
+        window_end=end,
+        coverage_ratio=result.coverage_ratio,
+        min_coverage=_min_coverage(config, evidence),
+        evidence_count=int(points),
+        detail=_threshold_detail(settings, result),
+        sources=names,
+    )
+
+
+def _threshold_detail(settings: ThresholdSettings, result: SLOResult) -> str:
+    rule = (
+        f"value {THRESHOLD_OPS[settings.op]} {settings.value:g}, each data point of"
+        f" each of {result.series_count} series"
+    )
+    assert result.expected is not None and result.sli_lower_bound is not None
+    unknown = result.expected - result.valid
+    if settings.slices is None:
+        counted = f"{result.good:,.0f} good of {result.valid:,.0f} data points"
+        missing = f"{unknown:,.0f} of {result.expected:,.0f} expected points"
+    else:
+        slice_rule = (
+            f" (a slice is good at >= {settings.slices.slice_target:.4%} good points)"
+            if settings.slices.slice_target is not None
+            else " (mean of the slices' shares)"
+        )
+        counted = (
+            f"{settings.slices.slice_seconds:g} s slices, {result.good:,.0f} good of"
+            f" {result.valid:,.0f} slices with data{slice_rule}"
+        )
+        missing = f"{unknown:,.0f} of {result.expected:,.0f} slices"
+    return (
+        f"{result.method}, {rule}: {counted}, {result.sli:.4%}; {missing} unknown"
+        f" (NaN or missing), counted as bad: {result.sli_lower_bound:.4%} (judged);"
+        f" coverage {result.coverage_ratio:.1%}; error budget remaining"
+        f" {result.budget_remaining_ratio or 0.0:.1%}"
+    )
+
+
 SLO_EVALUATORS: dict[str, Evaluator] = {
     "latency_p95": _latency_p95,
     "error_rate": _error_rate,
     "auth_success": _success_ratio,
     "slo_ratio": _success_ratio,
     "latency_share": _latency_share,
+    "threshold_share": _threshold_share,
 }
 """Criterion kinds measured from request counters and latency histograms."""
 
@@ -954,10 +1156,11 @@ def _openslo_criterion(
     slo: OpenSLO, metrics: Sequence[MetricSource], where: str
 ) -> dict[str, Any]:
     indicator = slo.indicator
-    if indicator.kind != "ratio":
-        raise ConfigError(
-            f"{where}: thresholdMetric SLIs are not supported yet; use a ratioMetric"
-        )
+    if indicator.kind == "threshold":
+        return {
+            **_openslo_threshold(slo, metrics, where),
+            **_openslo_window(slo, where),
+        }
     if not indicator.counter:
         raise ConfigError(
             f"{where}: ratioMetric counter: false is not supported; the queries must"
@@ -989,7 +1192,44 @@ def _openslo_criterion(
         # which takes good/total as well as bad/total.
         fields["kind"] = "slo_ratio"
         fields["params"] = _openslo_slice_params(slo, where)
+    fields.update(_openslo_window(slo, where))
+    return fields
 
+
+def _openslo_threshold(
+    slo: OpenSLO, metrics: Sequence[MetricSource], where: str
+) -> dict[str, Any]:
+    """A ``threshold_share`` criterion from a thresholdMetric SLO (without window)."""
+    if len(slo.objectives) != 1:
+        raise ConfigError(
+            f"{where}: {len(slo.objectives)} objectives; OpenSLO v1 allows only one"
+            " objective when the SLI is a thresholdMetric. Fix: keep one objective,"
+            " or write one SLO per threshold"
+        )
+    objective = slo.objectives[0]
+    assert objective.op is not None and objective.value is not None  # OpenSLO model
+    assert slo.indicator.query is not None
+    params: dict[str, Any] = {
+        "threshold_op": objective.op,
+        "threshold_value": float(objective.value),
+    }
+    if slo.budgeting_method != "Occurrences":
+        params.update(_openslo_slice_params(slo, where))
+    return {
+        "kind": "threshold_share",
+        "title": slo.display_name or objective.display_name or slo.name,
+        "area": "reliability",
+        "unit": "%",
+        "op": ">=",
+        "target": round(objective.target * 100.0, 10),
+        "source": _metric_source(slo.indicator.query, metrics, where),
+        "params": params,
+    }
+
+
+def _openslo_window(slo: OpenSLO, where: str) -> dict[str, Any]:
+    """``lookback``, or ``calendar`` and ``timezone``, from the SLO's timeWindow."""
+    fields: dict[str, Any] = {}
     window = slo.time_window
     if window.is_rolling:
         if window.seconds is None:
@@ -1051,14 +1291,17 @@ def openslo_criteria(
     ``RatioTimeslices`` becomes an ``slo_ratio`` criterion (good/total or
     bad/total) with ``params`` ``budgeting_method``, ``time_slice_window`` and,
     for Timeslices, ``time_slice_target`` (the objective's
-    ``timeSliceTarget`` in %).
+    ``timeSliceTarget`` in %). A ``thresholdMetric`` SLO becomes a
+    ``threshold_share`` criterion: ``source`` is its query's metrics source,
+    ``params`` ``threshold_op`` / ``threshold_value`` the objective's ``op`` /
+    ``value``, plus the slice params of its budgeting method.
 
     Raises
     ------
     ConfigError
-        An unsupported SLO (threshold metric, several objectives, non-counter
-        ratio, a rolling month, a slice window of months), a query that names
-        no source, or an id already used by a criterion.
+        An unsupported SLO (several objectives, non-counter ratio, a rolling
+        month, a slice window of months), a query that names no source, or an
+        id already used by a criterion.
     """
     criteria = dict(config.criteria)
     for file in config.openslo:

@@ -9,7 +9,7 @@ The formulas are the ones shared by the SRE workbook, OpenSLO, Sloth and Pyrra::
     budget consumed (ratio) = burn rate over the SLO window  (the window given here)
     budget remaining        = 1 - budget consumed            (negative when overspent)
 
-Four budgeting methods are offered, and every result names its method:
+Five kinds of budgeting are offered, and every result names its method:
 
 * **timeslices over up samples** (:func:`availability_from_up`): each scrape
   interval of each series is one slot. A sample with value > 0 is a good slot,
@@ -26,6 +26,11 @@ Four budgeting methods are offered, and every result names its method:
   ``method="ratio_timeslices"``, OpenSLO *RatioTimeslices*): ``SLI = mean of
   the slice ratios`` over the slices with data. Every slice weighs the same
   whatever its traffic, so a busy bad slice counts no more than a quiet one.
+
+* **threshold metrics** (:func:`threshold_slo`, OpenSLO *thresholdMetric*): a
+  data point of a gauge-like series is good when ``value op threshold``;
+  budgeted by occurrences (share of good points), timeslices or ratio
+  timeslices over the points of each slice.
 
 A slice with no counter increment in it (no scrape), with zero traffic, or
 (good/total) with no good-counter increment while the total counter has one,
@@ -68,8 +73,12 @@ __all__ = [
     "METHOD_COUNTER_RATIO_TIMESLICES",
     "METHOD_COUNTER_TIMESLICES",
     "METHOD_OCCURRENCES",
+    "METHOD_THRESHOLD_OCCURRENCES",
+    "METHOD_THRESHOLD_RATIO_TIMESLICES",
+    "METHOD_THRESHOLD_TIMESLICES",
     "METHOD_TIMESLICES",
     "SLICE_METHODS",
+    "THRESHOLD_OPS",
     "SLOResult",
     "availability_from_counter_slices",
     "availability_from_counters",
@@ -82,6 +91,7 @@ __all__ = [
     "counter_slices",
     "error_budget_seconds",
     "slo_from_counts",
+    "threshold_slo",
 ]
 
 COUNTER_SKEW = 0.01
@@ -1147,6 +1157,222 @@ def _with_slices(
 ) -> SLOResult:
     return replace(
         result, events=events, slice_seconds=slice_seconds, slice_target=slice_target
+    )
+
+
+# --- threshold metrics (OpenSLO thresholdMetric) ----------------------------------------
+
+THRESHOLD_OPS: dict[str, str] = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+"""Comparison operators of a threshold SLI (OpenSLO ``op``), with their symbols."""
+
+METHOD_THRESHOLD_OCCURRENCES = (
+    "occurrences (share of data points meeting the threshold)"
+)
+METHOD_THRESHOLD_TIMESLICES = "timeslices (share of good slices of data points)"
+METHOD_THRESHOLD_RATIO_TIMESLICES = (
+    "ratio timeslices (mean of the slices' shares of good data points)"
+)
+
+
+def threshold_slo(
+    samples: Any,
+    *,
+    op: str,
+    value: float,
+    window_start: TimeLike,
+    window_end: TimeLike,
+    target: float,
+    method: str = "occurrences",
+    slice_seconds: float | None = None,
+    slice_target: float | None = None,
+    scrape_interval_seconds: float | None = None,
+) -> SLOResult:
+    """An SLO on a gauge-like metric compared with a threshold (OpenSLO thresholdMetric).
+
+    A data point (one sample of one series, ``value`` not NaN) is *good* when
+    ``sample op value`` holds, e.g. ``op="lte", value=0.3``: the sample is at
+    most 0.3. Every data point of every series counts. NaN samples and missing
+    scrapes are *unknown*, never good.
+
+    * ``method="occurrences"``: ``SLI = good points / known points``. Each
+      series' window holds ``window / scrape interval`` expected points (the
+      interval as in :func:`availability_from_up`); unknown points lower
+      ``coverage_ratio`` (known / expected) and count as bad in
+      ``sli_lower_bound``.
+    * ``method="timeslices"``: the window is cut into ``slice_seconds`` slices
+      from its start; a slice is good when its share of good points is at
+      least ``slice_target``; ``SLI = good slices / slices with a known
+      point``.
+    * ``method="ratio_timeslices"``: ``SLI = mean of the slices' shares of
+      good points`` over the slices with a known point.
+
+    For the slice methods a slice without a known point is unknown:
+    ``coverage_ratio = slices with data / slices`` and it counts as bad in
+    ``sli_lower_bound``. No known point in the window gives ``sli = None``
+    (NO DATA).
+
+    Examples
+    --------
+    >>> times = pd.date_range("2024-05-01", periods=6, freq="10s", tz="UTC")
+    >>> p95 = pd.DataFrame({"timestamp": times, "series": "p95",
+    ...                     "value": [0.2, 0.25, 0.4, float("nan"), 0.3, 0.1]})
+    >>> r = threshold_slo(p95, op="lte", value=0.3, target=0.9,
+    ...     window_start="2024-05-01T00:00:00Z", window_end="2024-05-01T00:01:00Z")
+    >>> r.good, r.valid, r.expected, r.sli, round(r.sli_lower_bound, 4)
+    (4.0, 5.0, 6.0, 0.8, 0.6667)
+    """
+    start, end, window_seconds = _window(window_start, window_end)
+    _check_target(target)
+    compare = _threshold_compare(op, value)
+    data = _prepare(samples, None)
+    inside = data[(data["timestamp"] >= start) & (data["timestamp"] < end)]
+
+    # Good is 1, bad 0, unknown stays NaN: never good.
+    met = compare(inside["value"].to_numpy(dtype=float))
+    marked = inside.assign(
+        value=np.where(inside["value"].notna(), met.astype(float), np.nan)
+    )
+    rule = (
+        f"a data point is good when its value {THRESHOLD_OPS[op]} {value:g}; every"
+        f" point of each of {marked['series'].nunique()} series counts; NaN or"
+        " missing points are unknown (never good)"
+    )
+    if method == "occurrences":
+        if slice_seconds is not None or slice_target is not None:
+            raise ConfigError(
+                "slice_seconds and slice_target need method 'timeslices' or"
+                " 'ratio_timeslices'; remove them for occurrences"
+            )
+        return _threshold_points(
+            data,
+            marked,
+            scrape_interval_seconds,
+            (start, end, window_seconds),
+            target,
+            rule,
+        )
+    _check_slice_method(method, slice_target)
+    if slice_seconds is None or not slice_seconds > 0:
+        raise ConfigError(f"slice_seconds must be > 0, got {slice_seconds!r}")
+    return _threshold_slices(
+        marked,
+        (start, end, window_seconds),
+        target,
+        method,
+        slice_seconds,
+        slice_target,
+        rule,
+    )
+
+
+def _threshold_compare(op: str, value: float) -> Any:
+    if op not in THRESHOLD_OPS:
+        raise ConfigError(
+            f"threshold operator {op!r} is not one of {sorted(THRESHOLD_OPS)}"
+            " (OpenSLO op: lt, lte, gt, gte)"
+        )
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"threshold value must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(f"threshold value must be finite, got {value!r}")
+    functions = {
+        "lt": np.less,
+        "lte": np.less_equal,
+        "gt": np.greater,
+        "gte": np.greater_equal,
+    }
+    function = functions[op]
+    return lambda values: function(values, float(value))
+
+
+def _threshold_points(
+    data: pd.DataFrame,
+    marked: pd.DataFrame,
+    interval: float | None,
+    window: tuple[pd.Timestamp, pd.Timestamp, float],
+    target: float,
+    rule: str,
+) -> SLOResult:
+    """Occurrences: one expected point per scrape interval per series."""
+    intervals, interval_note = _scrape_intervals(data, marked, interval)
+    per_series = _slots_per_series(marked, intervals, window[2])
+
+    good = float(per_series["good"].sum())
+    valid = float(per_series["valid"].sum())
+    expected = float(per_series["expected"].sum())
+    unknown = float(per_series["unknown"].sum())
+    covered = float(per_series["covered"].sum())
+
+    sli = good / valid if valid > 0 else None
+    lower = good / (valid + unknown) if sli is not None else None
+    upper = (good + unknown) / (valid + unknown) if sli is not None else None
+    result = _result(
+        method=METHOD_THRESHOLD_OCCURRENCES,
+        target=target,
+        window=window,
+        counts=(good, valid, expected),
+        slis=(sli, lower, upper),
+        coverage=min(covered / expected, 1.0) if expected > 0 else 0.0,
+        series_count=len(per_series),
+        notes=[rule, *interval_note, *_slot_notes(per_series, unknown, expected)],
+    )
+    return replace(result, events=valid)
+
+
+def _threshold_slices(
+    marked: pd.DataFrame,
+    window: tuple[pd.Timestamp, pd.Timestamp, float],
+    target: float,
+    method: str,
+    slice_seconds: float,
+    slice_target: float | None,
+    rule: str,
+) -> SLOResult:
+    """Timeslices / ratio timeslices over the known data points of every series."""
+    start, _, window_seconds = window
+    known = marked[marked["value"].notna()]
+    count = math.ceil(window_seconds / slice_seconds - 1e-9)
+    offset = (known["timestamp"] - start).dt.total_seconds().to_numpy()
+    index = np.minimum(np.floor(offset / slice_seconds).astype(np.int64), count - 1)
+    points = np.bincount(index, minlength=count).astype(float)
+    good_points = np.bincount(index, weights=known["value"].to_numpy(), minlength=count)
+
+    has_data = points > 0
+    share = np.divide(good_points, points, out=np.zeros(count), where=has_data)
+    if method == "timeslices":
+        assert slice_target is not None
+        good = float(np.sum(has_data & (share >= slice_target - 1e-12)))
+        name = METHOD_THRESHOLD_TIMESLICES
+    else:
+        good = float(share[has_data].sum())
+        name = METHOD_THRESHOLD_RATIO_TIMESLICES
+    valid, slices = float(has_data.sum()), float(count)
+    unknown = slices - valid
+
+    sli = good / valid if valid > 0 else None
+    lower = good / slices if sli is not None else None
+    upper = (good + unknown) / slices if sli is not None else None
+    notes = [rule, f"{slice_seconds:g} s slices cut from the window start"]
+    if unknown > 0:
+        notes.append(
+            f"{unknown:,.0f} of {slices:,.0f} slices hold no known data point:"
+            " unknown, taken as bad in sli_lower_bound"
+        )
+    result = _result(
+        method=name,
+        target=target,
+        window=window,
+        counts=(good, valid, slices),
+        slis=(sli, lower, upper),
+        coverage=valid / slices if slices > 0 else 0.0,
+        series_count=int(known["series"].nunique()),
+        notes=notes,
+    )
+    return replace(
+        result,
+        events=float(points.sum()),
+        slice_seconds=slice_seconds,
+        slice_target=slice_target if method == "timeslices" else None,
     )
 
 

@@ -15,7 +15,9 @@ have a budget of their own: ``latency_share`` criteria (share of requests
 under a latency threshold, from histogram buckets:
 :func:`analytics.evaluators_slo.latency_share_result`) and ``slo_ratio`` /
 ``auth_success`` criteria budgeted by time slices
-(:func:`analytics.evaluators_slo.counter_slice_slo`). The burn-down and the
+(:func:`analytics.evaluators_slo.counter_slice_slo`) and ``threshold_share``
+criteria (a gauge-like metric against a threshold, OpenSLO thresholdMetric:
+:func:`analytics.evaluators_slo.threshold_share_result`). The burn-down and the
 burn-rate alerts stay with the availability criteria.
 
 The figures are recomputed with the same functions, window and target the
@@ -51,6 +53,7 @@ from analytics.evaluators_slo import (
     evidence_window,
     latency_share_result,
     slice_settings,
+    threshold_share_result,
 )
 from analytics.frames import to_pandas
 from analytics.metrics.burn import (
@@ -62,6 +65,7 @@ from analytics.metrics.burn import (
     unreachable_alerts,
 )
 from analytics.metrics.slo import (
+    THRESHOLD_OPS,
     SLOResult,
     availability_from_counters,
     availability_from_up,
@@ -97,8 +101,8 @@ class _Subject:
     start: pd.Timestamp
     end: pd.Timestamp
     result: CriterionResult | None
-    # "counters", "up", "slices" (counters by time slices) or "latency" (buckets);
-    # empty when there is a problem.
+    # "counters", "up", "slices" (counters by time slices), "latency" (buckets) or
+    # "threshold" (a gauge against a threshold); empty when there is a problem.
     method: str = ""
     good: pd.DataFrame | None = None
     total: pd.DataFrame | None = None
@@ -119,6 +123,7 @@ class _Subject:
 
 
 _SLICE_KINDS = ("slo_ratio", "auth_success")
+_SUMMARY_ONLY = ("slices", "latency", "threshold")
 
 
 def _subjects(report: GoNoGoReport, *, every_slo: bool = False) -> list[_Subject]:
@@ -128,7 +133,7 @@ def _subjects(report: GoNoGoReport, *, every_slo: bool = False) -> list[_Subject
     subjects = []
     for crit_id, config in evidence.config.criteria.items():
         method = _method(crit_id, config) if config.enabled else None
-        if method is None or (method in ("slices", "latency") and not every_slo):
+        if method is None or (method in _SUMMARY_ONLY and not every_slo):
             continue
         start, end = evidence_window(config, evidence.as_of)
         subject = _Subject(
@@ -188,6 +193,8 @@ def _method(crit_id: str, config: CriterionConfig) -> str | None:
         return "up" if config.source and not counters else "counters"
     if config.kind == "latency_share":
         return "latency"
+    if config.kind == "threshold_share":
+        return "threshold"
     if config.kind in _SLICE_KINDS:
         try:
             return "slices" if slice_settings(crit_id, config) is not None else None
@@ -201,7 +208,7 @@ def _subject_sources(config: CriterionConfig, method: str) -> tuple[str, ...]:
         return (config.good_source, config.total_source)
     if method == "up" and config.source:
         return (config.source,)
-    if method == "latency" and config.source:
+    if method in ("latency", "threshold") and config.source:
         return (config.source,)
     numerator = config.good_source or config.source
     if method == "slices" and numerator and config.total_source:
@@ -214,6 +221,8 @@ def _slo(subject: _Subject, report: GoNoGoReport) -> SLOResult:
     evidence = report.evidence
     if subject.method == "latency":
         return latency_share_result(subject.crit_id, subject.config, evidence)
+    if subject.method == "threshold":
+        return threshold_share_result(subject.crit_id, subject.config, evidence)
     if subject.method == "slices":
         settings = slice_settings(subject.crit_id, subject.config)
         assert settings is not None
@@ -239,12 +248,14 @@ _ROLES = {
     "counters": ("good", "total"),
     "up": ("up",),
     "latency": ("buckets",),
+    "threshold": ("metric",),
 }
 _UNITS = {
     "counters": "events",
     "up": "slots",
     "slices": "slices",
     "latency": "requests",
+    "threshold": "data points",
 }
 
 
@@ -341,8 +352,9 @@ def _no_subjects() -> Html:
 def slo_summary(report: GoNoGoReport) -> Html:
     """SLI, error budget, consumption, burn rate and coverage of each SLO criterion.
 
-    For every enabled ``availability``, ``latency_share`` and time-sliced
-    ``slo_ratio`` / ``auth_success`` criterion: the budgeting method, the
+    For every enabled ``availability``, ``latency_share``,
+    ``threshold_share`` and time-sliced ``slo_ratio`` / ``auth_success``
+    criterion: the budgeting method, the
     observed SLI and the pessimistic one (unknown time or events counted as
     bad, which is what the criterion is judged on), the error budget as a
     ratio and as time over the window, the share of it consumed and
@@ -399,6 +411,8 @@ def slo_summary(report: GoNoGoReport) -> Html:
 def _summary_table(subject: _Subject, result: SLOResult) -> str:
     budget = result.error_budget_seconds
     unit = _UNITS.get(subject.method, "events")
+    if result.slice_seconds is not None:
+        unit = "slices"
     if result.sli is None:
         return _note(
             f"No data in the window {_when(subject.start)} – {_when(subject.end)}"
@@ -451,7 +465,15 @@ def _extra_rows(subject: _Subject, result: SLOResult) -> list[tuple[str, str]]:
         rows.append(("Unknown slices", f"{result.expected - result.valid:,.0f}"))
     if result.slice_target is not None:
         rows.append(("Slice is good at", _pct(result.slice_target, 3)))
-    if result.events is not None:
+    if subject.method == "threshold":
+        params = subject.config.params
+        op = THRESHOLD_OPS.get(str(params.get("threshold_op")), "?")
+        rows.append(
+            ("Data point is good at", f"value {op} {params.get('threshold_value')}")
+        )
+        if result.events is not None:
+            rows.append(("Known data points", f"{result.events:,.0f}"))
+    elif result.events is not None:
         rows.append(("Requests in slices with data", f"{result.events:,.0f}"))
     if subject.method == "latency":
         threshold = subject.config.params.get("threshold_seconds")
