@@ -21,6 +21,7 @@ GO WITH CONDITIONS.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -249,6 +250,10 @@ def checklist_criteria(
     return results
 
 
+# Links a browser would run rather than open (spaces and case ignored, as browsers do).
+_SCRIPT_LINK = re.compile(r"^\s*(javascript|vbscript|data)\s*:", re.IGNORECASE)
+
+
 def _item_status(
     row: Any, as_of: pd.Timestamp, max_age: pd.Timedelta
 ) -> tuple[Status, str]:
@@ -273,4 +278,9 @@ def _item_status(
         )
     if not evidence:
         return Status.NO_DATA, f"done but no evidence link ({owner})"
+    if _SCRIPT_LINK.match(evidence):
+        return (
+            Status.NO_DATA,
+            f"done, but the evidence is a script, not a link ({owner})",
+        )
     return Status.PASS, f"done, verified {verified:%Y-%m-%d} ({owner})"

@@ -383,7 +383,8 @@ def check_config(
     enabled = [c for c in cfg.criteria.values() if c.enabled]
     typer.echo(
         f"ok: {len(enabled)} criteria, {len(cfg.tickets)} ticket and"
-        f" {len(cfg.metrics)} metric source(s), checklist: {'yes' if cfg.checklist else 'no'}"
+        f" {len(cfg.metrics)} metric source(s), checklist:"
+        f" {'yes (its items are added as criteria when it is read)' if cfg.checklist else 'no'}"
     )
 
 

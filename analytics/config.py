@@ -347,6 +347,25 @@ class CriterionConfig(_Strict):
             )
         return self
 
+    @model_validator(mode="after")
+    def _alert_beyond_target(self) -> CriterionConfig:
+        # The alert threshold marks where a missed target becomes FAIL, so it lies
+        # on the failing side of the target: WARN is the band between the two.
+        if self.alert is None:
+            return self
+        lower_is_better = self.op in ("<", "<=")
+        wrong = (
+            self.alert < self.target if lower_is_better else self.alert > self.target
+        )
+        if wrong:
+            side = "at or above" if lower_is_better else "at or below"
+            raise ValueError(
+                f"alert {self.alert:g} is on the passing side of target {self.target:g}"
+                f" (op {self.op!r}); with this op the alert must be {side} the target,"
+                " e.g. target 200 with alert 500 for '<'. Fix: swap them or remove alert"
+            )
+        return self
+
     @field_validator("params")
     @classmethod
     def _duration_params_positive(cls, params: dict[str, Any]) -> dict[str, Any]:

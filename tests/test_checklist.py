@@ -84,3 +84,15 @@ def test_yaml_checklist(write) -> None:  # type: ignore[no-untyped-def]
     load = read_checklist(path)
     results = checklist_criteria(load.frame, as_of=AS_OF, max_age_days=30)
     assert [r.status for r in results] == [Status.PASS]
+
+
+@pytest.mark.parametrize(
+    "link", ["javascript:alert(5)", " JavaScript :alert(1)", "data:text/html;x"]
+)
+def test_a_script_is_not_evidence(write, link: str) -> None:  # type: ignore[no-untyped-def]
+    path = write("c.csv", HEADER + f"DR tested,infra,Ops,done,{link},2016-06-20,true\n")
+    (result,) = checklist_criteria(
+        read_checklist(path).frame, as_of=AS_OF, max_age_days=30
+    )
+    assert result.status is Status.NO_DATA
+    assert "script" in result.detail

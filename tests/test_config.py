@@ -264,3 +264,20 @@ def test_bundled_configs_still_load() -> None:
         root / "data/scenario/readiness.yaml",
     ):
         assert load_config(path).as_of
+
+
+@pytest.mark.parametrize(
+    ("op", "target", "alert"),
+    [(">=", 4.5, 4.9), ("<", 200, 100), (">", 99.5, 99.9), ("<=", 0.1, 0.05)],
+)
+def test_alert_on_the_passing_side_of_the_target_is_refused(
+    tmp_path: Path, op: str, target: float, alert: float
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "criteria:\n"
+        f"  x: {{title: X, kind: csat, op: '{op}', target: {target}, alert: {alert}}}\n",
+        "utf-8",
+    )
+    with pytest.raises(ConfigError, match="passing side of target"):
+        load_config(path)
