@@ -37,7 +37,7 @@ from analytics.frames import to_pandas
 from analytics.metrics import anomaly as detectors
 from analytics.metrics.alert_noise import alert_noise
 from analytics.metrics.degradation import degradation_trend
-from analytics.report.html import Chart, Html, esc, table
+from analytics.report.html import Chart, Html, chart_text, esc, table
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -181,7 +181,10 @@ def anomalies(
         if number < max_series:
             figure.add_trace(
                 go.Scatter(
-                    x=values.index, y=values.to_numpy(), mode="lines", name=esc(name)
+                    x=values.index,
+                    y=values.to_numpy(),
+                    mode="lines",
+                    name=chart_text(name),
                 )
             )
             figure.add_trace(
@@ -190,13 +193,13 @@ def anomalies(
                     y=values.to_numpy()[flags.to_numpy()],
                     mode="markers",
                     marker={"color": "#c0392b", "size": 8, "symbol": "x"},
-                    name=esc(f"{name}: flagged"),
+                    name=chart_text(f"{name}: flagged"),
                 )
             )
     figure.update_layout(
         height=360,
         margin={"l": 50, "r": 20, "t": 30, "b": 40},
-        yaxis_title=esc(metric),
+        yaxis_title=chart_text(metric),
         legend={"orientation": "h"},
     )
     parts.append(
@@ -282,20 +285,22 @@ def degradation(
         x = np.asarray(days, dtype=float)
         y = values.to_numpy(dtype=float)
         intercept = float(np.median(y - trend.slope_per_day * x))
-        figure.add_trace(go.Scatter(x=values.index, y=y, mode="lines", name=esc(label)))
+        figure.add_trace(
+            go.Scatter(x=values.index, y=y, mode="lines", name=chart_text(label))
+        )
         figure.add_trace(
             go.Scatter(
                 x=values.index,
                 y=intercept + trend.slope_per_day * x,
                 mode="lines",
                 line={"dash": "dash"},
-                name=esc(f"{label}: Theil–Sen trend"),
+                name=chart_text(f"{label}: Theil–Sen trend"),
             )
         )
     figure.update_layout(
         height=320,
         margin={"l": 50, "r": 20, "t": 30, "b": 40},
-        yaxis_title=esc(f"{metric} ({unit})" if unit else metric),
+        yaxis_title=chart_text(f"{metric} ({unit})" if unit else metric),
         legend={"orientation": "h"},
     )
     parts.append("<ul>" + "".join(f"<li>{esc(s)}</li>" for s in sentences) + "</ul>")

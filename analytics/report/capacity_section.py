@@ -31,7 +31,7 @@ from analytics.evaluators_capacity import (
     headroom_forecast,
     loadtest_capacity,
 )
-from analytics.report.html import Html, esc, table
+from analytics.report.html import Html, chart_text, esc, table
 
 if TYPE_CHECKING:
     from analytics.report.go_no_go import GoNoGoReport
@@ -378,7 +378,7 @@ def _fan_chart(
         x=fc.mean.index,
         y=fc.mean.to_numpy(),
         mode="lines",
-        name=f"forecast ({esc(fc.model)})",
+        name=f"forecast ({chart_text(fc.model)})",
         line={"color": "rgb(31, 119, 180)"},
     )
     figure.add_hline(
@@ -397,10 +397,10 @@ def _fan_chart(
                 marker={"size": 10, "symbol": "x"},
                 name=f"{label} {when:%Y-%m-%d %H:%M}",
             )
-    unit = esc(config.unit) if config.unit and config.unit != "%" else ""
+    unit = chart_text(config.unit) if config.unit and config.unit != "%" else ""
     figure.update_layout(
-        title=f"{esc(config.title)} ({esc(crit_id)}): forecast with 80 / 95 % bands",
-        yaxis={"title": unit or esc(config.source)},
+        title=f"{chart_text(config.title)} ({chart_text(crit_id)}): forecast with 80 / 95 % bands",
+        yaxis={"title": unit or chart_text(config.source)},
         height=400,
         margin={"l": 60, "r": 20, "t": 50, "b": 40},
     )

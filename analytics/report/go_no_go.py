@@ -34,7 +34,7 @@ from analytics.metrics.resolution import (
 from analytics.metrics.slo import availability_timeline
 from analytics.metrics.volume import ticket_volume
 from analytics.readiness import CriterionResult, Decision, Status, decide, status_counts
-from analytics.report.html import CSS, Chart, Html, esc, format_value, table
+from analytics.report.html import CSS, Chart, Html, chart_text, esc, format_value, table
 from analytics.runinfo import git_commit, package_version, utc_now
 
 __all__ = [
@@ -323,7 +323,7 @@ class GoNoGoReport:
         )
         figure.add_hline(y=config.target, line_dash="dash", annotation_text="target")
         figure.update_layout(
-            title=f"Availability per {freq} ({esc(crit_id)}; gaps are periods without data)",
+            title=f"Availability per {freq} ({chart_text(crit_id)}; gaps are periods without data)",
             yaxis={"title": "availability %"},
             yaxis2={
                 "title": "coverage %",
@@ -394,7 +394,7 @@ class GoNoGoReport:
             values = hours[window["priority"] == priority]
             figure.add_box(
                 y=values.clip(lower=1 / 60),
-                name=f"{esc(priority)} (target {target:g} h)",
+                name=f"{chart_text(priority)} (target {target:g} h)",
             )
         figure.update_layout(
             title="Hours from opened to final resolution (log scale)",
@@ -415,7 +415,9 @@ class GoNoGoReport:
         )
         figure = go.Figure()
         for column in [c for c in volume.columns if c not in ("period_start", "total")]:
-            figure.add_bar(x=volume["period_start"], y=volume[column], name=esc(column))
+            figure.add_bar(
+                x=volume["period_start"], y=volume[column], name=chart_text(column)
+            )
         figure.update_layout(
             barmode="stack",
             title="Tickets opened per day",

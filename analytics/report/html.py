@@ -27,6 +27,7 @@ __all__ = [
     "PLOTLYJS_AT_EXPORT_ENV",
     "Chart",
     "Html",
+    "chart_text",
     "esc",
     "format_value",
     "minmax_indices",
@@ -75,6 +76,20 @@ def esc(value: object) -> str:
     if isinstance(value, float) and math.isnan(value):
         return ""
     return html.escape(str(value), quote=True)
+
+
+def chart_text(value: object) -> str:
+    """Escape a text shown inside a plotly chart (trace name, title, axis label).
+
+    plotly draws ``<b>``, ``<a href>`` and other tags in these texts, so ``<``,
+    ``>`` and ``&`` are escaped and no tag of the data is ever drawn; quotes
+    are left alone, since plotly does not decode ``&quot;`` and a quote cannot
+    open a tag.
+
+    >>> chart_text('<img src=x onerror="alert(1)"> {job="api"}')
+    '&lt;img src=x onerror="alert(1)"&gt; {job="api"}'
+    """
+    return html.escape(str(value), quote=False)
 
 
 class Html:

@@ -36,6 +36,7 @@ from typing import Any, Final
 import pandas as pd
 import plotly.graph_objects as go
 import yaml
+from plotly.subplots import make_subplots
 from pydantic import ValidationError
 
 from analytics.checklist import checklist_criteria
@@ -75,7 +76,7 @@ from analytics.report.go_no_go import (
     evidence_audit,
     write_run_files,
 )
-from analytics.report.html import CSS, Chart, Html, esc, format_value, table
+from analytics.report.html import CSS, Chart, Html, chart_text, esc, format_value, table
 from analytics.sources.alerts import read_alert_history
 
 __all__ = [
@@ -1234,7 +1235,9 @@ class PostLaunchReport:
         figure = go.Figure()
         for priority, group in hourly.groupby("priority", observed=True):
             counts = group.groupby("hour").size()
-            figure.add_bar(x=counts.index, y=counts.to_numpy(), name=esc(priority))
+            figure.add_bar(
+                x=counts.index, y=counts.to_numpy(), name=chart_text(priority)
+            )
         figure.update_layout(
             barmode="stack",
             title="Tickets opened per hour in the first 24 h",
@@ -1287,7 +1290,7 @@ class PostLaunchReport:
             figure.add_bar(
                 base=incidents.loc[mask, "created_at"],
                 x=hours[mask] * 3600 * 1000,
-                y=incidents.loc[mask, "ticket_id"].map(esc),
+                y=incidents.loc[mask, "ticket_id"].map(chart_text),
                 orientation="h",
                 name=priority,
             )
@@ -1422,29 +1425,33 @@ class PostLaunchReport:
         return _check(name, text, "%", starts, values, lambda v: v < threshold)
 
     def _rollback_chart(self, checks: Sequence[RollbackCheck]) -> str:
-        figure = go.Figure()
-        for index, check in enumerate(checks, start=1):
-            axis = "y" if index == 1 else f"y{index}"
+        """One panel per trigger measure over a shared time axis (each has its unit)."""
+        figure = make_subplots(
+            rows=len(checks),
+            cols=1,
+            shared_xaxes=True,
+            vertical_spacing=0.08,
+            subplot_titles=[
+                chart_text(f"{c.name} ({c.unit}), fires when {c.threshold_text}")
+                for c in checks
+            ],
+        )
+        for row, check in enumerate(checks, start=1):
             figure.add_scatter(
                 x=check.values["period_start"],
                 y=check.values["value"],
-                name=f"{check.name} ({check.unit})",
+                name=chart_text(f"{check.name} ({check.unit})"),
                 mode="lines",
-                yaxis=axis,
                 connectgaps=False,
+                row=row,
+                col=1,
             )
-        layout: dict[str, Any] = {
-            "title": "Rollback trigger measures per period (gaps: no data)",
-            "height": 360,
-            "margin": {"l": 60, "r": 60, "t": 50, "b": 40},
-        }
-        for index in range(2, len(checks) + 1):
-            layout[f"yaxis{index}"] = {
-                "overlaying": "y",
-                "side": "right",
-                "showgrid": False,
-            }
-        figure.update_layout(**layout)
+        figure.update_layout(
+            title="Rollback trigger measures per period (gaps: no data)",
+            height=140 + 170 * len(checks),
+            margin={"l": 60, "r": 20, "t": 70, "b": 40},
+            showlegend=False,
+        )
         return self.chart(figure)._repr_html_()
 
 

@@ -72,7 +72,7 @@ from analytics.metrics.slo import (
     availability_timeline,
 )
 from analytics.readiness import CriterionResult
-from analytics.report.html import Html, esc, table
+from analytics.report.html import Html, chart_text, esc, table
 from analytics.sources.prometheus import PARTIAL_NOTE_PREFIX, redact_url
 
 if TYPE_CHECKING:
@@ -637,7 +637,7 @@ def _burndown_chart(
     figure.add_hline(y=0, line_color="#8a1010", line_width=1)
     final = float(curve["remaining"].iloc[-1])
     figure.update_layout(
-        title=esc(
+        title=chart_text(
             f"Error budget remaining, {subject.crit_id}: {final * 100:.1f} % at the end"
             f" (budget {budget_minutes:,.1f} min over {subject.config.lookback})"
         ),
@@ -915,7 +915,7 @@ def _burn_chart(
     )
     per = "" if bucket == 1 else f"; highest per {_hours(step * bucket)}"
     figure.update_layout(
-        title=esc(
+        title=chart_text(
             f"Burn rate over the page windows, {subject.crit_id} (log scale{per};"
             " gaps: no traffic)"
         ),
