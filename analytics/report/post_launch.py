@@ -215,6 +215,7 @@ def _critical_incidents(
         f" {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
         + (f": {ids}" if count else "")
         + f"; {len(tickets):,} tickets of any priority opened in the window"
+        + f" (source {', '.join(names)})"
     )
     return evaluate_value(
         criterion,
@@ -223,7 +224,7 @@ def _critical_incidents(
         window_end=end,
         evidence_count=len(tickets),
         detail=detail,
-        sources=tuple(evidence.tickets),
+        sources=names,
     )
 
 
@@ -1206,7 +1207,9 @@ class PostLaunchReport:
         by_priority["open_at_24h"] = by_priority["opened"] - by_priority["resolved"]
         critical = tickets[tickets["priority"] == "P1"]
         parts = [
-            f"<p>{len(tickets):,} tickets opened, {len(critical)} critical (P1).</p>",
+            f"<p>{len(tickets):,} tickets opened, {len(critical)} critical (P1), in"
+            f" every ticket source ({esc(', '.join(self.evidence.tickets))}); the"
+            " success criterion counts only the source it names.</p>",
             table(
                 by_priority,
                 [
