@@ -23,8 +23,13 @@ Durations are wall clock (every hour counts, on-hold time included), unless a
 ``first_response`` or ``resolution_within_target`` criterion sets
 ``business_hours``: then only the working hours of that schedule count (its
 zone, weekdays and holidays; DST-correct), and the detail names the clock.
-On-hold time is not taken off either clock: the exports give on-hold totals,
-which cannot be placed in working hours.
+On the wall clock on-hold time is not taken off. On a business-hours clock the
+on-hold time of sources whose reader gives paused intervals
+(:attr:`~analytics.frames.LoadResult.pauses`: ServiceNow event logs, Jira JSON
+with changelog) is taken off where it falls in working hours, and the detail
+says "on-hold time excluded"; sources that give on-hold totals only (or
+nothing) keep their on-hold time, and the detail says "not excluded (the export
+gives totals only)".
 
 A criterion is NO DATA, with the reason, when there is no source, no ticket in
 the window, when the needed timestamp or column is empty in every ticket (no
@@ -65,9 +70,11 @@ __all__ = [
     "SUPPORT_EVALUATORS",
     "SUPPORT_KINDS",
     "Evaluator",
+    "clock_text",
     "criterion_schedule",
     "format_label",
     "survey_answers",
+    "ticket_pauses",
     "ticket_source_names",
     "tickets_in_window",
 ]
@@ -127,6 +134,75 @@ def format_label(evidence: Evidence, name: str) -> str:
 def criterion_schedule(config: CriterionConfig) -> BusinessSchedule | None:
     """The business-hours schedule a criterion is judged on; None for wall clock."""
     return None if config.business_hours is None else config.business_hours.schedule()
+
+
+def ticket_pauses(evidence: Evidence, names: Sequence[str]) -> pd.DataFrame | None:
+    """The paused intervals of the ticket sources ``names``, in one frame.
+
+    Columns ``ticket_id``, ``pause_start``, ``pause_end`` (the ``pauses=`` of
+    :mod:`analytics.metrics.support`); None when no source gives intervals.
+    Intervals after the decision time do no harm: the clock functions clip
+    each interval to the ticket's measured span, which ends by then.
+
+    Examples
+    --------
+    >>> from analytics.config import ReadinessConfig
+    >>> from analytics.frames import LoadResult, empty_rejected
+    >>> t = pd.to_datetime(["2026-03-06 16:30", "2026-03-09 10:00"], utc=True)
+    >>> ev = Evidence(ReadinessConfig(criteria={}), as_of=t[1])
+    >>> ev.tickets["x"] = LoadResult(pd.DataFrame(), empty_rejected(), "x", "tickets", 0, 0)
+    >>> ticket_pauses(ev, ["x"]) is None
+    True
+    >>> ev.tickets["x"].pauses = pd.DataFrame(
+    ...     {"ticket_id": ["T1"], "pause_start": t[:1], "pause_end": t[1:]})
+    >>> len(ticket_pauses(ev, ["x"]))
+    1
+    """
+    frames = [
+        evidence.tickets[n].pauses
+        for n in names
+        if n in evidence.tickets and evidence.tickets[n].pauses is not None
+    ]
+    if not frames:
+        return None
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def clock_text(
+    schedule: BusinessSchedule | None, evidence: Evidence, names: Sequence[str]
+) -> str:
+    """Words for a measure's clock, saying whether on-hold time is taken off.
+
+    On a business-hours clock: "on-hold time excluded" when the sources give
+    paused intervals, "not excluded (the export gives totals only)" when none
+    does, and both, naming the sources, when some do and others give only
+    ``on_hold_seconds`` totals.
+    """
+    with_intervals = [
+        n
+        for n in names
+        if n in evidence.tickets and evidence.tickets[n].pauses is not None
+    ]
+    text = clock_definition(schedule, pauses_given=bool(with_intervals))
+    if schedule is None or not with_intervals:
+        return text
+    totals_only = [
+        n
+        for n in names
+        if n in evidence.tickets
+        and n not in with_intervals
+        and _has_on_hold_totals(evidence.tickets[n].frame)
+    ]
+    if totals_only:
+        text += (
+            f" for {', '.join(with_intervals)}; on-hold time not excluded for"
+            f" {', '.join(totals_only)} (the export gives totals only)"
+        )
+    return text
+
+
+def _has_on_hold_totals(frame: pd.DataFrame) -> bool:
+    return "on_hold_seconds" in frame and bool(frame["on_hold_seconds"].notna().any())
 
 
 def ticket_source_names(config: CriterionConfig, evidence: Evidence) -> tuple[str, ...]:
@@ -392,8 +468,11 @@ def _duration_result(
             by=None,
             clock="wall" if schedule is None else "business",
             schedule=schedule,
+            # The wall clock keeps on-hold time, as its definition says.
+            pauses=None if schedule is None else ticket_pauses(evidence, names),
         ).iloc[0]
-        definition = f"created_at → first_response_at, {clock_definition(schedule)}"
+        clock = clock_text(schedule, evidence, names)
+        definition = f"created_at → first_response_at, {clock}"
     else:
         table = incident_times(frame, measures=[measure], by=None).iloc[0]
         definition = MEASURES[measure].definition
@@ -694,6 +773,7 @@ def _resolution_within_target(
         as_of=end,
         window_start=start,
         schedule=schedule,
+        pauses=None if schedule is None else ticket_pauses(evidence, names),
     )
     row = table.loc[table["priority"] == config.priority].iloc[0]
     decided = int(row["tickets"] - row["pending"])
@@ -708,7 +788,7 @@ def _resolution_within_target(
             sources=names,
         )
 
-    clock = clock_definition(schedule)
+    clock = clock_text(schedule, evidence, names)
     detail = (
         f"{int(row['within_target'])} of {decided} {config.priority} tickets resolved"
         f" within {config.target_hours:g} h (opened in window, {clock}, final"

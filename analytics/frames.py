@@ -173,6 +173,16 @@ class LoadResult:
         Hash of the file's bytes, for reproducibility.
     notes
         Rules applied that a reader of the report should know about.
+    pauses
+        For tickets only: the exact intervals each kept ticket spent paused
+        (on hold / waiting), one row per interval, columns ``ticket_id``,
+        ``pause_start``, ``pause_end`` (tz-aware UTC, ``pause_start <
+        pause_end``), ready for the ``pauses=`` argument of
+        :mod:`analytics.metrics.support` and
+        :func:`~analytics.metrics.resolution.resolution_by_priority`. Per
+        ticket the durations sum to ``on_hold_seconds``. None when the export
+        gives no intervals (on-hold totals at most); an empty frame when it
+        could give them but no kept ticket was paused.
     """
 
     frame: pd.DataFrame
@@ -183,6 +193,7 @@ class LoadResult:
     rows_used: int
     sha256: str = ""
     notes: list[str] = field(default_factory=list)
+    pauses: pd.DataFrame | None = None
 
     @property
     def rows_rejected(self) -> int:

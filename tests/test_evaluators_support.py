@@ -7,9 +7,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analytics.business_hours import BusinessSchedule
 from analytics.config import CriterionConfig, load_config
 from analytics.errors import ConfigError
-from analytics.evaluators_support import SUPPORT_EVALUATORS, tickets_in_window
+from analytics.evaluators_support import (
+    SUPPORT_EVALUATORS,
+    clock_text,
+    ticket_pauses,
+    tickets_in_window,
+)
 from analytics.evidence import Evidence, gather_evidence, parse_as_of
 from analytics.frames import LoadResult, empty_rejected
 from analytics.readiness import CriterionResult, Status
@@ -276,3 +282,35 @@ def test_demo_servicenow_mttd_is_no_data_with_reason(demo_dir: Path) -> None:
         other = run(evidence, crit_id)
         assert other.status is Status.NO_DATA
         assert "ServiceNow CSV export" in other.detail
+
+
+def test_clock_text_says_which_sources_have_on_hold_time_excluded(
+    helpdesk_only: Evidence,
+) -> None:
+    berlin = BusinessSchedule("Europe/Berlin")
+    t = pd.to_datetime(["2026-03-02 10:00", "2026-03-02 11:00"], utc=True)
+    held = pd.DataFrame(
+        {"ticket_id": ["A", "B"], "created_at": t, "on_hold_seconds": [60.0, 0.0]}
+    )
+    helpdesk_only.tickets["sn"] = LoadResult(
+        held, empty_rejected(), "sn.csv", "tickets", 2, 2
+    )
+    helpdesk_only.tickets["totals"] = LoadResult(
+        held, empty_rejected(), "totals.csv", "tickets", 2, 2
+    )
+    names = ["sn", "totals"]
+    assert ticket_pauses(helpdesk_only, names) is None
+    assert "on-hold time not excluded (the export gives totals only" in clock_text(
+        berlin, helpdesk_only, names
+    )
+    assert clock_text(None, helpdesk_only, names) == "wall clock, on-hold time included"
+
+    helpdesk_only.tickets["sn"].pauses = pd.DataFrame(
+        {"ticket_id": ["A"], "pause_start": t[:1], "pause_end": t[1:]}
+    )
+    pauses = ticket_pauses(helpdesk_only, names)
+    assert pauses is not None and len(pauses) == 1
+    text = clock_text(berlin, helpdesk_only, names)
+    assert "on-hold time excluded (paused intervals) for sn" in text
+    assert "on-hold time not excluded for totals (the export gives totals only)" in text
+    assert "not excluded" not in clock_text(berlin, helpdesk_only, ["sn"])

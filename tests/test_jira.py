@@ -175,6 +175,12 @@ def test_rest_json_with_changelog_and_sla_cycles() -> None:
     assert js1["csat_score"] == 4
     assert pd.isna(frame.loc["JS-2", "reopen_count"])  # no changelog: unknown
     assert result.rejected["reason_code"].tolist() == ["resolved_before_created"]
+    # The interval behind on_hold_seconds (10:00 → 12:00 at +01:00), in UTC.
+    assert result.pauses is not None
+    assert result.pauses.to_numpy().tolist() == [
+        ["JS-1", _utc("2026-03-02 09:00"), _utc("2026-03-02 11:00")]
+    ]
+    assert set(result.pauses["ticket_id"]) <= set(frame.index)
 
 
 def test_real_cycle_time_export_rejects_every_impossible_row() -> None:

@@ -54,6 +54,19 @@ def log() -> LoadResult:
     return read_servicenow_csv(EVENT_LOG)
 
 
+def assert_pauses_sum_to_on_hold(frame: pd.DataFrame, pauses: pd.DataFrame) -> None:
+    """Per ticket, the paused intervals add up to ``on_hold_seconds``."""
+    assert (pauses["pause_end"] > pauses["pause_start"]).all()
+    lengths = (pauses["pause_end"] - pauses["pause_start"]).dt.total_seconds()
+    summed = lengths.groupby(pauses["ticket_id"].to_numpy()).sum()
+    assert set(summed.index) <= set(frame["ticket_id"])
+    expected = frame.set_index("ticket_id")["on_hold_seconds"].astype("float64")
+    got = summed.reindex(expected.index, fill_value=0.0)
+    pd.testing.assert_series_equal(
+        got, expected, check_names=False, check_index_type=False, rtol=1e-12
+    )
+
+
 def ticket(result: LoadResult, ticket_id: str) -> pd.Series:
     rows = result.frame.loc[result.frame["ticket_id"] == ticket_id]
     assert len(rows) == 1, f"{ticket_id} not exactly once in the frame"
@@ -131,6 +144,46 @@ def test_on_hold_seconds_sums_awaiting_intervals(log: LoadResult) -> None:
     # Awaiting User Info 10:00 → 14:00, Awaiting Vendor 15:00 → 16:00 → 18:00: 7 h.
     assert ticket(log, "INC0000003")["on_hold_seconds"] == 7 * 3600
     assert ticket(log, "INC0000001")["on_hold_seconds"] == 0
+
+
+def test_pauses_are_the_on_hold_intervals(log: LoadResult) -> None:
+    # The spans that sum to on_hold_seconds, as exact intervals.
+    assert log.pauses is not None
+    assert log.pauses.to_numpy().tolist() == [
+        ["INC0000003", utc("2016-03-13 10:00"), utc("2016-03-13 14:00")],
+        ["INC0000003", utc("2016-03-13 15:00"), utc("2016-03-13 16:00")],
+        ["INC0000003", utc("2016-03-13 16:00"), utc("2016-03-13 18:00")],
+    ]
+    assert str(log.pauses["pause_start"].dtype) == "datetime64[us, UTC]"
+    assert_pauses_sum_to_on_hold(log.frame, log.pauses)
+
+
+def test_plain_export_has_no_pause_intervals() -> None:
+    assert read_servicenow_csv(EVENT_LOG, event_log=False).pauses is None
+
+
+def test_pauses_leave_out_rejected_tickets_and_empty_spans(tmp_path: Path) -> None:
+    # INC2 is rejected (bad priority); INC1's second hold is closed by an
+    # update stamped earlier (counts zero) and its last hold is still open.
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "number,priority,incident_state,opened_at,resolved_at,sys_mod_count,"
+        "sys_updated_at\n"
+        "INC1,1 - Critical,On Hold,2016-03-01 10:00,,0,2016-03-01 10:00\n"
+        "INC1,1 - Critical,Active,2016-03-01 10:00,,1,2016-03-01 11:00\n"
+        "INC1,1 - Critical,On Hold,2016-03-01 10:00,,2,2016-03-01 12:00\n"
+        "INC1,1 - Critical,On Hold,2016-03-01 10:00,,3,2016-03-01 11:30\n"
+        "INC2,9 - Odd,On Hold,2016-03-01 10:00,,0,2016-03-01 10:00\n"
+        "INC2,9 - Odd,Active,2016-03-01 10:00,,1,2016-03-01 11:00\n",
+        encoding="utf-8",
+    )
+    result = read_servicenow_csv(path)
+    assert result.pauses is not None
+    assert result.pauses.to_numpy().tolist() == [
+        ["INC1", utc("2016-03-01 10:00"), utc("2016-03-01 11:00")]
+    ]
+    assert ticket(result, "INC1")["on_hold_seconds"] == 3600
+    assert_pauses_sum_to_on_hold(result.frame, result.pauses)
 
 
 def test_fields_not_in_the_export_stay_empty(log: LoadResult) -> None:
@@ -434,6 +487,13 @@ def test_real_log_first_and_final_resolution(real_log: LoadResult) -> None:
     ).all()
     assert int((frame["first_resolved_at"] < frame["resolved_at"]).sum()) == 558
     assert int((frame["on_hold_seconds"] > 0).sum()) == 5_818
+
+
+@pytest.mark.slow
+def test_real_log_pauses_sum_to_on_hold_seconds(real_log: LoadResult) -> None:
+    assert real_log.pauses is not None
+    assert real_log.pauses["ticket_id"].nunique() == 5_818
+    assert_pauses_sum_to_on_hold(real_log.frame, real_log.pauses)
 
 
 def test_missing_opened_at_or_priority_rejects_as_missing_value(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ is kept as the oracle. Both are run on small generated event logs and plain
 exports full of the quirks the reader handles (padded and missing values,
 placeholders, bad dates and counts, unknown priorities, duplicate rows,
 daylight-saving gaps, quoted cells) and must agree on every value of the
-tickets frame, every rejected row and message, the counts and the notes, or
-raise the same error.
+tickets frame, every rejected row and message, the paused intervals, the counts
+and the notes, or raise the same error.
 """
 
 from __future__ import annotations
@@ -118,6 +118,7 @@ def outcome(read: Any, path: Path, **options: Any) -> tuple[Any, ...]:
         result.rows_in,
         result.rows_used,
         result.notes,
+        result.pauses,
     )
 
 
@@ -142,7 +143,24 @@ def assert_same(path: Path, **options: Any) -> None:
         return
     pd.testing.assert_frame_equal(fast[1], slow[1], check_exact=True)
     pd.testing.assert_frame_equal(fast[2], slow[2], check_exact=True)
-    assert fast[3:] == slow[3:]
+    assert fast[3:6] == slow[3:6]
+    assert (fast[6] is None) == (slow[6] is None)
+    if fast[6] is not None:
+        pd.testing.assert_frame_equal(fast[6], slow[6], check_exact=True)
+        assert_pauses_sum_to_on_hold(fast[1], fast[6])
+
+
+def assert_pauses_sum_to_on_hold(frame: pd.DataFrame, pauses: pd.DataFrame) -> None:
+    """Per ticket, the paused intervals add up to ``on_hold_seconds``."""
+    assert (pauses["pause_end"] > pauses["pause_start"]).all()
+    assert set(pauses["ticket_id"]) <= set(frame["ticket_id"])
+    lengths = (pauses["pause_end"] - pauses["pause_start"]).dt.total_seconds()
+    summed = lengths.groupby(pauses["ticket_id"].to_numpy()).sum()
+    expected = frame.set_index("ticket_id")["on_hold_seconds"].astype("float64")
+    got = summed.reindex(expected.index, fill_value=0.0)
+    pd.testing.assert_series_equal(
+        got, expected, check_names=False, check_index_type=False, rtol=1e-12
+    )
 
 
 @settings(

@@ -92,7 +92,7 @@ def test_resolution_within_target_on_business_hours(tmp_path: Path) -> None:
     assert "1 of 1 P1 tickets resolved within 2 h" in result.detail
     assert "1 still open within target not counted" in result.detail
     assert "business hours 09:00-17:00 Mon-Fri Europe/Berlin" in result.detail
-    assert "on-hold time NOT excluded" in result.detail
+    assert "on-hold time not excluded (the export gives totals only" in result.detail
 
     wall = evaluate(write(tmp_path, business=False), "resolution_p1")
     # B1 took 64.5 h; B2 is open past 2 h: both missed.
@@ -104,7 +104,7 @@ def test_resolution_within_target_on_business_hours(tmp_path: Path) -> None:
 def test_report_names_the_clock_of_each_measure(tmp_path: Path) -> None:
     markup = support_sla(build_go_no_go(write(tmp_path, business=True), AS_OF)).markup
     assert "business hours 09:00-17:00 Mon-Fri Europe/Berlin" in markup
-    assert "on-hold time is not taken off it" in markup
+    assert "on-hold time not excluded (the export gives totals only)" in markup
     assert "<th>Clock</th>" in markup or "Clock" in markup
     assert "Wall clock: nights" not in markup
 
@@ -138,7 +138,7 @@ def test_ticket_paused_over_a_weekend_with_holiday_resolution_clock() -> None:
     assert int(p1["within_target"]) == 0
     without_pauses = resolution_by_priority(tickets, schedule=schedule)
     assert float(without_pauses.loc[0, "median_hours"]) == pytest.approx(3.0)
-    assert "paused intervals excluded" in clock_definition(schedule, pauses_given=True)
+    assert "on-hold time excluded" in clock_definition(schedule, pauses_given=True)
 
 
 def test_dst_change_inside_a_business_hours_interval() -> None:
@@ -201,3 +201,110 @@ def test_business_hours_config_is_checked() -> None:
     assert len(schedule.holidays) == 1
     with pytest.raises(ConfigError):
         BusinessSchedule("UTC", "17:00", "09:00")
+
+
+# --- a ServiceNow event log paused over a weekend ---------------------------------
+#
+# Europe/Berlin 09:00-17:00 Mon-Fri, March 2026 (UTC+1 throughout).
+# S1: opened Fri 6 March 14:00, Awaiting User Info from Fri 16:00 until the
+#     update of Mon 9 March 11:00, resolved Mon 13:00 (Berlin times).
+#     Business hours to resolve: Fri 14-17 (3 h) + Mon 09-13 (4 h) = 7 h.
+#     Paused in working hours: Fri 16-17 (1 h) + Mon 09-11 (2 h) = 3 h,
+#     so 7 - 3 = 4 h with the pause excluded.
+#     Wall clock on hold: Fri 16:00 → Mon 11:00 = 67 h.
+# S2: opened Mon 10:00, resolved Mon 14:00, never paused: 4 h on both.
+# With a 5 h P1 target: 2 of 2 within with the pause excluded, 1 of 2 without.
+SN_AS_OF = "2026-03-10T00:00:00Z"
+SN_LOG = """number,priority,incident_state,sys_mod_count,opened_at,sys_updated_at,resolved_at
+S1,1 - Critical,New,0,2026-03-06 13:00,2026-03-06 13:00,
+S1,1 - Critical,Active,1,2026-03-06 13:00,2026-03-06 13:30,
+S1,1 - Critical,Awaiting User Info,2,2026-03-06 13:00,2026-03-06 15:00,
+S1,1 - Critical,Active,3,2026-03-06 13:00,2026-03-09 10:00,
+S1,1 - Critical,Resolved,4,2026-03-06 13:00,2026-03-09 12:00,2026-03-09 12:00
+S2,1 - Critical,New,0,2026-03-09 09:00,2026-03-09 09:00,
+S2,1 - Critical,Resolved,1,2026-03-09 09:00,2026-03-09 13:00,2026-03-09 13:00
+"""
+
+
+def write_servicenow(tmp_path: Path) -> Path:
+    """The event log above, with a Berlin business-hours P1 criterion of 5 h."""
+    (tmp_path / "incidents.csv").write_text(SN_LOG, "utf-8")
+    path = tmp_path / "readiness.yaml"
+    path.write_text(
+        "tickets:\n"
+        "  - name: sn\n"
+        "    path: incidents.csv\n"
+        "    format: servicenow_csv\n"
+        "criteria:\n"
+        "  resolution_p1:\n"
+        "    lookback: 30d\n"
+        "    target_hours: 5\n"
+        "    business_hours: {timezone: Europe/Berlin, opens: '09:00',"
+        " closes: '17:00', weekdays: [Mon, Tue, Wed, Thu, Fri]}\n",
+        "utf-8",
+    )
+    return path
+
+
+def servicenow_evidence(tmp_path: Path) -> Evidence:
+    return gather_evidence(
+        load_config(write_servicenow(tmp_path)), parse_as_of(SN_AS_OF)
+    )
+
+
+def test_servicenow_pause_over_a_weekend_is_taken_off_business_hours(
+    tmp_path: Path,
+) -> None:
+    evidence = servicenow_evidence(tmp_path)
+    load = evidence.tickets["sn"]
+    assert load.pauses is not None
+    assert load.pauses.to_numpy().tolist() == [
+        [
+            "S1",
+            pd.Timestamp("2026-03-06 15:00", tz="UTC"),
+            pd.Timestamp("2026-03-09 10:00", tz="UTC"),
+        ]
+    ]
+    frame = load.frame.set_index("ticket_id")
+    assert frame.loc["S1", "on_hold_seconds"] == 67 * 3600
+
+    schedule = BusinessSchedule("Europe/Berlin")
+    targets = {"P1": 5.0}
+    paused = resolution_by_priority(
+        load.frame, targets_hours=targets, schedule=schedule, pauses=load.pauses
+    ).set_index("priority")
+    kept = resolution_by_priority(
+        load.frame, targets_hours=targets, schedule=schedule
+    ).set_index("priority")
+    # Hours to resolve: S1 4 h and S2 4 h with the pause off; 7 h and 4 h without.
+    assert paused.loc["P1", "mean_hours"] == pytest.approx(4.0, abs=1e-9)
+    assert paused.loc["P1", "within_target"] == 2
+    assert kept.loc["P1", "mean_hours"] == pytest.approx(5.5, abs=1e-9)
+    assert kept.loc["P1", "within_target"] == 1
+
+
+def test_servicenow_pause_in_the_criterion_and_the_report(tmp_path: Path) -> None:
+    result = evaluate_servicenow(servicenow_evidence(tmp_path))
+    assert result.value == pytest.approx(100.0)
+    assert "2 of 2 P1 tickets resolved within 5 h" in result.detail
+    assert "on-hold time excluded" in result.detail
+
+    markup = support_sla(build_go_no_go(write_servicenow(tmp_path), SN_AS_OF)).markup
+    assert "on-hold time excluded" in markup
+    assert "not excluded" not in markup
+
+
+def test_servicenow_without_intervals_keeps_the_pause(tmp_path: Path) -> None:
+    # Only the on_hold_seconds totals (as a plain export or another reader
+    # gives): nothing is taken off the business clock, and the detail says so.
+    evidence = servicenow_evidence(tmp_path)
+    evidence.tickets["sn"].pauses = None
+    result = evaluate_servicenow(evidence)
+    assert result.value == pytest.approx(50.0)
+    assert "1 of 2 P1 tickets resolved within 5 h" in result.detail
+    assert "on-hold time not excluded (the export gives totals only" in result.detail
+
+
+def evaluate_servicenow(evidence: Evidence) -> CriterionResult:
+    config = evidence.config.criteria["resolution_p1"]
+    return SUPPORT_EVALUATORS[config.kind]("resolution_p1", config, evidence)

@@ -269,6 +269,8 @@ def clock_definition(
     'wall clock, on-hold time included'
     >>> clock_definition(BusinessSchedule("Europe/Berlin")).split(";")[0]
     'business hours 09:00-17:00 Mon-Fri Europe/Berlin'
+    >>> clock_definition(BusinessSchedule("UTC"), pauses_given=True).split("; ")[1]
+    'on-hold time excluded (paused intervals)'
     """
     if schedule is None:
         return "wall clock, on-hold time included"
@@ -276,10 +278,10 @@ def clock_definition(
     named = "Mon-Fri" if days == "MTWTF--" else f"days {days}"
     holidays = f", {len(schedule.holidays)} holiday(s)" if schedule.holidays else ""
     paused = (
-        "paused intervals excluded"
+        "on-hold time excluded (paused intervals)"
         if pauses_given
-        else "on-hold time NOT excluded (no paused intervals; on_hold_seconds"
-        " totals cannot be placed in working hours)"
+        else "on-hold time not excluded (the export gives totals only, which"
+        " cannot be placed in working hours)"
     )
     return (
         f"business hours {schedule.opens}-{schedule.closes} {named}"

@@ -11,8 +11,9 @@ when created in it, and only what was known at the decision time is used
 (timestamps at or after it are treated as missing). Durations are wall clock
 (every hour counts, on-hold time included), except in :func:`support_sla`
 where a first-response or resolution criterion with ``business_hours`` puts
-its measure on that business-hours clock; the section says which clock each
-row used. Every string that comes from data
+its measure on that business-hours clock, minus the on-hold time of the
+sources that give paused intervals; the section says which clock each row
+used and whether on-hold time was excluded. Every string that comes from data
 (priorities, assignment groups, categories, segments) is escaped.
 
 Examples
@@ -33,16 +34,15 @@ import plotly.graph_objects as go
 
 from analytics.business_hours import BusinessSchedule
 from analytics.evaluators_support import (
+    clock_text,
     criterion_schedule,
     format_label,
     survey_answers,
+    ticket_pauses,
     tickets_in_window,
 )
 from analytics.metrics.incidents import MEASURES, incident_times
-from analytics.metrics.resolution import (
-    DEFAULT_RESOLUTION_TARGETS_HOURS,
-    clock_definition,
-)
+from analytics.metrics.resolution import DEFAULT_RESOLUTION_TARGETS_HOURS
 from analytics.metrics.satisfaction import csat_summary, nps_summary
 from analytics.metrics.support import (
     first_response_times,
@@ -208,7 +208,8 @@ def support_sla(report: GoNoGoReport) -> Html:
     15 min by default) and the resolution criteria's ``target_hours`` per
     priority (2 / 8 / 24 / 72 h by default). Each measure runs on its
     criterion's clock: wall clock (on-hold time included) by default, the
-    criterion's ``business_hours`` when set (per priority for resolution); the
+    criterion's ``business_hours`` when set (per priority for resolution),
+    minus on-hold time where the ticket sources give paused intervals; the
     ``Clock`` column and the text name it. Open tickets already past their
     target at the decision time are breaches too.
     """
@@ -227,11 +228,13 @@ def support_sla(report: GoNoGoReport) -> Html:
     resolution_targets = _resolution_targets(report)
     response_clock = _schedules(report, "first_response")["*"]
     resolution_clocks = _schedules(report, "resolution_within_target")
+    names = tuple(evidence.tickets)
+    pauses = ticket_pauses(evidence, names)
     response = first_response_times(
         tickets,
         targets_minutes=response_target,
-        **_clock_arguments(response_clock),
-    ).assign(clock=clock_definition(response_clock))
+        **_clock_arguments(response_clock, pauses),
+    ).assign(clock=clock_text(response_clock, evidence, names))
     # A ticket without first_response_at is only "waiting" when its export
     # records first responses at all; otherwise the time is unknown, not late.
     recording = _systems_recording(report, "first_response_at")
@@ -242,10 +245,10 @@ def support_sla(report: GoNoGoReport) -> Html:
         measure="first_response",
         targets=response_target,
         as_of=end,
-        **_clock_arguments(response_clock),
+        **_clock_arguments(response_clock, pauses),
     )
     resolution, resolution_open = _resolution_on_clocks(
-        tickets, resolution_targets, resolution_clocks, end
+        tickets, resolution_targets, resolution_clocks, end, report
     )
 
     rows = []
@@ -304,9 +307,9 @@ def support_sla(report: GoNoGoReport) -> Html:
         ("missing", "Not measured"),
         ("clock", "Clock"),
     ]
-    response_text = clock_definition(response_clock)
-    resolution_text = _clocks_text(resolution_clocks)
-    caveat = _clock_caveat(response_clock, resolution_clocks)
+    response_text = clock_text(response_clock, evidence, names)
+    resolution_text = _clocks_text(resolution_clocks, report)
+    caveat = _clock_caveat(response_clock, resolution_clocks, pauses is not None)
     parts = [
         '<div class="rr">',
         f"<p>Tickets opened {start:%Y-%m-%d} to {end:%Y-%m-%d} (UTC). First response:"
@@ -619,10 +622,13 @@ def _schedules(report: GoNoGoReport, kind: str) -> dict[str, BusinessSchedule | 
     return clocks
 
 
-def _clock_arguments(schedule: BusinessSchedule | None) -> dict[str, Any]:
+def _clock_arguments(
+    schedule: BusinessSchedule | None, pauses: pd.DataFrame | None
+) -> dict[str, Any]:
+    """Clock keywords of the support metrics; paused intervals only with a schedule."""
     if schedule is None:
         return {"clock": "wall"}
-    return {"clock": "business", "schedule": schedule}
+    return {"clock": "business", "schedule": schedule, "pauses": pauses}
 
 
 def _resolution_on_clocks(
@@ -630,8 +636,15 @@ def _resolution_on_clocks(
     targets: Mapping[str, float],
     clocks: Mapping[str, BusinessSchedule | None],
     as_of: pd.Timestamp,
+    report: GoNoGoReport,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Resolution table and open breaches, each priority on its criterion's clock."""
+    """Resolution table and open breaches, each priority on its criterion's clock.
+
+    The wall clock keeps on-hold time; a business clock takes off the paused
+    intervals the ticket sources give (none: nothing is taken off).
+    """
+    names = tuple(report.evidence.tickets)
+    pauses = ticket_pauses(report.evidence, names)
     tables, breaches = [], []
     for schedule in dict.fromkeys(clocks.values()):
         priorities = [
@@ -641,13 +654,16 @@ def _resolution_on_clocks(
         ]
         if not priorities:
             continue
-        arguments = _clock_arguments(schedule)
+        arguments = _clock_arguments(schedule, pauses)
         table = resolution_times(
-            tickets, targets_hours=targets, exclude_pauses=False, **arguments
+            tickets,
+            targets_hours=targets,
+            exclude_pauses=schedule is not None and pauses is not None,
+            **arguments,
         )
         tables.append(
             table.loc[table["priority"].isin(priorities)].assign(
-                clock=clock_definition(schedule)
+                clock=clock_text(schedule, report.evidence, names)
             )
         )
         late = sla_breaches(
@@ -658,27 +674,38 @@ def _resolution_on_clocks(
     return resolution.reset_index(drop=True), pd.concat(breaches, ignore_index=True)
 
 
-def _clocks_text(clocks: Mapping[str, BusinessSchedule | None]) -> str:
+def _clocks_text(
+    clocks: Mapping[str, BusinessSchedule | None], report: GoNoGoReport
+) -> str:
+    names = tuple(report.evidence.tickets)
     named = {p: s for p, s in clocks.items() if p != "*"}
     if all(s == clocks["*"] for s in named.values()):
-        return clock_definition(clocks["*"])
+        return clock_text(clocks["*"], report.evidence, names)
     return "; ".join(
-        f"{p}: {clock_definition(named.get(p, clocks['*']))}"
+        f"{p}: {clock_text(named.get(p, clocks['*']), report.evidence, names)}"
         for p in ("P1", "P2", "P3", "P4")
     )
 
 
 def _clock_caveat(
-    response: BusinessSchedule | None, resolution: Mapping[str, BusinessSchedule | None]
+    response: BusinessSchedule | None,
+    resolution: Mapping[str, BusinessSchedule | None],
+    intervals: bool,
 ) -> str:
     if response is None and all(s is None for s in resolution.values()):
         return (
             "Wall clock: nights, weekends and on-hold time count; an SLA clock that"
             " pauses would give lower numbers."
         )
+    held = (
+        "on-hold time excluded where the export gives paused intervals (its"
+        " working hours are taken off)"
+        if intervals
+        else "on-hold time not excluded (the export gives totals only)"
+    )
     return (
         "A business-hours clock counts only working hours in its zone (holidays and"
-        " days off excluded, DST-correct); on-hold time is not taken off it."
+        f" days off excluded, DST-correct); {held}."
     )
 
 

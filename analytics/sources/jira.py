@@ -295,6 +295,11 @@ def read_jira_json(
         ``reassignment_count`` (assignee changes after the first assignment),
         ``on_hold_seconds`` (time in pause statuses) and ``escalated``
         (priority raised, or status ``Escalated``). NA without a changelog.
+        ``pauses`` holds the intervals behind ``on_hold_seconds`` (from a move
+        into a pause status to the next status change; a pause still open at
+        the last change is not counted): ``ticket_id``, ``pause_start``,
+        ``pause_end``, their durations summing to ``on_hold_seconds`` per
+        kept issue. None when no issue has a changelog.
 
     Examples
     --------
@@ -331,21 +336,29 @@ def read_jira_json(
     require_columns(table, ("key", "fields.created"), path, column_map)
 
     rows = RowRejector(path, table, first_row=1)
-    frame = _json_tickets(
-        table,
-        rows,
-        labels,
-        path,
-        set(map(str.casefold, resolved_statuses)),
-        set(map(str.casefold, pause_statuses)),
-        issues,
+    history = pd.DataFrame(
+        [
+            _history(
+                issue,
+                set(map(str.casefold, resolved_statuses)),
+                set(map(str.casefold, pause_statuses)),
+            )
+            for issue in issues
+        ],
+        index=table.index,
     )
+    frame = _json_tickets(table, rows, labels, history)
     notes = [
         "REST JSON: times carry their own offsets. Status history from changelog;"
         " issues without one have NA history fields.",
+        "on_hold_seconds = time from each move into a pause status to the next"
+        " status change, summed; the same intervals are kept as paused intervals,"
+        " which a business-hours clock takes off.",
         "row_number is the issue's 1-based position in the list.",
     ]
-    return finish(frame, rows, path, kind="tickets", notes=notes, started=started)
+    result = finish(frame, rows, path, kind="tickets", notes=notes, started=started)
+    result.pauses = _pause_frame(frame, history, kept=~rows.rejected.to_numpy())
+    return result
 
 
 def parse_sla_remaining(
@@ -659,10 +672,7 @@ def _json_tickets(
     table: pd.DataFrame,
     rows: RowRejector,
     labels: Mapping[str, str],
-    path: Path,
-    resolved_statuses: set[str],
-    pause_statuses: set[str],
-    issues: list[Any],
+    history: pd.DataFrame,
 ) -> pd.DataFrame:
     key = table["key"].astype("string").str.strip()
     rows.reject(key.isna() | (key == ""), "key", key, "missing_value", "no issue key")
@@ -691,10 +701,6 @@ def _json_tickets(
         "resolved before it was created",
     )
 
-    history = pd.DataFrame(
-        [_history(i, resolved_statuses, pause_statuses) for i in issues],
-        index=table.index,
-    )
     first_move = pd.to_datetime(history["first_resolved_at"], utc=True).astype(
         "datetime64[us, UTC]"
     )
@@ -744,6 +750,7 @@ def _history(
         "reassignment_count": pd.NA,
         "on_hold_seconds": pd.NA,
         "escalated": pd.NA,
+        "pauses": None,
     }
     changelog = issue.get("changelog") if isinstance(issue, dict) else None
     if not isinstance(changelog, dict) or "histories" not in changelog:
@@ -759,6 +766,7 @@ def _history(
 
     first_resolved, reopens, reassigns, held, escalated = pd.NaT, 0, 0, 0.0, False
     paused_since: pd.Timestamp | None = None
+    pauses: list[tuple[pd.Timestamp, pd.Timestamp]] = []
     for at, field, before, after in events:
         if field == "status":
             now, was = str(after or "").casefold(), str(before or "").casefold()
@@ -768,6 +776,8 @@ def _history(
             escalated |= now == "escalated"
             if paused_since is not None:
                 held += (at - paused_since).total_seconds()
+                if at > paused_since:
+                    pauses.append((paused_since, at))
                 paused_since = None
             if now in pause_statuses:
                 paused_since = at
@@ -781,7 +791,31 @@ def _history(
         "reassignment_count": reassigns,
         "on_hold_seconds": held,
         "escalated": escalated,
+        "pauses": pauses,
     }
+
+
+def _pause_frame(
+    frame: pd.DataFrame, history: pd.DataFrame, *, kept: Any
+) -> pd.DataFrame | None:
+    """:attr:`LoadResult.pauses` of the kept issues; None without any changelog."""
+    if history["pauses"].isna().all():
+        return None
+    spans = [
+        (ticket_id, start, end)
+        for ticket_id, intervals in zip(
+            frame["ticket_id"].to_numpy()[kept],
+            history["pauses"].to_numpy()[kept],
+            strict=True,
+        )
+        for start, end in intervals or ()
+    ]
+    times = "datetime64[us, UTC]"
+    pauses = pd.DataFrame(
+        spans, columns=["ticket_id", "pause_start", "pause_end"]
+    ).astype({"ticket_id": "string", "pause_start": times, "pause_end": times})
+    order = ["ticket_id", "pause_start", "pause_end"]
+    return pauses.sort_values(order, kind="stable").reset_index(drop=True)
 
 
 def _raised(before: Any, after: Any) -> bool:

@@ -222,12 +222,17 @@ def read_servicenow_csv(
       ``sys_updated_at`` to the next row's. A ticket whose last row is on
       hold gets nothing for that open interval; an interval whose next update
       has an earlier timestamp counts zero.
+    * ``pauses`` of the result lists those same intervals (each with a
+      positive length) per kept ticket: ``ticket_id``, ``pause_start`` (the
+      on-hold update), ``pause_end`` (the next update). Per ticket their
+      durations sum to ``on_hold_seconds``; a business-hours clock takes their
+      working hours off (:mod:`analytics.metrics.support`).
     * Dates and ``sys_mod_count`` are checked on every row (they order and
       time the log); priority and counts only on the last row (only it is
       used).
 
-    In a plain export ``first_resolved_at`` equals ``resolved_at`` and
-    ``on_hold_seconds`` is NA.
+    In a plain export ``first_resolved_at`` equals ``resolved_at``,
+    ``on_hold_seconds`` is NA and ``pauses`` is None.
 
     ``row_number`` in ``rejected`` is the parsed row index + 2 (header = line
     1). A quoted cell holding a newline would shift later line numbers; the
@@ -479,7 +484,9 @@ def _read_export(
         rows.candidates, tickets, path, timezone, date_order, rows.event_log
     )
     _check_event_order_columns(rows.candidates, tickets, event_log=rows.event_log)
-    frame = _collapse(rows.candidates, tickets, labels, event_log=rows.event_log)
+    frame, pauses = _collapse(
+        rows.candidates, tickets, labels, event_log=rows.event_log
+    )
 
     used = raw["number"].isin(frame["ticket_id"]) & raw.index.isin(
         rows.candidates.index
@@ -492,6 +499,7 @@ def _read_export(
         rows_in=len(raw),
         rows_used=int(used.sum()),
         sha256=file_sha256(path),
+        pauses=pauses,
     )
     result.notes.extend(
         _notes(result, export.label, timezone, order, event_log=rows.event_log)
@@ -1209,8 +1217,11 @@ def _collapse(
     labels: Mapping[str, str],
     *,
     event_log: bool,
-) -> pd.DataFrame:
-    """One row per ticket, in the canonical columns, rejected tickets removed."""
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """One row per ticket, in the canonical columns, rejected tickets removed.
+
+    Also the kept tickets' paused intervals (None for a plain export).
+    """
     sort_keys = (
         ["number", "_mod", "sys_updated_at_t", "_pos"] if event_log else ["number"]
     )
@@ -1231,7 +1242,13 @@ def _collapse(
     if event_log:
         frame["on_hold_seconds"] = _on_hold_seconds(rows).reindex(last.index).array
     keep = ~frame["ticket_id"].isin(tickets.rejected)
-    return frame.loc[keep].reset_index(drop=True)
+    frame = frame.loc[keep].reset_index(drop=True)
+    if not event_log:
+        return frame, None
+    spans = _pause_spans(rows)
+    return frame, _pause_frame(
+        spans["number"], spans["start"], spans["end"], kept=frame["ticket_id"]
+    )
 
 
 def _check_last_rows(
@@ -1315,6 +1332,54 @@ def _on_hold_seconds(rows: pd.DataFrame) -> pd.Series:
     seconds = (following - updated).dt.total_seconds().clip(lower=0)
     held = seconds.where(on_hold, 0.0).fillna(0.0)
     return held.groupby(rows["number"], sort=False).sum().astype("Float64")
+
+
+def _pause_spans(rows: pd.DataFrame) -> pd.DataFrame:
+    """The intervals :func:`_on_hold_seconds` sums: ``number``, ``start``, ``end``.
+
+    Each Awaiting*/On Hold row opens an interval that the ticket's next update
+    closes; an open final interval and one of zero or negative length (the
+    next update is not later) add nothing to the total, so they are left out.
+    """
+    state = rows["incident_state"].str.strip().str.casefold()
+    on_hold = state.str.startswith(_ON_HOLD_PREFIXES, na=False)
+    updated = rows["sys_updated_at_t"]
+    following = updated.groupby(rows["number"], sort=False).shift(-1)
+    spans = on_hold & (following > updated).fillna(False).astype(bool)
+    return pd.DataFrame(
+        {
+            "number": rows.loc[spans, "number"],
+            "start": updated[spans],
+            "end": following[spans],
+        }
+    )
+
+
+def _pause_frame(
+    numbers: pd.Series, starts: pd.Series, ends: pd.Series, *, kept: pd.Series
+) -> pd.DataFrame:
+    """:attr:`LoadResult.pauses` of the kept tickets, sorted, in fixed dtypes.
+
+    Both CSV paths end here, so their pauses agree value for value and dtype.
+    """
+    times = "datetime64[us, UTC]"
+    frame = pd.DataFrame(
+        {
+            "ticket_id": numbers.to_numpy(dtype=object),
+            "pause_start": starts.to_numpy(),
+            "pause_end": ends.to_numpy(),
+        }
+    )
+    frame = frame.loc[frame["ticket_id"].isin(set(kept))]
+    frame = frame.astype(
+        {
+            "ticket_id": pd.StringDtype(na_value=np.nan),
+            "pause_start": times,
+            "pause_end": times,
+        }
+    )
+    order = ["ticket_id", "pause_start", "pause_end"]
+    return frame.sort_values(order, kind="stable").reset_index(drop=True)
 
 
 def _canonical(
@@ -1424,7 +1489,7 @@ def _read_csv_fast(
         candidates, tickets, path, timezone, date_order, event_log=is_event_log
     )
     candidates = _fast_event_order(candidates, tickets, event_log=is_event_log)
-    frame = _fast_collapse(candidates, tickets, labels, event_log=is_event_log)
+    frame, pauses = _fast_collapse(candidates, tickets, labels, event_log=is_event_log)
 
     # Every candidate's ticket is in the frame unless it was rejected.
     rejected = tickets.rejected_numbers().implode()
@@ -1437,6 +1502,7 @@ def _read_csv_fast(
         rows_in=rows.height,
         rows_used=used,
         sha256=file_sha256(path),
+        pauses=pauses,
     )
     result.notes.extend(_notes(result, "CSV", timezone, order, event_log=is_event_log))
     result.check_accounting()
@@ -1754,8 +1820,8 @@ def _fast_collapse(
     labels: Mapping[str, str],
     *,
     event_log: bool,
-) -> pd.DataFrame:
-    """:func:`_collapse` on polars rows: one pandas row per kept ticket."""
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """:func:`_collapse` on polars rows: one pandas row per kept ticket, pauses."""
     keys = ["number", "_mod", "sys_updated_at_t", "_pos"] if event_log else ["number"]
     rows = candidates.sort(keys, nulls_last=True, maintain_order=True)
     # Rows are grouped by ticket now: number each ticket (an integer key).
@@ -1788,7 +1854,16 @@ def _fast_collapse(
     if last["_priority"].null_count() == last.height:
         # pandas maps priorities none of which is known to an object column.
         frame["priority"] = frame["priority"].astype(object)
-    return frame
+    if not event_log:
+        return frame, None
+    spans = _fast_pause_spans(rows)
+    pauses = _pause_frame(
+        spans["number"].to_pandas(),
+        spans["start"].to_pandas(),
+        spans["end"].to_pandas(),
+        kept=frame["ticket_id"],
+    )
+    return frame, pauses
 
 
 def _state_kind(state: pd.Series) -> pd.Series:
@@ -1820,6 +1895,18 @@ def _per_ticket_event_times(rows: pl.DataFrame) -> pl.DataFrame:
             _earliest=updated.filter(pl.col("_state") == "resolved").min(),
             _on_hold=pl.col("_held").sum(),
         )
+    )
+
+
+def _fast_pause_spans(rows: pl.DataFrame) -> pl.DataFrame:
+    """:func:`_pause_spans` on polars rows (ordered, numbered by ``_ticket``)."""
+    same = pl.col("_ticket") == pl.col("_ticket").shift(-1)
+    updated = pl.col("sys_updated_at_t")
+    following = pl.when(same).then(updated.shift(-1))
+    return (
+        rows.select("number", "_state", start=updated, end=following)
+        .filter((pl.col("_state") == "on_hold") & (pl.col("end") > pl.col("start")))
+        .drop("_state")
     )
 
 
@@ -1967,7 +2054,9 @@ def _notes(
             "first_resolved_at = earliest sys_updated_at of a Resolved/Closed row,"
             " capped at resolved_at; resolved_at when there is no such row.",
             "on_hold_seconds = time from each Awaiting*/On Hold update to the next"
-            " update of the ticket, summed; an open final interval is not counted.",
+            " update of the ticket, summed; an open final interval is not counted."
+            " The same intervals are kept as paused intervals, which a"
+            " business-hours clock takes off.",
         ]
     else:
         notes.append("One row per ticket; first_resolved_at = resolved_at.")
