@@ -350,23 +350,17 @@ def _latency_p95(
 ) -> CriterionResult:
     criterion = _criterion(crit_id, config)
     quantile, scale = _latency_params(crit_id, config.params)
-    start, end = evidence_window(config, evidence.as_of)
-    if not config.source:
-        return no_data(
-            criterion,
-            f"no histogram source configured: set criteria.{crit_id}.source to a"
-            " metrics source of *_bucket series (with an le label)",
-            window_start=start,
-            window_end=end,
-        )
-    names = (config.source,)
-    problem = source_problems(names, evidence)
-    if problem:
-        return no_data(
-            criterion, problem, window_start=start, window_end=end, sources=names
-        )
+    start, end, names, early = _source_inputs(
+        criterion,
+        config,
+        evidence,
+        f"no histogram source configured: set criteria.{crit_id}.source to a"
+        " metrics source of *_bucket series (with an le label)",
+    )
+    if early is not None:
+        return early
 
-    frame = _bucket_frame(evidence.metrics[config.source], config.selector)
+    frame = _bucket_frame(evidence.metrics[names[0]], config.selector)
     if frame.empty:
         return no_data(
             criterion,
@@ -528,22 +522,16 @@ def _latency_share(
 ) -> CriterionResult:
     criterion = _criterion(crit_id, config)
     threshold = latency_share_threshold(crit_id, config)
-    start, end = evidence_window(config, evidence.as_of)
-    if not config.source:
-        return no_data(
-            criterion,
-            f"no histogram source configured: set criteria.{crit_id}.source to a"
-            " metrics source of *_bucket series (with an le label)",
-            window_start=start,
-            window_end=end,
-        )
-    names = (config.source,)
-    problem = source_problems(names, evidence)
-    if problem:
-        return no_data(
-            criterion, problem, window_start=start, window_end=end, sources=names
-        )
-    if _bucket_frame(evidence.metrics[config.source], config.selector).empty:
+    start, end, names, early = _source_inputs(
+        criterion,
+        config,
+        evidence,
+        f"no histogram source configured: set criteria.{crit_id}.source to a"
+        " metrics source of *_bucket series (with an le label)",
+    )
+    if early is not None:
+        return early
+    if _bucket_frame(evidence.metrics[names[0]], config.selector).empty:
         return no_data(
             criterion,
             f"{config.source} holds no histogram bucket series (samples with an le"
@@ -624,29 +612,40 @@ def _ratio_inputs(
     start, end = evidence_window(config, evidence.as_of)
     names = _ratio_sources(config)
     if names is None:
-        return (
-            criterion,
-            start,
-            end,
-            no_data(
-                criterion,
-                f"no counters configured: set criteria.{crit_id}.total_source and"
-                f" either source ({what} counter) or good_source",
-                window_start=start,
-                window_end=end,
-            ),
+        missing = (
+            f"no counters configured: set criteria.{crit_id}.total_source and"
+            f" either source ({what} counter) or good_source"
         )
+        return criterion, start, end, _unusable(criterion, start, end, (), missing)
     problem = source_problems(names, evidence)
-    if problem:
-        return (
-            criterion,
-            start,
-            end,
-            no_data(
-                criterion, problem, window_start=start, window_end=end, sources=names
-            ),
-        )
-    return criterion, start, end, None
+    early = _unusable(criterion, start, end, names, problem) if problem else None
+    return criterion, start, end, early
+
+
+def _source_inputs(
+    criterion: Criterion, config: CriterionConfig, evidence: Evidence, missing: str
+) -> tuple[pd.Timestamp, pd.Timestamp, tuple[str, ...], CriterionResult | None]:
+    """Window, sources and an early NO DATA for a kind that reads one ``source``.
+
+    ``missing`` is the reason given when the criterion names no source.
+    """
+    start, end = evidence_window(config, evidence.as_of)
+    if not config.source:
+        return start, end, (), _unusable(criterion, start, end, (), missing)
+    names = (config.source,)
+    problem = source_problems(names, evidence)
+    early = _unusable(criterion, start, end, names, problem) if problem else None
+    return start, end, names, early
+
+
+def _unusable(
+    criterion: Criterion,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    names: tuple[str, ...],
+    reason: str,
+) -> CriterionResult:
+    return no_data(criterion, reason, window_start=start, window_end=end, sources=names)
 
 
 def _no_traffic(
@@ -1044,21 +1043,15 @@ def _threshold_share(
 ) -> CriterionResult:
     criterion = _criterion(crit_id, config)
     settings = threshold_settings(crit_id, config)
-    start, end = evidence_window(config, evidence.as_of)
-    if not config.source:
-        return no_data(
-            criterion,
-            f"no metric source configured: set criteria.{crit_id}.source to a"
-            " metrics source of the gauge-like series to compare with the threshold",
-            window_start=start,
-            window_end=end,
-        )
-    names = (config.source,)
-    problem = source_problems(names, evidence)
-    if problem:
-        return no_data(
-            criterion, problem, window_start=start, window_end=end, sources=names
-        )
+    start, end, names, early = _source_inputs(
+        criterion,
+        config,
+        evidence,
+        f"no metric source configured: set criteria.{crit_id}.source to a"
+        " metrics source of the gauge-like series to compare with the threshold",
+    )
+    if early is not None:
+        return early
 
     try:
         result = threshold_share_result(crit_id, config, evidence)
