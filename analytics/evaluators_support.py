@@ -357,6 +357,39 @@ def _ticket_problem(
     return None
 
 
+def _scoped_tickets(
+    criterion: Criterion,
+    crit_id: str,
+    config: CriterionConfig,
+    evidence: Evidence,
+    what: str,
+) -> tuple[tuple[str, ...], pd.DataFrame, str] | CriterionResult:
+    """The criterion's ticket sources, their tickets opened in its window (in its
+    priorities) and a description of that scope; or NO DATA saying why ``what``
+    cannot be measured."""
+    start, end = _window(config, evidence)
+    problem = _ticket_problem(crit_id, config, evidence)
+    if problem:
+        return no_data(
+            criterion,
+            f"{what} not measurable: {problem}",
+            window_start=start,
+            window_end=end,
+        )
+    names = ticket_source_names(config, evidence)
+    frame, scope = _by_priority(tickets_in_window(evidence, names, start, end), config)
+    if frame.empty:
+        return no_data(
+            criterion,
+            f"{what} not measurable: "
+            + _empty_window_reason(evidence, names, start, end, f"tickets ({scope})"),
+            window_start=start,
+            window_end=end,
+            sources=names,
+        )
+    return names, frame, scope
+
+
 def _empty_window_reason(
     evidence: Evidence,
     names: Sequence[str],
@@ -440,25 +473,10 @@ def _duration_result(
     criterion = _criterion(crit_id, config)
     start, end = _window(config, evidence)
     statistic = _statistic(config, crit_id)
-    problem = _ticket_problem(crit_id, config, evidence)
-    if problem:
-        return no_data(
-            criterion,
-            f"{what} not measurable: {problem}",
-            window_start=start,
-            window_end=end,
-        )
-    names = ticket_source_names(config, evidence)
-    frame, scope = _by_priority(tickets_in_window(evidence, names, start, end), config)
-    if frame.empty:
-        return no_data(
-            criterion,
-            f"{what} not measurable: "
-            + _empty_window_reason(evidence, names, start, end, f"tickets ({scope})"),
-            window_start=start,
-            window_end=end,
-            sources=names,
-        )
+    scoped = _scoped_tickets(criterion, crit_id, config, evidence, what)
+    if isinstance(scoped, CriterionResult):
+        return scoped
+    names, frame, scope = scoped
 
     if measure == "first_response":
         schedule = criterion_schedule(config)
@@ -687,25 +705,10 @@ def _escalation_rate(
     criterion = _criterion(crit_id, config)
     start, end = _window(config, evidence)
     _param(config, crit_id, {})
-    problem = _ticket_problem(crit_id, config, evidence)
-    if problem:
-        return no_data(
-            criterion,
-            f"escalation rate not measurable: {problem}",
-            window_start=start,
-            window_end=end,
-        )
-    names = ticket_source_names(config, evidence)
-    frame, scope = _by_priority(tickets_in_window(evidence, names, start, end), config)
-    if frame.empty:
-        return no_data(
-            criterion,
-            "escalation rate not measurable: "
-            + _empty_window_reason(evidence, names, start, end, f"tickets ({scope})"),
-            window_start=start,
-            window_end=end,
-            sources=names,
-        )
+    scoped = _scoped_tickets(criterion, crit_id, config, evidence, "escalation rate")
+    if isinstance(scoped, CriterionResult):
+        return scoped
+    names, frame, scope = scoped
     row = support_rates(frame, by=None).iloc[0]
     known = int(row["escalation_known"])
     if known < config.min_events:
