@@ -26,6 +26,7 @@ from analytics.frames import TICKETS_COLUMNS, LoadResult, Rejections, file_sha25
 __all__ = [
     "RowRejector",
     "finish",
+    "iso_times",
     "normalise_label",
     "parse_formatted_dates",
     "priority_lookup",
@@ -143,6 +144,28 @@ def text_column(table: pd.DataFrame, column: str) -> pd.Series | None:
     if column not in table:
         return None
     return table[column].astype("string").str.strip()
+
+
+def iso_times(
+    table: pd.DataFrame, column: str, rows: RowRejector, *, noun: str = "time"
+) -> pd.Series:
+    """An ISO 8601 column as UTC times; NaT when absent.
+
+    A value that does not parse is rejected as ``unparseable_date`` ("not an
+    ISO 8601 <noun>") and becomes NaT.
+    """
+    if column not in table:
+        return pd.Series(pd.NaT, index=table.index, dtype="datetime64[us, UTC]")
+    text = table[column].astype("string")
+    values = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+    rows.reject(
+        text.notna() & values.isna(),
+        column,
+        text,
+        "unparseable_date",
+        f"not an ISO 8601 {noun}",
+    )
+    return values.astype("datetime64[us, UTC]")
 
 
 def normalise_label(label: str) -> str:

@@ -60,6 +60,7 @@ from analytics.frames import LoadResult
 from analytics.sources._readers import (
     RowRejector,
     finish,
+    iso_times,
     normalise_label,
     parse_formatted_dates,
     priority_lookup,
@@ -684,7 +685,7 @@ def _json_tickets(
         "issue key repeats; the first is used",
     )
 
-    created = _iso(table, "fields.created", rows)
+    created = iso_times(table, "fields.created", rows, noun="date")
     rows.reject(
         table["fields.created"].isna(),
         "fields.created",
@@ -692,7 +693,7 @@ def _json_tickets(
         "missing_value",
         "no created date",
     )
-    resolved = _iso(table, "fields.resolutiondate", rows)
+    resolved = iso_times(table, "fields.resolutiondate", rows, noun="date")
     rows.reject(
         resolved < created,
         "fields.resolutiondate",
@@ -822,21 +823,6 @@ def _raised(before: Any, after: Any) -> bool:
     rank = {k.casefold(): int(v[1]) for k, v in DEFAULT_PRIORITY_MAP.items()}
     old, new = rank.get(str(before).casefold()), rank.get(str(after).casefold())
     return old is not None and new is not None and new < old
-
-
-def _iso(table: pd.DataFrame, column: str, rows: RowRejector) -> pd.Series:
-    if column not in table:
-        return pd.Series(pd.NaT, index=table.index, dtype="datetime64[us, UTC]")
-    text = table[column].astype("string")
-    values = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
-    rows.reject(
-        text.notna() & values.isna(),
-        column,
-        text,
-        "unparseable_date",
-        "not an ISO 8601 date",
-    )
-    return values.astype("datetime64[us, UTC]")
 
 
 def _epoch_ms(values: pd.Series | None) -> pd.Series | None:

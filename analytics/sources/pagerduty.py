@@ -38,6 +38,7 @@ from analytics.frames import LoadResult
 from analytics.sources._readers import (
     RowRejector,
     finish,
+    iso_times,
     normalise_label,
     priority_lookup,
     read_json,
@@ -160,7 +161,7 @@ def read_pagerduty_json(
     rows = RowRejector(path, table, first_row=1)
 
     ident = _ids(table, rows)
-    created = _times(table, "created_at", rows)
+    created = iso_times(table, "created_at", rows)
     rows.reject(
         created.isna() & table["created_at"].isna(),
         "created_at",
@@ -168,13 +169,13 @@ def read_pagerduty_json(
         "missing_value",
         "no created_at",
     )
-    resolved = _times(table, "resolved_at", rows)
+    resolved = iso_times(table, "resolved_at", rows)
     status = text_column(table, "status")
     resolved_status = (
         (status.str.casefold() == "resolved") if status is not None else None
     )
-    from_logs = _times(table, "log.resolve", rows)
-    last_change = _times(table, "last_status_change_at", rows)
+    from_logs = iso_times(table, "log.resolve", rows)
+    last_change = iso_times(table, "last_status_change_at", rows)
     resolved = resolved.fillna(from_logs)
     if resolved_status is not None:
         resolved = resolved.fillna(last_change.where(resolved_status.fillna(False)))
@@ -186,8 +187,8 @@ def read_pagerduty_json(
         "resolved before it was created",
     )
 
-    acknowledged = _times(table, "ack.first", rows).fillna(
-        _times(table, "log.acknowledge", rows)
+    acknowledged = iso_times(table, "ack.first", rows).fillna(
+        iso_times(table, "log.acknowledge", rows)
     )
     priority, original = _priority(table, labels, urgency_map, rows)
     frame = tickets_frame(
@@ -275,7 +276,7 @@ def read_pagerduty_analytics(
     rows = RowRejector(path, table, first_row=1 if is_json else 2)
 
     ident = _ids(table, rows)
-    created = _times(table, "created_at", rows)
+    created = iso_times(table, "created_at", rows)
     rows.reject(
         table["created_at"].isna(),
         "created_at",
@@ -285,7 +286,7 @@ def read_pagerduty_analytics(
     )
     to_ack = _seconds(table, "seconds_to_first_ack", rows)
     to_resolve = _seconds(table, "seconds_to_resolve", rows)
-    resolved = _times(table, "resolved_at", rows).fillna(_plus(created, to_resolve))
+    resolved = iso_times(table, "resolved_at", rows).fillna(_plus(created, to_resolve))
     rows.reject(
         resolved < created,
         "resolved_at",
@@ -426,21 +427,6 @@ def _ids(table: pd.DataFrame, rows: RowRejector) -> pd.Series:
         "incident id repeats; the first is used",
     )
     return ident
-
-
-def _times(table: pd.DataFrame, column: str, rows: RowRejector) -> pd.Series:
-    if column not in table:
-        return pd.Series(pd.NaT, index=table.index, dtype="datetime64[us, UTC]")
-    text = table[column].astype("string")
-    values = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
-    rows.reject(
-        text.notna() & values.isna(),
-        column,
-        text,
-        "unparseable_date",
-        "not an ISO 8601 time",
-    )
-    return values.astype("datetime64[us, UTC]")
 
 
 def _seconds(
