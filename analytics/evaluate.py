@@ -18,7 +18,12 @@ from analytics.checklist import checklist_criteria
 from analytics.config import CriterionConfig, parse_duration
 from analytics.evaluators_adoption import evidence_evaluators
 from analytics.evaluators_capacity import CAPACITY_EVALUATORS
-from analytics.evaluators_slo import SLO_EVALUATORS, evidence_window, partial_sources
+from analytics.evaluators_slo import (
+    SLO_EVALUATORS,
+    evidence_window,
+    partial_sources,
+    unmeasured_reason,
+)
 from analytics.evaluators_support import SUPPORT_EVALUATORS
 from analytics.evidence import Evidence
 from analytics.metrics.resolution import mean_time_to_resolve
@@ -126,12 +131,10 @@ def _availability(
         )
 
     if result.sli is None or result.valid < config.min_events:
-        mismatch = result.sli is None and result.valid > 0 and result.notes
         return no_data(
             criterion,
-            "; ".join(result.notes)
-            if mismatch
-            else f"no samples in the evidence window ({result.method})",
+            unmeasured_reason(result)
+            or f"no samples in the evidence window ({result.method})",
             window_start=start,
             window_end=end,
             coverage_ratio=result.coverage_ratio,

@@ -146,6 +146,7 @@ __all__ = [
     "source_problems",
     "threshold_settings",
     "threshold_share_result",
+    "unmeasured_reason",
 ]
 
 PARTIAL_PREFIX: Final = "partial data:"
@@ -648,6 +649,16 @@ def _unusable(
     return no_data(criterion, reason, window_start=start, window_end=end, sources=names)
 
 
+def unmeasured_reason(result: SLOResult) -> str | None:
+    """Why events were counted but no SLI came out (e.g. good above total), or None.
+
+    None also when nothing was counted: that is plain no traffic.
+    """
+    if result.sli is None and result.valid > 0:
+        return "; ".join(result.notes) or "no SLI could be computed"
+    return None
+
+
 def _no_traffic(
     criterion: Criterion,
     result: SLOResult,
@@ -656,9 +667,8 @@ def _no_traffic(
 ) -> CriterionResult | None:
     if result.sli is not None and result.valid >= config.min_events:
         return None
-    if result.sli is None and result.valid > 0:
-        reason = "; ".join(result.notes) or "no SLI could be computed"
-    else:
+    reason = unmeasured_reason(result)
+    if reason is None:
         reason = (
             f"{result.valid:,.0f} requests counted in the evidence window (need"
             f" {config.min_events}): no traffic is no data, not 0 % or 100 %"
