@@ -64,7 +64,7 @@ class ParsedTimes:
     Attributes
     ----------
     values
-        The parsed times, dtype ``datetime64[..., UTC]``; NaT where the input
+        The parsed times, dtype ``datetime64[us, UTC]``; NaT where the input
         was empty or could not be used.
     unparseable
         True where a non-empty value is not a date in the expected order.
@@ -218,7 +218,13 @@ def parse_timestamps(
 
     localized = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
     bad_local = naive.notna() & localized.isna()
-    values = localized.dt.tz_convert("UTC").where(~has_offset, aware)
+    # One unit whatever pandas infers (it picks seconds for a column with no
+    # value at all), so frames from every reader and path compare equal.
+    values = (
+        localized.dt.tz_convert("UTC")
+        .where(~has_offset, aware)
+        .astype("datetime64[us, UTC]")
+    )
     unparseable = present & values.isna() & ~bad_local
     return ParsedTimes(values, unparseable, bad_local, order)
 
