@@ -69,6 +69,34 @@ def test_ticket_paused_over_a_weekend() -> None:
     assert business_sla.iloc[0] == 1.5 * HOUR
 
 
+def test_overlapping_pauses_are_taken_off_once() -> None:
+    tickets, pauses = _weekend_ticket()
+    # The same weekend pause from a second source, plus one overlapping its end
+    # and a reversed interval that pauses nothing: still 65.5 h + 0.5 h paused.
+    extra = pd.DataFrame(
+        {
+            "ticket_id": ["W1", "W1", "W1"],
+            "pause_start": [
+                _utc("2026-03-06 15:30"),
+                _utc("2026-03-09 08:00"),
+                _utc("2026-03-09 09:50"),
+            ],
+            "pause_end": [
+                _utc("2026-03-09 09:00"),
+                _utc("2026-03-09 09:30"),
+                _utc("2026-03-09 09:40"),
+            ],
+        }
+    )
+    both = pd.concat([pauses, extra], ignore_index=True)
+    wall_sla, _ = sla_elapsed_seconds(tickets, pauses=both)
+    business_sla, _ = sla_elapsed_seconds(
+        tickets, clock="business", schedule=OFFICE, pauses=both
+    )
+    assert wall_sla.iloc[0] == 1.0 * HOUR  # 67 h - 66 h paused
+    assert business_sla.iloc[0] == 1.0 * HOUR  # 3 h - (0.5 h Fri + 1.5 h Mon)
+
+
 def test_on_hold_seconds_used_for_a_wall_clock_without_intervals() -> None:
     tickets, _ = _weekend_ticket()
     seconds, rule = sla_elapsed_seconds(tickets)

@@ -539,12 +539,54 @@ def _interval_pauses(
             "row": frame.index,
         }
     )
-    joined = pauses.merge(spans, on="ticket_id", how="inner")
+    joined = _merged_pauses(pauses).merge(spans, on="ticket_id", how="inner")
     lo = joined[["pause_start", "begin"]].max(axis=1)
     hi = joined[["pause_end", "end"]].min(axis=1)
     overlap = _clock_seconds(lo, hi.where(hi > lo, lo), clock, schedule).fillna(0.0)
     per_row = overlap.groupby(joined["row"].to_numpy()).sum()
     return per_row.reindex(frame.index, fill_value=0.0).astype("float64")
+
+
+def _merged_pauses(pauses: pd.DataFrame) -> pd.DataFrame:
+    """One interval per stretch of paused time per ticket.
+
+    Intervals of one ticket that overlap or touch (two sources both marking
+    the ticket on hold, a repeated changelog entry) are joined, so paused time
+    is taken off the clock once, not once per interval. Rows without both
+    ends, or ending before they start, pause nothing and are left out.
+
+    Examples
+    --------
+    >>> t = pd.to_datetime(["2026-03-02 10:00", "2026-03-02 11:00",
+    ...                     "2026-03-02 10:30", "2026-03-02 12:00"], utc=True)
+    >>> p = pd.DataFrame({"ticket_id": ["T1", "T1"], "pause_start": t[[0, 2]],
+    ...                   "pause_end": t[[1, 3]]})
+    >>> m = _merged_pauses(p)
+    >>> len(m), str(m["pause_end"].iloc[0] - m["pause_start"].iloc[0])
+    (1, '0 days 02:00:00')
+    """
+    usable = pauses.loc[
+        pauses["pause_start"].notna()
+        & pauses["pause_end"].notna()
+        & (pauses["pause_end"] > pauses["pause_start"]),
+        ["ticket_id", "pause_start", "pause_end"],
+    ].sort_values(["ticket_id", "pause_start"], kind="stable")
+    if usable.empty:
+        return usable.reset_index(drop=True)
+    ticket = usable["ticket_id"]
+    reach = usable.groupby(ticket, sort=False)["pause_end"].cummax()
+    reached_before = reach.groupby(ticket, sort=False).shift()
+    starts_stretch = reached_before.isna() | (usable["pause_start"] > reached_before)
+    stretch = starts_stretch.cumsum().to_numpy()
+    return (
+        usable.groupby(stretch, sort=False)
+        .agg(
+            ticket_id=("ticket_id", "first"),
+            pause_start=("pause_start", "min"),
+            pause_end=("pause_end", "max"),
+        )
+        .reset_index(drop=True)
+    )
 
 
 def _against_targets(
