@@ -21,13 +21,18 @@ from analytics.evaluators_capacity import CAPACITY_EVALUATORS
 from analytics.evaluators_slo import (
     SLO_EVALUATORS,
     evidence_window,
+    negative_counter,
     partial_sources,
     unmeasured_reason,
 )
 from analytics.evaluators_support import SUPPORT_EVALUATORS
 from analytics.evidence import Evidence
 from analytics.metrics.resolution import mean_time_to_resolve
-from analytics.metrics.slo import availability_from_counters, availability_from_up
+from analytics.metrics.slo import (
+    availability_from_counters,
+    availability_from_error_counters,
+    availability_from_up,
+)
 from analytics.readiness import (
     Criterion,
     CriterionResult,
@@ -103,10 +108,32 @@ def _availability(
             window_end=end,
             sources=tuple(wanted),
         )
-    if config.good_source and config.total_source:
-        names: tuple[str, ...] = (config.good_source, config.total_source)
-        result = availability_from_counters(
-            evidence.metrics[config.good_source].frame,
+    if config.total_source and (config.good_source or config.source):
+        # Counters: good / total, or bad (the error counter in source) / total.
+        part = config.good_source or config.source
+        assert part is not None
+        names: tuple[str, ...] = (part, config.total_source)
+        negative = next(
+            (
+                reason
+                for name in names
+                if (
+                    reason := negative_counter(evidence.metrics[name].frame, start, end)
+                )
+            ),
+            "",
+        )
+        if negative:
+            return no_data(
+                criterion, negative, window_start=start, window_end=end, sources=names
+            )
+        count = (
+            availability_from_counters
+            if config.good_source
+            else availability_from_error_counters
+        )
+        result = count(
+            evidence.metrics[part].frame,
             evidence.metrics[config.total_source].frame,
             window_start=start,
             window_end=end,
@@ -125,7 +152,7 @@ def _availability(
         return no_data(
             criterion,
             "no metric source configured: set criteria.availability.source (an up-style"
-            " series) or good_source and total_source (counters)",
+            " series), or total_source with good_source or source (counters)",
             window_start=start,
             window_end=end,
         )

@@ -139,6 +139,7 @@ __all__ = [
     "evidence_window",
     "latency_share_result",
     "latency_share_threshold",
+    "negative_counter",
     "not_cumulative",
     "openslo_criteria",
     "partial_sources",
@@ -336,6 +337,51 @@ def _bucket_frame(load: LoadResult, selector: Mapping[str, str]) -> pd.DataFrame
     return frame[has_le]
 
 
+def _bucket_problem(
+    frame: pd.DataFrame, config: CriterionConfig, start: pd.Timestamp, end: pd.Timestamp
+) -> str:
+    """Why a histogram source's selected buckets cannot be used, or ``""``."""
+    if frame.empty:
+        return (
+            f"{config.source} holds no histogram bucket series (samples with an le"
+            " label) matching the selector"
+        )
+    return negative_counter(frame, start, end)
+
+
+def negative_counter(samples: Any, start: pd.Timestamp, end: pd.Timestamp) -> str:
+    """Why counter samples in ``[start, end]`` cannot be a counter's, or ``""``.
+
+    A counter only counts up from 0; a drop is a restart, read as a reset. A
+    negative reading is no reset: the series is a gauge or a per-interval
+    delta, and taking its increase would give a wrong event count (a drop to
+    -5 would add -5 events). So it is refused, naming the first such sample.
+
+    >>> t = pd.to_datetime(["2026-03-02 10:00", "2026-03-02 10:01"], utc=True)
+    >>> s = pd.DataFrame({"timestamp": t, "series": "errors_total", "value": [3.0, -2.0]})
+    >>> print(negative_counter(s, t[0], t[1]))  # doctest: +ELLIPSIS
+    counter errors_total reads -2 at 2026-03-02 10:01:00+00:00 ... Fix: ...
+    >>> negative_counter(s, t[0], t[0])
+    ''
+    """
+    frame = to_pandas(samples)
+    if frame.empty:
+        return ""
+    values = frame["value"].to_numpy(dtype=float)
+    stamps = frame["timestamp"]
+    below = (values < 0) & (stamps >= start).to_numpy() & (stamps <= end).to_numpy()
+    if not below.any():
+        return ""
+    first = frame.loc[below].sort_values("timestamp", kind="stable").iloc[0]
+    return (
+        f"counter {first['series']} reads {first['value']:g} at {first['timestamp']}"
+        f" ({int(below.sum()):,} negative sample(s) in the window): a counter never"
+        " goes below 0, so this series is a gauge or a per-interval delta and its"
+        " increase would be a wrong event count. Fix: point the criterion at a"
+        " cumulative counter (*_total, *_bucket) or clean the metric file"
+    )
+
+
 def _span_coverage(
     frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
 ) -> float:
@@ -362,15 +408,9 @@ def _latency_p95(
         return early
 
     frame = _bucket_frame(evidence.metrics[names[0]], config.selector)
-    if frame.empty:
-        return no_data(
-            criterion,
-            f"{config.source} holds no histogram bucket series (samples with an le"
-            " label) matching the selector",
-            window_start=start,
-            window_end=end,
-            sources=names,
-        )
+    problem = _bucket_problem(frame, config, start, end)
+    if problem:
+        return _unusable(criterion, start, end, names, problem)
     try:
         buckets = bucket_increase(frame, window_start=start, window_end=end)
         seconds = histogram_quantile(quantile, buckets) if buckets else None
@@ -532,15 +572,10 @@ def _latency_share(
     )
     if early is not None:
         return early
-    if _bucket_frame(evidence.metrics[names[0]], config.selector).empty:
-        return no_data(
-            criterion,
-            f"{config.source} holds no histogram bucket series (samples with an le"
-            " label) matching the selector",
-            window_start=start,
-            window_end=end,
-            sources=names,
-        )
+    frame = _bucket_frame(evidence.metrics[names[0]], config.selector)
+    problem = _bucket_problem(frame, config, start, end)
+    if problem:
+        return _unusable(criterion, start, end, names, problem)
 
     result = latency_share_result(crit_id, config, evidence)
     if result.sli is None or result.valid < config.min_events:
@@ -618,7 +653,14 @@ def _ratio_inputs(
             f" either source ({what} counter) or good_source"
         )
         return criterion, start, end, _unusable(criterion, start, end, (), missing)
-    problem = source_problems(names, evidence)
+    problem = source_problems(names, evidence) or next(
+        (
+            reason
+            for name in names
+            if (reason := negative_counter(evidence.metrics[name].frame, start, end))
+        ),
+        "",
+    )
     early = _unusable(criterion, start, end, names, problem) if problem else None
     return criterion, start, end, early
 

@@ -263,6 +263,22 @@ def test_error_rate_from_an_error_counter(tmp_path: Path) -> None:
     assert "burn rate 2.00×" in result.detail
 
 
+def test_availability_from_an_error_counter_is_bad_over_total(tmp_path: Path) -> None:
+    # source + total_source: 14 errors of 7,000 → 99.8 %, not the up-series reading
+    # of the error counter that source alone would mean.
+    write_counter(tmp_path / "err.csv", "errors_total", [0, 0, 1, 1, 1, 2, 14])
+    write_counter(tmp_path / "all.csv", "requests_total", TOTAL)
+    crit = {"source": "errors", "total_source": "all", "lookback": "1h"}
+    path = write_config(
+        tmp_path, {"errors": "err.csv", "all": "all.csv"}, {"availability": crit}
+    )
+
+    result = one(path, "availability")
+
+    assert result.value == pytest.approx(99.8)
+    assert result.sources == ("errors", "all")
+
+
 def test_error_rate_from_good_and_total(tmp_path: Path) -> None:
     # Good = total − errors: 7000 − 14 good, the same 0.2 %.
     errors = [0, 0, 1, 1, 0, 1, 13]  # the error counter restarts with the process
@@ -996,3 +1012,31 @@ def test_p95_above_a_top_bucket_equal_to_the_alert_fails(tmp_path: Path) -> None
     result = one(_latency_config(tmp_path, buckets, alert=500), "latency_p95")
     assert result.status is Status.FAIL
     assert "lower bound" in result.detail
+
+
+def test_negative_counter_readings_are_no_data(tmp_path: Path) -> None:
+    # A per-interval delta or gauge, not a counter: read as resets, its dip to
+    # -40 would subtract 40 errors and make the error rate look better.
+    errors = [0.0, 5.0, 9.0, -40.0, 2.0, 6.0, 9.0]
+    write_counter(tmp_path / "bad.csv", "errors_total", errors)
+    write_counter(tmp_path / "all.csv", "requests_total", TOTAL)
+    crit = {"source": "bad", "total_source": "all", "lookback": "1h"}
+    path = write_config(
+        tmp_path,
+        {"bad": "bad.csv", "all": "all.csv"},
+        {"error_rate": crit, "availability": crit},
+    )
+    for crit_id in ("error_rate", "availability"):
+        result = one(path, crit_id)
+        assert result.status is Status.NO_DATA, crit_id
+        assert "counter errors_total reads -40 at" in result.detail
+        assert "cumulative counter" in result.detail
+
+
+def test_negative_bucket_readings_are_no_data(tmp_path: Path) -> None:
+    rising = [float(10 * i) for i in range(7)]
+    dipping = [0.0, 10.0, -5.0, 30.0, 40.0, 50.0, 60.0]
+    buckets = {"0.1": dipping, "0.5": rising, "+Inf": rising}
+    result = one(_latency_config(tmp_path, buckets), "latency_p95")
+    assert result.status is Status.NO_DATA
+    assert "reads -5 at" in result.detail
