@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -708,6 +709,38 @@ def load_config(path: str | Path) -> ReadinessConfig:
     return config
 
 
+_SOURCE_GROUPS: Final[Mapping[str, tuple[str, ...]]] = {
+    **dict.fromkeys(
+        (
+            "availability",
+            "latency_p95",
+            "latency_share",
+            "error_rate",
+            "auth_success",
+            "slo_ratio",
+            "threshold_share",
+            "capacity_headroom",
+        ),
+        ("metrics",),
+    ),
+    **dict.fromkeys(
+        (
+            "mttd",
+            "mttr",
+            "incident_response",
+            "first_response",
+            "escalation_rate",
+            "resolution_within_target",
+        ),
+        ("tickets",),
+    ),
+    "csat": ("surveys", "tickets"),
+    "throughput": ("loadtests",),
+}
+"""Which config sections a criterion kind's ``source`` / ``good_source`` /
+``total_source`` may name; kinds not listed may name any source."""
+
+
 def _check_references(path: Path, config: ReadinessConfig) -> None:
     names = [
         s.name
@@ -719,14 +752,32 @@ def _check_references(path: Path, config: ReadinessConfig) -> None:
         raise ConfigError(
             f"{path}: source names must be unique; repeated: {sorted(duplicates)}"
         )
+    groups = {
+        "metrics": [s.name for s in config.metrics],
+        "tickets": [s.name for s in config.tickets],
+        "surveys": [s.name for s in config.surveys],
+        "loadtests": [s.name for s in config.loadtests],
+    }
     for crit_id, crit in config.criteria.items():
-        for ref in (crit.source, crit.good_source, crit.total_source):
-            if ref is not None and ref not in names:
-                raise ConfigError(
-                    f"{path}: criteria.{crit_id} refers to source {ref!r}, which is not"
-                    f" defined. Fix: use one of {names or 'the sources you add under'}"
-                    " tickets: or metrics:"
-                )
+        wanted = _SOURCE_GROUPS.get(crit.kind, tuple(groups))
+        allowed = [name for group in wanted for name in groups[group]]
+        for key in ("source", "good_source", "total_source"):
+            ref = getattr(crit, key)
+            if ref is None or ref in allowed:
+                continue
+            under = " or ".join(f"{group}:" for group in wanted)
+            found = next((g for g, members in groups.items() if ref in members), None)
+            why = (
+                f"which is a {found} source, but kind {crit.kind} reads {under} sources"
+                if found
+                else "which is not defined"
+            )
+            choices = (
+                f"one of {allowed}" if allowed else f"a source you add under {under}"
+            )
+            raise ConfigError(
+                f"{path}: criteria.{crit_id}.{key} is {ref!r}, {why}. Fix: use {choices}"
+            )
         if crit.unit == "%" and crit.op in (">=", ">") and crit.target > 100:
             raise ConfigError(
                 f"{path}: criteria.{crit_id}.target is {crit.target}, above 100 %."

@@ -50,7 +50,33 @@ def test_unknown_criterion_without_kind(write) -> None:  # type: ignore[no-untyp
 
 def test_reference_to_missing_source(write) -> None:  # type: ignore[no-untyped-def]
     path = write("c.yaml", "criteria:\n  availability:\n    source: prom\n")
-    with pytest.raises(ConfigError, match="source 'prom', which is not defined"):
+    with pytest.raises(
+        ConfigError,
+        match=r"criteria\.availability\.source is 'prom', which is not defined",
+    ):
+        load_config(path)
+
+
+def test_reference_to_a_source_of_the_wrong_kind(write) -> None:  # type: ignore[no-untyped-def]
+    sources = (
+        "tickets:\n  - {name: desk, path: t.csv, format: servicenow_csv}\n"
+        "metrics:\n  - {name: up, path: up.csv, format: csv}\n"
+        "  - {name: req, path: req.csv, format: csv}\n"
+    )
+    path = write("c.yaml", sources + "criteria:\n  availability:\n    source: desk\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert (
+        "criteria.availability.source is 'desk', which is a tickets source" in message
+    )
+    assert "Fix: use one of ['up', 'req']" in message
+
+    path = write(
+        "c.yaml",
+        sources + "criteria:\n  mttr:\n    kind: mttr\n    source: up\n",
+    )
+    with pytest.raises(ConfigError, match="kind mttr reads tickets: sources"):
         load_config(path)
 
 

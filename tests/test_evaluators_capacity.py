@@ -99,15 +99,16 @@ def test_throughput_without_load_test_is_no_data(tmp_path: Path) -> None:
     assert "no load test is configured" in result.detail
 
 
-def test_throughput_source_that_is_not_a_load_test_is_no_data(tmp_path: Path) -> None:
+def test_throughput_source_that_is_not_a_load_test_is_a_config_error(
+    tmp_path: Path,
+) -> None:
     path = write_config(
         tmp_path,
         loadtests=[("ramp", "locust_stats_history.csv", "locust_history")],
         criteria={"throughput": {"source": "rps"}},
     )
-    result = evaluate(build_go_no_go(path, AS_OF), "throughput")
-    assert result.status is Status.NO_DATA
-    assert "'rps' is not a load test" in result.detail
+    with pytest.raises(ConfigError, match="'rps', which is a metrics source"):
+        build_go_no_go(path, AS_OF)
 
 
 def test_throughput_from_locust_history_fails_below_alert(tmp_path: Path) -> None:
