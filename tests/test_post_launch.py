@@ -205,3 +205,42 @@ def test_run_record_names_the_report_for_the_index(small_config: Path) -> None:
     record = build_post_launch(small_config, "2026-03-01", 14).run_record()
     assert record["title"] == "Post-launch review — Shop"
     assert record["service"] == "Shop"
+
+
+def test_availability_from_an_error_counter_is_bad_over_total(tmp_path: Path) -> None:
+    # Hourly counters over the first 3 days: 1,000 requests an hour and 1 error
+    # an hour, except 600 errors by the 13:00 reading of day 2. An increase
+    # belongs to the period of its later reading: 13:00-14:00.
+    hours = pd.date_range("2026-03-01", periods=73, freq="1h", tz="UTC")
+    spike = hours.get_loc(pd.Timestamp("2026-03-02T13:00Z"))
+    errors = [float(i + (599 if i >= spike else 0)) for i in range(len(hours))]
+    rows = ["timestamp,metric,value"]
+    rows += [
+        f"{t:%Y-%m-%dT%H:%M:%SZ},requests_total,{1000 * i}" for i, t in enumerate(hours)
+    ]
+    (tmp_path / "requests.csv").write_text("\n".join(rows) + "\n", "utf-8")
+    rows = ["timestamp,metric,value"]
+    rows += [
+        f"{t:%Y-%m-%dT%H:%M:%SZ},errors_total,{e:g}"
+        for t, e in zip(hours, errors, strict=True)
+    ]
+    (tmp_path / "errors.csv").write_text("\n".join(rows) + "\n", "utf-8")
+    config = tmp_path / "readiness.yaml"
+    config.write_text(
+        "report: {service: Shop}\n"
+        "metrics:\n"
+        "  - {name: errors, path: errors.csv, format: csv}\n"
+        "  - {name: requests, path: requests.csv, format: csv}\n"
+        "criteria:\n"
+        "  availability: {source: errors, total_source: requests}\n"
+        "post_launch: {rollback_window: 1h}\n",
+        "utf-8",
+    )
+    report = build_post_launch(config, "2026-03-01", 3)
+    checks = {check.name: check for check in report.rollback_checks()}
+    rate = checks["Error rate"].values.set_index("period_start")["value"]
+    assert rate[pd.Timestamp("2026-03-02T13:00Z")] == pytest.approx(60.0)
+    assert rate[pd.Timestamp("2026-03-02T12:00Z")] == pytest.approx(0.1)
+    availability = checks["Availability"].values.set_index("period_start")["value"]
+    assert availability[pd.Timestamp("2026-03-02T13:00Z")] == pytest.approx(40.0)
+    assert checks["Error rate"].status is Status.FAIL

@@ -55,8 +55,10 @@ from analytics.frames import LoadResult, to_pandas
 from analytics.metrics.histogram import histogram_quantile, parse_le
 from analytics.metrics.incidents import critical_incidents
 from analytics.metrics.slo import (
+    COUNTER_SKEW,
     SLOResult,
     availability_from_counters,
+    availability_from_error_counters,
     availability_from_up,
     availability_timeline,
     counter_increase_by_period,
@@ -1102,30 +1104,40 @@ class PostLaunchReport:
                 return crit
         return None
 
-    def _counters(self) -> tuple[pd.DataFrame, pd.DataFrame, float] | None:
+    def _counters(self) -> tuple[pd.DataFrame, pd.DataFrame, float, bool] | None:
+        """The availability criterion's counters: (good or bad, total, target, is_bad).
+
+        ``is_bad`` when the criterion counts errors (``source`` + ``total_source``)
+        rather than good requests (``good_source`` + ``total_source``).
+        """
         crit = self._availability_config()
         metrics = self.evidence.metrics
-        if crit is None or not crit.good_source or not crit.total_source:
+        if crit is None or not crit.total_source:
             return None
-        if crit.good_source not in metrics or crit.total_source not in metrics:
+        part = crit.good_source or crit.source
+        if part is None or part not in metrics or crit.total_source not in metrics:
             return None
-        good = metrics[crit.good_source].frame
         total = metrics[crit.total_source].frame
-        return good, total, crit.target / 100
+        return metrics[part].frame, total, crit.target / 100, not crit.good_source
 
     def _up(self) -> tuple[pd.DataFrame, CriterionConfig] | None:
         crit = self._availability_config()
-        if crit is None or not crit.source or crit.source not in self.evidence.metrics:
+        if crit is None or crit.total_source or not crit.source:
+            return None
+        if crit.source not in self.evidence.metrics:
             return None
         return self.evidence.metrics[crit.source].frame, crit
 
     def _slo(self, start: pd.Timestamp, end: pd.Timestamp) -> SLOResult | None:
         counters = self._counters()
         if counters is not None:
-            good, total, target = counters
-            return availability_from_counters(
-                good, total, window_start=start, window_end=end, target=target
+            part, total, target, is_bad = counters
+            count = (
+                availability_from_error_counters
+                if is_bad
+                else availability_from_counters
             )
+            return count(part, total, window_start=start, window_end=end, target=target)
         up = self._up()
         if up is not None:
             frame, crit = up
@@ -1170,7 +1182,7 @@ class PostLaunchReport:
         counters = self._counters() is not None
         up = self._up() is not None
         how = (
-            "requests failed = increase of total minus good request counters while the"
+            "requests failed = total minus good requests (from the request counters) while the"
             " incident was open; budget minutes = failed / all requests of the review ×"
             " review minutes"
             if counters
@@ -1350,21 +1362,29 @@ class PostLaunchReport:
             return _empty_check(
                 name, text, "%", "no good/total request counters configured"
             )
-        good, total, _ = counters
-        ratio = self._good_ratio_by_period(good, total)
+        part, total, _, is_bad = counters
+        ratio = self._good_ratio_by_period(part, total, is_bad=is_bad)
         values = [(1 - r) * 100 for r in ratio]
         return _check(name, text, "%", self._periods(), values, lambda v: v > threshold)
 
     def _good_ratio_by_period(
-        self, good: pd.DataFrame, total: pd.DataFrame
+        self, part: pd.DataFrame, total: pd.DataFrame, *, is_bad: bool
     ) -> list[float]:
-        """good / total per rollback period in one pass (NaN where no traffic or no data)."""
+        """Good share per rollback period in one pass.
+
+        ``part`` counts good requests, or bad ones when ``is_bad``. NaN (unknown)
+        where there is no traffic or no data, and where the part counts more
+        than the total beyond scrape skew (``COUNTER_SKEW``): such counters do
+        not count the same requests.
+        """
         step = parse_duration(self.evidence.config.post_launch.rollback_window)
         periods = self._periods()
-        good_inc = counter_increase_by_period(good, periods=periods, step=step)
+        part_inc = counter_increase_by_period(part, periods=periods, step=step)
         total_inc = counter_increase_by_period(total, periods=periods, step=step)
-        ratio = (good_inc / total_inc.where(total_inc > 0)).clip(upper=1.0)
-        return [float(v) for v in ratio]
+        ratio = part_inc / total_inc.where(total_inc > 0)
+        ratio = ratio.where(ratio <= 1.0 + COUNTER_SKEW).clip(upper=1.0)
+        good = 1.0 - ratio if is_bad else ratio
+        return [float(v) for v in good]
 
     def _latency_check(self) -> RollbackCheck:
         threshold = self._rollback_value("latency_p95", 2000.0)
@@ -1400,8 +1420,9 @@ class PostLaunchReport:
         name, text = "Availability", f"< {threshold:g} %"
         counters = self._counters()
         if counters is not None:
-            good, total, _ = counters
-            values = [r * 100 for r in self._good_ratio_by_period(good, total)]
+            part, total, _, is_bad = counters
+            ratio = self._good_ratio_by_period(part, total, is_bad=is_bad)
+            values = [r * 100 for r in ratio]
             return _check(
                 name, text, "%", self._periods(), values, lambda v: v < threshold
             )
