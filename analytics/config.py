@@ -378,6 +378,25 @@ class CriterionConfig(_Strict):
         """The evidence window's length."""
         return parse_duration(self.lookback)
 
+    @property
+    def counters(self) -> tuple[str, str, bool] | None:
+        """``(numerator source, total source, numerator_is_bad)`` of a counter ratio.
+
+        ``good_source`` + ``total_source`` count good requests; ``source`` +
+        ``total_source`` count bad ones (an error counter). None when the
+        criterion is not a ratio of counters (e.g. availability from ``up``).
+
+        >>> a = {"title": "a", "kind": "availability", "target": 99.9}
+        >>> CriterionConfig(**a, source="errors", total_source="requests").counters
+        ('errors', 'requests', True)
+        >>> CriterionConfig(**a, source="up").counters is None
+        True
+        """
+        numerator = self.good_source or self.source
+        if not self.total_source or numerator is None:
+            return None
+        return numerator, self.total_source, not self.good_source
+
 
 class PostLaunchSettings(_Strict):
     """Settings of the post-launch review (``post_launch:``); every field optional.

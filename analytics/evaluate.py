@@ -108,11 +108,9 @@ def _availability(
             window_end=end,
             sources=tuple(wanted),
         )
-    if config.total_source and (config.good_source or config.source):
-        # Counters: good / total, or bad (the error counter in source) / total.
-        part = config.good_source or config.source
-        assert part is not None
-        names: tuple[str, ...] = (part, config.total_source)
+    if config.counters is not None:
+        part, total, numerator_is_bad = config.counters
+        names: tuple[str, ...] = (part, total)
         negative = next(
             (
                 reason
@@ -128,13 +126,13 @@ def _availability(
                 criterion, negative, window_start=start, window_end=end, sources=names
             )
         count = (
-            availability_from_counters
-            if config.good_source
-            else availability_from_error_counters
+            availability_from_error_counters
+            if numerator_is_bad
+            else availability_from_counters
         )
         result = count(
             evidence.metrics[part].frame,
-            evidence.metrics[config.total_source].frame,
+            evidence.metrics[total].frame,
             window_start=start,
             window_end=end,
             target=config.target / 100,

@@ -117,6 +117,23 @@ def test_two_percent_errors_take_44_minutes_to_page():
     assert pd.isna(fired.iloc[0]["end"])  # still firing when the data ends
 
 
+def test_an_error_counter_fires_like_good_and_total():
+    minutes = 6 * 60
+    bad = np.zeros(minutes)
+    bad[200:230] = 1000.0
+    good, total = counters(bad)
+    errors = total.assign(value=total["value"] - good["value"])
+    policy = default_policy()[:2]
+
+    from_good = evaluate_alerts_over_history(good, total, target=0.999, policy=policy)
+    from_bad = evaluate_alerts_over_history(
+        errors, total, target=0.999, policy=policy, numerator_is_bad=True
+    )
+
+    assert len(from_good) >= 1
+    pd.testing.assert_frame_equal(from_bad, from_good)
+
+
 def test_zero_traffic_never_fires():
     minutes = 3 * 60
     times = START + pd.to_timedelta(np.arange(minutes), unit="min")

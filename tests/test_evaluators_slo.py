@@ -20,6 +20,8 @@ from analytics.evaluate import EVALUATORS, evaluate_criteria
 from analytics.evaluators_slo import SLO_EVALUATORS, evidence_window
 from analytics.evidence import gather_evidence
 from analytics.readiness import CriterionResult, Status
+from analytics.report import slo_section
+from analytics.report.go_no_go import build_go_no_go
 
 AS_OF = pd.Timestamp("2024-05-08T00:00:00Z")
 # Seven samples at 10-minute spacing that end at AS_OF: the window [AS_OF - 1h, AS_OF].
@@ -277,6 +279,15 @@ def test_availability_from_an_error_counter_is_bad_over_total(tmp_path: Path) ->
 
     assert result.value == pytest.approx(99.8)
     assert result.sources == ("errors", "all")
+    # The SLO sections read the same counters the same way.
+    report = build_go_no_go(path, AS_OF)
+    summary = slo_section.slo_summary(report).markup
+    assert "bad: <code>errors</code>" in summary
+    assert "99.8000 %" in summary
+    assert "plotly" in slo_section.budget_burndown(report).markup
+    alerts = slo_section.burn_rate_alerts(report).markup
+    assert "cannot be evaluated" not in alerts
+    assert "No counter samples" not in alerts
 
 
 def test_error_rate_from_good_and_total(tmp_path: Path) -> None:

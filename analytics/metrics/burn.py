@@ -196,6 +196,7 @@ def evaluate_alerts_over_history(
     target: float,
     policy: Sequence[BurnWindow] | None = None,
     step_seconds: float = 60.0,
+    numerator_is_bad: bool = False,
 ) -> pd.DataFrame:
     """When each alert of ``policy`` would have fired and cleared.
 
@@ -210,7 +211,9 @@ def evaluate_alerts_over_history(
     Parameters
     ----------
     good, total
-        Counter samples frames (pandas or polars) of good and of all requests.
+        Counter samples frames (pandas or polars) of good and of all requests;
+        with ``numerator_is_bad``, ``good`` holds the bad (error) requests and
+        the error ratio is ``Δbad / Δtotal`` on the grid of the total counters.
     target
         Objective as a ratio, for example 0.999.
     policy
@@ -239,8 +242,14 @@ def evaluate_alerts_over_history(
     if not step_seconds > 0:
         raise ConfigError(f"step_seconds must be > 0, got {step_seconds!r}")
     windows = tuple(policy or default_policy())
-    grid, good_sum = _counter_on_grid(good, step_seconds, "good", None)
-    _, total_sum = _counter_on_grid(total, step_seconds, "total", grid)
+    if numerator_is_bad:
+        # An error counter may be born late or sample sparsely: the grid follows total.
+        grid, total_sum = _counter_on_grid(total, step_seconds, "total", None)
+        _, bad_sum = _counter_on_grid(good, step_seconds, "bad", grid)
+        good_sum = total_sum - bad_sum
+    else:
+        grid, good_sum = _counter_on_grid(good, step_seconds, "good", None)
+        _, total_sum = _counter_on_grid(total, step_seconds, "total", grid)
 
     rows: list[dict[str, Any]] = []
     for window in windows:

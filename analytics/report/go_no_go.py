@@ -272,9 +272,9 @@ class GoNoGoReport:
             return _note(
                 "No availability criterion is enabled, so there is nothing to chart."
             )
-        if config.good_source and config.total_source:
+        if config.counters is not None:
             return _note(
-                "Availability is measured from good/total counters: see the service-level"
+                "Availability is measured from request counters: see the service-level"
                 " objective, error budget and burn-rate sections below."
             )
         if not config.source or config.source not in self.evidence.metrics:

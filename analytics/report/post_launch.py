@@ -1112,17 +1112,21 @@ class PostLaunchReport:
         """
         crit = self._availability_config()
         metrics = self.evidence.metrics
-        if crit is None or not crit.total_source:
+        if crit is None or crit.counters is None:
             return None
-        part = crit.good_source or crit.source
-        if part is None or part not in metrics or crit.total_source not in metrics:
+        part, total, numerator_is_bad = crit.counters
+        if part not in metrics or total not in metrics:
             return None
-        total = metrics[crit.total_source].frame
-        return metrics[part].frame, total, crit.target / 100, not crit.good_source
+        return (
+            metrics[part].frame,
+            metrics[total].frame,
+            crit.target / 100,
+            numerator_is_bad,
+        )
 
     def _up(self) -> tuple[pd.DataFrame, CriterionConfig] | None:
         crit = self._availability_config()
-        if crit is None or crit.total_source or not crit.source:
+        if crit is None or crit.counters is not None or not crit.source:
             return None
         if crit.source not in self.evidence.metrics:
             return None

@@ -5,9 +5,10 @@ returns :class:`~analytics.report.html.Html` to display, charts included
 (made with ``report.chart`` so that plotly.js is inlined once per report).
 They cover every enabled criterion of kind ``availability``:
 
-* with ``good_source`` and ``total_source`` (request counters), the
-  *occurrences* method: :func:`analytics.metrics.slo.availability_from_counters`;
-* with ``source`` (an ``up``-style series), the *timeslices* method:
+* with ``total_source`` and ``good_source`` (or ``source``, an error counter),
+  the *occurrences* method: :func:`analytics.metrics.slo.availability_from_counters`
+  (:func:`~analytics.metrics.slo.availability_from_error_counters`);
+* with ``source`` alone (an ``up``-style series), the *timeslices* method:
   :func:`analytics.metrics.slo.availability_from_up`.
 
 The summary (:func:`slo_summary`) also covers the request-level SLOs that
@@ -68,6 +69,7 @@ from analytics.metrics.slo import (
     THRESHOLD_OPS,
     SLOResult,
     availability_from_counters,
+    availability_from_error_counters,
     availability_from_up,
     availability_timeline,
 )
@@ -104,8 +106,11 @@ class _Subject:
     # "counters", "up", "slices" (counters by time slices), "latency" (buckets) or
     # "threshold" (a gauge against a threshold); empty when there is a problem.
     method: str = ""
+    # With method "counters": the numerator counts good requests, or bad ones
+    # (an error counter) when numerator_is_bad.
     good: pd.DataFrame | None = None
     total: pd.DataFrame | None = None
+    numerator_is_bad: bool = False
     up: pd.DataFrame | None = None
     sources: tuple[str, ...] = ()
     problem: str = ""
@@ -180,6 +185,7 @@ def _subjects(report: GoNoGoReport, *, every_slo: bool = False) -> list[_Subject
             )
         if subject.method == "counters":
             subject.good, subject.total = frames
+            subject.numerator_is_bad = bool(config.counters and config.counters[2])
         elif subject.method == "up":
             subject.up = frames[0]
         subjects.append(subject)
@@ -189,8 +195,7 @@ def _subjects(report: GoNoGoReport, *, every_slo: bool = False) -> list[_Subject
 def _method(crit_id: str, config: CriterionConfig) -> str | None:
     """How a criterion's SLO is computed here, or None when it is not an SLO shown."""
     if config.kind == "availability":
-        counters = bool(config.good_source and config.total_source)
-        return "up" if config.source and not counters else "counters"
+        return "counters" if config.counters is not None or not config.source else "up"
     if config.kind == "latency_share":
         return "latency"
     if config.kind == "threshold_share":
@@ -204,8 +209,8 @@ def _method(crit_id: str, config: CriterionConfig) -> str | None:
 
 
 def _subject_sources(config: CriterionConfig, method: str) -> tuple[str, ...]:
-    if method == "counters" and config.good_source and config.total_source:
-        return (config.good_source, config.total_source)
+    if method == "counters" and config.counters is not None:
+        return config.counters[:2]
     if method == "up" and config.source:
         return (config.source,)
     if method in ("latency", "threshold") and config.source:
@@ -228,7 +233,12 @@ def _slo(subject: _Subject, report: GoNoGoReport) -> SLOResult:
         assert settings is not None
         return counter_slice_slo(subject.config, evidence, settings)[0]
     if subject.method == "counters":
-        return availability_from_counters(
+        count = (
+            availability_from_error_counters
+            if subject.numerator_is_bad
+            else availability_from_counters
+        )
+        return count(
             subject.good,
             subject.total,
             window_start=subject.start,
@@ -268,6 +278,8 @@ def _source_lines(report: GoNoGoReport, subject: _Subject) -> list[str]:
         subject.method,
         ("good" if subject.config.good_source else "bad", "total"),
     )
+    if subject.method == "counters" and subject.numerator_is_bad:
+        roles = ("bad", "total")
     lines = []
     for role, name in zip(roles, subject.sources, strict=False):
         source = configured.get(name)
@@ -586,9 +598,14 @@ def _burndown_curve(subject: _Subject) -> pd.DataFrame | None:
     grid = _display_grid(subject.start, subject.end)
     if subject.method == "counters":
         assert subject.good is not None and subject.total is not None
-        good = _cumulative(to_pandas(subject.good), grid)
+        part = _cumulative(to_pandas(subject.good), grid)
         total = _cumulative(to_pandas(subject.total), grid)
-        bad = np.maximum((total - total[0]) - (good - good[0]), 0.0)
+        bad = np.maximum(
+            part - part[0]
+            if subject.numerator_is_bad
+            else (total - total[0]) - (part - part[0]),
+            0.0,
+        )
         valid = float(total[-1] - total[0])
         times = grid
     else:
@@ -724,7 +741,12 @@ def _alert_parts(report: GoNoGoReport, subject: _Subject) -> list[str]:
         for message in unreachable_alerts(target, policy)
     )
     firings = evaluate_alerts_over_history(
-        good, total, target=target, policy=policy, step_seconds=step
+        good,
+        total,
+        target=target,
+        policy=policy,
+        step_seconds=step,
+        numerator_is_bad=subject.numerator_is_bad,
     )
     firings = firings[firings["end"].isna() | (firings["end"] > subject.start)]
     parts.append(_firings_tables(policy, firings, subject, step))
