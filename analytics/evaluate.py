@@ -20,8 +20,9 @@ from analytics.evaluators_adoption import evidence_evaluators
 from analytics.evaluators_capacity import CAPACITY_EVALUATORS
 from analytics.evaluators_slo import (
     SLO_EVALUATORS,
+    counter_frames,
+    counter_problem,
     evidence_window,
-    negative_counter,
     partial_sources,
     unmeasured_reason,
 )
@@ -111,19 +112,10 @@ def _availability(
     if config.counters is not None:
         part, total, numerator_is_bad = config.counters
         names: tuple[str, ...] = (part, total)
-        negative = next(
-            (
-                reason
-                for name in names
-                if (
-                    reason := negative_counter(evidence.metrics[name].frame, start, end)
-                )
-            ),
-            "",
-        )
-        if negative:
+        problem = counter_problem(config, evidence)
+        if problem:
             return no_data(
-                criterion, negative, window_start=start, window_end=end, sources=names
+                criterion, problem, window_start=start, window_end=end, sources=names
             )
         count = (
             availability_from_error_counters
@@ -131,8 +123,7 @@ def _availability(
             else availability_from_counters
         )
         result = count(
-            evidence.metrics[part].frame,
-            evidence.metrics[total].frame,
+            *counter_frames(config, evidence),
             window_start=start,
             window_end=end,
             target=config.target / 100,

@@ -135,6 +135,8 @@ __all__ = [
     "SLO_EVALUATORS",
     "SliceSettings",
     "ThresholdSettings",
+    "counter_frames",
+    "counter_problem",
     "counter_slice_slo",
     "evidence_window",
     "latency_share_result",
@@ -250,6 +252,53 @@ def _min_coverage(config: CriterionConfig, evidence: Evidence) -> float:
     if config.min_coverage is not None:
         return config.min_coverage
     return evidence.config.min_coverage
+
+
+def counter_frames(config: CriterionConfig, evidence: Evidence) -> tuple[Any, Any]:
+    """A counter criterion's numerator and total samples, filtered by its ``selector``.
+
+    Every reader of a criterion's counters (evaluators, SLO sections, the
+    post-launch review) takes them from here, so a selector such as
+    ``{job: api}`` keeps another job's traffic out of every figure alike.
+    """
+    assert config.counters is not None
+    part, total, _ = config.counters
+    frames = (evidence.metrics[part].frame, evidence.metrics[total].frame)
+    if not config.selector:
+        return frames
+    selector = config.selector
+    return _select(to_pandas(frames[0]), selector), _select(
+        to_pandas(frames[1]), selector
+    )
+
+
+def counter_problem(config: CriterionConfig, evidence: Evidence) -> str:
+    """Why a counter criterion's samples cannot be counted, or ``""``.
+
+    The selector matches no series of a source, or a counter reads below 0
+    in the evidence window (:func:`negative_counter`).
+    """
+    assert config.counters is not None
+    start, end = evidence_window(config, evidence.as_of)
+    for name, frame in zip(
+        config.counters[:2], counter_frames(config, evidence), strict=True
+    ):
+        if config.selector and len(frame) == 0 and len(evidence.metrics[name].frame):
+            return (
+                f"selector {dict(config.selector)} matches none of the series of"
+                f" {name}. Fix: use labels the series carry, e.g."
+                f" {_label_example(evidence.metrics[name].frame)}"
+            )
+        reason = negative_counter(frame, start, end)
+        if reason:
+            return reason
+    return ""
+
+
+def _label_example(samples: Any) -> str:
+    frame = to_pandas(samples)
+    labels = frame["labels"].iloc[0] if "labels" in frame and len(frame) else None
+    return str(dict(labels)) if isinstance(labels, Mapping) and labels else "{}"
 
 
 def _select(frame: pd.DataFrame, selector: Mapping[str, str]) -> pd.DataFrame:
@@ -617,20 +666,17 @@ def _counter_slo(
     target: float,
 ) -> tuple[SLOResult, tuple[str, ...], str]:
     """The occurrences SLO of a criterion's counters, its sources and their roles."""
-    assert config.total_source is not None
-    total = evidence.metrics[config.total_source].frame
-    if config.good_source:
-        good = evidence.metrics[config.good_source].frame
-        result = availability_from_counters(
-            good, total, window_start=start, window_end=end, target=target
-        )
-        return result, (config.good_source, config.total_source), "good / total"
-    assert config.source is not None
-    bad = evidence.metrics[config.source].frame
-    result = availability_from_error_counters(
-        bad, total, window_start=start, window_end=end, target=target
+    assert config.counters is not None
+    part_name, total_name, numerator_is_bad = config.counters
+    part, total = counter_frames(config, evidence)
+    count = (
+        availability_from_error_counters
+        if numerator_is_bad
+        else availability_from_counters
     )
-    return result, (config.source, config.total_source), "bad / total"
+    result = count(part, total, window_start=start, window_end=end, target=target)
+    roles = "bad / total" if numerator_is_bad else "good / total"
+    return result, (part_name, total_name), roles
 
 
 def _ratio_sources(config: CriterionConfig) -> tuple[str, ...] | None:
@@ -653,14 +699,7 @@ def _ratio_inputs(
             f" either source ({what} counter) or good_source"
         )
         return criterion, start, end, _unusable(criterion, start, end, (), missing)
-    problem = source_problems(names, evidence) or next(
-        (
-            reason
-            for name in names
-            if (reason := negative_counter(evidence.metrics[name].frame, start, end))
-        ),
-        "",
-    )
+    problem = source_problems(names, evidence) or counter_problem(config, evidence)
     early = _unusable(criterion, start, end, names, problem) if problem else None
     return criterion, start, end, early
 
@@ -924,12 +963,11 @@ def counter_slice_slo(
     The sources must be usable (see :func:`source_problems`).
     """
     start, end = evidence_window(config, evidence.as_of)
-    assert config.total_source is not None
-    total = evidence.metrics[config.total_source].frame
-    numerator_name = config.good_source or config.source
-    assert numerator_name is not None
+    assert config.counters is not None and config.total_source is not None
+    numerator_name = config.counters[0]
+    part, total = counter_frames(config, evidence)
     result = availability_from_counter_slices(
-        evidence.metrics[numerator_name].frame,
+        part,
         total,
         window_start=start,
         window_end=end,

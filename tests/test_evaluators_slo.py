@@ -1051,3 +1051,29 @@ def test_negative_bucket_readings_are_no_data(tmp_path: Path) -> None:
     result = one(_latency_config(tmp_path, buckets), "latency_p95")
     assert result.status is Status.NO_DATA
     assert "reads -5 at" in result.detail
+
+
+def test_selector_keeps_other_jobs_out_of_counter_kinds(tmp_path: Path) -> None:
+    # api serves 1,000 requests an interval with 0.5 % errors; batch 100 times
+    # that without errors. Unselected, batch dilutes the errors to 0.005 %.
+    api, batch = {"job": "api"}, {"job": "batch"}
+    api_total = [float(1000 * i) for i in range(7)]
+    batch_total = [100 * v for v in api_total]
+    write_counter(tmp_path / "all.csv", "requests_total", api_total, labels=api)
+    write_counter(tmp_path / "all.csv", "requests_total", batch_total, labels=batch)
+    write_counter(
+        tmp_path / "bad.csv", "errors_total", [v / 200 for v in api_total], labels=api
+    )
+    write_counter(tmp_path / "bad.csv", "errors_total", [0.0] * 7, labels=batch)
+    crit = {"source": "bad", "total_source": "all", "lookback": "1h", "selector": api}
+    criteria = {"error_rate": crit, "availability": crit}
+    path = write_config(tmp_path, {"bad": "bad.csv", "all": "all.csv"}, criteria)
+    results = evaluate(path)
+    assert results["error_rate"].value == pytest.approx(0.5)
+    assert results["availability"].value == pytest.approx(99.5)
+
+    criteria = {"error_rate": {**crit, "selector": {"job": "apii"}}}
+    path = write_config(tmp_path, {"bad": "bad.csv", "all": "all.csv"}, criteria)
+    result = one(path, "error_rate")
+    assert result.status is Status.NO_DATA
+    assert "selector {'job': 'apii'} matches none of the series of bad" in result.detail

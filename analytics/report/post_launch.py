@@ -49,6 +49,7 @@ from analytics.config import (
 from analytics.errors import AnalyticsError, ConfigError, InputError
 from analytics.evaluate import EVALUATORS, distrust_unfit_sources, to_criterion
 from analytics.evaluators_adoption import evaluate_adoption
+from analytics.evaluators_slo import counter_frames
 from analytics.evaluators_support import tickets_in_window
 from analytics.evidence import Evidence, gather_evidence, parse_as_of
 from analytics.frames import LoadResult, to_pandas
@@ -1117,12 +1118,8 @@ class PostLaunchReport:
         part, total, numerator_is_bad = crit.counters
         if part not in metrics or total not in metrics:
             return None
-        return (
-            metrics[part].frame,
-            metrics[total].frame,
-            crit.target / 100,
-            numerator_is_bad,
-        )
+        part_frame, total_frame = counter_frames(crit, self.evidence)
+        return part_frame, total_frame, crit.target / 100, numerator_is_bad
 
     def _up(self) -> tuple[pd.DataFrame, CriterionConfig] | None:
         crit = self._availability_config()

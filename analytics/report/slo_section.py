@@ -50,6 +50,7 @@ import plotly.graph_objects as go
 from analytics.config import CriterionConfig, MetricSource, parse_duration
 from analytics.errors import AnalyticsError
 from analytics.evaluators_slo import (
+    counter_frames,
     counter_slice_slo,
     evidence_window,
     latency_share_result,
@@ -184,7 +185,9 @@ def _subjects(report: GoNoGoReport, *, every_slo: bool = False) -> list[_Subject
                 if note.startswith(PARTIAL_NOTE_PREFIX)
             )
         if subject.method == "counters":
-            subject.good, subject.total = frames
+            subject.good, subject.total = (
+                to_pandas(f) for f in counter_frames(config, evidence)
+            )
             subject.numerator_is_bad = bool(config.counters and config.counters[2])
         elif subject.method == "up":
             subject.up = frames[0]
