@@ -657,3 +657,25 @@ def test_increase_by_period_adds_up_to_the_whole_increase() -> None:
         gap, periods=periods, step=pd.Timedelta("10min")
     )
     assert np.isnan(with_gap.iloc[2])
+
+
+def test_an_averaged_up_below_one_is_a_bad_slot() -> None:
+    # avg(up) over two instances with one down reads 0.5: not a good slot.
+    times = pd.date_range("2024-05-01", periods=6, freq="10s", tz="UTC")
+    up = pd.DataFrame(
+        {
+            "timestamp": times,
+            "metric": "up",
+            "labels": [{}] * 6,
+            "series": "up",
+            "value": [1.0, 0.5, 0.5, 1.0, 2.0, 0.0],
+        }
+    )
+    result = availability_from_up(
+        up,
+        window_start="2024-05-01T00:00:00Z",
+        window_end="2024-05-01T00:01:00Z",
+        target=0.9,
+    )
+    assert (result.good, result.valid) == (3.0, 6.0)
+    assert any("2 samples between 0 and 1" in note for note in result.notes)

@@ -12,8 +12,9 @@ The formulas are the ones shared by the SRE workbook, OpenSLO, Sloth and Pyrra::
 Five kinds of budgeting are offered, and every result names its method:
 
 * **timeslices over up samples** (:func:`availability_from_up`): each scrape
-  interval of each series is one slot. A sample with value > 0 is a good slot,
-  a sample of 0 a bad slot, and a slot with no sample is *unknown*, never good.
+  interval of each series is one slot. A sample with value >= 1 is a good slot,
+  any lower value (0, or a fraction such as an ``avg(up)`` over instances with
+  one down) a bad slot, and a slot with no sample is *unknown*, never good.
 * **occurrences (counter increase)** (:func:`availability_from_counters`,
   :func:`availability_from_error_counters`): the increase of good (or bad) and
   total request counters over the window, with counter resets handled.
@@ -79,6 +80,7 @@ __all__ = [
     "METHOD_TIMESLICES",
     "SLICE_METHODS",
     "THRESHOLD_OPS",
+    "UP_GOOD",
     "SLOResult",
     "availability_from_counter_slices",
     "availability_from_counters",
@@ -97,6 +99,9 @@ __all__ = [
 COUNTER_SKEW = 0.01
 """How far a good (or bad) counter's increase may exceed the total's before the
 pair is judged mismatched (NO DATA) rather than read at slightly different times."""
+
+UP_GOOD = 1.0
+"""An ``up``-style sample at or above this value is a good slot; below it, bad."""
 
 TimeLike = str | datetime | pd.Timestamp
 
@@ -343,7 +348,8 @@ def availability_from_up(
 
     Each series' window is cut into ``window / scrape interval`` expected
     slots. Every sample in ``[window_start, window_end)`` fills one slot: good
-    when its value is > 0, bad when it is 0 (or below). Slots with no sample are
+    when its value is >= 1, bad below (0, or a fraction: an averaged ``up`` of
+    0.5 means an instance was down, so the slot is not good). Slots with no sample are
     unknown: they lower ``coverage_ratio`` and ``sli_lower_bound`` but never
     count as good. Series are summed (sum of good / sum of valid). Only series
     with at least one sample in the window take part; a series that starts
@@ -404,10 +410,20 @@ def availability_from_up(
     upper = (good + unknown) / known_and_unknown if sli is not None else None
     coverage = min(covered / expected, 1.0) if expected > 0 else 0.0
 
+    partly = inside["value"].between(0.0, 1.0, inclusive="neither")
     notes = [
-        "timeslices: one slot per scrape interval per series; value > 0 good,"
-        " 0 bad, no sample unknown (never good)",
+        "timeslices: one slot per scrape interval per series; value >= 1 good,"
+        " below 1 bad, no sample unknown (never good)",
         *interval_note,
+        *(
+            [
+                f"{int(partly.sum()):,} samples between 0 and 1 (an average over"
+                " instances?) counted as bad slots: select single instances to"
+                " count each one's slots"
+            ]
+            if partly.any()
+            else []
+        ),
         *_slot_notes(per_series, unknown, expected),
     ]
     return _result(
@@ -1655,7 +1671,7 @@ def _slots_per_series(
 ) -> pd.DataFrame:
     """Good, valid, expected, unknown and covered slots for each series."""
     counts = (
-        inside.assign(good=inside["value"] > 0, valid=inside["value"].notna())
+        inside.assign(good=inside["value"] >= UP_GOOD, valid=inside["value"].notna())
         .groupby("series", sort=True)
         .agg(good=("good", "sum"), valid=("valid", "sum"))
         .astype(float)
@@ -1703,7 +1719,11 @@ def _timeline_table(
     np.add.at(
         valid, (period_of, series_of), inside["value"].notna().to_numpy(dtype=float)
     )
-    np.add.at(good, (period_of, series_of), (inside["value"] > 0).to_numpy(dtype=float))
+    np.add.at(
+        good,
+        (period_of, series_of),
+        (inside["value"] >= UP_GOOD).to_numpy(dtype=float),
+    )
     expected = lengths[:, None] / slot[None, :]
     covered = np.minimum(valid, expected).sum(axis=1)
 
