@@ -19,6 +19,7 @@ from analytics.errors import ConfigError
 from analytics.evaluate import EVALUATORS, evaluate_criteria
 from analytics.evaluators_slo import SLO_EVALUATORS, evidence_window
 from analytics.evidence import gather_evidence
+from analytics.metrics.slo import availability_from_counters
 from analytics.readiness import CriterionResult, Status
 from analytics.report import slo_section
 from analytics.report.go_no_go import build_go_no_go
@@ -1077,3 +1078,55 @@ def test_selector_keeps_other_jobs_out_of_counter_kinds(tmp_path: Path) -> None:
     result = one(path, "error_rate")
     assert result.status is Status.NO_DATA
     assert "selector {'job': 'apii'} matches none of the series of bad" in result.detail
+
+
+def test_silent_counters_before_the_decision_count_as_failed(tmp_path: Path) -> None:
+    # Samples stop 30 minutes before as_of: half the 1 h window has no data.
+    # 3,000 requests in the covered half, so about 3,000 more in the silent half
+    # count as failed in the judged bound: 2,997 good of 6,000 → 49.95 %.
+    times = TIMES[:4]
+    write_counter(
+        tmp_path / "good.csv", "good_total", [0, 999, 1998, 2997], times=times
+    )
+    write_counter(
+        tmp_path / "all.csv", "requests_total", [0, 1000, 2000, 3000], times=times
+    )
+    crit = {"good_source": "good", "total_source": "all", "lookback": "1h"}
+    sources = {"good": "good.csv", "all": "all.csv"}
+    result = one(
+        write_config(tmp_path, sources, {"availability": crit}), "availability"
+    )
+    assert result.status is Status.NO_DATA  # 50 % coverage, below min_coverage 0.9
+    # With the coverage floor lowered, the silent half is judged as failed.
+    crit["min_coverage"] = 0.4
+    result = one(
+        write_config(tmp_path, sources, {"availability": crit}), "availability"
+    )
+    assert result.status is Status.FAIL
+    assert result.value == pytest.approx(49.95)
+    assert result.coverage_ratio == pytest.approx(0.5)
+
+
+def test_a_gap_inside_the_window_is_not_covered() -> None:
+    times = pd.date_range("2024-05-01", periods=13, freq="5min", tz="UTC")
+    keep = [0, 1, 2, 3, 4, 5, 6, 10, 11, 12]  # no samples from 00:35 to 00:45
+
+    def counter(values: list[float]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "timestamp": times[keep],
+                "metric": "c",
+                "labels": [{}] * len(keep),
+                "series": "c",
+                "value": values,
+            }
+        )
+
+    total = counter([100.0 * i for i in keep])
+    result = availability_from_counters(
+        total, total, window_start=times[0], window_end=times[-1], target=0.99
+    )
+    # 60 min window; the 30 → 50 min stretch between samples is not covered.
+    assert result.coverage_ratio == pytest.approx(40 / 60)
+    assert result.sli == 1.0
+    assert result.sli_lower_bound == pytest.approx(40 / 60)

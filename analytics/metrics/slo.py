@@ -597,8 +597,8 @@ def _from_counters(
 ) -> SLOResult:
     start, end, window_seconds = _window(window_start, window_end)
     _check_target(target)
-    part = _counter_series(_prepare(numerator, None), start, end)
-    whole = _counter_series(_prepare(total, None), start, end)
+    part, _ = _counter_series(_prepare(numerator, None), start, end)
+    whole, covered = _counter_series(_prepare(total, None), start, end)
 
     counted = float(part["increase"].sum())
     requests = float(whole["increase"].sum())
@@ -611,15 +611,20 @@ def _from_counters(
         *_born_notes(part, "bad" if is_bad else "good"),
         *_born_notes(whole, "total"),
     ]
+    coverage = min(covered / window_seconds, 1.0) if window_seconds > 0 else 0.0
+    # Requests in the time without samples are unknown: estimated at the rate
+    # seen in the covered time, they count as failed in the lower bound.
+    unseen = requests / covered * (window_seconds - covered) if covered > 0 else 0.0
     slis, good_events, sli_note = _counter_slis(
-        counted, requests, part_missed, whole_missed, is_bad=is_bad
+        counted, requests, part_missed, whole_missed + unseen, is_bad=is_bad
     )
     notes.extend(sli_note)
-    coverage = _counter_coverage(whole, window_seconds)
     if coverage < 1.0:
         notes.append(
-            f"counters cover {coverage:.1%} of the window: requests outside the"
-            " first and last sample are not counted"
+            f"total counters cover {coverage:.1%} of the window (gaps longer than two"
+            " scrape intervals, and the time before the first and after the last"
+            f" sample, are not covered); about {unseen:,.0f} requests at the observed"
+            " rate fell in that time, counted as failed in the lower bound (judged)"
         )
     return _result(
         method=METHOD_OCCURRENCES,
@@ -643,9 +648,10 @@ def _counter_slis(
 ) -> tuple[tuple[float | None, float | None, float | None], float, list[str]]:
     """(sli, lower, upper), good events, notes for occurrences.
 
-    Uncounted first values of born-in-window total series are requests of
-    unknown outcome: all bad for the lower bound, all good for the upper one.
-    Uncounted numerator values widen the bound on their side.
+    ``whole_missed`` are requests of unknown outcome — uncounted first values
+    of born-in-window total series, and the requests estimated for time the
+    total counters do not cover: all bad for the lower bound, all good for the
+    upper one. Uncounted numerator values widen the bound on their side.
     """
     good_events = max(requests - counted, 0.0) if is_bad else counted
     if requests <= 0:
@@ -684,12 +690,16 @@ def _counter_slis(
 
 def _counter_series(
     data: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
-) -> pd.DataFrame:
-    """Per series: increase in [start, end], first/last sample, born-in-window flag.
+) -> tuple[pd.DataFrame, float]:
+    """Per series: increase in [start, end], first/last sample, born-in-window flag;
+    and the seconds of the window that some series covers.
 
-    Samples with a NaN value are left out, as if never scraped. One sort of the
-    whole frame; each series is then a contiguous block of it, and its samples in
-    the window a contiguous block of that.
+    A series covers the time between two consecutive samples no more than two
+    of its scrape intervals (median spacing) apart; a longer gap, and the time
+    before its first and after its last sample, is not covered. Samples with a
+    NaN value are left out, as if never scraped. One sort of the whole frame;
+    each series is then a contiguous block of it, and its samples in the
+    window a contiguous block of that.
     """
     columns = ["series", "increase", "first_time", "last_time", "first_value", "born"]
     rows = _series_rows(data, known_only=True)
@@ -697,7 +707,7 @@ def _counter_series(
     at = np.flatnonzero((rows.stamp >= low) & (rows.stamp <= high))
     if at.size == 0:
         empty = pd.DataFrame([], columns=columns)
-        return empty.astype({"born": bool, "increase": float})
+        return empty.astype({"born": bool, "increase": float}), 0.0
 
     # First and last in-window row of every series that has one.
     owner = rows.code[at]
@@ -711,7 +721,8 @@ def _counter_series(
     spacing = _spacing_per_code(rows)
     known = spacing[~np.isnan(spacing)]
     spacing_all = float(np.median(known)) if known.size else 0.0
-    threshold = np.where(np.isnan(spacing), spacing_all, spacing)[present]
+    interval = np.where(np.isnan(spacing), spacing_all, spacing)
+    threshold = interval[present]
     first_time = pd.DatetimeIndex(rows.stamp[first_row]).tz_localize("UTC")
     lead = (first_time - start).total_seconds().to_numpy()
     earlier = np.bincount(rows.code[rows.stamp < low], minlength=len(rows.names))
@@ -727,7 +738,11 @@ def _counter_series(
         _increase(rows.value[head : tail + 1])
         for head, tail in zip(first_row, last_row, strict=True)
     ]
-    return pd.DataFrame(
+    ticks = rows.stamp[at].astype("datetime64[ns]").view(np.int64)
+    gap = np.diff(ticks)
+    joined = (owner[1:] == owner[:-1]) & (gap <= 2e9 * interval[owner[:-1]])
+    covered = _union_seconds(ticks[:-1][joined], ticks[1:][joined])
+    series = pd.DataFrame(
         {
             "series": [rows.names[code] for code in present],
             "increase": np.asarray(increase, dtype=float),
@@ -738,13 +753,24 @@ def _counter_series(
         },
         columns=columns,
     )
+    return series, covered
 
 
-def _counter_coverage(series: pd.DataFrame, window_seconds: float) -> float:
-    if series.empty or window_seconds <= 0:
+def _union_seconds(starts: np.ndarray, ends: np.ndarray) -> float:
+    """Length in seconds of the union of intervals given in int64 nanoseconds.
+
+    >>> _union_seconds(np.array([0, 5, 20]) * 10**9, np.array([10, 12, 30]) * 10**9)
+    22.0
+    """
+    if starts.size == 0:
         return 0.0
-    span = (series["last_time"].max() - series["first_time"].min()).total_seconds()
-    return float(min(max(span / window_seconds, 0.0), 1.0))
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], ends[order]
+    reach = np.maximum.accumulate(ends)
+    opens = np.r_[True, starts[1:] > reach[:-1]]
+    heads = np.flatnonzero(opens)
+    closes = np.maximum.reduceat(ends, heads)
+    return float((closes - starts[heads]).sum()) / 1e9
 
 
 def _born_notes(series: pd.DataFrame, role: str) -> list[str]:
