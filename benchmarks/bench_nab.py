@@ -92,6 +92,8 @@ SHOWN = (
     "calibrated(isolation_forest)",
     "calibrated(windowed_tail_24h_0.5h)",
     "mean(calibrated rolling_mad, rolling_mad_24h, windowed_tail_24h_0.5h)",
+    "max(calibrated rolling_mad, windowed_tail_24h_0.5h)",
+    "max(calibrated rolling_mad, seasonal_residual, isolation_forest)",
 )
 """Detectors with their own row; every candidate enters ``selected by CV``."""
 
@@ -165,6 +167,18 @@ COMBINED = {
             "calibrated(rolling_mad)",
             "calibrated(rolling_mad_24h)",
             "calibrated(windowed_tail_24h_0.5h)",
+        ),
+    ),
+    "max(calibrated rolling_mad, windowed_tail_24h_0.5h)": (
+        "max",
+        ("calibrated(rolling_mad)", "calibrated(windowed_tail_24h_0.5h)"),
+    ),
+    "max(calibrated rolling_mad, seasonal_residual, isolation_forest)": (
+        "max",
+        (
+            "calibrated(rolling_mad)",
+            "calibrated(seasonal_residual)",
+            "calibrated(isolation_forest)",
         ),
     ),
 }
@@ -461,6 +475,8 @@ def main() -> None:
     row["detector"] = (
         "selected by CV (" + ", ".join(f"{n} ×{c}" for n, c in chosen.items()) + ")"
     )
+    if "calibrated" in names[_argmax(stacked.sum(axis=0))[0]]:
+        row["z_threshold"] = None  # the in-sample pick's threshold is a rank
     rows.append(row)
     per_file["selected by CV"] = held.per_file
 
@@ -599,16 +615,22 @@ def _header(corpus: _Corpus, n_windows: int, worst: float, wall: float) -> str:
         " realAWSCloudwatch only, so `nab_held_out_known_cause` is their clean"
         " held-out figure: neither their design nor their operating point saw"
         " those files. The older rows (raw detectors, windowed_tail) were"
-        " designed looking at all 24 files.\n\n"
+        " designed looking at all 24 files, and so were the two"
+        " `max(calibrated ...)` rows: they were added in a second round, after"
+        " realKnownCause had been scored once, by comparing a few max and mean"
+        " combinations of calibrated scores on all 24 files (max scored higher"
+        " than mean, leave one file out, in every pair tried). For them no column is free of"
+        " design choices made on the same files; `selected by CV` holds out the"
+        " choice among the rows but not the writing of the list.\n\n"
         "The z/threshold/suppression columns show the in-sample pair; for"
         " calibrated scores the threshold is a rank (0.997: above 99.7 % of the"
         " file's earlier scores) and z does not apply. Event recall, precision"
         " and false alarms per series-day are of the leave-one-file-out flags"
         " (the known_cause_ columns: of the held-out split's flags); `goal_met`"
         " is recall ≥ 0.5 with ≤ 1 false-alarm event per series-day."
-        " `selected by CV` picks the detector too, among every row above and the"
-        " windowed_tail variants (long 12/24/48 h × short 0.25/0.5/1 h), on the"
-        " training files of each split.\n\n"
+        " `selected by CV` picks the detector too, among every row above, the"
+        " uncalibrated rolling_mad_24h and the windowed_tail variants (long"
+        " 12/24/48 h × short 0.25/0.5/1 h), on the training files of each split.\n\n"
     )
 
 
@@ -670,6 +692,7 @@ _NOTES = """
 - Choosing the calibrated rolling MAD's 24 h window and the mean ensemble's members
   was itself a comparison of a handful of candidates on realAWSCloudwatch, so
   `nab_tuning_aws_lofo` is optimistic for them; `nab_held_out_known_cause` is not.
+  Both failed there, which is why the second round exists.
 - The full 58-file corpus (34 files not present locally) would be the independent
   check against the scoreboard.
 - IsolationForest dominates runtime (refitted every 500 rows on every file);
