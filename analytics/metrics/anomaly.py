@@ -23,8 +23,16 @@ detector                   score at t
                            z against its own previous ``long_window`` values
 =========================  ===================================================
 
-:func:`combine_scores` takes the pointwise maximum of several detectors' scores
-(a point is as anomalous as the most alarmed detector says).
+:func:`combine_scores` takes the pointwise maximum (or mean) of several
+detectors' scores (a point is as anomalous as the most alarmed detector says).
+
+**History calibration.** :func:`calibrate_to_history` turns any detector's
+score into the share of the same series' *earlier* scores that are strictly
+lower: the score's causal empirical distribution function. A threshold on the
+calibrated score is then a tail probability, the same on a calm series as on a
+noisy one (a robust z of 6 may be routine on one series and unheard of on
+another). With a threshold ``q``, no alarm is possible before ``q / (1 − q)``
+points of history, which acts as a natural warm-up.
 
 **Scale floor.** A flat stretch has MAD 0, which would make any wiggle an
 infinite z. The scale used for z is therefore never below ``floor_fraction``
@@ -54,6 +62,8 @@ Examples
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 import pandas as pd
 
@@ -61,6 +71,7 @@ from analytics.errors import ConfigError
 
 __all__ = [
     "anomalous_periods",
+    "calibrate_to_history",
     "combine_scores",
     "flag",
     "isolation_forest_scores",
@@ -305,16 +316,34 @@ def windowed_tail_scores(
     return pd.Series(_to_unit(z, z_scale), index=series.index, name="score")
 
 
-def combine_scores(*scores: pd.Series) -> pd.Series:
-    """Pointwise maximum of several detectors' scores (all on the same index).
+def combine_scores(*scores: pd.Series, how: str = "max") -> pd.Series:
+    """Pointwise maximum or mean of several detectors' scores (same index).
+
+    Parameters
+    ----------
+    *scores
+        Score series in [0, 1], all on the same index.
+    how
+        ``"max"`` (the most alarmed detector decides) or ``"mean"`` (the
+        detectors vote; best on calibrated scores, see
+        :func:`calibrate_to_history`).
+
+    Returns
+    -------
+    pandas.Series
+        Scores in [0, 1], same index. Causal when every input is.
 
     Examples
     --------
     >>> combine_scores(pd.Series([0.1, 0.9]), pd.Series([0.5, 0.2])).tolist()
     [0.5, 0.9]
+    >>> combine_scores(pd.Series([0.1, 0.9]), pd.Series([0.5, 0.2]), how="mean").tolist()
+    [0.3, 0.55]
     """
     if not scores:
         raise ConfigError("combine_scores needs at least one score series.")
+    if how not in ("max", "mean"):
+        raise ConfigError(f"how must be 'max' or 'mean', got {how!r}.")
     first = scores[0]
     for other in scores[1:]:
         if not other.index.equals(first.index):
@@ -323,7 +352,60 @@ def combine_scores(*scores: pd.Series) -> pd.Series:
                 " score the same rows with every detector."
             )
     stacked = np.vstack([s.to_numpy(dtype=float) for s in scores])
-    return pd.Series(stacked.max(axis=0), index=first.index, name="score")
+    combined = stacked.max(axis=0) if how == "max" else stacked.mean(axis=0)
+    return pd.Series(combined, index=first.index, name="score")
+
+
+def calibrate_to_history(
+    scores: pd.Series, *, history_points: int | None = None
+) -> pd.Series:
+    """Share of the series' earlier scores strictly below each score (causal).
+
+    The calibrated score at ``t`` is ``#{s < t : score_s < score_t} / (n + 1)``
+    over the ``n`` previous scores (all of them, or the last
+    ``history_points``). It is one minus the empirical tail probability of the
+    score under the series' own past, so one threshold means the same
+    rarity on every series. The first point scores 0; ties with the past do
+    not count as exceeding it, so a constant series stays at 0.
+
+    Parameters
+    ----------
+    scores
+        Any detector's scores, in time order (no NaN).
+    history_points
+        Most recent previous scores compared against (``None``: all of them).
+
+    Returns
+    -------
+    pandas.Series
+        Calibrated scores in [0, 1), same index as ``scores``.
+
+    Examples
+    --------
+    >>> s = pd.Series([0.2, 0.1, 0.3, 0.3, 0.05, 0.9])
+    >>> calibrate_to_history(s).round(3).tolist()
+    [0.0, 0.0, 0.667, 0.5, 0.0, 0.833]
+    """
+    if history_points is not None and history_points < 1:
+        raise ConfigError(
+            f"history_points must be at least 1 or None, got {history_points}."
+        )
+    values = scores.to_numpy(dtype=float)
+    if np.isnan(values).any():
+        raise ConfigError(
+            "calibrate_to_history: scores contain NaN at position"
+            f" {int(np.flatnonzero(np.isnan(values))[0])}; fill or drop them first."
+        )
+
+    # A sorted copy of the past; bisect counts the earlier scores below each one.
+    past: list[float] = []
+    calibrated = np.zeros(len(values))
+    for t, value in enumerate(values):
+        calibrated[t] = bisect.bisect_left(past, value) / (len(past) + 1)
+        bisect.insort(past, value)
+        if history_points is not None and len(past) > history_points:
+            del past[bisect.bisect_left(past, values[t - history_points])]
+    return pd.Series(calibrated, index=scores.index, name="score")
 
 
 def _features(y: pd.Series, index: pd.Index, lags: tuple[int, ...]) -> pd.DataFrame:
