@@ -33,16 +33,19 @@ Procedure:
   (:func:`~analytics.metrics.forecast.backtest`,
   :func:`~analytics.metrics.forecast.choose_model`,
   :func:`~analytics.metrics.forecast.fit_choice`): a rolling-origin backtest
-  of every other model of ours (6 folds of one week, origins 56 h apart), the
-  equal-weight mean of the two models with the lowest backtest MASE, and
-  split-conformal rescaling of each interval level whose backtest coverage is
-  more than 5 points off nominal (wider or narrower). Its coverage is of the
-  rescaled intervals.
+  of the default candidates (``DEFAULT_MODELS``: seasonal naive and seasonal
+  median at both lags, the MSTL models and ETS; 6 folds of one week, origins
+  56 h apart), the best model or the equal-weight mean of the best two when
+  that backtests better, and split-conformal rescaling of each interval level
+  whose backtest coverage is more than 5 points off nominal (widened in full,
+  narrowed half-way in log scale). Its coverage is of the rescaled intervals.
 * ``statsforecast_mstl``: the peer, statsforecast's MSTL (default AutoETS trend
   forecaster) on the same training arrays, run by
   ``benchmarks/peer_statsforecast.py`` in the separate ``.venv-peer`` (see
   ``benchmarks/requirements-peer.txt``); skipped, and said so, when that
-  virtualenv is missing.
+  virtualenv is missing. ``--peer-from DETAIL.csv`` reuses the peer's rows of
+  an earlier run instead, only for folds (series and origin) of this run, and
+  says so.
 * Summary: per series, the geometric mean over origins of each model's MASE
   relative to seasonal naive 168 on the same origin (``geo_rel_sn168``).
 * Time: fit + forecast wall time of each origin (median and p90); for ``auto``
@@ -83,6 +86,8 @@ MAX_TRAIN_WEEKS = 8
 MODELS = (
     "seasonal_naive_24",
     "seasonal_naive_168",
+    "seasonal_median_24",
+    "seasonal_median_168",
     "mstl_ets",
     "mstl_level",
     "snaive_mstl",
@@ -96,6 +101,8 @@ AUTO_FOLD_STEP = WEEK // 3  # forecast_capacity's default: a third of the horizo
 AUTO_COMBINE_TOP = int(_DEFAULTS["combine_top"].default)
 AUTO_SIMPLER_WITHIN = float(_DEFAULTS["simpler_within"].default)
 AUTO_NARROW = bool(_DEFAULTS["narrow"].default)
+AUTO_NARROW_FRACTION = float(_DEFAULTS["narrow_fraction"].default)
+AUTO_MODELS = tuple(_DEFAULTS["models"].default)
 PEER_PYTHON = Path(__file__).resolve().parents[1] / ".venv-peer" / "bin" / "python"
 PEER_SCRIPT = Path(__file__).resolve().parent / "peer_statsforecast.py"
 SERIES = {
@@ -132,14 +139,11 @@ def hourly(key: str, how: str) -> pd.Series:
 def _auto(train: np.ndarray, periods: tuple[int, ...]) -> AutoFit:
     """forecast_capacity's choice and calibration, on the training part only."""
     started = time.perf_counter()
-    candidates = [
-        m for m in MODELS if m != "seasonal_naive_168" or len(train) >= 3 * WEEK
-    ]
     table, errors = backtest(
         train,
         horizon_steps=WEEK,
         seasonal_periods=periods,
-        models=candidates,
+        models=AUTO_MODELS,
         folds=AUTO_FOLDS,
         fold_step_steps=AUTO_FOLD_STEP,
     )
@@ -149,6 +153,7 @@ def _auto(train: np.ndarray, periods: tuple[int, ...]) -> AutoFit:
         combine_top=AUTO_COMBINE_TOP,
         simpler_within=AUTO_SIMPLER_WITHIN,
         narrow=AUTO_NARROW,
+        narrow_fraction=AUTO_NARROW_FRACTION,
     )
     fit = fit_choice(choice, train, WEEK, periods)
     fit = ForecastModelFit(
@@ -434,7 +439,44 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--no-peer", action="store_true", help="skip statsforecast (.venv-peer)"
     )
+    parser.add_argument(
+        "--peer-from",
+        type=Path,
+        help="reuse the statsforecast_mstl rows of an earlier forecast_detail.csv"
+        " (same folds) instead of running the peer",
+    )
     return parser.parse_args()
+
+
+def reuse_peer(detail: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str]:
+    """Add the peer's rows of an earlier run for the folds of this run.
+
+    The earlier rows must cover every fold (series, origin) of this run and
+    their training length must match, otherwise the folds changed and the
+    peer has to be re-run.
+    """
+    earlier = pd.read_csv(path, parse_dates=["origin"])
+    peer = earlier[earlier["model"] == "statsforecast_mstl"]
+    folds = detail[["series", "origin", "train_hours"]].drop_duplicates()
+    merged = folds.merge(
+        peer, on=["series", "origin"], how="left", suffixes=("", "_peer")
+    )
+    if (
+        merged["mase"].isna().any()
+        or not (merged["train_hours"] == merged["train_hours_peer"]).all()
+    ):
+        raise SystemExit(
+            f"{path} does not have statsforecast_mstl rows for every fold of this"
+            " run (or their training length differs): re-run the peer."
+        )
+    rows = merged.drop(columns="train_hours_peer")[peer.columns]
+    note = (
+        "statsforecast MSTL (default AutoETS trend forecaster): not re-run; its"
+        f" rows are reused from an earlier run's `{path.name}` (same data, folds"
+        " and training lengths, checked per fold; its version is in that run's"
+        " forecast.md)."
+    )
+    return pd.concat([detail, rows], ignore_index=True), note
 
 
 def _same_origins(detail: pd.DataFrame, picks: pd.DataFrame) -> str:
@@ -464,7 +506,10 @@ def main() -> None:
         for label, spec in SERIES.items()
         if not args.series or any(part in label for part in args.series)
     }
-    detail, skipped, peer_note = run(series, peer=not args.no_peer)
+    use_peer = not args.no_peer and args.peer_from is None
+    detail, skipped, peer_note = run(series, peer=use_peer)
+    if args.peer_from is not None:
+        detail, peer_note = reuse_peer(detail, args.peer_from)
     table = summarise(detail).reset_index()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
