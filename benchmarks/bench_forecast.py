@@ -56,7 +56,9 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import itertools
 import json
+import math
 import os
 import subprocess
 import tempfile
@@ -72,6 +74,7 @@ from scipy import stats
 from analytics import nab
 from analytics.metrics.forecast import (
     ForecastModelFit,
+    _seasonal_median,  # the sweep varies the cycle count, not a product parameter
     backtest,
     choose_model,
     fit_choice,
@@ -205,6 +208,37 @@ def _gaussian_bands(
     return bands
 
 
+@dataclass(frozen=True)
+class Fold:
+    """One scored test week: the training part before it, or why it is skipped."""
+
+    origin: pd.Timestamp
+    train: np.ndarray
+    test: np.ndarray
+    skipped: bool
+
+
+def folds_of(
+    y: pd.Series, windows: list[tuple[pd.Timestamp, pd.Timestamp]]
+) -> list[Fold]:
+    """The weekly origins of one series; test weeks overlapping a window are skipped."""
+    values = y.to_numpy(dtype=float)
+    # Two weeks of training where the series allows (weekly seasonality
+    # needs two cycles); the two-week ELB series gets its single origin.
+    first = 2 * WEEK if len(values) >= 3 * WEEK else WEEK
+    out = []
+    for origin in range(first, len(values) - WEEK + 1, WEEK):
+        test_times = y.index[origin : origin + WEEK]
+        overlaps = any(
+            (a <= test_times[-1]) and (b >= test_times[0]) for a, b in windows
+        )
+        train = values[max(0, origin - MAX_TRAIN_WEEKS * WEEK) : origin]
+        test = values[origin : origin + WEEK]
+        missing = bool(np.isnan(train).any() or np.isnan(test).any())
+        out.append(Fold(y.index[origin], train, test, overlaps or missing))
+    return out
+
+
 def run(
     series: dict[str, tuple[str, str]], *, peer: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
@@ -214,28 +248,15 @@ def run(
     folds: list[dict[str, object]] = []
     for label, (key, how) in series.items():
         y = hourly(key, how)
-        values = y.to_numpy(dtype=float)
-        # Two weeks of training where the series allows (weekly seasonality
-        # needs two cycles); the two-week ELB series gets its single origin.
-        first = 2 * WEEK if len(values) >= 3 * WEEK else WEEK
-        origins = list(range(first, len(values) - WEEK + 1, WEEK))
-        for origin in origins:
-            test_times = y.index[origin : origin + WEEK]
-            overlaps = any(
-                (a <= test_times[-1]) and (b >= test_times[0]) for a, b in windows[key]
-            )
-            if overlaps:
-                skipped.append({"series": label, "origin": y.index[origin]})
+        for week in folds_of(y, windows[key]):
+            if week.skipped:
+                skipped.append({"series": label, "origin": week.origin})
                 continue
-            train = values[max(0, origin - MAX_TRAIN_WEEKS * WEEK) : origin]
-            test = values[origin : origin + WEEK]
-            if np.isnan(train).any() or np.isnan(test).any():
-                skipped.append({"series": label, "origin": y.index[origin]})
-                continue
+            train, test = week.train, week.test
             lag = WEEK if len(train) >= 2 * WEEK else 24
             scale = float(np.mean(np.abs(train[lag:] - train[:-lag])))
             periods = (24, 168) if len(train) >= 2 * WEEK else (24,)
-            stamp = y.index[origin]
+            stamp = week.origin
             fits: list[tuple[ForecastModelFit, dict[float, float] | None]] = []
             for model in MODELS:
                 if model == "seasonal_naive_168" and len(train) < WEEK:
@@ -440,12 +461,61 @@ def _arguments() -> argparse.Namespace:
         "--no-peer", action="store_true", help="skip statsforecast (.venv-peer)"
     )
     parser.add_argument(
+        "--median-cycles",
+        action="store_true",
+        help="only write forecast_median_cycles.md/.csv: the seasonal median with"
+        " 2-8 cycles on the same folds (seconds; no model fitting)",
+    )
+    parser.add_argument(
         "--peer-from",
         type=Path,
         help="reuse the statsforecast_mstl rows of an earlier forecast_detail.csv"
         " (same folds) instead of running the peer",
     )
     return parser.parse_args()
+
+
+def median_cycles_sweep(series: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """Seasonal median with 2–8 cycles, on the benchmark's folds.
+
+    One row per series, lag and cycle count: the geometric mean over the
+    scored origins (those where `auto` runs: three weeks of training) of the
+    MASE relative to seasonal naive 168 on the same origin.
+    """
+    windows = nab.load_windows(NAB / "labels/combined_windows.json")
+    rows = []
+    for label, (key, how) in series.items():
+        weeks = [
+            w
+            for w in folds_of(hourly(key, how), windows[key])
+            if not w.skipped and len(w.train) >= 3 * WEEK
+        ]
+        if not weeks:  # the two-week ELB series has none
+            continue
+        for lag, cycles in itertools.product((24, WEEK), range(2, 9)):
+            log_rel = [
+                math.log(
+                    float(np.mean(np.abs(w.test - seasonal_median(w, lag, cycles))))
+                    / float(np.mean(np.abs(w.test - w.train[-WEEK:])))
+                )
+                for w in weeks
+            ]
+            rows.append(
+                {
+                    "series": label,
+                    "lag": lag,
+                    "cycles": cycles,
+                    "origins": len(weeks),
+                    "geo_rel_sn168": math.exp(float(np.mean(log_rel))),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def seasonal_median(week: Fold, lag: int, cycles: int) -> np.ndarray:
+    """The product's seasonal median forecast of one test week with ``cycles``."""
+    mean, _ = _seasonal_median(week.train, WEEK, lag, cycles)
+    return mean
 
 
 def reuse_peer(detail: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str]:
@@ -506,6 +576,25 @@ def main() -> None:
         for label, spec in SERIES.items()
         if not args.series or any(part in label for part in args.series)
     }
+    if args.median_cycles:
+        sweep = median_cycles_sweep(series)
+        args.out.mkdir(parents=True, exist_ok=True)
+        sweep.to_csv(args.out / "forecast_median_cycles.csv", index=False)
+        wide = sweep.pivot_table(
+            index=["series", "lag"], columns="cycles", values="geo_rel_sn168"
+        ).round(3)
+        wide.columns = [f"{c} cycles" for c in wide.columns]
+        (args.out / "forecast_median_cycles.md").write_text(
+            "# Seasonal median: number of cycles\n\n"
+            "geo_rel_sn168 of `seasonal_median_<lag>` with 2–8 cycles on the"
+            " benchmark's scored origins with three weeks of training or more"
+            " (where `auto` runs). The product uses five. Command:"
+            " `.venv/bin/python benchmarks/bench_forecast.py --median-cycles`.\n\n"
+            + _markdown(wide.reset_index())
+            + "\n"
+        )
+        print(wide.to_string())
+        return
     use_peer = not args.no_peer and args.peer_from is None
     detail, skipped, peer_note = run(series, peer=use_peer)
     if args.peer_from is not None:
@@ -542,8 +631,9 @@ def main() -> None:
         "MASE scale: in-sample seasonal naive at lag 168 (lag 24 when training is"
         " under two weeks, i.e. the ELB series). rel_to_sn168 < 1 beats seasonal"
         " naive 168 on the same origins. Coverage is of the raw model intervals,"
-        " except `auto`'s (rescaled per level, wider or narrower, when its inner"
-        " backtest coverage was more than 5 points off nominal)."
+        " except `auto`'s (rescaled per level when its inner backtest coverage was"
+        " more than 5 points off nominal: widened in full, narrowed half-way in"
+        " log scale)."
         " `auto` needs three weeks of training, so it has one origin fewer per"
         " series than the other models.\n\n"
         f"{peer_note}\n\n"

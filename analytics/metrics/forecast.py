@@ -66,8 +66,8 @@ holiday, an incident, a noisy hour) into the forecast; the median of five
 cycles ignores up to two unusual ones and averages away part of the noise,
 at the cost of reacting a little later to a change of level. On the benchmark
 series every cycle count from 3 to 8 beat seasonal naive at lag 168
-(benchmarks/results/forecast.md); five is the smallest count that tolerates
-two unusual cycles, not a tuned value.
+(benchmarks/results/forecast_median_cycles.md); five is the smallest count
+that tolerates two unusual cycles, and the result does not hinge on it.
 
 statsmodels warnings raised while fitting (e.g. convergence) are caught per fit
 and recorded in ``notes``; they never pass silently and never stop a forecast.
