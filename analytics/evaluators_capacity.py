@@ -39,8 +39,9 @@ Two criterion kinds, wired into the evaluator table through
     ``freq``                grid frequency, e.g. ``"1h"`` (default 1h)
     ``seasonal_periods``    periods in steps (default: one day and one week
                             at ``freq`` when they are whole steps)
-    ``models``              candidate models (default: all, see the forecast
-                            module)
+    ``models``              candidate models (default: ``DEFAULT_MODELS`` of
+                            the forecast module; ``unobserved_components``
+                            only when listed)
     ``folds``               backtest origins, a third of the horizon apart
                             (default 6)
     ``how``                 aggregation within a grid bin (default mean)

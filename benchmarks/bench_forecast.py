@@ -33,16 +33,19 @@ Procedure:
   (:func:`~analytics.metrics.forecast.backtest`,
   :func:`~analytics.metrics.forecast.choose_model`,
   :func:`~analytics.metrics.forecast.fit_choice`): a rolling-origin backtest
-  of every other model of ours (6 folds of one week, origins 56 h apart), the
-  equal-weight mean of the two models with the lowest backtest MASE, and
-  split-conformal rescaling of each interval level whose backtest coverage is
-  more than 5 points off nominal (wider or narrower). Its coverage is of the
-  rescaled intervals.
+  of the default candidates (``DEFAULT_MODELS``: seasonal naive and seasonal
+  median at both lags, the MSTL models and ETS; 6 folds of one week, origins
+  56 h apart), the best model or the equal-weight mean of the best two when
+  that backtests better, and split-conformal rescaling of each interval level
+  whose backtest coverage is more than 5 points off nominal (widened in full,
+  narrowed half-way in log scale). Its coverage is of the rescaled intervals.
 * ``statsforecast_mstl``: the peer, statsforecast's MSTL (default AutoETS trend
   forecaster) on the same training arrays, run by
   ``benchmarks/peer_statsforecast.py`` in the separate ``.venv-peer`` (see
   ``benchmarks/requirements-peer.txt``); skipped, and said so, when that
-  virtualenv is missing.
+  virtualenv is missing. ``--peer-from DETAIL.csv`` reuses the peer's rows of
+  an earlier run instead, only for folds (series and origin) of this run, and
+  says so.
 * Summary: per series, the geometric mean over origins of each model's MASE
   relative to seasonal naive 168 on the same origin (``geo_rel_sn168``).
 * Time: fit + forecast wall time of each origin (median and p90); for ``auto``
@@ -53,7 +56,9 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import itertools
 import json
+import math
 import os
 import subprocess
 import tempfile
@@ -69,6 +74,7 @@ from scipy import stats
 from analytics import nab
 from analytics.metrics.forecast import (
     ForecastModelFit,
+    _seasonal_median,  # the sweep varies the cycle count, not a product parameter
     backtest,
     choose_model,
     fit_choice,
@@ -83,6 +89,8 @@ MAX_TRAIN_WEEKS = 8
 MODELS = (
     "seasonal_naive_24",
     "seasonal_naive_168",
+    "seasonal_median_24",
+    "seasonal_median_168",
     "mstl_ets",
     "mstl_level",
     "snaive_mstl",
@@ -96,6 +104,8 @@ AUTO_FOLD_STEP = WEEK // 3  # forecast_capacity's default: a third of the horizo
 AUTO_COMBINE_TOP = int(_DEFAULTS["combine_top"].default)
 AUTO_SIMPLER_WITHIN = float(_DEFAULTS["simpler_within"].default)
 AUTO_NARROW = bool(_DEFAULTS["narrow"].default)
+AUTO_NARROW_FRACTION = float(_DEFAULTS["narrow_fraction"].default)
+AUTO_MODELS = tuple(_DEFAULTS["models"].default)
 PEER_PYTHON = Path(__file__).resolve().parents[1] / ".venv-peer" / "bin" / "python"
 PEER_SCRIPT = Path(__file__).resolve().parent / "peer_statsforecast.py"
 SERIES = {
@@ -132,14 +142,11 @@ def hourly(key: str, how: str) -> pd.Series:
 def _auto(train: np.ndarray, periods: tuple[int, ...]) -> AutoFit:
     """forecast_capacity's choice and calibration, on the training part only."""
     started = time.perf_counter()
-    candidates = [
-        m for m in MODELS if m != "seasonal_naive_168" or len(train) >= 3 * WEEK
-    ]
     table, errors = backtest(
         train,
         horizon_steps=WEEK,
         seasonal_periods=periods,
-        models=candidates,
+        models=AUTO_MODELS,
         folds=AUTO_FOLDS,
         fold_step_steps=AUTO_FOLD_STEP,
     )
@@ -149,6 +156,7 @@ def _auto(train: np.ndarray, periods: tuple[int, ...]) -> AutoFit:
         combine_top=AUTO_COMBINE_TOP,
         simpler_within=AUTO_SIMPLER_WITHIN,
         narrow=AUTO_NARROW,
+        narrow_fraction=AUTO_NARROW_FRACTION,
     )
     fit = fit_choice(choice, train, WEEK, periods)
     fit = ForecastModelFit(
@@ -200,6 +208,37 @@ def _gaussian_bands(
     return bands
 
 
+@dataclass(frozen=True)
+class Fold:
+    """One scored test week: the training part before it, or why it is skipped."""
+
+    origin: pd.Timestamp
+    train: np.ndarray
+    test: np.ndarray
+    skipped: bool
+
+
+def folds_of(
+    y: pd.Series, windows: list[tuple[pd.Timestamp, pd.Timestamp]]
+) -> list[Fold]:
+    """The weekly origins of one series; test weeks overlapping a window are skipped."""
+    values = y.to_numpy(dtype=float)
+    # Two weeks of training where the series allows (weekly seasonality
+    # needs two cycles); the two-week ELB series gets its single origin.
+    first = 2 * WEEK if len(values) >= 3 * WEEK else WEEK
+    out = []
+    for origin in range(first, len(values) - WEEK + 1, WEEK):
+        test_times = y.index[origin : origin + WEEK]
+        overlaps = any(
+            (a <= test_times[-1]) and (b >= test_times[0]) for a, b in windows
+        )
+        train = values[max(0, origin - MAX_TRAIN_WEEKS * WEEK) : origin]
+        test = values[origin : origin + WEEK]
+        missing = bool(np.isnan(train).any() or np.isnan(test).any())
+        out.append(Fold(y.index[origin], train, test, overlaps or missing))
+    return out
+
+
 def run(
     series: dict[str, tuple[str, str]], *, peer: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
@@ -209,28 +248,15 @@ def run(
     folds: list[dict[str, object]] = []
     for label, (key, how) in series.items():
         y = hourly(key, how)
-        values = y.to_numpy(dtype=float)
-        # Two weeks of training where the series allows (weekly seasonality
-        # needs two cycles); the two-week ELB series gets its single origin.
-        first = 2 * WEEK if len(values) >= 3 * WEEK else WEEK
-        origins = list(range(first, len(values) - WEEK + 1, WEEK))
-        for origin in origins:
-            test_times = y.index[origin : origin + WEEK]
-            overlaps = any(
-                (a <= test_times[-1]) and (b >= test_times[0]) for a, b in windows[key]
-            )
-            if overlaps:
-                skipped.append({"series": label, "origin": y.index[origin]})
+        for week in folds_of(y, windows[key]):
+            if week.skipped:
+                skipped.append({"series": label, "origin": week.origin})
                 continue
-            train = values[max(0, origin - MAX_TRAIN_WEEKS * WEEK) : origin]
-            test = values[origin : origin + WEEK]
-            if np.isnan(train).any() or np.isnan(test).any():
-                skipped.append({"series": label, "origin": y.index[origin]})
-                continue
+            train, test = week.train, week.test
             lag = WEEK if len(train) >= 2 * WEEK else 24
             scale = float(np.mean(np.abs(train[lag:] - train[:-lag])))
             periods = (24, 168) if len(train) >= 2 * WEEK else (24,)
-            stamp = y.index[origin]
+            stamp = week.origin
             fits: list[tuple[ForecastModelFit, dict[float, float] | None]] = []
             for model in MODELS:
                 if model == "seasonal_naive_168" and len(train) < WEEK:
@@ -434,7 +460,93 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--no-peer", action="store_true", help="skip statsforecast (.venv-peer)"
     )
+    parser.add_argument(
+        "--median-cycles",
+        action="store_true",
+        help="only write forecast_median_cycles.md/.csv: the seasonal median with"
+        " 2-8 cycles on the same folds (seconds; no model fitting)",
+    )
+    parser.add_argument(
+        "--peer-from",
+        type=Path,
+        help="reuse the statsforecast_mstl rows of an earlier forecast_detail.csv"
+        " (same folds) instead of running the peer",
+    )
     return parser.parse_args()
+
+
+def median_cycles_sweep(series: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """Seasonal median with 2–8 cycles, on the benchmark's folds.
+
+    One row per series, lag and cycle count: the geometric mean over the
+    scored origins (those where `auto` runs: three weeks of training) of the
+    MASE relative to seasonal naive 168 on the same origin.
+    """
+    windows = nab.load_windows(NAB / "labels/combined_windows.json")
+    rows = []
+    for label, (key, how) in series.items():
+        weeks = [
+            w
+            for w in folds_of(hourly(key, how), windows[key])
+            if not w.skipped and len(w.train) >= 3 * WEEK
+        ]
+        if not weeks:  # the two-week ELB series has none
+            continue
+        for lag, cycles in itertools.product((24, WEEK), range(2, 9)):
+            log_rel = [
+                math.log(
+                    float(np.mean(np.abs(w.test - seasonal_median(w, lag, cycles))))
+                    / float(np.mean(np.abs(w.test - w.train[-WEEK:])))
+                )
+                for w in weeks
+            ]
+            rows.append(
+                {
+                    "series": label,
+                    "lag": lag,
+                    "cycles": cycles,
+                    "origins": len(weeks),
+                    "geo_rel_sn168": math.exp(float(np.mean(log_rel))),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def seasonal_median(week: Fold, lag: int, cycles: int) -> np.ndarray:
+    """The product's seasonal median forecast of one test week with ``cycles``."""
+    mean, _ = _seasonal_median(week.train, WEEK, lag, cycles)
+    return mean
+
+
+def reuse_peer(detail: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str]:
+    """Add the peer's rows of an earlier run for the folds of this run.
+
+    The earlier rows must cover every fold (series, origin) of this run and
+    their training length must match, otherwise the folds changed and the
+    peer has to be re-run.
+    """
+    earlier = pd.read_csv(path, parse_dates=["origin"])
+    peer = earlier[earlier["model"] == "statsforecast_mstl"]
+    folds = detail[["series", "origin", "train_hours"]].drop_duplicates()
+    merged = folds.merge(
+        peer, on=["series", "origin"], how="left", suffixes=("", "_peer")
+    )
+    if (
+        merged["mase"].isna().any()
+        or not (merged["train_hours"] == merged["train_hours_peer"]).all()
+    ):
+        raise SystemExit(
+            f"{path} does not have statsforecast_mstl rows for every fold of this"
+            " run (or their training length differs): re-run the peer."
+        )
+    rows = merged.drop(columns="train_hours_peer")[peer.columns]
+    note = (
+        "statsforecast MSTL (default AutoETS trend forecaster): not re-run; its"
+        f" rows are reused from an earlier run's `{path.name}` (same data, folds"
+        " and training lengths, checked per fold; its version is in that run's"
+        " forecast.md)."
+    )
+    return pd.concat([detail, rows], ignore_index=True), note
 
 
 def _same_origins(detail: pd.DataFrame, picks: pd.DataFrame) -> str:
@@ -464,7 +576,29 @@ def main() -> None:
         for label, spec in SERIES.items()
         if not args.series or any(part in label for part in args.series)
     }
-    detail, skipped, peer_note = run(series, peer=not args.no_peer)
+    if args.median_cycles:
+        sweep = median_cycles_sweep(series)
+        args.out.mkdir(parents=True, exist_ok=True)
+        sweep.to_csv(args.out / "forecast_median_cycles.csv", index=False)
+        wide = sweep.pivot_table(
+            index=["series", "lag"], columns="cycles", values="geo_rel_sn168"
+        ).round(3)
+        wide.columns = [f"{c} cycles" for c in wide.columns]
+        (args.out / "forecast_median_cycles.md").write_text(
+            "# Seasonal median: number of cycles\n\n"
+            "geo_rel_sn168 of `seasonal_median_<lag>` with 2–8 cycles on the"
+            " benchmark's scored origins with three weeks of training or more"
+            " (where `auto` runs). The product uses five. Command:"
+            " `.venv/bin/python benchmarks/bench_forecast.py --median-cycles`.\n\n"
+            + _markdown(wide.reset_index())
+            + "\n"
+        )
+        print(wide.to_string())
+        return
+    use_peer = not args.no_peer and args.peer_from is None
+    detail, skipped, peer_note = run(series, peer=use_peer)
+    if args.peer_from is not None:
+        detail, peer_note = reuse_peer(detail, args.peer_from)
     table = summarise(detail).reset_index()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -497,8 +631,9 @@ def main() -> None:
         "MASE scale: in-sample seasonal naive at lag 168 (lag 24 when training is"
         " under two weeks, i.e. the ELB series). rel_to_sn168 < 1 beats seasonal"
         " naive 168 on the same origins. Coverage is of the raw model intervals,"
-        " except `auto`'s (rescaled per level, wider or narrower, when its inner"
-        " backtest coverage was more than 5 points off nominal)."
+        " except `auto`'s (rescaled per level when its inner backtest coverage was"
+        " more than 5 points off nominal: widened in full, narrowed half-way in"
+        " log scale)."
         " `auto` needs three weeks of training, so it has one origin fewer per"
         " series than the other models.\n\n"
         f"{peer_note}\n\n"

@@ -151,10 +151,11 @@ def test_default_models_run_and_report_backtest() -> None:
     assert {m for m in models if not m.startswith("mean(")} == {
         "seasonal_naive_168",
         "seasonal_naive_24",
+        "seasonal_median_168",
+        "seasonal_median_24",
         "mstl_ets",
         "mstl_level",
         "snaive_mstl",
-        "unobserved_components",
         "ets",
     }
     assert result.model in set(result.backtest["model"])
@@ -289,3 +290,88 @@ def test_symmetric_calibration_narrows_too_wide_intervals() -> None:
     assert narrow.interval_scale[0.95] == 1.0
     assert any("interval narrowed ×" in note for note in narrow.notes)
     assert (narrow.upper_80 - narrow.lower_80).lt(wide.upper_80 - wide.lower_80).all()
+
+
+def test_seasonal_median_ignores_an_unusual_cycle() -> None:
+    # Six cycles of (1, 5, 3); the last one is 100 higher. The median of the
+    # last five cycles is the usual pattern. Its sd at lead 0 is the RMS error
+    # of the same rule over the history: only the last cycle (t = 15..17) has
+    # five cycles behind it, and each of its values is off by exactly 100.
+    y = np.tile([1.0, 5.0, 3.0], 6)
+    y[-3:] += 100
+
+    fit = fc.fit_model("seasonal_median_3", y, 4, (3,))
+
+    np.testing.assert_allclose(fit.mean, [1.0, 5.0, 3.0, 1.0])
+    np.testing.assert_allclose(fit.sd, [100.0, 100.0, 100.0, 100.0])
+    naive = fc.fit_model("seasonal_naive_3", y, 4, (3,))
+    np.testing.assert_allclose(naive.mean, [101.0, 105.0, 103.0, 101.0])
+
+
+def test_seasonal_median_sd_per_lead_by_hand() -> None:
+    # A line y = t with lag 2 and two cycles in the median: predicting y[t]
+    # from the cycles 1 and 2 behind (t-2, t-4) misses by 3; one cycle further
+    # ahead (t-4, t-6) by 5. The forecast repeats the median of the last two
+    # cycles: median(y[8], y[6]) = 7 and median(y[9], y[7]) = 8.
+    y = np.arange(10.0)
+
+    fit = fc.fit_model("seasonal_median_2", y, 4, (2,))
+    mean, sd = fc._seasonal_median(y, 4, 2, cycles=2)
+    np.testing.assert_allclose(mean, [7.0, 8.0, 7.0, 8.0])
+    np.testing.assert_allclose(sd, [3.0, 3.0, 5.0, 5.0])
+    # Five cycles of lag 2 fit in ten points: median(y[8], y[6], ..., y[0]) = 4.
+    np.testing.assert_allclose(fit.mean, [4.0, 5.0, 4.0, 5.0])
+
+
+def test_seasonal_median_needs_one_cycle() -> None:
+    with pytest.raises(ConfigError, match="seasonal_median_24 needs at least one"):
+        fc.fit_model("seasonal_median_24", np.ones(10), 5, (24,))
+    with pytest.raises(ConfigError, match="whole number of steps"):
+        fc.fit_model("seasonal_median_x", np.ones(10), 5, (24,))
+
+
+def test_seasonal_median_expands_per_period() -> None:
+    y = np.tile(np.arange(24.0), 10)
+    table, _ = fc.backtest(
+        y, horizon_steps=24, seasonal_periods=(12, 24), models=("seasonal_median",)
+    )
+    assert table["model"].tolist() == ["seasonal_median_24", "seasonal_median_12"]
+    assert table.set_index("model").loc["seasonal_median_24", "mase"] < 1e-6
+
+
+def test_narrowing_is_applied_the_given_fraction_in_log_scale() -> None:
+    # Twenty errors of 0.5 with unit sd: the conformal 80 % factor is
+    # 0.5 / z(0.9). Half-way in log scale is its square root; widening a
+    # too-narrow level is never shrunk.
+    table, errors = _backtest_frames({"ets": 0.5}, {"ets": [0.5] * 20})
+    z80 = stats.norm.ppf(0.9)
+
+    full = fc.choose_model(table, errors, narrow=True)
+    half = fc.choose_model(table, errors, narrow=True, narrow_fraction=0.5)
+
+    assert full.interval_scale[0.80] == pytest.approx(0.5 / z80, rel=1e-12)
+    assert half.interval_scale[0.80] == pytest.approx((0.5 / z80) ** 0.5, rel=1e-12)
+    table, errors = _backtest_frames({"ets": 3.0}, {"ets": [3.0] * 20})
+    wide = fc.choose_model(table, errors, narrow=True, narrow_fraction=0.5)
+    assert wide.interval_scale[0.80] == pytest.approx(3.0 / z80, rel=1e-12)
+
+
+def test_mstl_models_share_one_decomposition_equal_to_statsmodels() -> None:
+    from statsmodels.tsa.seasonal import MSTL
+
+    rng = np.random.default_rng(2)
+    t = np.arange(24 * 7 * 3)
+    y = 50 + 10 * np.sin(2 * np.pi * t / 24) + 3 * np.sin(2 * np.pi * t / 168)
+    y = y + rng.normal(0, 1, len(t))
+    fc._mstl_seasonal.cache_clear()
+
+    level = fc.fit_model("mstl_level", y, 24, (24, 168))
+    fc.fit_model("snaive_mstl", y, 24, (24, 168))
+
+    info = fc._mstl_seasonal.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
+    expected = np.asarray(MSTL(y, periods=(24, 168)).fit().seasonal)
+    np.testing.assert_allclose(
+        fc._mstl_seasonal(y.tobytes(), (24, 168)), expected, rtol=1e-12
+    )
+    assert level.mean.shape == (24,)

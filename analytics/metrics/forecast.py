@@ -23,7 +23,8 @@ The steps, in the order :func:`forecast_capacity` runs them:
 5. **Calibrate**: when the chosen forecast's backtest coverage is more than 5
    points off a nominal level, that level's interval half-width is scaled by
    the split-conformal factor (the nominal quantile of ``|error| / predicted
-   sd`` over the backtest): wider when coverage fell short, narrower when the
+   sd`` over the backtest): wider when coverage fell short, narrower (by
+   default only half-way in log scale, see :func:`choose_model`) when the
    intervals were too wide. The result says so in ``notes``.
 6. **Forecast** on the full series and locate the crossing of a capacity limit
    (:func:`capacity_crossing`).
@@ -35,6 +36,9 @@ name                          model
 ============================  ===================================================
 ``seasonal_naive_<lag>``      ``ŷ(t+h) = y(t+h−lag·k)``; sd grows with the number
                               of seasons ahead
+``seasonal_median_<lag>``     the median of the same phase over the last five
+                              cycles (fewer when the history is shorter); sd per
+                              lead from the same rule's errors over the history
 ``mstl_ets``                  MSTL decomposition (all periods); seasonal parts
                               repeated, the rest by additive-trend ETS (Holt)
 ``mstl_level``                the same decomposition, the rest by simple
@@ -57,6 +61,14 @@ times worse than seasonal naive (benchmarks/results/forecast.md). Series that
 really grow (the capacity case) keep ``mstl_ets`` and ``ets``; the rolling-origin
 backtest decides which kind a series is.
 
+Why a seasonal median: seasonal naive copies last cycle's one-off events (a
+holiday, an incident, a noisy hour) into the forecast; the median of five
+cycles ignores up to two unusual ones and averages away part of the noise,
+at the cost of reacting a little later to a change of level. On the benchmark
+series every cycle count from 3 to 8 beat seasonal naive at lag 168
+(benchmarks/results/forecast_median_cycles.md); five is the smallest count
+that tolerates two unusual cycles, and the result does not hinge on it.
+
 statsmodels warnings raised while fitting (e.g. convergence) are caught per fit
 and recorded in ``notes``; they never pass silently and never stop a forecast.
 
@@ -73,6 +85,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -112,15 +125,20 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MODELS = (
     "seasonal_naive",
+    "seasonal_median",
     "mstl_ets",
     "mstl_level",
     "snaive_mstl",
-    "unobserved_components",
     "ets",
 )
-"""Models tried by default; ``seasonal_naive`` expands to one per seasonal period."""
+"""Models tried by default; ``seasonal_naive`` and ``seasonal_median`` expand to one
+per seasonal period. ``unobserved_components`` is available by name: it costs
+most of a default run and never won a benchmark series (benchmarks/results/forecast.md)."""
 
 LEVELS = (0.80, 0.95)
+
+SEASONAL_MEDIAN_CYCLES = 5
+"""Cycles in a seasonal median: a median of five tolerates two unusual cycles."""
 
 
 @dataclass(frozen=True)
@@ -219,6 +237,37 @@ def _seasonal_naive(y: np.ndarray, h: int, lag: int) -> tuple[np.ndarray, np.nda
     return mean, sigma * np.sqrt(steps // lag + 1.0)
 
 
+def _seasonal_median(
+    y: np.ndarray, h: int, lag: int, cycles: int = SEASONAL_MEDIAN_CYCLES
+) -> tuple[np.ndarray, np.ndarray]:
+    n = len(y)
+    k = min(cycles, n // lag)
+    if k < 1:
+        raise ConfigError(
+            f"seasonal_median_{lag} needs at least one full cycle of {lag} steps;"
+            f" the series has {n}. Fix: use a shorter lag or give more history."
+        )
+    steps = np.arange(h)
+    past = np.array([y[n - lag * j + steps % lag] for j in range(1, k + 1)])
+    mean = np.median(past, axis=0)
+
+    # The sd at each lead (in whole cycles) is the RMS error of the same rule
+    # at the same lead over the history: each past value predicted by the
+    # median of the cycles that were that far behind it.
+    leads = steps // lag
+    sd_by_lead: dict[int, float] = {}
+    for lead in np.unique(leads):
+        k_used = min(k, n // lag - int(lead) - 1)
+        if k_used < 1:
+            sd_by_lead[int(lead)] = math.nan
+            continue
+        t = np.arange(lag * (int(lead) + k_used), n)
+        behind = [y[t - lag * (int(lead) + j)] for j in range(1, k_used + 1)]
+        residuals = y[t] - np.median(np.array(behind), axis=0)
+        sd_by_lead[int(lead)] = math.sqrt(float(np.mean(residuals**2)))
+    return mean, np.array([sd_by_lead[int(lead)] for lead in leads])
+
+
 def _ets_trend(
     y: np.ndarray, h: int, season: int | None, *, damped: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -256,17 +305,31 @@ def _ets_level(y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
     return frame["mean"].to_numpy(), sd
 
 
+@functools.lru_cache(maxsize=16)
+def _mstl_seasonal(data: bytes, periods: tuple[int, ...]) -> np.ndarray:
+    """MSTL seasonal components (one column per period) of the float64 ``data``.
+
+    Cached on the data itself: the MSTL-based models (and every backtest fold
+    of each) decompose the same training part, and the decomposition is most
+    of their cost.
+    """
+    from statsmodels.tsa.seasonal import MSTL
+
+    y = np.frombuffer(data, dtype=float)
+    seasonal = np.asarray(MSTL(y, periods=periods).fit().seasonal, dtype=float)
+    seasonal = seasonal.reshape(len(y), -1)
+    seasonal.flags.writeable = False
+    return seasonal
+
+
 def _mstl_ets(
     y: np.ndarray, h: int, periods: Sequence[int], *, trend: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    from statsmodels.tsa.seasonal import MSTL
-
     # MSTL drops a period unless two full cycles fit; do the same, explicitly.
     usable = sorted(p for p in periods if 2 * p < len(y))
     if not usable:
         return _ets_trend(y, h, None, damped=False) if trend else _ets_level(y, h)
-    decomposition = MSTL(y, periods=tuple(usable)).fit()
-    seasonal = np.asarray(decomposition.seasonal).reshape(len(y), -1)
+    seasonal = _mstl_seasonal(np.ascontiguousarray(y, float).tobytes(), tuple(usable))
     future_seasonal = np.zeros(h)
     for column, period in zip(seasonal.T, usable, strict=True):
         future_seasonal += column[len(y) - period + np.arange(h) % period]
@@ -325,12 +388,16 @@ def fit_model(
         "ets": lambda: _ets_trend(y, horizon_steps, min(seasonal_periods)),
     }
     if name.startswith("seasonal_naive_"):
-        lag = int(name.removeprefix("seasonal_naive_"))
+        lag = _lag(name, "seasonal_naive_")
         runners[name] = lambda: _seasonal_naive(y, horizon_steps, lag)
+    if name.startswith("seasonal_median_"):
+        lag = _lag(name, "seasonal_median_")
+        runners[name] = lambda: _seasonal_median(y, horizon_steps, lag)
     if name not in runners:
         raise ConfigError(
             f"unknown forecast model {name!r}; available: seasonal_naive_<lag>,"
-            " mstl_ets, mstl_level, snaive_mstl, unobserved_components, ets."
+            " seasonal_median_<lag>, mstl_ets, mstl_level, snaive_mstl,"
+            " unobserved_components, ets."
         )
 
     started = time.perf_counter()
@@ -344,11 +411,21 @@ def fit_model(
     return ForecastModelFit(name, np.asarray(mean, float), sd, seconds, messages)
 
 
+def _lag(name: str, prefix: str) -> int:
+    text = name.removeprefix(prefix)
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(
+            f"model {name!r} needs a whole number of steps after {prefix!r},"
+            f" e.g. {prefix}24."
+        )
+    return int(text)
+
+
 def _expand_models(models: Sequence[str], periods: Sequence[int]) -> list[str]:
     out: list[str] = []
     for name in models:
-        if name == "seasonal_naive":
-            out += [f"seasonal_naive_{p}" for p in sorted(periods, reverse=True)]
+        if name in ("seasonal_naive", "seasonal_median"):
+            out += [f"{name}_{p}" for p in sorted(periods, reverse=True)]
         else:
             out.append(name)
     return out
@@ -481,6 +558,7 @@ def conformal_scale(
 
 _SIMPLICITY = (
     "seasonal_naive",
+    "seasonal_median",
     "ets",
     "mstl_level",
     "snaive_mstl",
@@ -491,7 +569,7 @@ _SIMPLICITY = (
 
 
 def _simplicity(name: str) -> int:
-    family = "seasonal_naive" if name.startswith("seasonal_naive_") else name
+    family = name.rsplit("_", 1)[0] if name.startswith("seasonal_") else name
     return _SIMPLICITY.index(family) if family in _SIMPLICITY else len(_SIMPLICITY)
 
 
@@ -557,6 +635,7 @@ def choose_model(
     simpler_within: float = 0.0,
     coverage_tolerance: float = 0.05,
     narrow: bool = False,
+    narrow_fraction: float = 1.0,
 ) -> ModelChoice:
     """Pick a model (or the mean of the best few) from a backtest and calibrate it.
 
@@ -575,7 +654,14 @@ def choose_model(
        ``coverage_tolerance`` below nominal, the half-width is scaled by the
        split-conformal factor (:func:`conformal_scale`); with ``narrow=True``
        also when it is more than ``coverage_tolerance`` above nominal
-       (symmetric calibration), otherwise intervals are never narrowed.
+       (symmetric calibration), otherwise intervals are never narrowed. A
+       narrowing factor ``f < 1`` is applied as ``f ** narrow_fraction`` (in
+       log scale, that fraction of the way): the backtest residuals of the
+       chosen model understate its errors (it was chosen for having small
+       ones, and errors within a fold are correlated, so the evidence is a
+       few folds, not hundreds of points), and too narrow an interval hides
+       risk while too wide a one only costs headroom. Widening is applied
+       in full.
 
     Parameters
     ----------
@@ -637,6 +723,8 @@ def choose_model(
         scale[level] = 1.0
         if short or wide:
             scale[level] = conformal_scale(error, sd, level, narrow=narrow)
+            if scale[level] < 1.0:
+                scale[level] **= narrow_fraction
             verb = "widened" if scale[level] >= 1.0 else "narrowed"
             notes.append(
                 f"{round(level * 100)} % interval {verb} ×{scale[level]:.2f}"
@@ -740,6 +828,7 @@ def forecast_capacity(
     combine_top: int = 2,
     simpler_within: float = 0.0,
     narrow: bool = True,
+    narrow_fraction: float = 0.5,
 ) -> Forecast:
     """Choose a model by backtest, forecast, and calibrate the intervals.
 
@@ -760,8 +849,10 @@ def forecast_capacity(
         cycles of training are skipped).
     how, max_gap_steps
         Resampling rule (see :func:`regularise`).
-    coverage_tolerance, combine_top, simpler_within, narrow
-        Model choice and calibration (see :func:`choose_model`).
+    coverage_tolerance, combine_top, simpler_within, narrow, narrow_fraction
+        Model choice and calibration (see :func:`choose_model`); by default
+        a narrowing is applied half-way in log scale (the geometric mean of
+        the fitted and the conformal half-width).
     fold_step_steps
         Spacing of the backtest origins (default: a third of the horizon, so
         six folds span less than three horizons of history).
@@ -793,6 +884,7 @@ def forecast_capacity(
         simpler_within=simpler_within,
         coverage_tolerance=coverage_tolerance,
         narrow=narrow,
+        narrow_fraction=narrow_fraction,
     )
     fit = fit_choice(choice, y, horizon_steps, periods)
     notes = [*regular.notes, *choice.notes, *fit.warnings]
