@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analytics.checklist import read_checklist
@@ -25,7 +26,13 @@ from analytics.config import (
     parse_duration,
 )
 from analytics.errors import AnalyticsError, ConfigError
-from analytics.frames import REJECTED_COLUMNS, LoadResult, empty_rejected, file_sha256
+from analytics.frames import (
+    REJECTED_COLUMNS,
+    LoadResult,
+    empty_rejected,
+    file_sha256,
+    to_pandas,
+)
 from analytics.sources import loadtests
 from analytics.sources.activity import (
     read_access_log,
@@ -335,6 +342,37 @@ def _load_activity(config: ReadinessConfig) -> LoadResult:
     )
 
 
+def _later_than(load: LoadResult, as_of: pd.Timestamp) -> list[str]:
+    """A note when an export holds tickets changed after the decision time.
+
+    Such an export was taken later, and each ticket's priority and state are
+    its last ones, not those known at ``as_of``: an open P1 downgraded a week
+    later counts as the lower priority. Event logs are not yet cut at the
+    decision time (a known shortcoming), so the report says how many tickets
+    this can touch.
+    """
+    frame = to_pandas(load.frame)
+    columns = [
+        c for c in ("first_resolved_at", "resolved_at", "closed_at") if c in frame
+    ]
+    if frame.empty or not columns:
+        return []
+    later = np.zeros(len(frame), dtype=bool)
+    for column in columns:
+        later |= (frame[column] > as_of).fillna(False).to_numpy(dtype=bool)
+    opened = frame["created_at"] <= as_of if "created_at" in frame else True
+    count = int((later & np.asarray(opened, dtype=bool)).sum())
+    if count == 0:
+        return []
+    return [
+        f"{count:,} tickets opened by the decision time were resolved or closed after"
+        " it: the export was taken later, so their priority and state are the last"
+        " exported, not those known at the decision time (a later priority change"
+        " can move a ticket between criteria). Fix: evaluate with an export taken at"
+        " the decision time"
+    ]
+
+
 def gather_evidence(config: ReadinessConfig, as_of: pd.Timestamp) -> Evidence:
     """Read every source named in ``config``.
 
@@ -343,7 +381,9 @@ def gather_evidence(config: ReadinessConfig, as_of: pd.Timestamp) -> Evidence:
     """
     evidence = Evidence(config=config, as_of=as_of)
     for ticket_source in config.tickets:
-        evidence.tickets[ticket_source.name] = _load_tickets(ticket_source)
+        load = _load_tickets(ticket_source)
+        load.notes.extend(_later_than(load, as_of))
+        evidence.tickets[ticket_source.name] = load
     for metric_source in config.metrics:
         try:
             evidence.metrics[metric_source.name] = _load_metrics(metric_source, as_of)

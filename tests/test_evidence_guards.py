@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analytics.errors import ConfigError
@@ -112,3 +113,28 @@ def test_an_ambiguous_decision_time_from_python_is_refused(tmp_path: Path) -> No
     config = _config(tmp_path, _tickets(20, 0), CHECKLIST_HEADER + GOOD_ITEM)
     with pytest.raises(ConfigError, match="either way round"):
         build_go_no_go(config, as_of="03/04/2026")
+
+
+def test_tickets_changed_after_the_decision_time_are_named() -> None:
+    from analytics.evidence import _later_than
+    from analytics.frames import LoadResult, empty_rejected
+
+    at = pd.Timestamp("2026-03-02T00:00Z")
+    frame = pd.DataFrame(
+        {
+            "created_at": pd.to_datetime(
+                ["2026-02-20", "2026-02-20", "2026-03-05"], utc=True
+            ),
+            "first_resolved_at": pd.to_datetime(
+                ["2026-02-21", "2026-03-04", None], utc=True
+            ),
+            "resolved_at": pd.to_datetime(
+                ["2026-02-21", "2026-03-04", "2026-03-06"], utc=True
+            ),
+            "closed_at": pd.Series([pd.NaT] * 3, dtype="datetime64[us, UTC]"),
+        }
+    )
+    load = LoadResult(frame, empty_rejected(), "t.csv", "tickets", 3, 3)
+    (note,) = _later_than(load, at)
+    assert note.startswith("1 tickets opened by the decision time were resolved")
+    assert _later_than(load, pd.Timestamp("2026-03-10T00:00Z")) == []
