@@ -49,17 +49,24 @@ __all__ = [
 
 ChartFn = Callable[[go.Figure], Chart]
 
-DETECTORS = ("rolling_mad", "seasonal_residual", "isolation_forest")
+DETECTORS = (
+    "calibrated_mad_tail",
+    "rolling_mad",
+    "seasonal_residual",
+    "isolation_forest",
+)
 """Detector names accepted by :func:`anomalies`."""
 
 DEFAULT_THRESHOLDS: Mapping[str, float] = {
+    "calibrated_mad_tail": detectors.CALIBRATED_THRESHOLD,
     "rolling_mad": 0.79,
     "seasonal_residual": 0.90,
     "isolation_forest": 0.90,
 }
 """Score thresholds used when none is given: the operating points chosen on the
 NAB corpus by ``benchmarks/bench_nab.py`` (robust z ≈ 4.7 for rolling MAD and
-≈ 7 for the other two, with the default ``z_scale = 3``)."""
+≈ 7 for the other two, with the default ``z_scale = 3``; for the calibrated
+combination a rank above 99.8 % of the series' earlier scores)."""
 
 
 def _wrap(parts: Sequence[str]) -> Html:
@@ -103,6 +110,10 @@ def _rows_per_day(values: pd.Series) -> int:
 
 
 def _scores(values: pd.Series, detector: str, options: Mapping[str, Any]) -> pd.Series:
+    if detector == "calibrated_mad_tail":
+        return detectors.calibrated_mad_tail_scores(
+            values, rows_per_hour=_rows_per_day(values) / 24, **options
+        )
     if detector == "rolling_mad":
         return detectors.rolling_mad_scores(values, **options)
     if detector == "seasonal_residual":
@@ -124,6 +135,7 @@ def anomalies(
     threshold: float | None = None,
     detector_options: Mapping[str, Any] | None = None,
     max_series: int = 5,
+    show_from: pd.Timestamp | None = None,
 ) -> Html:
     """Series chart with flagged points and a table of anomalous periods.
 
@@ -145,6 +157,11 @@ def anomalies(
         defaults to one day of rows at the series' median step.
     max_series
         At most this many series are charted (all are in the table).
+    show_from
+        Samples before this time are history: they are scored (detectors
+        that rank against the past need it) but not charted or flagged.
+        ``calibrated_mad_tail`` also stops flagging for six hours after a
+        flag, its benchmarked operating point.
 
     Returns
     -------
@@ -174,7 +191,15 @@ def anomalies(
         except AnalyticsError as error:
             notes.append(f"{name}: not scored ({error})")
             continue
-        flags = detectors.flag(scores, threshold=level)
+        if show_from is not None:
+            shown = values.index >= show_from
+            values, scores = values[shown], scores[shown]
+        suppress = (
+            round(detectors.CALIBRATED_SUPPRESS_HOURS * _rows_per_day(values) / 24)
+            if detector == "calibrated_mad_tail"
+            else 0
+        )
+        flags = detectors.flag(scores, threshold=level, suppress=suppress)
         found = detectors.anomalous_periods(scores, threshold=level, gap=2)
         if not found.empty:
             periods.append(found.assign(series=name))
