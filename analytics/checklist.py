@@ -9,8 +9,9 @@ Each item becomes a criterion (:func:`checklist_criteria`):
 * ``done`` with an evidence link, verified no longer than ``max_age_days``
   before the decision time: PASS;
 * ``done`` but verified too long ago, with no date, with a date after the
-  decision time, or with no evidence link: NO DATA (the sign-off is not
-  current evidence);
+  decision time, with no evidence link, with a placeholder for one (``TBD``,
+  ``none``, ``n/a``, ``-``, ...) or with a link a browser would run
+  (:func:`evidence_problem`): NO DATA (the sign-off is not current evidence);
 * ``open``, ``in progress`` or ``blocked``: FAIL;
 * ``n/a``: PASS, shown as not applicable.
 
@@ -35,7 +36,12 @@ from analytics.readiness import Criterion, CriterionResult, Status
 from analytics.sources._csv import refuse_semicolon_separated
 from analytics.timeparse import DateOrder, parse_timestamps
 
-__all__ = ["CHECKLIST_COLUMNS", "checklist_criteria", "read_checklist"]
+__all__ = [
+    "CHECKLIST_COLUMNS",
+    "checklist_criteria",
+    "evidence_problem",
+    "read_checklist",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -250,8 +256,84 @@ def checklist_criteria(
     return results
 
 
-# Links a browser would run rather than open (spaces and case ignored, as browsers do).
-_SCRIPT_LINK = re.compile(r"^\s*(javascript|vbscript|data)\s*:", re.IGNORECASE)
+# Links a browser would run rather than open. Browsers drop ASCII control characters
+# and spaces around a URL and tabs / newlines inside it before reading the scheme, so
+# ``java<TAB>script:`` runs; dropping every one of them here is stricter still.
+_SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:")
+_ASCII_BLANK_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
+
+# Words people type where the evidence should go. Compared after lower-casing and
+# dropping everything but letters and digits, so "N/A", "n.a." and "to do" match,
+# and "-", "?" or "..." (nothing left) are placeholders too.
+_PLACEHOLDER_EVIDENCE = frozenset(
+    {
+        "",
+        "tbd",
+        "tbc",
+        "tba",
+        "todo",
+        "none",
+        "nil",
+        "null",
+        "nan",
+        "na",
+        "no",
+        "yes",
+        "ok",
+        "x",
+        "done",
+        "pending",
+        "wip",
+        "unknown",
+        "missing",
+        "empty",
+        "later",
+        "soon",
+        "notyet",
+        "nothing",
+        "placeholder",
+        "link",
+        "url",
+        "evidence",
+        "seeabove",
+        "seebelow",
+    }
+)
+
+
+def evidence_problem(evidence: str) -> str | None:
+    """Say why a checklist evidence cell is not evidence, or ``None`` if it is.
+
+    Parameters
+    ----------
+    evidence
+        The cell as written.
+
+    Returns
+    -------
+    str or None
+        ``"no evidence link"`` for an empty cell; ``"a placeholder, not evidence"``
+        for ``TBD``, ``none``, ``n/a``, ``-`` and the like; ``"a script, not a
+        link"`` for a link a browser
+        would run (``javascript:``, ``vbscript:``, ``data:``, in any case and with
+        control characters or spaces around or inside the scheme).
+
+    Examples
+    --------
+    >>> evidence_problem("https://wiki.example/dr-test")
+    >>> evidence_problem("TBD")
+    'a placeholder, not evidence'
+    >>> evidence_problem("java\tscript:alert(1)")
+    'a script, not a link'
+    """
+    if not evidence.strip():
+        return "no evidence link"
+    if re.sub(r"[^0-9a-z]", "", evidence.lower()) in _PLACEHOLDER_EVIDENCE:
+        return "a placeholder, not evidence"
+    squeezed = _ASCII_BLANK_OR_CONTROL.sub("", evidence).lower()
+    if squeezed.startswith(_SCRIPT_SCHEMES):
+        return "a script, not a link"
+    return None
 
 
 def _item_status(
@@ -276,11 +358,12 @@ def _item_status(
             f"stale: verified {age.days} days before the decision time, more than"
             f" {max_age.days} ({owner})",
         )
-    if not evidence:
+    problem = evidence_problem(evidence)
+    if problem == "no evidence link":
         return Status.NO_DATA, f"done but no evidence link ({owner})"
-    if _SCRIPT_LINK.match(evidence):
+    if problem is not None:
         return (
             Status.NO_DATA,
-            f"done, but the evidence is a script, not a link ({owner})",
+            f"done, but the evidence {evidence!r} is {problem} ({owner})",
         )
     return Status.PASS, f"done, verified {verified:%Y-%m-%d} ({owner})"
