@@ -297,7 +297,7 @@ def _load_metrics(source: MetricSource, as_of: pd.Timestamp) -> LoadResult:
     if source.format == "prometheus_snapshot":
         return load_snapshot(path)
     if source.format == "prometheus_json":
-        return read_prometheus_json(path)
+        return read_prometheus_json(path, range_only=True)
     if source.format == "csv":
         return read_metric_csv(
             path,
