@@ -33,7 +33,11 @@ import yaml
 from analytics.errors import InputError
 from analytics.frames import LoadResult, Rejections, file_sha256
 from analytics.readiness import Criterion, CriterionResult, Status
-from analytics.sources._csv import refuse_semicolon_separated
+from analytics.sources._csv import (
+    refuse_semicolon_separated,
+    refuse_shifted_columns,
+    unsplittable_csv,
+)
 from analytics.timeparse import DateOrder, parse_timestamps
 
 __all__ = [
@@ -91,19 +95,25 @@ def _read_table(path: Path) -> pd.DataFrame:
             )
         return pd.DataFrame(items).astype("string")
     try:
-        return pd.read_csv(
+        table = pd.read_csv(
             path, dtype="string", keep_default_na=False, encoding="utf-8"
         )
     except pd.errors.EmptyDataError as exc:
         raise InputError(
             path, "the file is empty", fix="add a header row and items"
         ) from exc
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except pd.errors.ParserError as exc:
+        raise unsplittable_csv(
+            path, exc, fix="save it as a comma-separated CSV"
+        ) from exc
+    except UnicodeDecodeError as exc:
         raise InputError(
             path,
-            f"not a readable UTF-8 CSV ({type(exc).__name__})",
+            f"not a readable UTF-8 CSV ({exc.reason})",
             fix="save it as UTF-8 CSV",
         ) from exc
+    refuse_shifted_columns(table, path)
+    return table
 
 
 def read_checklist(

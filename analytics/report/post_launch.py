@@ -79,6 +79,7 @@ from analytics.report.go_no_go import (
     write_run_files,
 )
 from analytics.report.html import CSS, Chart, Html, chart_text, esc, format_value, table
+from analytics.sources._csv import refuse_shifted_columns, unsplittable_csv
 from analytics.sources.alerts import read_alert_history
 
 __all__ = [
@@ -1058,10 +1059,13 @@ class PostLaunchReport:
         assert settings.drills is not None
         try:
             raw = pd.read_csv(settings.drills, dtype="string")
+        except pd.errors.ParserError as exc:
+            raise unsplittable_csv(settings.drills, exc, fix="save it as CSV") from exc
         except (OSError, ValueError) as exc:
             raise AnalyticsError(
                 f"cannot read drills file {settings.drills.name}: {exc}"
             ) from exc
+        refuse_shifted_columns(raw, settings.drills)
         needed = ("drill", "failover_start", "failover_end", "last_good_backup")
         missing = [c for c in needed if c not in raw.columns]
         if missing:
