@@ -522,7 +522,31 @@ class PostLaunchSettings(_Strict):
                 )
             if isinstance(fields.get("params"), dict):
                 _check_duration_params(fields["params"], f"{where}.params")
+            _check_success_target(where, fields)
         return criteria
+
+
+def _check_success_target(crit_id: str, fields: dict[str, Any]) -> None:
+    """A success criterion's target override, judged like a readiness target."""
+    target = fields.get("target")
+    if isinstance(target, bool) or not isinstance(target, int | float):
+        return  # absent, or a wrong type the merged criterion's validation reports
+    default = _default_success_criteria().get(crit_id, {})
+    kind = str(fields.get("kind", default.get("kind", "")))
+    unit = str(fields.get("unit", default.get("unit", "")))
+    problem = _target_problem(kind, float(target), unit)
+    if problem is not None:
+        raise _NestedValueError(f"{crit_id}.target", problem)
+
+
+def _default_success_criteria() -> dict[str, dict[str, Any]]:
+    text = (
+        resources.files("analytics")
+        .joinpath("defaults/go_live_success.yaml")
+        .read_text("utf-8")
+    )
+    loaded: dict[str, dict[str, Any]] = yaml.safe_load(text)["criteria"]
+    return loaded
 
 
 class ReportSettings(_Strict):

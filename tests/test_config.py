@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -397,4 +398,29 @@ def test_alert_on_the_passing_side_of_the_target_is_refused(
         "utf-8",
     )
     with pytest.raises(ConfigError, match="passing side of target"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("override", "where"),
+    [
+        (
+            "availability: {target: 100}",
+            "post_launch.criteria.availability.target: is 100",
+        ),
+        (
+            "csat: {target: -1}",
+            "post_launch.criteria.csat.target: is -1 /5, below zero",
+        ),
+        (
+            "mine: {kind: slo_ratio, title: t, target: 0}",
+            "post_launch.criteria.mine.target: is 0, but an slo_ratio target",
+        ),
+    ],
+)
+def test_success_criterion_targets_are_checked_at_load(  # type: ignore[no-untyped-def]
+    write, override: str, where: str
+) -> None:
+    path = write("c.yaml", f"post_launch:\n  criteria:\n    {override}\n")
+    with pytest.raises(ConfigError, match=re.escape(where)):
         load_config(path)
