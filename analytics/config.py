@@ -440,7 +440,7 @@ def _target_problem(kind: str, target: float, unit: str) -> str | None:
     >>> _target_problem("availability", 99.9, "%") is None
     True
     >>> print(_target_problem("availability", 100, "%"))  # doctest: +ELLIPSIS
-    is 100, but an availability target is an SLO objective in %, above 0 and below 100...
+    is 100, but the target of kind availability is an SLO objective in %, above 0...
     """
     if kind == "error_rate" and not 0.0 < target < 100.0:
         if target > 100:
@@ -450,9 +450,9 @@ def _target_problem(kind: str, target: float, unit: str) -> str | None:
         else:
             why = "0 % or less allows no error at all, so one failed request fails it"
         return (
-            f"is {target:g}, but an error_rate target is the share of requests allowed"
-            f" to fail, in %, above 0 and below 100: {why}. Fix: write the allowed"
-            " error share in percent, e.g. 0.1"
+            f"is {target:g}, but the target of kind error_rate is the share of requests"
+            f" allowed to fail, in %, above 0 and below 100: {why}. Fix: write the"
+            " allowed error share in percent, e.g. 0.1"
         )
     if kind in SLO_TARGET_KINDS and not 0.0 < target < 100.0:
         if target > 100:
@@ -462,15 +462,16 @@ def _target_problem(kind: str, target: float, unit: str) -> str | None:
         else:
             why = "0 % or less accepts anything"
         return (
-            f"is {target:g}, but an {kind} target is an SLO objective in %, above 0"
-            f" and below 100: {why}. Fix: write the objective in percent, e.g. 99.9"
+            f"is {target:g}, but the target of kind {kind} is an SLO objective in %,"
+            f" above 0 and below 100: {why}. Fix: write the objective in percent,"
+            " e.g. 99.9"
         )
     if target < 0:
         shown = f" {unit}" if unit else ""
         return (
-            f"is {target:g}{shown}, below zero; a {kind} criterion measures a count,"
-            " duration, share or score, which is never negative. Fix: write the target"
-            " as a number from 0 up"
+            f"is {target:g}{shown}, below zero; kind {kind} measures a count, duration,"
+            " share or score, which is never negative. Fix: write the target as a"
+            " number from 0 up"
         )
     return None
 

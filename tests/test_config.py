@@ -414,7 +414,7 @@ def test_alert_on_the_passing_side_of_the_target_is_refused(
         ),
         (
             "mine: {kind: slo_ratio, title: t, target: 0}",
-            "post_launch.criteria.mine.target: is 0, but an slo_ratio target",
+            "post_launch.criteria.mine.target: is 0, but the target of kind slo_ratio",
         ),
     ],
 )
