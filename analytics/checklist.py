@@ -9,8 +9,9 @@ Each item becomes a criterion (:func:`checklist_criteria`):
 * ``done`` with an evidence link, verified no longer than ``max_age_days``
   before the decision time: PASS;
 * ``done`` but verified too long ago, with no date, with a date after the
-  decision time, or with no evidence link: NO DATA (the sign-off is not
-  current evidence);
+  decision time, with no evidence link, with a placeholder for one (``TBD``,
+  ``none``, ``n/a``, ``-``, ...) or with a link a browser would run
+  (:func:`evidence_problem`): NO DATA (the sign-off is not current evidence);
 * ``open``, ``in progress`` or ``blocked``: FAIL;
 * ``n/a``: PASS, shown as not applicable.
 
@@ -32,10 +33,19 @@ import yaml
 from analytics.errors import InputError
 from analytics.frames import LoadResult, Rejections, file_sha256
 from analytics.readiness import Criterion, CriterionResult, Status
-from analytics.sources._csv import refuse_semicolon_separated
+from analytics.sources._csv import (
+    refuse_semicolon_separated,
+    refuse_shifted_columns,
+    unsplittable_csv,
+)
 from analytics.timeparse import DateOrder, parse_timestamps
 
-__all__ = ["CHECKLIST_COLUMNS", "checklist_criteria", "read_checklist"]
+__all__ = [
+    "CHECKLIST_COLUMNS",
+    "checklist_criteria",
+    "evidence_problem",
+    "read_checklist",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -85,19 +95,25 @@ def _read_table(path: Path) -> pd.DataFrame:
             )
         return pd.DataFrame(items).astype("string")
     try:
-        return pd.read_csv(
+        table = pd.read_csv(
             path, dtype="string", keep_default_na=False, encoding="utf-8"
         )
     except pd.errors.EmptyDataError as exc:
         raise InputError(
             path, "the file is empty", fix="add a header row and items"
         ) from exc
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except pd.errors.ParserError as exc:
+        raise unsplittable_csv(
+            path, exc, fix="save it as a comma-separated CSV"
+        ) from exc
+    except UnicodeDecodeError as exc:
         raise InputError(
             path,
-            f"not a readable UTF-8 CSV ({type(exc).__name__})",
+            f"not a readable UTF-8 CSV ({exc.reason})",
             fix="save it as UTF-8 CSV",
         ) from exc
+    refuse_shifted_columns(table, path)
+    return table
 
 
 def read_checklist(
@@ -250,8 +266,84 @@ def checklist_criteria(
     return results
 
 
-# Links a browser would run rather than open (spaces and case ignored, as browsers do).
-_SCRIPT_LINK = re.compile(r"^\s*(javascript|vbscript|data)\s*:", re.IGNORECASE)
+# Links a browser would run rather than open. Browsers drop ASCII control characters
+# and spaces around a URL and tabs / newlines inside it before reading the scheme, so
+# ``java<TAB>script:`` runs; dropping every one of them here is stricter still.
+_SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:")
+_ASCII_BLANK_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
+
+# Words people type where the evidence should go. Compared after lower-casing and
+# dropping everything but letters and digits, so "N/A", "n.a." and "to do" match,
+# and "-", "?" or "..." (nothing left) are placeholders too.
+_PLACEHOLDER_EVIDENCE = frozenset(
+    {
+        "",
+        "tbd",
+        "tbc",
+        "tba",
+        "todo",
+        "none",
+        "nil",
+        "null",
+        "nan",
+        "na",
+        "no",
+        "yes",
+        "ok",
+        "x",
+        "done",
+        "pending",
+        "wip",
+        "unknown",
+        "missing",
+        "empty",
+        "later",
+        "soon",
+        "notyet",
+        "nothing",
+        "placeholder",
+        "link",
+        "url",
+        "evidence",
+        "seeabove",
+        "seebelow",
+    }
+)
+
+
+def evidence_problem(evidence: str) -> str | None:
+    """Say why a checklist evidence cell is not evidence, or ``None`` if it is.
+
+    Parameters
+    ----------
+    evidence
+        The cell as written.
+
+    Returns
+    -------
+    str or None
+        ``"no evidence link"`` for an empty cell; ``"a placeholder, not evidence"``
+        for ``TBD``, ``none``, ``n/a``, ``-`` and the like; ``"a script, not a
+        link"`` for a link a browser
+        would run (``javascript:``, ``vbscript:``, ``data:``, in any case and with
+        control characters or spaces around or inside the scheme).
+
+    Examples
+    --------
+    >>> evidence_problem("https://wiki.example/dr-test")
+    >>> evidence_problem("TBD")
+    'a placeholder, not evidence'
+    >>> evidence_problem("java\tscript:alert(1)")
+    'a script, not a link'
+    """
+    if not evidence.strip():
+        return "no evidence link"
+    if re.sub(r"[^0-9a-z]", "", evidence.lower()) in _PLACEHOLDER_EVIDENCE:
+        return "a placeholder, not evidence"
+    squeezed = _ASCII_BLANK_OR_CONTROL.sub("", evidence).lower()
+    if squeezed.startswith(_SCRIPT_SCHEMES):
+        return "a script, not a link"
+    return None
 
 
 def _item_status(
@@ -276,11 +368,12 @@ def _item_status(
             f"stale: verified {age.days} days before the decision time, more than"
             f" {max_age.days} ({owner})",
         )
-    if not evidence:
+    problem = evidence_problem(evidence)
+    if problem == "no evidence link":
         return Status.NO_DATA, f"done but no evidence link ({owner})"
-    if _SCRIPT_LINK.match(evidence):
+    if problem is not None:
         return (
             Status.NO_DATA,
-            f"done, but the evidence is a script, not a link ({owner})",
+            f"done, but the evidence {evidence!r} is {problem} ({owner})",
         )
     return Status.PASS, f"done, verified {verified:%Y-%m-%d} ({owner})"

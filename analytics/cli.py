@@ -20,7 +20,6 @@ errors to exit codes, prints the outcome and rewrites the index.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import timedelta
 from enum import StrEnum
@@ -31,8 +30,9 @@ import pandas as pd
 import typer
 
 from analytics import __version__
-from analytics.config import load_config, missing_files
+from analytics.config import ReadinessConfig, load_config, missing_files
 from analytics.errors import AnalyticsError, ConfigError, RenderError
+from analytics.report.baseline import read_baseline
 from analytics.timeparse import parse_instant
 
 __all__ = ["app", "main"]
@@ -314,9 +314,9 @@ def post_launch(
     _setup_logging(debug=debug)
     try:
         _check_timeout(timeout)
-        load_config(config)
+        cfg = load_config(config)
         start = parse_instant(go_live, name="--go-live")
-        baseline_run = _check_baseline(baseline)
+        baseline_run = _check_baseline(baseline, cfg, start)
     except AnalyticsError as exc:
         _fail(str(exc), EXIT_BAD_INPUT, debug=debug)
 
@@ -338,22 +338,25 @@ def post_launch(
     )
 
 
-def _check_baseline(baseline: Path | None) -> str:
-    """The absolute path of a readable go/no-go ``run.json``, or ``""``."""
+def _check_baseline(
+    baseline: Path | None, config: ReadinessConfig, go_live: pd.Timestamp
+) -> str:
+    """The absolute path of a go/no-go ``run.json`` of this service, or ``""``.
+
+    Refuses (ConfigError) what :func:`read_baseline` refuses; prints its
+    warnings (a run after or long before go-live) to stderr, as the review shows them.
+    """
     if baseline is None:
         return ""
-    try:
-        record = json.loads(baseline.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(
-            f"--baseline {baseline}: cannot read it as a run.json ({exc})."
-            " Fix: pass the run.json of a published go/no-go run"
-        ) from exc
-    if not isinstance(record, dict) or "decision" not in record:
-        raise ConfigError(
-            f"--baseline {baseline}: not a run.json (no decision)."
-            " Fix: pass the run.json of a published go/no-go run"
-        )
+    checked = read_baseline(
+        baseline,
+        service=config.report.service,
+        config_path=config.source_path,
+        go_live=go_live,
+        name=f"--baseline {baseline}",
+    )
+    for warning in checked.warnings:
+        typer.echo(f"warning: --baseline {baseline}: {warning}", err=True)
     return str(baseline.resolve())
 
 

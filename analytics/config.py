@@ -38,6 +38,8 @@ from analytics.timeparse import instant_problem
 
 __all__ = [
     "BUSINESS_CLOCK_KINDS",
+    "PRIORITIES",
+    "SLO_TARGET_KINDS",
     "ActivitySource",
     "BusinessHours",
     "ChecklistSource",
@@ -125,6 +127,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+PRIORITIES = ("P1", "P2", "P3", "P4")
+"""The priorities every ticket reader maps its labels to."""
+
 TicketFormat = Literal[
     "servicenow_csv",
     "servicenow_json",
@@ -148,6 +153,20 @@ class TicketSource(_Strict):
     column_map: dict[str, str] = Field(default_factory=dict)
     priority_map: dict[str, str] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("priority_map", mode="before")
+    @classmethod
+    def _priorities_upper_case(cls, value: object) -> object:
+        # "p1" can only mean P1; anything else is refused by _check_ticket_sources,
+        # which can name the source.
+        if isinstance(value, dict):
+            return {
+                label: priority.strip().upper()
+                if isinstance(priority, str) and priority.strip().upper() in PRIORITIES
+                else priority
+                for label, priority in value.items()
+            }
+        return value
 
 
 class SurveySource(_Strict):
@@ -250,6 +269,15 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_ENDINGS = ("day", "sday", "nesday", "rsday", "day", "urday", "day")
 BUSINESS_CLOCK_KINDS = ("first_response", "resolution_within_target")
 """Criterion kinds that can be judged on a business-hours clock."""
+SLO_TARGET_KINDS = (
+    "availability",
+    "auth_success",
+    "slo_ratio",
+    "latency_share",
+    "threshold_share",
+    "error_rate",
+)
+"""Criterion kinds whose ``target`` (in %) is an SLO objective: above 0, below 100."""
 
 
 class BusinessHours(_Strict):
@@ -313,9 +341,9 @@ class CriterionConfig(_Strict):
     area: str = "general"
     unit: str = ""
     op: Literal[">=", ">", "<=", "<"] = ">="
-    target: float
-    alert: float | None = None
-    rollback: float | None = None
+    target: float = Field(allow_inf_nan=False)
+    alert: float | None = Field(default=None, allow_inf_nan=False)
+    rollback: float | None = Field(default=None, allow_inf_nan=False)
     lookback: PositiveDuration = "30d"
     blocking: bool = True
     enabled: bool = True
@@ -349,6 +377,14 @@ class CriterionConfig(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _target_then_alert(self) -> CriterionConfig:
+        # The target first: an alert judged against a nonsense target would name
+        # the wrong problem (target -5 is not "an alert on the passing side").
+        problem = _target_problem(self.kind, self.target, self.unit)
+        if problem is not None:
+            raise _NestedValueError("target", problem)
+        return self._alert_beyond_target()
+
     def _alert_beyond_target(self) -> CriterionConfig:
         # The alert threshold marks where a missed target becomes FAIL, so it lies
         # on the failing side of the target: WARN is the band between the two.
@@ -398,6 +434,48 @@ class CriterionConfig(_Strict):
         return numerator, self.total_source, not self.good_source
 
 
+def _target_problem(kind: str, target: float, unit: str) -> str | None:
+    """Why ``target`` cannot be the target of a criterion of ``kind``, or None.
+
+    >>> _target_problem("availability", 99.9, "%") is None
+    True
+    >>> print(_target_problem("availability", 100, "%"))  # doctest: +ELLIPSIS
+    is 100, but the target of kind availability is an SLO objective in %, above 0...
+    """
+    if kind == "error_rate" and not 0.0 < target < 100.0:
+        if target > 100:
+            why = "above 100 % is not a share of requests"
+        elif target == 100:
+            why = "100 % allows every request to fail"
+        else:
+            why = "0 % or less allows no error at all, so one failed request fails it"
+        return (
+            f"is {target:g}, but the target of kind error_rate is the share of requests"
+            f" allowed to fail, in %, above 0 and below 100: {why}. Fix: write the"
+            " allowed error share in percent, e.g. 0.1"
+        )
+    if kind in SLO_TARGET_KINDS and not 0.0 < target < 100.0:
+        if target > 100:
+            why = "above 100 % no share of good events can reach it"
+        elif target == 100:
+            why = "100 % leaves no error budget, so one bad minute fails it"
+        else:
+            why = "0 % or less accepts anything"
+        return (
+            f"is {target:g}, but the target of kind {kind} is an SLO objective in %,"
+            f" above 0 and below 100: {why}. Fix: write the objective in percent,"
+            " e.g. 99.9"
+        )
+    if target < 0:
+        shown = f" {unit}" if unit else ""
+        return (
+            f"is {target:g}{shown}, below zero; kind {kind} measures a count, duration,"
+            " share or score, which is never negative. Fix: write the target as a"
+            " number from 0 up"
+        )
+    return None
+
+
 class PostLaunchSettings(_Strict):
     """Settings of the post-launch review (``post_launch:``); every field optional.
 
@@ -445,7 +523,31 @@ class PostLaunchSettings(_Strict):
                 )
             if isinstance(fields.get("params"), dict):
                 _check_duration_params(fields["params"], f"{where}.params")
+            _check_success_target(where, fields)
         return criteria
+
+
+def _check_success_target(crit_id: str, fields: dict[str, Any]) -> None:
+    """A success criterion's target override, judged like a readiness target."""
+    target = fields.get("target")
+    if isinstance(target, bool) or not isinstance(target, int | float):
+        return  # absent, or a wrong type the merged criterion's validation reports
+    default = _default_success_criteria().get(crit_id, {})
+    kind = str(fields.get("kind", default.get("kind", "")))
+    unit = str(fields.get("unit", default.get("unit", "")))
+    problem = _target_problem(kind, float(target), unit)
+    if problem is not None:
+        raise _NestedValueError(f"{crit_id}.target", problem)
+
+
+def _default_success_criteria() -> dict[str, dict[str, Any]]:
+    text = (
+        resources.files("analytics")
+        .joinpath("defaults/go_live_success.yaml")
+        .read_text("utf-8")
+    )
+    loaded: dict[str, dict[str, Any]] = yaml.safe_load(text)["criteria"]
+    return loaded
 
 
 class ReportSettings(_Strict):
@@ -725,6 +827,7 @@ def load_config(path: str | Path) -> ReadinessConfig:
 
         config = config.model_copy(update={"criteria": openslo_criteria(config, path)})
     _check_references(path, config)
+    _check_ticket_sources(path, config)
     return config
 
 
@@ -810,6 +913,48 @@ def _check_references(path: Path, config: ReadinessConfig) -> None:
                 f"{path}: post_launch.anomaly_sources names {ref!r}, which is not a"
                 f" metrics source (defined: {defined})."
                 " Fix: use the name of a source under metrics:"
+            )
+
+
+def _check_ticket_sources(path: Path, config: ReadinessConfig) -> None:
+    """``priority_map`` values must be P1..P4, ``options`` ones the format's reader takes.
+
+    Checked here rather than when the export is read, so that check-config
+    refuses them too and a report stops before reading anything.
+    """
+    for source in config.tickets:
+        where = f"{path}: tickets[{source.name!r}]"
+        for label, priority in source.priority_map.items():
+            if priority not in PRIORITIES:
+                raise ConfigError(
+                    f"{where}.priority_map maps {label!r} to {priority!r}, which is not"
+                    f" a priority. Fix: map each label to one of {', '.join(PRIORITIES)}"
+                    f" (P1 the most urgent), e.g. {{{label!r}: P1}}"
+                )
+    with_options = [s for s in config.tickets if s.options]
+    if not with_options:
+        return
+    # Imported here: the readers are heavy and only their signatures are needed.
+    from analytics.evidence import TICKET_SOURCE_SETTINGS, ticket_reader_options
+
+    for source in with_options:
+        where = f"{path}: tickets[{source.name!r}].options"
+        own_keys = sorted(set(source.options) & set(TICKET_SOURCE_SETTINGS))
+        if own_keys:
+            raise ConfigError(
+                f"{where} sets {own_keys}, which the source has keys for."
+                f" Fix: move them out of options, e.g. tickets[{source.name!r}]."
+                f"{own_keys[0]}"
+            )
+        accepted = ticket_reader_options(source.format)
+        unknown = sorted(set(source.options) - set(accepted))
+        if unknown:
+            offer = (
+                f"use only {accepted}" if accepted else "remove options: it takes none"
+            )
+            raise ConfigError(
+                f"{where} has {unknown}, not an option of format {source.format}"
+                f" (it accepts {accepted or 'none'}). Fix: {offer}"
             )
 
 

@@ -91,7 +91,13 @@ _LOADTEST_READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
     "k6_ndjson": loadtests.read_k6_ndjson,
 }
 
-__all__ = ["Evidence", "gather_evidence", "parse_as_of"]
+__all__ = [
+    "TICKET_SOURCE_SETTINGS",
+    "Evidence",
+    "gather_evidence",
+    "parse_as_of",
+    "ticket_reader_options",
+]
 
 
 def parse_as_of(text: str | pd.Timestamp | None) -> pd.Timestamp:
@@ -243,6 +249,23 @@ class Evidence:
         return records
 
 
+TICKET_SOURCE_SETTINGS = ("timezone", "date_order", "column_map", "priority_map")
+"""Reader arguments a tickets source sets with its own keys, never under ``options``."""
+
+
+def ticket_reader_options(ticket_format: str) -> list[str]:
+    """The ``options:`` a tickets source of ``ticket_format`` accepts.
+
+    They are the keyword arguments of the format's reader, less the file and the
+    settings the source has keys for (:data:`TICKET_SOURCE_SETTINGS`).
+
+    >>> ticket_reader_options("servicenow_csv")
+    ['event_log']
+    """
+    parameters = inspect.signature(_TICKET_READERS[ticket_format]).parameters
+    return sorted(set(parameters) - {"path", *TICKET_SOURCE_SETTINGS})
+
+
 def _call_reader(
     reader: Callable[..., LoadResult], path: Path, name: str, kwargs: dict[str, Any]
 ) -> LoadResult:
@@ -281,7 +304,7 @@ def _load_metrics(source: MetricSource, as_of: pd.Timestamp) -> LoadResult:
     if source.format == "prometheus_snapshot":
         return load_snapshot(path)
     if source.format == "prometheus_json":
-        return read_prometheus_json(path)
+        return read_prometheus_json(path, range_only=True)
     if source.format == "csv":
         return read_metric_csv(
             path,

@@ -96,3 +96,59 @@ def test_a_script_is_not_evidence(write, link: str) -> None:  # type: ignore[no-
     )
     assert result.status is Status.NO_DATA
     assert "script" in result.detail
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        '"java\tscript:alert(4)"',
+        '"\tjavascript:alert(4)"',
+        '"java\nscript:alert(4)"',
+        '"\x01javascript:alert(4)"',
+        '"vb script :msgbox"',
+        '"DATA:text/html;base64,PHNjcmlwdD4="',
+    ],
+)
+def test_a_script_hidden_by_control_characters_is_not_evidence(
+    write, link: str
+) -> None:  # type: ignore[no-untyped-def]
+    path = write("c.csv", HEADER + f"DR tested,infra,Ops,done,{link},2016-06-20,true\n")
+    (result,) = checklist_criteria(
+        read_checklist(path).frame, as_of=AS_OF, max_age_days=30
+    )
+    assert result.status is Status.NO_DATA
+    assert "a script, not a link" in result.detail
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    ["TBD", "none", "-", "n/a", "N.A.", "?", "pending", "To do", "---", "null", "TBC"],
+)
+def test_a_placeholder_is_not_evidence(write, placeholder: str) -> None:  # type: ignore[no-untyped-def]
+    path = write(
+        "c.csv", HEADER + f"DR tested,infra,Ops,done,{placeholder},2016-06-20,true\n"
+    )
+    (result,) = checklist_criteria(
+        read_checklist(path).frame, as_of=AS_OF, max_age_days=30
+    )
+    assert result.status is Status.NO_DATA
+    assert f"{placeholder!r} is a placeholder, not evidence" in result.detail
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        "https://wiki.example/dr",
+        "OPS-1234",
+        "runbook v2 signed off by CAB",
+        "javadoc:x",
+    ],
+)
+def test_real_evidence_still_passes(write, evidence: str) -> None:  # type: ignore[no-untyped-def]
+    path = write(
+        "c.csv", HEADER + f"DR tested,infra,Ops,done,{evidence},2016-06-20,true\n"
+    )
+    (result,) = checklist_criteria(
+        read_checklist(path).frame, as_of=AS_OF, max_age_days=30
+    )
+    assert result.status is Status.PASS

@@ -237,3 +237,36 @@ def test_help_says_iso_8601_and_utc() -> None:
     boxed = _readiness("report", "go-no-go", "--help").stdout
     text = " ".join(boxed.replace("│", " ").split())  # rich draws a box around it
     assert "ISO 8601 only" in text and "UTC" in text
+
+
+@pytest.mark.parametrize(
+    ("record", "fragments"),
+    [
+        (
+            {"report": "go-no-go", "service": "IT service desk", "config": "demo.yaml"},
+            (
+                "is a go / no-go run of service 'IT service desk' (config demo.yaml)",
+                "this review is of service 'Customer portal",
+                "data/scenario/readiness.yaml",
+                "Fix: pass the run.json of this service's go / no-go run",
+            ),
+        ),
+        (
+            {"report": "post-launch", "service": "Customer portal"},
+            ("its 'report' is 'post-launch'", "Fix:"),
+        ),
+    ],
+    ids=["other-service", "post-launch-run"],
+)
+def test_post_launch_refuses_a_baseline_of_another_service_or_report(
+    tmp_path: Path, record: dict[str, str], fragments: tuple[str, ...]
+) -> None:
+    baseline = tmp_path / "run.json"
+    baseline.write_text(json.dumps({"decision": "GO", "criteria": [], **record}))
+    result = _readiness(
+        "report", "post-launch", "--config", "data/scenario/readiness.yaml",
+        "--out", str(tmp_path / "out"), "--go-live", "2026-03-02T09:00:00Z",
+        "--baseline", str(baseline),
+    )  # fmt: skip
+    _bad_input(result, f"--baseline {baseline}", *fragments)
+    assert not (tmp_path / "out").exists()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -37,9 +38,100 @@ def test_typo_in_criterion_field_is_an_error(write) -> None:  # type: ignore[no-
 
 
 def test_target_above_100_percent_is_an_error(write) -> None:  # type: ignore[no-untyped-def]
-    path = write("c.yaml", "criteria:\n  availability:\n    target: 999\n")
+    path = write("c.yaml", "criteria:\n  resolution_p1:\n    target: 999\n")
     with pytest.raises(ConfigError, match="above 100 %"):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("criterion", "target", "why"),
+    [
+        ("availability", "100", "100 % leaves no error budget"),
+        ("availability", "0", "0 % or less accepts anything"),
+        ("availability", "-5", "0 % or less accepts anything"),
+        ("availability", "999", "above 100 % no share of good events can reach it"),
+        ("auth_success", "100.0", "100 % leaves no error budget"),
+        ("error_rate", "0", "0 % or less allows no error at all"),
+        ("error_rate", "100", "100 % allows every request to fail"),
+        ("error_rate", "101", "above 100 % is not a share of requests"),
+    ],
+)
+def test_slo_target_must_lie_strictly_between_0_and_100_percent(  # type: ignore[no-untyped-def]
+    write, criterion: str, target: str, why: str
+) -> None:
+    # Refused when the config is loaded (check-config too), in the config's own
+    # percent units, naming the key, before any alert check can misname the cause.
+    path = write("c.yaml", f"criteria:\n  {criterion}:\n    target: {target}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert f"criteria.{criterion}.target: is {float(target):g}" in message
+    assert why in message
+    assert "Fix: write" in message
+    assert "ratio" not in message
+    assert "alert" not in message
+
+
+def test_negative_target_is_named_as_such_for_any_kind(write) -> None:  # type: ignore[no-untyped-def]
+    path = write("c.yaml", "criteria:\n  mttr:\n    target: -5\n")
+    with pytest.raises(
+        ConfigError, match=r"criteria\.mttr\.target: is -5 min, below zero"
+    ):
+        load_config(path)
+
+
+@pytest.mark.parametrize("field", ["target", "alert", "rollback"])
+def test_thresholds_must_be_finite(write, field: str) -> None:  # type: ignore[no-untyped-def]
+    path = write("c.yaml", f"criteria:\n  latency_p95:\n    {field}: .inf\n")
+    with pytest.raises(
+        ConfigError,
+        match=rf"criteria\.latency_p95\.{field}': Input should be a finite number \(got inf\)",
+    ):
+        load_config(path)
+
+
+TICKETS = "tickets:\n  - {{name: desk, path: t.csv, format: {fmt}, {extra}}}\n"
+
+
+def test_priority_map_values_must_be_p1_to_p4(write) -> None:  # type: ignore[no-untyped-def]
+    extra = "priority_map: {Urgent: P0}"
+    path = write("c.yaml", TICKETS.format(fmt="servicenow_csv", extra=extra))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert "tickets['desk'].priority_map maps 'Urgent' to 'P0'" in message
+    assert "Fix: map each label to one of P1, P2, P3, P4" in message
+
+
+def test_priority_map_values_are_read_in_any_case(write) -> None:  # type: ignore[no-untyped-def]
+    extra = "priority_map: {Urgent: p1, Low: ' P4 '}"
+    path = write("c.yaml", TICKETS.format(fmt="jira_csv", extra=extra))
+    assert load_config(path).tickets[0].priority_map == {"Urgent": "P1", "Low": "P4"}
+
+
+def test_unknown_reader_option_is_refused_at_load(write) -> None:  # type: ignore[no-untyped-def]
+    path = write(
+        "c.yaml", TICKETS.format(fmt="servicenow_csv", extra="options: {bogus: 1}")
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert "tickets['desk'].options has ['bogus']" in message
+    assert "format servicenow_csv (it accepts ['event_log'])" in message
+
+
+def test_option_the_source_has_a_key_for_is_refused(write) -> None:  # type: ignore[no-untyped-def]
+    extra = "options: {timezone: Europe/Berlin}"
+    path = write("c.yaml", TICKETS.format(fmt="servicenow_csv", extra=extra))
+    with pytest.raises(ConfigError, match=r"Fix: move them out of options"):
+        load_config(path)
+
+
+def test_known_reader_options_load(write) -> None:  # type: ignore[no-untyped-def]
+    extra = "options: {date_format: '%d/%m/%Y %H:%M', sla_columns: {}}"
+    path = write("c.yaml", TICKETS.format(fmt="jira_csv", extra=extra))
+    assert load_config(path).tickets[0].options["date_format"] == "%d/%m/%Y %H:%M"
 
 
 def test_unknown_criterion_without_kind(write) -> None:  # type: ignore[no-untyped-def]
@@ -306,4 +398,29 @@ def test_alert_on_the_passing_side_of_the_target_is_refused(
         "utf-8",
     )
     with pytest.raises(ConfigError, match="passing side of target"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("override", "where"),
+    [
+        (
+            "availability: {target: 100}",
+            "post_launch.criteria.availability.target: is 100",
+        ),
+        (
+            "csat: {target: -1}",
+            "post_launch.criteria.csat.target: is -1 /5, below zero",
+        ),
+        (
+            "mine: {kind: slo_ratio, title: t, target: 0}",
+            "post_launch.criteria.mine.target: is 0, but the target of kind slo_ratio",
+        ),
+    ],
+)
+def test_success_criterion_targets_are_checked_at_load(  # type: ignore[no-untyped-def]
+    write, override: str, where: str
+) -> None:
+    path = write("c.yaml", f"post_launch:\n  criteria:\n    {override}\n")
+    with pytest.raises(ConfigError, match=re.escape(where)):
         load_config(path)

@@ -139,6 +139,8 @@ def test_small_config_hand_checked(small_config: Path, tmp_path: Path) -> None:
     baseline.write_text(
         json.dumps(
             {
+                "report": "go-no-go",
+                "service": "Shop",
                 "decision": "GO",
                 "as_of": "2026-02-27T00:00:00+00:00",
                 "criteria": [
@@ -153,10 +155,23 @@ def test_small_config_hand_checked(small_config: Path, tmp_path: Path) -> None:
     changes = again.changes_since_go_no_go().markup
     assert "decision <b>GO</b>" in changes
     assert "changed status" in changes and "not checked" in changes
-    missing = build_post_launch(
-        small_config, "2026-03-01", 14, str(tmp_path / "no.json")
-    )
-    assert "Cannot read" in missing.changes_since_go_no_go().markup
+    assert "Read with care" not in changes
+    assert again.run_record()["baseline_warnings"] == []
+    with pytest.raises(ConfigError, match=r"no\.json: cannot read it as a run\.json"):
+        build_post_launch(small_config, "2026-03-01", 14, str(tmp_path / "no.json"))
+
+    # A run taken after go-live is compared, with a warning in the section and run.json.
+    late = json.loads(baseline.read_text("utf-8"))
+    baseline.write_text(json.dumps({**late, "as_of": "2026-03-05T00:00:00Z"}), "utf-8")
+    changes = again.changes_since_go_no_go().markup
+    assert "Read with care: The go / no-go run is as of 2026-03-05 00:00 UTC" in changes
+    assert "after go-live" in again.run_record()["baseline_warnings"][0]
+
+    # A run of another service is refused before any data is read.
+    baseline.write_text(json.dumps({**late, "service": "Desk"}), "utf-8")
+    with pytest.raises(ConfigError, match=r"of service 'Desk'.*of service 'Shop'"):
+        build_post_launch(small_config, "2026-03-01", 14, str(baseline))
+    assert "Cannot compare" in again.changes_since_go_no_go().markup
 
 
 def test_notebook_renders_offline_with_every_chart(tmp_path: Path) -> None:

@@ -378,3 +378,27 @@ def test_millisecond_timestamps_name_the_first_such_series() -> None:
     ]
     with pytest.raises(InputError, match=r"\(2 values above 1e11\)"):
         prometheus_json._file_samples(series, Path("dump.json"), "matrix", "")
+
+
+def test_a_vector_is_refused_where_a_range_is_needed(tmp_path: Path) -> None:
+    # The readiness config's metrics sources need samples over a window; one
+    # instant sample per series would end in a bare "cannot infer the scrape
+    # interval" far from the file.
+    with pytest.raises(InputError) as caught:
+        read_prometheus_json(FIXTURES / "response_vector.json", range_only=True)
+    message = str(caught.value)
+    assert "response_vector.json: holds an instant-query result" in message
+    assert (
+        "Fix: save a range query instead: the body of a /api/v1/query_range" in message
+    )
+
+    bare = tmp_path / "bare.json"
+    bare.write_text('[{"metric": {"__name__": "up"}, "value": [1772409300, "1"]}]')
+    with pytest.raises(InputError, match=r"at 2026-03-01 23:55:00 UTC\), not samples"):
+        read_prometheus_json(bare, range_only=True)
+
+    # A range result still loads, and without range_only so does the vector.
+    assert read_prometheus_json(
+        FIXTURES / "response_matrix.json", range_only=True
+    ).rows_used
+    assert read_prometheus_json(FIXTURES / "response_vector.json").rows_used == 2

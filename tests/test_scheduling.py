@@ -403,7 +403,18 @@ def test_post_launch_command(tmp_path: Path) -> None:
     decision, code = "FAIL", 4  # --fail-on no-go reads the post-launch decision
     out = tmp_path / "reports"
     baseline = tmp_path / "baseline.json"
-    baseline.write_text(json.dumps({"report": "go-no-go", "decision": "GO"}))
+    # A go/no-go run of the same service (the config's default name) before go-live.
+    baseline.write_text(
+        json.dumps(
+            {
+                "report": "go-no-go",
+                "service": "service",
+                "decision": "GO",
+                "as_of": "2024-05-05T08:00:00+00:00",
+                "criteria": [],
+            }
+        )
+    )
     notebook = _finishing_notebook(
         tmp_path / "post.ipynb",
         kind="post-launch",

@@ -23,7 +23,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -73,6 +72,7 @@ from analytics.readiness import (
     status_counts,
 )
 from analytics.report import anomaly_section, slo_section, support_section
+from analytics.report.baseline import Baseline, read_baseline
 from analytics.report.go_no_go import (
     GoNoGoReport,
     completion_marker,
@@ -80,6 +80,7 @@ from analytics.report.go_no_go import (
     write_run_files,
 )
 from analytics.report.html import CSS, Chart, Html, chart_text, esc, format_value, table
+from analytics.sources._csv import refuse_shifted_columns, unsplittable_csv
 from analytics.sources.alerts import read_alert_history
 
 __all__ = [
@@ -368,12 +369,22 @@ def build_post_launch(
     Raises
     ------
     ConfigError
-        A bad config, go-live time or review length.
+        A bad config, go-live time or review length, or a baseline that is not
+        a go / no-go run of this service (see :func:`read_baseline`).
     """
     if int(review_days) < 1:
         raise ConfigError(f"review_days is {review_days!r}; give a whole number ≥ 1")
     cfg = load_config(Path(config))
     start = parse_as_of(go_live)
+    if baseline_run:
+        # Refused before any data is read: a run of another service compares nothing.
+        read_baseline(
+            baseline_run,
+            service=cfg.report.service,
+            config_path=cfg.source_path,
+            go_live=start,
+            name=f"baseline_run {baseline_run}",
+        )
     end = start + pd.Timedelta(days=int(review_days))
     evidence = gather_evidence(cfg, end)
     return PostLaunchReport(
@@ -640,16 +651,43 @@ class PostLaunchReport:
         parts.append("</div>")
         return Html("".join(parts))
 
+    def baseline(self) -> Baseline:
+        """The go / no-go run compared with, checked, with its warnings.
+
+        Raises
+        ------
+        ConfigError
+            No baseline was given, or it is not a go / no-go run of this service.
+        """
+        if not self.baseline_run:
+            raise ConfigError("no go / no-go run.json was given (baseline_run)")
+        return read_baseline(
+            self.baseline_run,
+            service=self.evidence.config.report.service,
+            config_path=self.evidence.config.source_path,
+            go_live=self.go_live,
+            name=f"baseline_run {self.baseline_run}",
+        )
+
+    def _baseline_warnings(self) -> list[str] | None:
+        """The baseline's warnings for run.json; None without a usable baseline."""
+        if not self.baseline_run:
+            return None
+        try:
+            return list(self.baseline().warnings)
+        except ConfigError:
+            return None
+
     def changes_since_go_no_go(self) -> Html:
         """Criteria whose status changed since the go / no-go run, with value deltas."""
         if not self.baseline_run:
             return _note("No go / no-go run.json was given (parameter baseline_run).")
         path = Path(self.baseline_run)
         try:
-            record = json.loads(path.read_text("utf-8"))
+            record = self.baseline().record
             baseline = {str(c["id"]): c for c in record["criteria"]}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            return _note(f"Cannot read the go / no-go run {path.name}: {exc}.")
+        except (ConfigError, KeyError, TypeError) as exc:
+            return _note(f"Cannot compare with the go / no-go run {path.name}: {exc}.")
         rows = []
         for result in self.results:
             before = baseline.get(result.criterion.criterion_id)
@@ -665,8 +703,13 @@ class PostLaunchReport:
             ("delta", "Change"),
         ]
         cells = {"before": _status_cell, "now": _status_cell}
+        warnings = "".join(
+            f'<p class="box">Read with care: {esc(text)}</p>'
+            for text in self.baseline().warnings
+        )
         return Html(
-            f'<div class="rr"><p>Go / no-go run: decision <b>{esc(record.get("decision"))}</b>'
+            f'<div class="rr">{warnings}<p>Go / no-go run: decision'
+            f" <b>{esc(record.get('decision'))}</b>"
             f" as of {esc(record.get('as_of'))}. {len(changed)} of {len(frame)} success"
             " criteria changed status.</p>"
             + table(
@@ -912,6 +955,7 @@ class PostLaunchReport:
             "review_days": self.review_days,
             "review_end": self.review_end.isoformat(),
             "baseline_run": self.baseline_run or None,
+            "baseline_warnings": self._baseline_warnings(),
             "status_counts": status_counts(self.results),
             "criteria": [r.to_dict() for r in self.results],
             "rollback_triggers": [
@@ -1016,10 +1060,13 @@ class PostLaunchReport:
         assert settings.drills is not None
         try:
             raw = pd.read_csv(settings.drills, dtype="string")
+        except pd.errors.ParserError as exc:
+            raise unsplittable_csv(settings.drills, exc, fix="save it as CSV") from exc
         except (OSError, ValueError) as exc:
             raise AnalyticsError(
                 f"cannot read drills file {settings.drills.name}: {exc}"
             ) from exc
+        refuse_shifted_columns(raw, settings.drills)
         needed = ("drill", "failover_start", "failover_end", "last_good_backup")
         missing = [c for c in needed if c not in raw.columns]
         if missing:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from analytics.errors import ConfigError, InputError
 from analytics.frames import TICKETS_COLUMNS, LoadResult, Rejections, file_sha256
+from analytics.sources._csv import unsplittable_csv
 
 __all__ = [
     "RowRejector",
@@ -294,12 +295,9 @@ def read_text_csv(path: Path, *, export_hint: str) -> tuple[list[str], pd.DataFr
         raise InputError(
             path, f"is not UTF-8 text ({error.reason})", fix="export again as UTF-8"
         ) from error
-    except (
-        pd.errors.ParserError,
-        pd.errors.EmptyDataError,
-        OSError,
-        EOFError,
-    ) as error:
+    except pd.errors.ParserError as error:
+        raise unsplittable_csv(path, error, fix=export_hint) from error
+    except (pd.errors.EmptyDataError, OSError, EOFError) as error:
         raise InputError(
             path, f"is not a well-formed CSV file ({error})", fix=export_hint
         ) from error

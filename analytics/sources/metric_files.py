@@ -56,7 +56,11 @@ from analytics.frames import (
     LoadResult,
     file_sha256,
 )
-from analytics.sources._csv import refuse_semicolon_separated
+from analytics.sources._csv import (
+    refuse_semicolon_separated,
+    refuse_shifted_columns,
+    unsplittable_csv,
+)
 from analytics.timeparse import DateOrder, parse_timestamps
 
 __all__ = [
@@ -325,7 +329,7 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
             path, "this is a Parquet file, not a CSV", fix="use read_metric_parquet"
         )
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError as exc:
         raise InputError(
             path,
@@ -333,11 +337,8 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
             fix="export again with a header line such as timestamp,value,metric",
         ) from exc
     except pd.errors.ParserError as exc:
-        reason = str(exc).strip().splitlines()[0]
-        raise InputError(
-            path,
-            f"not a readable CSV ({reason})",
-            fix="check the delimiter is a comma and quotes are balanced",
+        raise unsplittable_csv(
+            path, exc, fix="check the delimiter is a comma and quotes are balanced"
         ) from exc
     except UnicodeDecodeError as exc:
         raise InputError(
@@ -345,6 +346,8 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
             "not a UTF-8 text file",
             fix="save the CSV as UTF-8, or use read_metric_parquet for Parquet",
         ) from exc
+    refuse_shifted_columns(table, path)
+    return table
 
 
 def _read_parquet_table(path: Path) -> pd.DataFrame:

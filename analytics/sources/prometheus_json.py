@@ -69,7 +69,10 @@ _WILDCARDS = frozenset("*?[")
 
 
 def read_prometheus_json(
-    paths: str | Path | Sequence[str | Path], *, metric: str | None = None
+    paths: str | Path | Sequence[str | Path],
+    *,
+    metric: str | None = None,
+    range_only: bool = False,
 ) -> SamplesLoadResult:
     """Read Prometheus query results saved as JSON into the samples frame.
 
@@ -82,6 +85,11 @@ def read_prometheus_json(
     metric
         Metric name for series without ``__name__`` (the result of an
         expression such as ``sum by (job) (up)``); default ``""``.
+    range_only
+        Refuse instant-query results (``resultType`` vector, or a bare list of
+        series with one ``value`` each): one sample per series has no scrape
+        interval and covers no window, so an SLO cannot be measured on it.
+        The readiness config's metrics sources read files this way.
 
     Returns
     -------
@@ -95,7 +103,8 @@ def read_prometheus_json(
     InputError
         A file is missing, empty or not JSON; holds an error response; has
         another shape (``resultType`` scalar or string, a series without
-        ``values``); or has timestamps in milliseconds. The message names the
+        ``values``; with ``range_only``, an instant-query result); or has
+        timestamps in milliseconds. The message names the
         file, the problem and the fix.
 
     Examples
@@ -119,7 +128,9 @@ def read_prometheus_json(
     notes: list[str] = []
     partial = False
     for path in files:
-        raw, file_notes, file_partial = _read_file(path, metric or "")
+        raw, file_notes, file_partial = _read_file(
+            path, metric or "", range_only=range_only
+        )
         raws.append(raw)
         notes.extend(file_notes)
         partial = partial or file_partial
@@ -199,11 +210,22 @@ def _glob(pattern: Path) -> list[Path]:
 # --- one file -------------------------------------------------------------------
 
 
-def _read_file(path: Path, default_metric: str) -> tuple[pd.DataFrame, list[str], bool]:
+def _read_file(
+    path: Path, default_metric: str, *, range_only: bool
+) -> tuple[pd.DataFrame, list[str], bool]:
     """Raw samples of one file, its notes, and whether it is partial."""
     started = time.perf_counter()
     body = _load_json(path)
     series, result_type, warnings = _result_list(body, path)
+    if range_only and _is_instant_result(series, result_type):
+        raise InputError(
+            path,
+            "holds an instant-query result (what /api/v1/query returns: resultType"
+            f" vector, one sample per series, at {_instant_time(series)}), not samples"
+            " over a time range, so no availability or SLO can be measured on it",
+            fix="save a range query instead: the body of a /api/v1/query_range"
+            " response covering the evidence window",
+        )
 
     raw = _file_samples(series, path, result_type, default_metric)
 
@@ -218,6 +240,25 @@ def _read_file(path: Path, default_metric: str) -> tuple[pd.DataFrame, list[str]
         time.perf_counter() - started,
     )
     return raw, notes, bool(warnings)
+
+
+def _is_instant_result(series: list[Any], result_type: str | None) -> bool:
+    """Whether a result is an instant vector (declared, or bare series with ``value``)."""
+    if result_type is not None:
+        return result_type == "vector"
+    return bool(series) and all(
+        isinstance(item, dict) and "value" in item and "values" not in item
+        for item in series
+    )
+
+
+def _instant_time(series: list[Any]) -> str:
+    """The evaluation time of an instant result, for messages; ``"one time"`` if unknown."""
+    try:
+        seconds = float(series[0]["value"][0])
+        return f"{pd.Timestamp(seconds, unit='s', tz='UTC'):%Y-%m-%d %H:%M:%S} UTC"
+    except (IndexError, KeyError, TypeError, ValueError):
+        return "one time"
 
 
 def _load_json(path: Path) -> Any:
