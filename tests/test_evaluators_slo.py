@@ -1107,26 +1107,31 @@ def test_silent_counters_before_the_decision_count_as_failed(tmp_path: Path) -> 
     assert result.coverage_ratio == pytest.approx(0.5)
 
 
-def test_a_gap_inside_the_window_is_not_covered() -> None:
+def test_a_scrape_gap_loses_no_requests_but_silence_at_the_end_does() -> None:
     times = pd.date_range("2024-05-01", periods=13, freq="5min", tz="UTC")
-    keep = [0, 1, 2, 3, 4, 5, 6, 10, 11, 12]  # no samples from 00:35 to 00:45
 
-    def counter(values: list[float]) -> pd.DataFrame:
+    def counter(keep: list[int]) -> pd.DataFrame:
         return pd.DataFrame(
             {
                 "timestamp": times[keep],
                 "metric": "c",
                 "labels": [{}] * len(keep),
                 "series": "c",
-                "value": values,
+                "value": [100.0 * i for i in keep],
             }
         )
 
-    total = counter([100.0 * i for i in keep])
-    result = availability_from_counters(
-        total, total, window_start=times[0], window_end=times[-1], target=0.99
-    )
-    # 60 min window; the 30 → 50 min stretch between samples is not covered.
-    assert result.coverage_ratio == pytest.approx(40 / 60)
-    assert result.sli == 1.0
-    assert result.sli_lower_bound == pytest.approx(40 / 60)
+    def slo(keep: list[int]) -> Any:
+        total = counter(keep)
+        return availability_from_counters(
+            total, total, window_start=times[0], window_end=times[-1], target=0.99
+        )
+
+    # No samples from 00:35 to 00:45: the 00:50 sample still counts them all.
+    gap = slo([0, 1, 2, 3, 4, 5, 6, 10, 11, 12])
+    assert (gap.coverage_ratio, gap.sli, gap.sli_lower_bound) == (1.0, 1.0, 1.0)
+    # Silent from 00:40 to the end (20 min, more than two intervals): unknown.
+    silent = slo([0, 1, 2, 3, 4, 5, 6, 7, 8])
+    assert silent.coverage_ratio == pytest.approx(40 / 60)
+    assert silent.sli == 1.0
+    assert silent.sli_lower_bound == pytest.approx(40 / 60)

@@ -598,7 +598,8 @@ def _from_counters(
     start, end, window_seconds = _window(window_start, window_end)
     _check_target(target)
     part, _ = _counter_series(_prepare(numerator, None), start, end)
-    whole, covered = _counter_series(_prepare(total, None), start, end)
+    whole, spacing = _counter_series(_prepare(total, None), start, end)
+    covered = _counter_covered(whole, start, end, spacing)
 
     counted = float(part["increase"].sum())
     requests = float(whole["increase"].sum())
@@ -621,10 +622,10 @@ def _from_counters(
     notes.extend(sli_note)
     if coverage < 1.0:
         notes.append(
-            f"total counters cover {coverage:.1%} of the window (gaps longer than two"
-            " scrape intervals, and the time before the first and after the last"
-            f" sample, are not covered); about {unseen:,.0f} requests at the observed"
-            " rate fell in that time, counted as failed in the lower bound (judged)"
+            f"total counters cover {coverage:.1%} of the window (no sample within two"
+            " scrape intervals of its start or end); about"
+            f" {unseen:,.0f} requests at the observed rate fell in the time without"
+            " samples, counted as failed in the lower bound (judged)"
         )
     return _result(
         method=METHOD_OCCURRENCES,
@@ -692,14 +693,11 @@ def _counter_series(
     data: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
 ) -> tuple[pd.DataFrame, float]:
     """Per series: increase in [start, end], first/last sample, born-in-window flag;
-    and the seconds of the window that some series covers.
+    and the median scrape interval of the series (seconds, 0 when unknown).
 
-    A series covers the time between two consecutive samples no more than two
-    of its scrape intervals (median spacing) apart; a longer gap, and the time
-    before its first and after its last sample, is not covered. Samples with a
-    NaN value are left out, as if never scraped. One sort of the whole frame;
-    each series is then a contiguous block of it, and its samples in the
-    window a contiguous block of that.
+    Samples with a NaN value are left out, as if never scraped. One sort of the
+    whole frame; each series is then a contiguous block of it, and its samples in
+    the window a contiguous block of that.
     """
     columns = ["series", "increase", "first_time", "last_time", "first_value", "born"]
     rows = _series_rows(data, known_only=True)
@@ -721,8 +719,7 @@ def _counter_series(
     spacing = _spacing_per_code(rows)
     known = spacing[~np.isnan(spacing)]
     spacing_all = float(np.median(known)) if known.size else 0.0
-    interval = np.where(np.isnan(spacing), spacing_all, spacing)
-    threshold = interval[present]
+    threshold = np.where(np.isnan(spacing), spacing_all, spacing)[present]
     first_time = pd.DatetimeIndex(rows.stamp[first_row]).tz_localize("UTC")
     lead = (first_time - start).total_seconds().to_numpy()
     earlier = np.bincount(rows.code[rows.stamp < low], minlength=len(rows.names))
@@ -738,10 +735,6 @@ def _counter_series(
         _increase(rows.value[head : tail + 1])
         for head, tail in zip(first_row, last_row, strict=True)
     ]
-    ticks = rows.stamp[at].astype("datetime64[ns]").view(np.int64)
-    gap = np.diff(ticks)
-    joined = (owner[1:] == owner[:-1]) & (gap <= 2e9 * interval[owner[:-1]])
-    covered = _union_seconds(ticks[:-1][joined], ticks[1:][joined])
     series = pd.DataFrame(
         {
             "series": [rows.names[code] for code in present],
@@ -753,24 +746,32 @@ def _counter_series(
         },
         columns=columns,
     )
-    return series, covered
+    return series, spacing_all
 
 
-def _union_seconds(starts: np.ndarray, ends: np.ndarray) -> float:
-    """Length in seconds of the union of intervals given in int64 nanoseconds.
+def _counter_covered(
+    series: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, spacing: float
+) -> float:
+    """Seconds of ``[start, end]`` in which the total counters' requests are known.
 
-    >>> _union_seconds(np.array([0, 5, 20]) * 10**9, np.array([10, 12, 30]) * 10**9)
-    22.0
+    Counters are cumulative: a scrape gap between two samples loses no
+    request, the later sample counts them. What is unknown is the time before
+    the first sample and after the last one in the window; up to two scrape
+    intervals of it is ordinary scrape timing, more is time without data.
+
+    >>> t = pd.to_datetime(["2024-05-01 00:00", "2024-05-01 00:40"], utc=True)
+    >>> s = pd.DataFrame({"first_time": t[:1], "last_time": t[1:]})
+    >>> _counter_covered(s, t[0], t[0] + pd.Timedelta("1h"), spacing=300.0)
+    2400.0
     """
-    if starts.size == 0:
+    window = (end - start).total_seconds()
+    if series.empty:
         return 0.0
-    order = np.argsort(starts, kind="stable")
-    starts, ends = starts[order], ends[order]
-    reach = np.maximum.accumulate(ends)
-    opens = np.r_[True, starts[1:] > reach[:-1]]
-    heads = np.flatnonzero(opens)
-    closes = np.maximum.reduceat(ends, heads)
-    return float((closes - starts[heads]).sum()) / 1e9
+    lead = (series["first_time"].min() - start).total_seconds()
+    tail = (end - series["last_time"].max()).total_seconds()
+    allowance = 2.0 * spacing
+    missing = (lead if lead > allowance else 0.0) + (tail if tail > allowance else 0.0)
+    return max(window - missing, 0.0)
 
 
 def _born_notes(series: pd.DataFrame, role: str) -> list[str]:
