@@ -158,7 +158,8 @@ def resolution_by_priority(
     hours = _hours_to_resolve(frame, column, as_of)
     if schedule is not None:
         hours = _business_hours(frame, column, hours.notna(), schedule, pauses)
-    target = frame["priority"].map(targets).astype("float64")
+    # A Series maps by index look-up, vectorised (a dict maps value by value).
+    target = frame["priority"].map(pd.Series(targets)).astype("float64")
     resolved = hours.notna()
     if as_of is None:
         pending = pd.Series(False, index=frame.index)
