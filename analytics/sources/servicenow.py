@@ -50,6 +50,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, cast
@@ -1569,9 +1570,18 @@ def _polars_table(
     renamed = dict(column_map or {})
     used = [name for name in names if renamed.get(name, name) in _USED]
     wanted = list(dict.fromkeys([names[0], *used, names[-1]]))
-    counts = _count_bytes(path, plain=compression is None)
+    # The pass over the bytes (hash, counts) runs beside the parse: hashing
+    # and numpy release the GIL, as polars does.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        counting = pool.submit(_count_bytes, path, plain=compression is None)
+        try:
+            rows: pl.DataFrame | None = scan.select(wanted).collect(engine="streaming")
+        except Exception:
+            rows = None
+        counts = counting.result()
+    if rows is None:
+        return None
     try:
-        rows = scan.select(wanted).collect(engine="streaming")
         if _lines_are_records(rows, counts, names):
             hashes = rows.hash_rows()
         else:
@@ -1740,8 +1750,11 @@ def _exact_duplicates(scan: pl.LazyFrame, hashes: pl.Series) -> pl.Series:
     always hash alike, so none is missed); only the few records whose hash
     repeats are read again whole and compared cell by cell.
     """
-    maybe = hashes.is_duplicated()
     duplicate = np.zeros(len(hashes), dtype=bool)
+    if hashes.n_unique() == len(hashes):
+        # No hash repeats (the usual case): far cheaper to count than to flag.
+        return pl.Series("_duplicate", duplicate)
+    maybe = hashes.is_duplicated()
     if maybe.any():
         positions = maybe.arg_true()
         whole = (
