@@ -1957,11 +1957,20 @@ def _fast_collapse(
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """:func:`_collapse` on polars rows: one pandas row per kept ticket, pauses."""
     keys = ["number", "_mod", "sys_updated_at_t", "_pos"] if event_log else ["number"]
-    rows = candidates.sort(keys, nulls_last=True, maintain_order=True)
+    # Order only the columns the rule reads, then take the last rows whole
+    # (reordering every column of a large log costs time and a second copy).
+    order = candidates.select(
+        _at=pl.arg_sort_by(keys, nulls_last=True, maintain_order=True)
+    ).to_series()
+    narrow = ["number", "incident_state", "sys_updated_at_t"] if event_log else []
+    rows = candidates.select(
+        pl.col(list(dict.fromkeys(["number", *narrow]))).gather(order), order
+    )
     # Rows are grouped by ticket now: number each ticket (an integer key).
     new_ticket = pl.col("number").ne_missing(pl.col("number").shift(1))
     rows = rows.with_columns(_ticket=new_ticket.cum_sum().set_sorted())
-    last = rows.filter(pl.col("number").ne_missing(pl.col("number").shift(-1)))
+    at_end = rows.filter(pl.col("number").ne_missing(pl.col("number").shift(-1)))
+    last = candidates[at_end["_at"]].with_columns(_ticket=at_end["_ticket"])
     if event_log:
         rows = _map_distinct(rows, "incident_state", _state_kind, "_state", pl.String())
         last = last.with_columns(_per_ticket_event_times(rows).drop("_ticket"))
