@@ -397,13 +397,17 @@ def _with_all_priorities(stats: pd.DataFrame, keys: Sequence[str]) -> pd.DataFra
 def _window(
     frame: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None
 ) -> pd.DataFrame:
-    frame = frame.copy()
+    # A shallow copy: columns added later (period_start) stay off the caller's
+    # frame, without copying every column of a large one.
+    frame = frame.copy(deep=False)
     if "created_at" not in frame.columns:
         raise InputError(
             _FRAME,
             f"no column 'created_at'; it has {list(frame.columns)}",
             fix="pass the canonical tickets frame from a source reader",
         )
+    if start is None and end is None:
+        return frame
     keep = pd.Series(True, index=frame.index)
     if start is not None:
         keep &= frame["created_at"] >= _utc(start)

@@ -363,7 +363,10 @@ def _select(
         keep &= frame["created_at"] >= start
     if end is not None:
         keep &= frame["created_at"] < end
-    return frame.loc[keep]
+    # Only the columns used (and ticket_id, which ties pauses to tickets):
+    # filtering copies, and a tickets frame has some twenty columns.
+    used = [*columns, *(["ticket_id"] if "ticket_id" in frame.columns else [])]
+    return frame.loc[keep, list(dict.fromkeys(used))]
 
 
 def _hours_to_resolve(

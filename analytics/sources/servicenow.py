@@ -1575,7 +1575,11 @@ def _polars_table(
     with ThreadPoolExecutor(max_workers=1) as pool:
         counting = pool.submit(_count_bytes, path, plain=compression is None)
         try:
-            rows: pl.DataFrame | None = scan.select(wanted).collect(engine="streaming")
+            # One chunk per column: polars realigns many small chunks on every
+            # later step of a large file (seconds each at 14 M rows).
+            rows: pl.DataFrame | None = (
+                scan.select(wanted).collect(engine="streaming").rechunk()
+            )
         except Exception:
             rows = None
         counts = counting.result()
@@ -1588,7 +1592,7 @@ def _polars_table(
             # Every column is parsed (so a row with more fields than the
             # header is refused, as pandas does) but only hashed, in chunks.
             hashed = scan.select(*wanted, _hash=pl.struct(pl.all()).hash())
-            rows = hashed.collect(engine="streaming")
+            rows = hashed.collect(engine="streaming").rechunk()
             hashes = rows.get_column("_hash")
     except Exception:
         return None
