@@ -17,8 +17,9 @@ child process so peak memory (max RSS) is measured per pipeline:
   column, sort, take each ticket's last row, group by priority);
 * ``scan``: the floor, reading only the needed columns once and nothing else.
 
-Printed: seconds and peak MiB per pipeline, ``naive / package`` (goal ≥ 5)
-and ``package / scan`` (goal ≤ 2).
+Printed: seconds, peak MiB and the machine's 1-minute load average before and
+after, per pipeline; ``naive / package`` (goal ≥ 5) and ``package / scan``
+(goal ≤ 2).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import multiprocessing as mp
+import os
 import resource
 import sys
 import tempfile
@@ -168,10 +170,19 @@ def main(argv: list[str] | None = None) -> int:
             f"scaled file ×{args.scale}: {path.stat().st_size / 2**20:,.0f} MiB,"
             f" written in {time.perf_counter() - started:.1f} s"
         )
-        results = {name: measure(name, path) for name in ("scan", "package", "naive")}
+        results, loads = {}, {}
+        for name in ("scan", "package", "naive"):
+            # Other work on the machine moves the times: show the 1-minute
+            # load average before and after each pipeline.
+            before = os.getloadavg()[0]
+            results[name] = measure(name, path)
+            loads[name] = (before, os.getloadavg()[0])
 
     for name, seconds, peak, rows in results.values():
-        print(f"{name:8s} {seconds:8.2f} s  peak {peak:8.0f} MiB  rows {rows:,}")
+        print(
+            f"{name:8s} {seconds:8.2f} s  peak {peak:8.0f} MiB  rows {rows:,}"
+            f"  load {loads[name][0]:.1f} → {loads[name][1]:.1f}"
+        )
     package, naive, scan = (results[n][1] for n in ("package", "naive", "scan"))
     print(f"naive / package = {naive / package:.2f}  (goal ≥ 5)")
     print(f"package / scan  = {package / scan:.2f}  (goal ≤ 2)")

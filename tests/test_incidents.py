@@ -174,3 +174,20 @@ def test_created_at_is_required() -> None:
 def test_window_needs_tz_aware_bounds() -> None:
     with pytest.raises(ConfigError, match="time zone"):
         incident_times(_tickets(), window_start=dt.datetime(2026, 3, 2))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("by", ["priority", ["priority", "group"], "group"])
+def test_text_group_keys_give_the_table_object_keys_give(by: str | list[str]) -> None:
+    # Text keys are grouped as Arrow strings (faster), object keys as objects:
+    # the tables, labels and their dtypes must not differ.
+    tickets = _tickets()
+    tickets["group"] = ["a", None, "b", "a"]
+    as_text = tickets.astype({"priority": "string", "group": "string"})
+    as_objects = tickets.astype({"priority": object, "group": object})
+
+    got = incident_times(as_text, measures=["mtta", "mttr_resolve"], by=by)
+    expected = incident_times(as_objects, measures=["mtta", "mttr_resolve"], by=by)
+
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    if "group" in by:
+        assert "(none)" in got["group"].tolist()

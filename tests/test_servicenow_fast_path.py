@@ -238,3 +238,41 @@ def test_unusual_layouts_go_to_the_pandas_path(tmp_path: Path, text: str) -> Non
     path.write_text(text, encoding="utf-8")
     assert servicenow._polars_table(path, None) is None
     assert_same(path)
+
+
+def test_a_row_with_too_many_fields_is_found_when_another_has_too_few(
+    tmp_path: Path,
+) -> None:
+    # The separators add up as if every line were whole: the proof from byte
+    # counts must not be fooled, since only some columns are parsed.
+    text = (
+        "number,priority,incident_state,opened_at,resolved_at\n"
+        "INC1,1 - Critical,New,1/3/2016 10:00,?,extra\n"
+        "INC2,2 - High,New,1/3/2016 10:00\n"
+    )
+    path = tmp_path / "incidents.csv"
+    path.write_text(text, encoding="utf-8")
+    assert servicenow._polars_table(path, None) is None
+    assert_same(path)
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["plain", "quoted"])
+def test_rows_differing_only_in_an_unused_column_are_not_duplicates(
+    tmp_path: Path, quoted: bool
+) -> None:
+    row = "INC1,1 - Critical,New,1/3/2016 10:00,?,{}\n"
+    note = '"a, b"' if quoted else "a"
+    text = (
+        "number,priority,incident_state,opened_at,resolved_at,description\n"
+        + row.format(note)
+        + row.format("b")
+        + row.format(note)
+    )
+    path = tmp_path / "incidents.csv"
+    path.write_text(text, encoding="utf-8")
+    read = servicenow._polars_table(path, None)
+    assert read is not None
+    assert "description" not in read.rows.columns
+    assert read.duplicate.to_list() == [False, False, True]
+    assert_same(path)
+    assert_same(path, event_log=False)

@@ -311,3 +311,17 @@ def test_real_servicenow_log_wall_clock_shares_match_design() -> None:
     shares = table["share_within_target"].round(3).tolist()
     assert shares == [0.078, 0.292, 0.52, 0.672]
     assert (table["median_seconds"] / HOUR).round(1).tolist() == [80.2, 38.2, 21.6, 5.0]
+
+
+def test_support_rates_text_keys_give_the_table_object_keys_give() -> None:
+    tickets = pd.DataFrame(
+        {
+            "priority": ["P1", "P1", None, "P2"],
+            "reopen_count": pd.array([0, 1, 0, None], dtype="Int64"),
+            "reassignment_count": pd.array([2, 0, 1, 0], dtype="Int64"),
+        }
+    )
+    got = support_rates(tickets.astype({"priority": "string"}))
+    expected = support_rates(tickets.astype({"priority": object}))
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert got["priority"].tolist() == ["(none)", "P1", "P2"]

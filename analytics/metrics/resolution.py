@@ -158,7 +158,8 @@ def resolution_by_priority(
     hours = _hours_to_resolve(frame, column, as_of)
     if schedule is not None:
         hours = _business_hours(frame, column, hours.notna(), schedule, pauses)
-    target = frame["priority"].map(targets).astype("float64")
+    # A Series maps by index look-up, vectorised (a dict maps value by value).
+    target = frame["priority"].map(pd.Series(targets)).astype("float64")
     resolved = hours.notna()
     if as_of is None:
         pending = pd.Series(False, index=frame.index)
@@ -362,7 +363,10 @@ def _select(
         keep &= frame["created_at"] >= start
     if end is not None:
         keep &= frame["created_at"] < end
-    return frame.loc[keep]
+    # Only the columns used (and ticket_id, which ties pauses to tickets):
+    # filtering copies, and a tickets frame has some twenty columns.
+    used = [*columns, *(["ticket_id"] if "ticket_id" in frame.columns else [])]
+    return frame.loc[keep, list(dict.fromkeys(used))]
 
 
 def _hours_to_resolve(

@@ -26,7 +26,11 @@ import pandas as pd
 from analytics.business_hours import BusinessSchedule, business_seconds
 from analytics.errors import ConfigError, InputError
 from analytics.frames import to_pandas
-from analytics.metrics.incidents import summarise_durations
+from analytics.metrics.incidents import (
+    group_labels,
+    object_labels,
+    summarise_durations,
+)
 
 __all__ = [
     "DEFAULT_FIRST_RESPONSE_TARGET_MINUTES",
@@ -321,7 +325,7 @@ def support_rates(
     keys = _keys(frame, by)
     data = pd.DataFrame(index=frame.index)
     for key in keys:
-        data[key] = frame[key].astype(object).where(frame[key].notna(), "(none)")
+        data[key] = group_labels(frame[key])
     escalated = _column(frame, "escalated", "boolean")
     reopens = _column(frame, "reopen_count", "Float64")
     reassigns = _column(frame, "reassignment_count", "Float64")
@@ -335,7 +339,7 @@ def support_rates(
     data["reassignments"] = reassigns.fillna(0).astype(float)
 
     sums = data.groupby(keys, sort=True).sum() if keys else data.sum().to_frame().T
-    out = pd.DataFrame(index=sums.index)
+    out = pd.DataFrame(index=object_labels(sums.index) if keys else sums.index)
     out["tickets"] = sums["tickets"].astype("int64")
     for name, known, hits in (
         ("escalation", "escalated_known", "escalated"),

@@ -44,11 +44,13 @@ reason code                 meaning
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import logging
 import re
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, cast
@@ -123,6 +125,8 @@ _OPTIONAL: Final = (
     "sys_mod_count",
 )
 _EVENT_LOG_REQUIRED: Final = ("sys_updated_at",)
+# Every column the reader uses; the fast path parses only these into text.
+_USED: Final = (*_REQUIRED, *_OPTIONAL)
 # Columns the reader adds to the raw table (line number, file order); not the file's.
 _HELPER_COLUMNS: Final = frozenset({"_row", "_pos"})
 _MISSING_MARKERS: Final = ["?", ""]
@@ -1458,18 +1462,22 @@ def _read_csv_fast(
     """The CSV pipeline in polars; None when the file needs the pandas path."""
     started = time.perf_counter()
     labels = _priority_lookup(priority_map)
-    table = _polars_table(path, _sniff(path))
-    if table is None:
+    read = _polars_table(path, _sniff(path), column_map)
+    if read is None:
         return None
-    refuse_semicolon_separated(table.columns, path)
-    raw_names = pd.DataFrame(columns=table.columns)
-    names = list(_apply_column_map(raw_names, column_map, path).columns)
-    table = table.rename(dict(zip(table.columns, names, strict=True)))
+    refuse_semicolon_separated(read.header, path)
+    mapped = _apply_column_map(pd.DataFrame(columns=read.header), column_map, path)
+    names = [str(name) for name in mapped.columns]
     _require_columns(pd.DataFrame(columns=names), _REQUIRED, path, column_map)
+    renamed = dict(zip(read.header, names, strict=True))
+    table = read.rows.rename({name: renamed[name] for name in read.rows.columns})
+    sha256 = read.sha256
 
     rejections = Rejections(path)
-    rows, is_event_log, repeated = _fast_candidates(table, rejections, event_log)
-    del table
+    rows, is_event_log, repeated = _fast_candidates(
+        table, read.duplicate, rejections, event_log
+    )
+    del table, read
     if is_event_log:
         _require_columns(
             pd.DataFrame(columns=names),
@@ -1501,7 +1509,7 @@ def _read_csv_fast(
         kind="tickets",
         rows_in=rows.height,
         rows_used=used,
-        sha256=file_sha256(path),
+        sha256=sha256,
         pauses=pauses,
     )
     result.notes.extend(_notes(result, "CSV", timezone, order, event_log=is_event_log))
@@ -1517,10 +1525,30 @@ def _read_csv_fast(
     return result
 
 
+@dataclass(frozen=True)
+class _FastTable:
+    """The file as the fast path reads it: only the columns the reader uses."""
+
+    # The file's column names (stripped), every column.
+    header: list[str]
+    # The used columns, under the file's names, one row per record.
+    rows: pl.DataFrame
+    # True for a record equal in *every* column to an earlier record.
+    duplicate: pl.Series
+    sha256: str
+
+
 def _polars_table(
-    path: Path, compression: Literal["gzip"] | None
-) -> pl.DataFrame | None:
-    """Every cell as text (``?`` and empty cells missing), or None to fall back."""
+    path: Path,
+    compression: Literal["gzip"] | None,
+    column_map: Mapping[str, str] | None = None,
+) -> _FastTable | None:
+    """The used columns of every record (``?`` and empty cells missing).
+
+    None when the file needs the pandas path: polars cannot read it, or its
+    layout is one the two engines read differently (repeated or padded header
+    names, blank lines, rows with more fields than the header).
+    """
     try:
         header = pd.read_csv(
             path,
@@ -1529,46 +1557,145 @@ def _polars_table(
             encoding="utf-8-sig",
             compression=compression,
         ).columns
-        table = pl.read_csv(
-            path, infer_schema=False, null_values=_MISSING_MARKERS, encoding="utf8"
-        )
+        scan = _scan_csv(path)
+        names = scan.collect_schema().names()
     # Any trouble reading (polars is stricter about ragged rows and bad bytes):
     # the pandas path reads the file, or raises the error users know.
     except Exception:
         return None
-    names = [str(name).strip() for name in header]
-    if table.is_empty() or names != table.columns or len(set(names)) != len(names):
+    if [str(name).strip() for name in header] != names or len(set(names)) != len(names):
         return None
-    # pandas skips blank lines; polars reads them as a row of missing cells.
-    first, *others = table.columns
+    # Only the columns the reader uses (after column_map) are parsed into
+    # text, plus the first and last ones for the layout checks.
+    renamed = dict(column_map or {})
+    used = [name for name in names if renamed.get(name, name) in _USED]
+    wanted = list(dict.fromkeys([names[0], *used, names[-1]]))
+    # The pass over the bytes (hash, counts) runs beside the parse: hashing
+    # and numpy release the GIL, as polars does.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        counting = pool.submit(_count_bytes, path, plain=compression is None)
+        try:
+            # One chunk per column: polars realigns many small chunks on every
+            # later step of a large file (seconds each at 14 M rows).
+            rows: pl.DataFrame | None = (
+                scan.select(wanted).collect(engine="streaming").rechunk()
+            )
+        except Exception:
+            rows = None
+        counts = counting.result()
+    if rows is None:
+        return None
+    try:
+        if _lines_are_records(rows, counts, names):
+            hashes = rows.hash_rows()
+        else:
+            # Every column is parsed (so a row with more fields than the
+            # header is refused, as pandas does) but only hashed, in chunks.
+            hashed = scan.select(*wanted, _hash=pl.struct(pl.all()).hash())
+            rows = hashed.collect(engine="streaming").rechunk()
+            hashes = rows.get_column("_hash")
+    except Exception:
+        return None
+    if rows.is_empty() or _has_blank_lines(rows.select(wanted), first=names[0]):
+        return None
+    duplicate = _exact_duplicates(scan, hashes)
+    return _FastTable(names, rows.select(used), duplicate, counts.sha256)
+
+
+def _scan_csv(path: Path) -> pl.LazyFrame:
+    """The file, lazily, every cell text; ``?`` and empty cells missing."""
+    return pl.scan_csv(
+        path, infer_schema=False, null_values=_MISSING_MARKERS, encoding="utf8"
+    )
+
+
+@dataclass(frozen=True)
+class _ByteCounts:
+    """What one pass over a file's bytes finds."""
+
+    sha256: str
+    # Line ends, separators and quotes; None when not counted (compressed).
+    newlines: int | None = None
+    commas: int | None = None
+    quotes: int | None = None
+    ends_with_newline: bool = True
+
+
+_BLOCK_BYTES: Final = 1 << 24
+
+
+def _count_bytes(path: Path, *, plain: bool) -> _ByteCounts:
+    """The file's SHA-256 and, for an uncompressed file, its byte counts.
+
+    The counts ride along on the pass the hash needs anyway.
+    """
+    digest = hashlib.sha256()
+    newlines = commas = quotes = 0
+    last = b"\n"
+    block = bytearray(_BLOCK_BYTES)
+    with path.open("rb", buffering=0) as handle:
+        while size := handle.readinto(block):
+            view = memoryview(block)[:size]
+            digest.update(view)
+            if plain:
+                values = np.frombuffer(block, dtype=np.uint8, count=size)
+                newlines += int(np.count_nonzero(values == ord("\n")))
+                commas += int(np.count_nonzero(values == ord(",")))
+                quotes += int(np.count_nonzero(values == ord('"')))
+                last = bytes(view[-1:])
+    if not plain:
+        return _ByteCounts(digest.hexdigest())
+    return _ByteCounts(
+        digest.hexdigest(), newlines, commas, quotes, ends_with_newline=last == b"\n"
+    )
+
+
+def _lines_are_records(
+    rows: pl.DataFrame, counts: _ByteCounts, names: list[str]
+) -> bool:
+    """Whether every line is one record with exactly as many fields as the header.
+
+    Then reading only some columns cannot miss a row with too many fields
+    (which pandas refuses). Proof from counts: no quotes, so records are
+    lines; the last column is never missing, so no line has too few fields;
+    and the file's separators add up to exactly ``len(names) - 1`` a line.
+    """
+    if counts.newlines is None or counts.commas is None or counts.quotes:
+        return False
+    lines = counts.newlines + (0 if counts.ends_with_newline else 1)
+    if rows.height + 1 != lines or rows[names[-1]].null_count():
+        return False
+    return counts.commas == (len(names) - 1) * lines
+
+
+def _has_blank_lines(rows: pl.DataFrame, *, first: str) -> bool:
+    """Whether a row may be a blank line: pandas skips those, polars reads them."""
     blank = pl.col(first).is_null() | (pl.col(first).str.strip_chars() == "")
-    if others:
-        # A cheap filter on the last column first: only those rows are checked fully.
-        maybe = table.filter(pl.col(others[-1]).is_null() & blank)
-        if (
-            maybe.height
-            and maybe.select(pl.all_horizontal([pl.col(c).is_null() for c in others]))
-            .to_series()
-            .any()
-        ):
-            return None
-    elif table.select(blank.any()).item():
-        return None
-    return table
+    others = [name for name in rows.columns if name != first]
+    if not others:
+        return bool(rows.select(blank.any()).item())
+    # A cheap filter on one column first: only those rows are checked fully.
+    maybe = rows.filter(pl.col(others[-1]).is_null() & blank)
+    if not maybe.height:
+        return False
+    empty = pl.all_horizontal([pl.col(name).is_null() for name in others])
+    return bool(maybe.select(empty.any()).item())
 
 
 def _fast_candidates(
-    table: pl.DataFrame, rejections: Rejections, event_log: bool | None
+    table: pl.DataFrame,
+    duplicate: pl.Series,
+    rejections: Rejections,
+    event_log: bool | None,
 ) -> tuple[pl.DataFrame, bool, str | None]:
     """Rows without a number and duplicates set aside; the export's shape decided.
 
-    Returns the needed columns of every row with ``_row`` (line number), ``_pos``
+    Returns the used columns of every row with ``_row`` (line number), ``_pos``
     (file order) and ``_candidate`` (kept for the collapse), and as
     :func:`_select_candidate_rows` whether it is an event log and the first
     repeated number.
     """
-    duplicate = _exact_duplicates(table)
-    needed = [c for c in (*_REQUIRED, *_OPTIONAL) if c in table.columns]
+    needed = [c for c in _USED if c in table.columns]
     rows = table.select(needed).with_columns(
         number=pl.col("number").str.strip_chars(_PY_WHITESPACE),
         _pos=pl.int_range(pl.len(), dtype=pl.Int64),
@@ -1620,18 +1747,28 @@ def _fast_candidates(
     return rows, is_event_log, repeated
 
 
-def _exact_duplicates(table: pl.DataFrame) -> pl.Series:
-    """True for a row equal, in every column, to an earlier row.
+def _exact_duplicates(scan: pl.LazyFrame, hashes: pl.Series) -> pl.Series:
+    """True for a record equal, in every column, to an earlier record.
 
-    A hash of each row finds the few rows that might repeat; only those are
-    compared cell by cell (equal rows always hash alike, so none is missed).
+    ``hashes`` hash each record (all its columns, or only some: equal records
+    always hash alike, so none is missed); only the few records whose hash
+    repeats are read again whole and compared cell by cell.
     """
-    maybe = table.hash_rows().is_duplicated()
-    duplicate = np.zeros(table.height, dtype=bool)
+    duplicate = np.zeros(len(hashes), dtype=bool)
+    if hashes.n_unique() == len(hashes):
+        # No hash repeats (the usual case): far cheaper to count than to flag.
+        return pl.Series("_duplicate", duplicate)
+    maybe = hashes.is_duplicated()
     if maybe.any():
-        positions = maybe.arg_true().to_numpy()
-        first = table.filter(maybe).select(pl.struct(pl.all()).is_first_distinct())
-        duplicate[positions[~first.to_series().to_numpy()]] = True
+        positions = maybe.arg_true()
+        whole = (
+            scan.with_row_index("_record")
+            .filter(pl.col("_record").is_in(positions.implode()))
+            .drop("_record")
+            .collect(engine="streaming")
+        )
+        first = whole.select(pl.struct(pl.all()).is_first_distinct()).to_series()
+        duplicate[positions.to_numpy()[~first.to_numpy()]] = True
     return pl.Series("_duplicate", duplicate)
 
 
@@ -1725,8 +1862,9 @@ def _fast_dates(
     if not event_log and "sys_updated_at" in columns:
         columns.remove("sys_updated_at")
 
-    texts = pl.concat([rows[name].drop_nulls() for name in columns])
-    distinct_texts = texts.unique(maintain_order=True)
+    # Each column's distinct texts first (far fewer): the same first-seen order.
+    texts = [rows[name].drop_nulls().unique(maintain_order=True) for name in columns]
+    distinct_texts = pl.concat(texts).unique(maintain_order=True)
     distinct = pd.Series(distinct_texts.to_list(), dtype="string")
     order = date_order
     if date_order == "auto":
@@ -1823,11 +1961,20 @@ def _fast_collapse(
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """:func:`_collapse` on polars rows: one pandas row per kept ticket, pauses."""
     keys = ["number", "_mod", "sys_updated_at_t", "_pos"] if event_log else ["number"]
-    rows = candidates.sort(keys, nulls_last=True, maintain_order=True)
+    # Order only the columns the rule reads, then take the last rows whole
+    # (reordering every column of a large log costs time and a second copy).
+    order = candidates.select(
+        _at=pl.arg_sort_by(keys, nulls_last=True, maintain_order=True)
+    ).to_series()
+    narrow = ["number", "incident_state", "sys_updated_at_t"] if event_log else []
+    rows = candidates.select(
+        pl.col(list(dict.fromkeys(["number", *narrow]))).gather(order), order
+    )
     # Rows are grouped by ticket now: number each ticket (an integer key).
     new_ticket = pl.col("number").ne_missing(pl.col("number").shift(1))
     rows = rows.with_columns(_ticket=new_ticket.cum_sum().set_sorted())
-    last = rows.filter(pl.col("number").ne_missing(pl.col("number").shift(-1)))
+    at_end = rows.filter(pl.col("number").ne_missing(pl.col("number").shift(-1)))
+    last = candidates[at_end["_at"]].with_columns(_ticket=at_end["_ticket"])
     if event_log:
         rows = _map_distinct(rows, "incident_state", _state_kind, "_state", pl.String())
         last = last.with_columns(_per_ticket_event_times(rows).drop("_ticket"))
@@ -1856,14 +2003,7 @@ def _fast_collapse(
         frame["priority"] = frame["priority"].astype(object)
     if not event_log:
         return frame, None
-    spans = _fast_pause_spans(rows)
-    pauses = _pause_frame(
-        spans["number"].to_pandas(),
-        spans["start"].to_pandas(),
-        spans["end"].to_pandas(),
-        kept=frame["ticket_id"],
-    )
-    return frame, pauses
+    return frame, _fast_pause_frame(_fast_pause_spans(rows), kept["number"])
 
 
 def _state_kind(state: pd.Series) -> pd.Series:
@@ -1907,6 +2047,25 @@ def _fast_pause_spans(rows: pl.DataFrame) -> pl.DataFrame:
         rows.select("number", "_state", start=updated, end=following)
         .filter((pl.col("_state") == "on_hold") & (pl.col("end") > pl.col("start")))
         .drop("_state")
+    )
+
+
+def _fast_pause_frame(spans: pl.DataFrame, kept: pl.Series) -> pd.DataFrame:
+    """:func:`_pause_frame` on polars spans: the same values, order and dtypes."""
+    # Strings sort by code point in both engines (UTF-8 bytes keep that order).
+    order = ["number", "start", "end"]
+    chosen = spans.filter(pl.col("number").is_in(kept.implode())).sort(
+        order, maintain_order=True
+    )
+    times = pd.DatetimeTZDtype("us", "UTC")
+    return pd.DataFrame(
+        {
+            "ticket_id": chosen["number"]
+            .to_pandas()
+            .astype(pd.StringDtype(na_value=np.nan)),
+            "pause_start": chosen["start"].to_pandas().astype(times),
+            "pause_end": chosen["end"].to_pandas().astype(times),
+        }
     )
 
 
