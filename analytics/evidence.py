@@ -33,6 +33,7 @@ from analytics.frames import (
     file_sha256,
     to_pandas,
 )
+from analytics.runinfo import utc_now
 from analytics.sources import loadtests
 from analytics.sources.activity import (
     read_access_log,
@@ -138,6 +139,8 @@ class Evidence:
     """The post-launch review's alert history (``post_launch.alerts``), when read."""
     unavailable: dict[str, str] = field(default_factory=dict)
     """Live sources that could not be read, with the reason (their criteria are NO DATA)."""
+    read_at: pd.Timestamp = field(default_factory=lambda: pd.Timestamp(utc_now()))
+    """Wall-clock time (UTC) the evidence was gathered: no record can be later."""
 
     def loads(self) -> list[tuple[str, LoadResult]]:
         """Every load, named, in config order (checklist last)."""
