@@ -168,6 +168,7 @@ class Evidence:
                 "licences": "date",
                 "checklist": "date",
                 "alerts": "starts_at",
+                "loadtest steps": "started_at",
             }.get(load.kind, "")
             first, last = load.time_range(column)
             rows.append(
@@ -314,6 +315,16 @@ def _pull_prometheus(source: MetricSource, as_of: pd.Timestamp) -> LoadResult:
 
 def _load_loadtest(source: LoadTestSource) -> LoadResult:
     steps = _LOADTEST_READERS[source.format](source.path)
+    notes = [
+        f"{source.name}: rows are load steps aggregated from the raw {source.format} results"
+    ]
+    if source.started_at is not None:
+        # The format records no time: the run's start comes from the config.
+        steps["started_at"] = parse_instant(source.started_at, name="started_at")
+        notes.append(
+            f"{source.name}: run start {source.started_at} taken from the config"
+            " (the file does not record it)"
+        )
     return LoadResult(
         frame=steps,
         rejected=empty_rejected(),
@@ -322,9 +333,7 @@ def _load_loadtest(source: LoadTestSource) -> LoadResult:
         rows_in=len(steps),
         rows_used=len(steps),
         sha256=file_sha256(source.path),
-        notes=[
-            f"{source.name}: rows are load steps aggregated from the raw {source.format} results"
-        ],
+        notes=notes,
     )
 
 
