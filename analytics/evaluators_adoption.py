@@ -60,10 +60,12 @@ from analytics.config import CriterionConfig
 from analytics.errors import ConfigError
 from analytics.frames import LoadResult
 from analytics.metrics.adoption import (
+    WindowAdoption,
     adoption_in_window,
     feature_utilisation,
     first_week_adoption,
     time_to_first_value,
+    user_ids_differing_in_case,
 )
 from analytics.readiness import Criterion, CriterionResult, evaluate_value, no_data
 
@@ -182,6 +184,8 @@ def evaluate_adoption(
             window_end=end,
             sources=sources,
         )
+    if summary.exceeds_licences:
+        return _more_users_than_licences(criterion, summary, activity, sources)
     detail = (
         f"{summary.active_users:,} distinct users with an event in the window"
         f" / {summary.licensed_users:,} licensed users in force at its end"
@@ -257,6 +261,8 @@ def _first_week(
             window_end=week_end,
             sources=sources,
         )
+    if summary.exceeds_licences:
+        return _more_users_than_licences(criterion, summary, activity, sources)
     detail = (
         f"{summary.active_users:,} distinct users with an event in the first {days}"
         f" days after go-live / {summary.licensed_users:,} licensed users in force at"
@@ -545,6 +551,39 @@ def _missing_sources(
             window_end=as_of,
         )
     return None
+
+
+def _more_users_than_licences(
+    criterion: Criterion,
+    summary: WindowAdoption,
+    activity: LoadResult,
+    sources: tuple[str, ...],
+) -> CriterionResult:
+    """NO DATA: more distinct active users than licences cannot be real adoption."""
+    start, end = summary.window_start, summary.window_end
+    variants = user_ids_differing_in_case(
+        activity.frame, window_start=start, window_end=end
+    )
+    hint = ""
+    if variants:
+        shown = "; ".join(" / ".join(repr(u) for u in g) for g in variants[:3])
+        more = f" and {len(variants) - 3} more" if len(variants) > 3 else ""
+        hint = (
+            f"; {len(variants)} id(s) differ only in case ({shown}{more}), which"
+            " count as different users"
+        )
+    return no_data(
+        criterion,
+        f"{summary.active_users:,} distinct active users in the window but only"
+        f" {summary.licensed_users:,} licensed users in force at"
+        f" {end:%Y-%m-%d %H:%M} UTC ({summary.adoption_ratio:.0%}): more users than"
+        f" licences is a data problem, not adoption{hint}. Fix the licence file"
+        " (a count that is out of date or too low) or the user ids in the activity"
+        " export (one person under several ids)",
+        window_start=start,
+        window_end=end,
+        sources=sources,
+    )
 
 
 def _too_few(
