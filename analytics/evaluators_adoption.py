@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -491,10 +492,11 @@ def evidence_evaluators(
         def evaluate(
             crit_id: str, config: CriterionConfig, evidence: Evidence
         ) -> CriterionResult:
-            return evaluator(
+            activity, licences = activity_of(evidence), licences_of(evidence)
+            result = evaluator(
                 config,
-                activity_of(evidence),
-                licences_of(evidence),
+                activity,
+                licences,
                 evidence.as_of,
                 criterion_id=crit_id,
                 min_coverage=(
@@ -503,6 +505,7 @@ def evidence_evaluators(
                     else evidence.config.min_coverage
                 ),
             )
+            return _named_sources(result, activity, licences)
 
         return evaluate
 
@@ -619,6 +622,27 @@ def _min_coverage(config: CriterionConfig, given: float | None) -> float:
     if config.min_coverage is not None:
         return config.min_coverage
     return _DEFAULT_MIN_COVERAGE
+
+
+def _named_sources(
+    result: CriterionResult, activity: LoadResult | None, licences: LoadResult | None
+) -> CriterionResult:
+    """``result`` naming its sources as the evidence does (``activity``, ``licences``).
+
+    The pure evaluators name the files; the evidence's guards (stale or mostly
+    rejected sources, see :func:`analytics.evaluate.unfit_sources`) look sources
+    up by their evidence name, so with file names they would never apply.
+    """
+    files = [
+        (name, Path(load.source_file).name)
+        for name, load in (("activity", activity), ("licences", licences))
+        if load is not None
+    ]
+    named: list[str] = []
+    for source in result.sources:
+        match = [n for n, file in files if file == source and n not in named]
+        named.append(match[0] if match else source)
+    return replace(result, sources=tuple(named))
 
 
 def _sources(

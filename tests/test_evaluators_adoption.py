@@ -305,6 +305,8 @@ def test_registry_and_evidence_adapter() -> None:
     )
     result = table["adoption"]("adoption", _config("adoption"), evidence)  # type: ignore[arg-type]
     assert (result.status, result.value) == (Status.WARN, 80.0)
+    # Named as the evidence names them, so its stale / rejected-rows guards apply.
+    assert result.sources == ("activity", "licences")
 
 
 def test_real_access_log_as_activity() -> None:

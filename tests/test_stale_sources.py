@@ -38,10 +38,21 @@ def test_exports_ending_long_before_the_decision_are_stale(late_evidence) -> Non
 def test_criteria_on_stale_exports_are_no_data_and_block_go(late_evidence) -> None:  # type: ignore[no-untyped-def]
     results, _ = evaluate_criteria(late_evidence)
     for result in results:
-        if set(result.sources) & {"incidents", "support", "csat", "nps"}:
+        if set(result.sources) & {"incidents", "support", "csat", "nps", "activity"}:
             assert result.status is Status.NO_DATA, result.criterion.criterion_id
             assert "max_data_age" in result.detail
     assert decide(results) is not Decision.GO
+
+
+def test_criteria_on_stale_activity_are_no_data(late_evidence) -> None:  # type: ignore[no-untyped-def]
+    # The adoption criteria named their files, not the evidence's source names,
+    # so a stale activity export slipped past: time to first value (lookback 90 d)
+    # passed on March events at a decision time in June.
+    results = _by_id(evaluate_criteria(late_evidence)[0])
+    for crit_id in ("adoption", "feature_utilisation", "time_to_first_value"):
+        assert "activity" in results[crit_id].sources
+        assert results[crit_id].status is Status.NO_DATA
+        assert "source 'activity' ends at 2026-03-30" in results[crit_id].detail
 
 
 def test_a_longer_max_data_age_accepts_the_same_exports(late_evidence) -> None:  # type: ignore[no-untyped-def]
