@@ -40,6 +40,7 @@ __all__ = [
     "BUSINESS_CLOCK_KINDS",
     "PRIORITIES",
     "SLO_TARGET_KINDS",
+    "UNTIMED_LOADTEST_FORMATS",
     "ActivitySource",
     "BusinessHours",
     "ChecklistSource",
@@ -199,14 +200,49 @@ class LicenceSource(_Strict):
     column_map: dict[str, str] = Field(default_factory=dict)
 
 
+UNTIMED_LOADTEST_FORMATS: Final = frozenset({"locust_stats", "k6_summary"})
+"""Load-test formats that do not record when the run took place."""
+
+
 class LoadTestSource(_Strict):
-    """Load-test results: JMeter JTL, Locust CSV or k6 output."""
+    """Load-test results: JMeter JTL, Locust CSV or k6 output.
+
+    ``started_at`` (ISO 8601) is when the run began, for the formats that do
+    not record it (:data:`UNTIMED_LOADTEST_FORMATS`); without it such a load
+    test proves nothing, since its age is unknown. The other formats carry
+    their own request times, and giving ``started_at`` for them is an error
+    rather than a second, possibly contradicting, time.
+    """
 
     name: str
     path: Path
     format: Literal[
         "jmeter_jtl", "locust_history", "locust_stats", "k6_summary", "k6_ndjson"
     ]
+    started_at: str | None = None
+
+    @field_validator("started_at", mode="before")
+    @classmethod
+    def _started_at_is_iso(cls, value: object) -> object:
+        # Unquoted YAML dates arrive as date/datetime objects: keep their ISO text.
+        if isinstance(value, date | datetime):
+            value = value.isoformat()
+        if isinstance(value, str):
+            problem = instant_problem(value)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _started_at_only_when_the_file_has_no_time(self) -> LoadTestSource:
+        if self.started_at is not None and self.format not in UNTIMED_LOADTEST_FORMATS:
+            raise ValueError(
+                f"loadtests '{self.name}': started_at is only for formats that do not"
+                f" record when the run took place ({sorted(UNTIMED_LOADTEST_FORMATS)});"
+                f" {self.format} results carry their own request times: remove"
+                " started_at"
+            )
+        return self
 
 
 class MetricSource(_Strict):

@@ -325,25 +325,30 @@ def stale_sources(evidence: Evidence) -> dict[str, str]:
     """Ticket, survey and activity sources that end too long before the decision time.
 
     A source's newest record is the latest time in any of its time columns
-    (created, updated, resolved, answered, ...), records after the decision
-    time included: an export taken later covers the decision time. When that
-    time is more than ``max_data_age`` before ``evidence.as_of`` — or the
-    source holds no record at all — nothing shows that it covers the evidence
-    window: an old export would report "no incident" or a good CSAT for days
-    it never saw.
+    (created, updated, resolved, answered, ...) at or before the decision
+    time. Records dated later do not count: the decision only reads up to
+    ``as_of``, a single later date cannot be checked against anything, and a
+    date after the run's wall clock (``evidence.read_at``) cannot exist at
+    all — one mistyped year (2036 for 2026) would otherwise vouch for a whole
+    export. When the newest record is more than ``max_data_age`` before
+    ``evidence.as_of`` — or the source holds no record up to then — nothing
+    shows that it covers the evidence window: an old export would report "no
+    incident" or a good CSAT for days it never saw.
     """
     limit = parse_duration(evidence.config.max_data_age)
     cutoff = evidence.as_of - limit
+    horizon = min(evidence.as_of, evidence.read_at)
     timed = [*evidence.tickets.items(), *evidence.surveys.items()]
     if evidence.activity is not None:
         timed.append(("activity", evidence.activity))
     stale = {}
     for name, load in timed:
-        newest = newest_record(load.frame)
+        newest = newest_record(load.frame, not_after=horizon)
         if newest is None:
             stale[name] = (
-                f"source '{name}' holds no usable record, so it cannot show that it"
-                " covers the evidence window"
+                f"source '{name}' holds no usable record up to"
+                f" {horizon:%Y-%m-%d %H:%M} UTC, so it cannot show that it covers the"
+                " evidence window"
             )
         elif newest < cutoff:
             stale[name] = (
@@ -353,23 +358,72 @@ def stale_sources(evidence: Evidence) -> dict[str, str]:
                 f" {evidence.config.max_data_age}): export it again, or raise"
                 " max_data_age if the service was really that quiet"
             )
+        else:
+            continue
+        later = _later_records_note(load.frame, horizon, evidence.read_at)
+        if later:
+            stale[name] += f"; {later}"
     return stale
 
 
-def newest_record(frame: pd.DataFrame) -> pd.Timestamp | None:
+def newest_record(
+    frame: pd.DataFrame, *, not_after: pd.Timestamp | None = None
+) -> pd.Timestamp | None:
     """Latest value of any tz-aware time column of ``frame``; None when there is none.
 
+    With ``not_after``, values later than it are left out (see
+    :func:`stale_sources` for why a later date does not show freshness).
+
     >>> t = pd.Timestamp("2026-03-01 10:00", tz="UTC")
-    >>> newest_record(pd.DataFrame({"created_at": [t], "resolved_at": [pd.NaT]}))
+    >>> later = pd.Timestamp("2036-03-01 10:00", tz="UTC")
+    >>> frame = pd.DataFrame({"created_at": [t], "resolved_at": [later]})
+    >>> newest_record(frame)
+    Timestamp('2036-03-01 10:00:00+0000', tz='UTC')
+    >>> newest_record(frame, not_after=pd.Timestamp("2026-05-15", tz="UTC"))
     Timestamp('2026-03-01 10:00:00+0000', tz='UTC')
     """
-    latest = [
-        frame[column].max()
+    latest = []
+    for column in _time_columns(frame):
+        values = frame[column]
+        if not_after is not None:
+            values = values[values <= not_after]
+        latest.append(values.max())
+    known = [t for t in latest if not pd.isna(t)]
+    return max(known) if known else None
+
+
+def _time_columns(frame: pd.DataFrame) -> list[str]:
+    return [
+        str(column)
         for column in frame.columns
         if isinstance(frame[column].dtype, pd.DatetimeTZDtype)
     ]
-    known = [t for t in latest if not pd.isna(t)]
-    return max(known) if known else None
+
+
+def _later_records_note(
+    frame: pd.DataFrame, horizon: pd.Timestamp, read_at: pd.Timestamp
+) -> str:
+    """Say how many records carry a time after ``horizon`` and so were not counted."""
+    columns = _time_columns(frame)
+    if not columns:
+        return ""
+    times = frame[columns]
+    later = (times > horizon).any(axis=1)
+    if not later.any():
+        return ""
+    latest = times[later].max().max()
+    impossible = int((times > read_at).any(axis=1).sum())
+    note = (
+        f"{int(later.sum()):,} record(s) dated after {horizon:%Y-%m-%d %H:%M} UTC"
+        f" (latest {latest:%Y-%m-%d %H:%M} UTC) do not count toward freshness"
+    )
+    if impossible:
+        note += (
+            f", {impossible:,} of them later than this run's clock"
+            f" ({read_at:%Y-%m-%d %H:%M} UTC), which cannot be right: check those"
+            " dates in the export"
+        )
+    return note
 
 
 def _days(span: pd.Timedelta) -> str:

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -60,10 +61,12 @@ from analytics.config import CriterionConfig
 from analytics.errors import ConfigError
 from analytics.frames import LoadResult
 from analytics.metrics.adoption import (
+    WindowAdoption,
     adoption_in_window,
     feature_utilisation,
     first_week_adoption,
     time_to_first_value,
+    user_ids_differing_in_case,
 )
 from analytics.readiness import Criterion, CriterionResult, evaluate_value, no_data
 
@@ -182,6 +185,8 @@ def evaluate_adoption(
             window_end=end,
             sources=sources,
         )
+    if summary.exceeds_licences:
+        return _more_users_than_licences(criterion, summary, activity, sources)
     detail = (
         f"{summary.active_users:,} distinct users with an event in the window"
         f" / {summary.licensed_users:,} licensed users in force at its end"
@@ -257,6 +262,8 @@ def _first_week(
             window_end=week_end,
             sources=sources,
         )
+    if summary.exceeds_licences:
+        return _more_users_than_licences(criterion, summary, activity, sources)
     detail = (
         f"{summary.active_users:,} distinct users with an event in the first {days}"
         f" days after go-live / {summary.licensed_users:,} licensed users in force at"
@@ -485,10 +492,11 @@ def evidence_evaluators(
         def evaluate(
             crit_id: str, config: CriterionConfig, evidence: Evidence
         ) -> CriterionResult:
-            return evaluator(
+            activity, licences = activity_of(evidence), licences_of(evidence)
+            result = evaluator(
                 config,
-                activity_of(evidence),
-                licences_of(evidence),
+                activity,
+                licences,
                 evidence.as_of,
                 criterion_id=crit_id,
                 min_coverage=(
@@ -497,6 +505,7 @@ def evidence_evaluators(
                     else evidence.config.min_coverage
                 ),
             )
+            return _named_sources(result, activity, licences)
 
         return evaluate
 
@@ -547,6 +556,39 @@ def _missing_sources(
     return None
 
 
+def _more_users_than_licences(
+    criterion: Criterion,
+    summary: WindowAdoption,
+    activity: LoadResult,
+    sources: tuple[str, ...],
+) -> CriterionResult:
+    """NO DATA: more distinct active users than licences cannot be real adoption."""
+    start, end = summary.window_start, summary.window_end
+    variants = user_ids_differing_in_case(
+        activity.frame, window_start=start, window_end=end
+    )
+    hint = ""
+    if variants:
+        shown = "; ".join(" / ".join(repr(u) for u in g) for g in variants[:3])
+        more = f" and {len(variants) - 3} more" if len(variants) > 3 else ""
+        hint = (
+            f"; {len(variants)} id(s) differ only in case ({shown}{more}), which"
+            " count as different users"
+        )
+    return no_data(
+        criterion,
+        f"{summary.active_users:,} distinct active users in the window but only"
+        f" {summary.licensed_users:,} licensed users in force at"
+        f" {end:%Y-%m-%d %H:%M} UTC ({summary.adoption_ratio:.0%}): more users than"
+        f" licences is a data problem, not adoption{hint}. Fix the licence file"
+        " (a count that is out of date or too low) or the user ids in the activity"
+        " export (one person under several ids)",
+        window_start=start,
+        window_end=end,
+        sources=sources,
+    )
+
+
 def _too_few(
     criterion: Criterion,
     events: int,
@@ -580,6 +622,27 @@ def _min_coverage(config: CriterionConfig, given: float | None) -> float:
     if config.min_coverage is not None:
         return config.min_coverage
     return _DEFAULT_MIN_COVERAGE
+
+
+def _named_sources(
+    result: CriterionResult, activity: LoadResult | None, licences: LoadResult | None
+) -> CriterionResult:
+    """``result`` naming its sources as the evidence does (``activity``, ``licences``).
+
+    The pure evaluators name the files; the evidence's guards (stale or mostly
+    rejected sources, see :func:`analytics.evaluate.unfit_sources`) look sources
+    up by their evidence name, so with file names they would never apply.
+    """
+    files = [
+        (name, Path(load.source_file).name)
+        for name, load in (("activity", activity), ("licences", licences))
+        if load is not None
+    ]
+    named: list[str] = []
+    for source in result.sources:
+        match = [n for n, file in files if file == source and n not in named]
+        named.append(match[0] if match else source)
+    return replace(result, sources=tuple(named))
 
 
 def _sources(

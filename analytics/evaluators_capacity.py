@@ -11,6 +11,14 @@ Two criterion kinds, wired into the evaluator table through
     of them counts. No load test configured is NO DATA; load tests in which no
     step met the targets prove 0 req/s (FAIL).
 
+    Only load steps that ran inside the criterion's evidence window count
+    (started at or after its start, ``lookback`` before the decision time, and
+    ended by the decision time): an old test says nothing about the system
+    going live, and one after the decision time was not known then. A step
+    whose start is unknown (Locust ``*_stats.csv``, k6 summary without
+    ``loadtests[].started_at``) does not count either. When no step of any
+    load test counts, the criterion is NO DATA with the run times found.
+
     ``params`` (all optional):
 
     ======================  ==================================================
@@ -96,6 +104,7 @@ __all__ = [
     "headroom_forecast",
     "headroom_settings",
     "loadtest_capacity",
+    "steps_in_window",
     "throughput_settings",
 ]
 
@@ -227,6 +236,14 @@ class LoadTestCapacity:
     forecast_peak_rps, forecast_peak_note
         The peak traffic compared with, and where it came from (or why there
         is none).
+    window_start, window_end
+        The evidence window a load step must have run in to count.
+    not_counted
+        Why steps of a source do not count (ran outside the window, or when is
+        unknown), by source; a source none of whose steps count is not in
+        :attr:`per_source`.
+
+    ``steps`` has an ``in_window`` column: whether the step counts.
     """
 
     sources: tuple[str, ...]
@@ -236,6 +253,9 @@ class LoadTestCapacity:
     settings: ThroughputSettings
     forecast_peak_rps: float | None
     forecast_peak_note: str
+    window_start: pd.Timestamp | None = None
+    window_end: pd.Timestamp | None = None
+    not_counted: dict[str, str] = field(default_factory=dict)
 
     @property
     def best(self) -> LoadCapacity | None:
@@ -281,8 +301,9 @@ def loadtest_capacity(
 ) -> LoadTestCapacity | None:
     """Sustained throughput of the load tests a ``throughput`` criterion names.
 
-    Returns ``None`` when no load test is configured (or ``config.source`` is
-    not one).
+    Only steps run inside the criterion's evidence window count (see the
+    module docstring). Returns ``None`` when no load test is configured (or
+    ``config.source`` is not one).
     """
     settings = throughput_settings(crit_id, config)
     if config.source is not None:
@@ -293,14 +314,27 @@ def loadtest_capacity(
         names = tuple(evidence.loadtests)
     if not names:
         return None
+    start, end = _window(config, evidence)
     peak, peak_note = _forecast_peak(settings, evidence)
     per_source: dict[str, LoadCapacity] = {}
+    not_counted: dict[str, str] = {}
     frames = []
     for name in names:
         steps = evidence.loadtests[name].frame
-        frames.append(steps.assign(source=name)[["source", *steps.columns]])
+        counted = steps_in_window(steps, start, end)
+        frames.append(
+            steps.assign(source=name, in_window=counted)[
+                ["source", *steps.columns, "in_window"]
+            ]
+        )
+        if not counted.all():
+            not_counted[name] = _not_counted_reason(
+                name, steps, counted, start, end, evidence
+            )
+        if not counted.any():
+            continue
         per_source[name] = load_capacity(
-            steps,
+            steps[counted],
             p95_target_ms=settings.p95_ms,
             error_ratio_target=settings.error_ratio,
             target_rps=config.target,
@@ -319,7 +353,81 @@ def loadtest_capacity(
         settings=settings,
         forecast_peak_rps=peak,
         forecast_peak_note=peak_note,
+        window_start=start,
+        window_end=end,
+        not_counted=not_counted,
     )
+
+
+def steps_in_window(
+    steps: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.Series:
+    """Whether each load step ran inside ``[start, end]``: began at or after
+    ``start`` and ended (start + duration, when known) by ``end``.
+
+    A step whose start is unknown (NaT) is not inside.
+
+    Examples
+    --------
+    >>> t = pd.Timestamp("2026-02-20 10:00", tz="UTC")
+    >>> steps = pd.DataFrame({"started_at": [t, t - pd.Timedelta(days=60), pd.NaT],
+    ...                       "duration_s": [60.0, 60.0, 60.0]})
+    >>> steps_in_window(steps, t - pd.Timedelta(days=30), t + pd.Timedelta(days=1)).tolist()
+    [True, False, False]
+    """
+    started = steps["started_at"]
+    ended = started + pd.to_timedelta(steps["duration_s"].fillna(0.0), unit="s")
+    inside = started.notna() & (started >= start) & (ended <= end)
+    return inside.astype(bool)
+
+
+def _not_counted_reason(
+    name: str,
+    steps: pd.DataFrame,
+    counted: pd.Series,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    evidence: Evidence,
+) -> str:
+    """Why (some) steps of load test ``name`` do not count, and what to do."""
+    window = f"the evidence window {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC"
+    outside = steps[~counted]
+    parts = []
+    unknown = outside["started_at"].isna()
+    if unknown.any():
+        fmt = next((s.format for s in evidence.config.loadtests if s.name == name), "")
+        parts.append(
+            f"load test '{name}' ({fmt}) does not record when it ran, so its age is"
+            f" unknown: set started_at (ISO 8601, e.g. 2026-02-20T10:00:00Z) on its"
+            " loadtests entry, or export a format with request times (JMeter JTL,"
+            " k6 --out json, Locust stats history)"
+        )
+    timed = outside.loc[~unknown, "started_at"]
+    if not timed.empty:
+        before, after = int((timed < start).sum()), int((timed >= start).sum())
+        when = [
+            label
+            for count, label in (
+                (before, f"{before} before it"),
+                (after, f"{after} ending after the decision time"),
+            )
+            if count
+        ]
+        first, last = f"{timed.min():%Y-%m-%d %H:%M}", f"{timed.max():%Y-%m-%d %H:%M}"
+        parts.append(
+            f"{len(timed)} of {len(steps)} load step(s) of '{name}' started"
+            f" {first if first == last else f'{first} – {last}'} UTC, outside"
+            f" {window} ({', '.join(when)}) and do not count: run the load test again"
+            " against the release, or widen the criterion's lookback only if that"
+            " test still describes it"
+        )
+    return "; ".join(parts)
+
+
+def _run_start(capacity: LoadTestCapacity, name: str) -> str:
+    steps = capacity.steps
+    started = steps.loc[(steps["source"] == name) & steps["in_window"], "started_at"]
+    return f"run {started.min():%Y-%m-%d %H:%M} UTC"
 
 
 def _throughput(
@@ -342,23 +450,34 @@ def _throughput(
             window_end=end,
             sources=(config.source,) if config.source else (),
         )
+    if not capacity.per_source:
+        return no_data(
+            criterion,
+            "no load test ran within the evidence window; "
+            + "; ".join(capacity.not_counted.values()),
+            window_start=start,
+            window_end=end,
+            sources=capacity.sources,
+        )
     s = capacity.settings
     targets = f"p95 ≤ {s.p95_ms:g} ms and error ratio ≤ {s.error_ratio:.2%}"
     if s.min_duration_s > 0:
         targets += f" for at least {s.min_duration_s:g} s"
-    steps = len(capacity.steps)
+    steps = int(capacity.steps["in_window"].sum())
     best = capacity.best
     if best is None or best.sustained_rps is None:
         detail = (
-            f"no load step of {', '.join(capacity.sources)} ({steps} steps) met"
-            f" {targets}: no sustained throughput is proven (0 req/s)"
+            f"no load step of {', '.join(capacity.per_source)} ({steps} steps in the"
+            f" window) met {targets}: no sustained throughput is proven (0 req/s)"
         )
         value = 0.0
     else:
+        assert capacity.best_source is not None
         detail = (
             f"highest step throughput with {targets}: {best.sustained_rps:,.1f} req/s"
-            f" in {capacity.best_source} ({steps} load steps from"
-            f" {len(capacity.sources)} load test(s))"
+            f" in {capacity.best_source} ({_run_start(capacity, capacity.best_source)};"
+            f" {steps} load steps in the window from {len(capacity.per_source)} load"
+            " test(s))"
         )
         knees = [
             f"{c.knee_rps:,.1f} req/s in {n}"
@@ -373,6 +492,8 @@ def _throughput(
                 f" {capacity.forecast_peak_rps:,.1f} req/s"
             )
         value = best.sustained_rps
+    if capacity.not_counted:
+        detail += "; not counted: " + "; ".join(capacity.not_counted.values())
     return evaluate_value(
         criterion,
         value,

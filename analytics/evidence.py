@@ -33,6 +33,7 @@ from analytics.frames import (
     file_sha256,
     to_pandas,
 )
+from analytics.runinfo import utc_now
 from analytics.sources import loadtests
 from analytics.sources.activity import (
     read_access_log,
@@ -144,6 +145,8 @@ class Evidence:
     """The post-launch review's alert history (``post_launch.alerts``), when read."""
     unavailable: dict[str, str] = field(default_factory=dict)
     """Live sources that could not be read, with the reason (their criteria are NO DATA)."""
+    read_at: pd.Timestamp = field(default_factory=lambda: pd.Timestamp(utc_now()))
+    """Wall-clock time (UTC) the evidence was gathered: no record can be later."""
 
     def loads(self) -> list[tuple[str, LoadResult]]:
         """Every load, named, in config order (checklist last)."""
@@ -171,6 +174,7 @@ class Evidence:
                 "licences": "date",
                 "checklist": "date",
                 "alerts": "starts_at",
+                "loadtest steps": "started_at",
             }.get(load.kind, "")
             first, last = load.time_range(column)
             rows.append(
@@ -334,6 +338,16 @@ def _pull_prometheus(source: MetricSource, as_of: pd.Timestamp) -> LoadResult:
 
 def _load_loadtest(source: LoadTestSource) -> LoadResult:
     steps = _LOADTEST_READERS[source.format](source.path)
+    notes = [
+        f"{source.name}: rows are load steps aggregated from the raw {source.format} results"
+    ]
+    if source.started_at is not None:
+        # The format records no time: the run's start comes from the config.
+        steps["started_at"] = parse_instant(source.started_at, name="started_at")
+        notes.append(
+            f"{source.name}: run start {source.started_at} taken from the config"
+            " (the file does not record it)"
+        )
     return LoadResult(
         frame=steps,
         rejected=empty_rejected(),
@@ -342,9 +356,7 @@ def _load_loadtest(source: LoadTestSource) -> LoadResult:
         rows_in=len(steps),
         rows_used=len(steps),
         sha256=file_sha256(source.path),
-        notes=[
-            f"{source.name}: rows are load steps aggregated from the raw {source.format} results"
-        ],
+        notes=notes,
     )
 
 

@@ -244,3 +244,27 @@ def test_licences_csv(write) -> None:  # type: ignore[no-untyped-def]
         [8, "out_of_range"],
         [9, "missing_value"],
     ]
+
+
+def test_user_ids_lose_surrounding_blanks_but_keep_their_case(
+    write, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # 'U001 ' and ' U001' are the same id; 'u001' is another (ids can be case-sensitive).
+    path = write(
+        "events.csv",
+        "user_id,timestamp\nU001 ,2026-03-01T10:00:00Z\n\tU001,2026-03-01T11:00:00Z\n"
+        "u001,2026-03-01T12:00:00Z\n",
+    )
+    csv_ids = read_activity_csv(path).frame["user_id"].tolist()
+    assert csv_ids == ["U001", "U001", "u001"]
+
+    parquet = tmp_path / "events.parquet"
+    pd.DataFrame(
+        {
+            "user_id": ["U001 ", "\u00a0U001", "u001"],
+            "timestamp": pd.to_datetime(
+                ["2026-03-01 10:00", "2026-03-01 11:00", "2026-03-01 12:00"], utc=True
+            ),
+        }
+    ).to_parquet(parquet)
+    assert read_activity_parquet(parquet).frame["user_id"].tolist() == csv_ids

@@ -502,3 +502,22 @@ def test_retention_and_utilisation_are_shares(
     )
     assert weekly["utilisation_ratio"].between(0, 1).all()
     assert np.all(adoption.time_to_first_value(frame)["days_to_value"].dropna() >= 0)
+
+
+def test_window_adoption_flags_more_users_than_licences() -> None:
+    events = pd.DataFrame(
+        {
+            "user_id": ["u001", "U001", "u002"],
+            "timestamp": pd.to_datetime(["2026-03-02"] * 3, utc=True),
+        }
+    )
+    seats = pd.DataFrame(
+        {"date": pd.to_datetime(["2026-03-01"], utc=True), "licensed_users": [2]}
+    )
+    window = {"window_start": "2026-03-01", "window_end": "2026-03-03"}
+    summary = adoption.adoption_in_window(events, seats, **window)
+    assert (summary.active_users, summary.licensed_users) == (3, 2)
+    assert summary.exceeds_licences
+    assert adoption.user_ids_differing_in_case(events, **window) == [("U001", "u001")]
+    fewer = adoption.adoption_in_window(events.iloc[:2], seats, **window)
+    assert not fewer.exceeds_licences

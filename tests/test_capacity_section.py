@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from analytics.config import UNTIMED_LOADTEST_FORMATS
 from analytics.evaluators_capacity import headroom_forecast
 from analytics.report.capacity_section import capacity_forecast, load_test_summary
 from analytics.report.go_no_go import GoNoGoReport, build_go_no_go
 
 LOADTESTS = Path(__file__).parent / "fixtures" / "loadtests"
+RUN_AT = "2024-01-10T10:00:00Z"  # when the fixture load tests ran (see their README)
 START = pd.Timestamp("2024-01-01", tz="UTC")
 AS_OF = "2024-01-11"
 CROSSING_250 = START + pd.Timedelta(hours=300)  # 100 + 0.5·t = 250
@@ -42,7 +44,10 @@ def build(
     entries = []
     for name, file, fmt in loadtests or []:
         shutil.copy(LOADTESTS / file, folder / file)
-        entries.append({"name": name, "path": file, "format": fmt})
+        entry = {"name": name, "path": file, "format": fmt}
+        if fmt in UNTIMED_LOADTEST_FORMATS:  # the file does not say when it ran
+            entry["started_at"] = RUN_AT
+        entries.append(entry)
     config = {
         "metrics": [
             {"name": "rps", "path": "rps.csv", "format": "csv", "metric": "http_rps"}
@@ -185,3 +190,18 @@ def test_capacity_forecast_too_short_series_is_explained(tmp_path: Path) -> None
     assert "No forecast for source &#x27;rps&#x27;" in markup
     assert "too short" in markup
     assert "The criterion is NO DATA." in markup
+
+
+def test_load_test_summary_shows_a_load_test_outside_the_window_as_not_counted(
+    tmp_path: Path,
+) -> None:
+    report = build(
+        tmp_path,
+        loadtests=[("soak", "locust_stats.csv", "locust_stats")],
+        criteria={"throughput": {"lookback": "12h"}},  # the run was 14 h earlier
+    )
+    markup = load_test_summary(report).markup
+    assert "no load test ran within the evidence window" in markup
+    assert "Not counted: 1 of 1 load step(s) of &#x27;soak&#x27; started" in markup
+    assert "<td>2024-01-10 10:00:00</td>" in markup
+    assert "<td>yes</td>" not in markup  # neither in window nor within target

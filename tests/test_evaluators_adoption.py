@@ -149,6 +149,37 @@ def test_adoption_first_week() -> None:
         )
 
 
+def test_more_active_users_than_licences_is_no_data_not_above_100() -> None:
+    # The user attack: 21 distinct users (one 'U001' besides 'u001') against 10
+    # licences passed at 210 %.
+    rows = [(f"u{i:03d}", "2026-03-20T09:00:00Z", "search") for i in range(20)]
+    before = ("u000", "2026-02-01T09:00:00Z", "search")  # the data cover the window
+    events = _activity([before, *rows, ("U001", "2026-03-21T09:00:00Z", "search")])
+    result = evaluate_adoption(_config("adoption"), events, _licences(10), AS_OF)
+    assert result.status is Status.NO_DATA
+    assert result.value is None
+    assert (
+        "21 distinct active users in the window but only 10 licensed" in result.detail
+    )
+    assert "1 id(s) differ only in case ('U001' / 'u001')" in result.detail
+    assert "Fix the licence file" in result.detail
+
+    # As many users as licences is 100 %, a PASS.
+    exact = evaluate_adoption(_config("adoption"), events, _licences(21), AS_OF)
+    assert (exact.status, exact.value) == (Status.PASS, 100.0)
+
+
+def test_first_week_with_more_users_than_licences_is_no_data() -> None:
+    config = _config(
+        "adoption", params={"mode": "first_week", "go_live": "2026-03-11T00:00:00Z"}
+    )
+    # [03-11, 03-18): u1 .. u7 active, 5 licences.
+    result = evaluate_adoption(config, MONTH, _licences(5), "2026-03-20")
+    assert result.status is Status.NO_DATA
+    assert "7 distinct active users in the window but only 5 licensed" in result.detail
+    assert "differ only in case" not in result.detail
+
+
 # --- feature utilisation --------------------------------------------------------------
 
 FEATURES = ["search", "export", "share", "alerts", "reports"]
@@ -274,6 +305,8 @@ def test_registry_and_evidence_adapter() -> None:
     )
     result = table["adoption"]("adoption", _config("adoption"), evidence)  # type: ignore[arg-type]
     assert (result.status, result.value) == (Status.WARN, 80.0)
+    # Named as the evidence names them, so its stale / rejected-rows guards apply.
+    assert result.sources == ("activity", "licences")
 
 
 def test_real_access_log_as_activity() -> None:

@@ -11,12 +11,14 @@ import pandas as pd
 import pytest
 import yaml
 
+from analytics.config import UNTIMED_LOADTEST_FORMATS
 from analytics.errors import ConfigError
 from analytics.evaluators_capacity import CAPACITY_EVALUATORS, headroom_forecast
 from analytics.readiness import CriterionResult, Status
 from analytics.report.go_no_go import GoNoGoReport, build_go_no_go
 
 LOADTESTS = Path(__file__).parent / "fixtures" / "loadtests"
+RUN_AT = "2024-01-10T10:00:00Z"  # when the fixture load tests ran (see their README)
 START = pd.Timestamp("2024-01-01", tz="UTC")
 AS_OF = "2024-01-11"  # 240 hourly samples before it
 # Instance "a": y = 100 + 0.5·t (t in hours since START) plus N(0, 0.5²) noise;
@@ -53,7 +55,10 @@ def write_config(
     entries = []
     for name, file, fmt in loadtests or []:
         shutil.copy(LOADTESTS / file, folder / file)
-        entries.append({"name": name, "path": file, "format": fmt})
+        entry = {"name": name, "path": file, "format": fmt}
+        if fmt in UNTIMED_LOADTEST_FORMATS:  # the file does not say when it ran
+            entry["started_at"] = RUN_AT
+        entries.append(entry)
     config = {
         "report": {"service": "api"},
         "metrics": [
@@ -244,3 +249,81 @@ def test_headroom_without_limit_is_a_config_error(tmp_path: Path) -> None:
     path = write_config(tmp_path, criteria={"nolimit": criterion})
     with pytest.raises(ConfigError, match="limit is missing"):
         build_go_no_go(path, AS_OF)
+
+
+# A load test counts only inside the criterion's evidence window (30 days before
+# the decision time by default); the fixtures ran on 2024-01-10 10:00 UTC.
+
+
+def test_an_old_load_test_proves_nothing(tmp_path: Path) -> None:
+    # The user attack: a JTL from long before the window gave PASS and GO.
+    path = write_config(tmp_path, loadtests=[("old", "jmeter.jtl", "jmeter_jtl")])
+    report = build_go_no_go(path, "2026-03-02")
+    result = evaluate(report, "throughput")
+    assert result.status is Status.NO_DATA
+    assert result.value is None
+    assert "no load test ran within the evidence window" in result.detail
+    # One 60-second step (the JTL default) holding all 30 requests.
+    assert "1 of 1 load step(s) of 'old' started 2024-01-10 10:00 UTC" in result.detail
+    assert "2026-01-31 00:00 – 2026-03-02 00:00 UTC (1 before it)" in result.detail
+    assert str(report.decision) != "GO"
+
+
+def test_a_load_test_after_the_decision_time_proves_nothing(tmp_path: Path) -> None:
+    path = write_config(tmp_path, loadtests=[("later", "jmeter.jtl", "jmeter_jtl")])
+    result = evaluate(build_go_no_go(path, "2024-01-10T10:00:05Z"), "throughput")
+    assert result.status is Status.NO_DATA
+    assert "ending after the decision time" in result.detail
+
+
+def test_a_longer_lookback_lets_an_older_load_test_count(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        loadtests=[("ramp", "locust_stats_history.csv", "locust_history")],
+        criteria={"throughput": {"lookback": "60d"}},
+    )
+    result = evaluate(build_go_no_go(path, "2024-03-01"), "throughput")
+    assert result.value == 402.0
+    assert "in ramp (run 2024-01-10 10:00 UTC" in result.detail
+
+
+def test_a_summary_without_its_run_time_proves_nothing(tmp_path: Path) -> None:
+    config = write_config(tmp_path, loadtests=[("k6", "k6_summary.json", "k6_summary")])
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    del data["loadtests"][0]["started_at"]
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = evaluate(build_go_no_go(config, AS_OF), "throughput")
+    assert result.status is Status.NO_DATA
+    assert "'k6' (k6_summary) does not record when it ran" in result.detail
+    assert "set started_at" in result.detail
+
+
+def test_started_at_for_a_format_with_request_times_is_a_config_error(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path, loadtests=[("jtl", "jmeter.jtl", "jmeter_jtl")])
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["loadtests"][0]["started_at"] = "2024-01-10T10:00:00Z"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ConfigError, match="started_at is only for formats"):
+        build_go_no_go(config, AS_OF)
+
+
+def test_only_the_load_test_inside_the_window_counts(tmp_path: Path) -> None:
+    # "soak" (1,200 req/s) ran a year before the decision time; "ramp" in the window.
+    config = write_config(
+        tmp_path,
+        loadtests=[
+            ("ramp", "locust_stats_history.csv", "locust_history"),
+            ("soak", "locust_stats.csv", "locust_stats"),
+        ],
+    )
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["loadtests"][1]["started_at"] = "2023-01-10T10:00:00Z"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = evaluate(build_go_no_go(config, AS_OF), "throughput")
+    assert (result.status, result.value) == (Status.FAIL, 402.0)
+    assert result.evidence_count == 4
+    assert (
+        "not counted: 1 of 1 load step(s) of 'soak' started 2023-01-10" in result.detail
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -184,8 +185,9 @@ def test_rest_json_with_changelog_and_sla_cycles() -> None:
 
 
 def test_real_cycle_time_export_rejects_every_impossible_row() -> None:
+    path = REAL / "agile_jira_cycle_times.csv"
     result = read_jira_csv(
-        REAL / "agile_jira_cycle_times.csv",
+        path,
         date_format="%Y-%m-%d",
         column_map={
             "id": "Issue key",
@@ -194,12 +196,58 @@ def test_real_cycle_time_export_rejects_every_impossible_row() -> None:
         },
     )
     result.check_accounting()
-    assert (result.rows_in, result.rows_used, result.rows_rejected) == (
-        4123,
-        2461,
-        1662,
-    )
+    # The export has no priority at all, so no issue can be used (each is rejected
+    # with the reason); the impossible rows are still named with theirs.
+    assert (result.rows_in, result.rows_used, result.rows_rejected) == (4123, 0, 4123)
     codes = result.rejected["reason_code"].value_counts().to_dict()
-    assert codes == {"resolved_before_created": 1662, "negative_duration": 1662}
-    frame = result.frame
-    assert (frame["resolved_at"] >= frame["created_at"]).all()
+    assert codes == {
+        "missing_value": 4123,
+        "resolved_before_created": 1662,
+        "negative_duration": 1662,
+    }
+    missing = result.rejected[result.rejected["reason_code"] == "missing_value"]
+    assert missing["message"].str.contains("no Priority column").all()
+    raw = pd.read_csv(path)
+    finished_first = raw.index[raw["finished_date"] < raw["created_date"]] + 2
+    flagged = result.rejected.loc[
+        result.rejected["reason_code"] == "resolved_before_created", "row_number"
+    ]
+    assert sorted(flagged) == sorted(finished_first)
+
+
+@pytest.mark.parametrize("cell", ["", "   "])
+def test_an_issue_without_priority_is_rejected_not_kept_as_na(write, cell) -> None:  # type: ignore[no-untyped-def]
+    # The user attack: SUP-8 with an empty Priority was kept with priority NA and
+    # counted in no criterion.
+    path = write(
+        "jira.csv",
+        "Issue key,Priority,Created\n"
+        "SUP-1,High,25/Feb/26 10:17 PM\n"
+        f"SUP-8,{cell},25/Feb/26 10:17 PM\n",
+    )
+    result = read_jira_csv(path)
+    result.check_accounting()
+    assert (result.rows_in, result.rows_used, result.rows_rejected) == (2, 1, 1)
+    assert result.frame["ticket_id"].tolist() == ["SUP-1"]
+    row = result.rejected.iloc[0]
+    assert (row["row_number"], row["column"], row["reason_code"]) == (
+        3,
+        "Priority",
+        "missing_value",
+    )
+    assert "priority is empty" in row["message"] and "export again" in row["message"]
+
+
+def test_rest_json_issue_without_priority_is_rejected(write) -> None:  # type: ignore[no-untyped-def]
+    fields = {"created": "2026-03-02T08:00:00.000+0000", "status": {"name": "Open"}}
+    issues = [
+        {"key": "JS-1", "fields": {**fields, "priority": {"name": "High"}}},
+        {"key": "JS-2", "fields": {**fields, "priority": None}},
+        {"key": "JS-3", "fields": fields},  # no priority field at all
+    ]
+    path = write("search.json", json.dumps({"issues": issues}))
+    result = read_jira_json(path)
+    result.check_accounting()
+    assert result.frame["ticket_id"].tolist() == ["JS-1"]
+    assert result.rejected["reason_code"].tolist() == ["missing_value"] * 2
+    assert set(result.rejected["column"]) == {"fields.priority"}

@@ -76,6 +76,7 @@ def test_no_step_within_target() -> None:
     steps = pd.DataFrame(
         {
             "step": [1],
+            "started_at": [pd.NaT],
             "duration_s": [60.0],
             "requests": [10],
             "throughput_rps": [5.0],
@@ -95,3 +96,53 @@ def test_missing_column_names_the_file_and_columns(tmp_path: Path) -> None:
         InputError, match=r"bad.jtl: missing column\(s\) \['elapsed', 'success'\]"
     ):
         lt.read_jmeter_jtl(bad)
+
+
+RUN = pd.Timestamp("2024-01-10 10:00", tz="UTC")  # when the fixture load tests ran
+
+
+@pytest.mark.parametrize(
+    ("read", "file", "starts"),
+    [
+        (lambda p: lt.read_jmeter_jtl(p, step_seconds=10), "jmeter.jtl", [0, 10]),
+        (lambda p: lt.read_k6_ndjson(p, step_seconds=10), "k6_output.ndjson", [0, 10]),
+        # One step per user count from its first row (two Aggregated rows, 10 s apart).
+        (lt.read_locust_history, "locust_stats_history.csv", [0, 20, 40, 60]),
+    ],
+)
+def test_timed_formats_say_when_each_step_began(read, file, starts) -> None:  # type: ignore[no-untyped-def]
+    steps = read(FIXTURES / file)
+    assert isinstance(steps["started_at"].dtype, pd.DatetimeTZDtype)
+    expected = [RUN + pd.Timedelta(seconds=s) for s in starts]
+    assert steps["started_at"].tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("read", "file"),
+    [
+        (lt.read_locust_stats, "locust_stats.csv"),
+        (lt.read_k6_summary, "k6_summary.json"),
+    ],
+)
+def test_untimed_formats_leave_the_start_unknown(read, file) -> None:  # type: ignore[no-untyped-def]
+    steps = read(FIXTURES / file)
+    assert list(steps.columns) == list(lt.LOAD_STEPS_COLUMNS)
+    assert isinstance(steps["started_at"].dtype, pd.DatetimeTZDtype)
+    assert steps["started_at"].isna().all()
+
+
+def test_jtl_time_that_is_not_epoch_milliseconds_names_row_and_fix(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "dates.jtl"
+    bad.write_text(
+        "timeStamp,elapsed,success\n1704880800000,100,true\n"
+        "2024/01/10 10:00:01,100,true\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        lt.read_jmeter_jtl(bad)
+    message = str(caught.value)
+    assert "dates.jtl" in message and "row 3" in message
+    assert "2024/01/10 10:00:01" in message
+    assert "timestamp_format=ms" in message

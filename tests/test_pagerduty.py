@@ -18,8 +18,11 @@ def _utc(text: str) -> pd.Timestamp:
     return pd.Timestamp(text, tz="UTC")
 
 
+URGENCY = {"high": "P1", "low": "P3"}  # PD2 has no priority, only an urgency
+
+
 def test_empty_acknowledgements_are_unknown_not_unacknowledged() -> None:
-    result = read_pagerduty_json(FIXTURES / "incidents.json")
+    result = read_pagerduty_json(FIXTURES / "incidents.json", urgency_map=URGENCY)
     result.check_accounting()
     frame = result.frame.set_index("ticket_id")
     assert pd.isna(frame.loc["PD1", "acknowledged_at"])  # resolved, list emptied
@@ -48,7 +51,7 @@ def test_log_entries_give_acknowledgement_escalation_and_resolution() -> None:
 
 
 def test_duplicates_and_bad_times_are_rejected() -> None:
-    result = read_pagerduty_json(FIXTURES / "incidents.json")
+    result = read_pagerduty_json(FIXTURES / "incidents.json", urgency_map=URGENCY)
     assert result.rejected[["row_number", "reason_code"]].to_numpy().tolist() == [
         [4, "duplicate_id"],
         [5, "unparseable_date"],
@@ -102,9 +105,55 @@ def test_no_incidents_is_an_input_error(write) -> None:  # type: ignore[no-untyp
 def test_column_map_for_renamed_analytics_fields(write) -> None:  # type: ignore[no-untyped-def]
     path = write(
         "raw.csv",
-        "incident_id,created_at,ack_s\nZ1,2026-03-02T10:00:00Z,60\n",
+        "incident_id,created_at,ack_s,sev\nZ1,2026-03-02T10:00:00Z,60,P1\n",
     )
     result = read_pagerduty_analytics(
-        path, column_map={"incident_id": "id", "ack_s": "seconds_to_first_ack"}
+        path,
+        column_map={
+            "incident_id": "id",
+            "ack_s": "seconds_to_first_ack",
+            "sev": "priority_name",
+        },
     )
     assert result.frame.loc[0, "acknowledged_at"] == _utc("2026-03-02 10:01")
+
+
+def test_an_incident_without_priority_or_urgency_map_is_rejected() -> None:
+    result = read_pagerduty_json(FIXTURES / "incidents.json")
+    result.check_accounting()
+    assert "PD2" not in set(result.frame["ticket_id"])
+    rejected = result.rejected.set_index("row_number")
+    assert rejected.loc[2, "reason_code"] == "missing_value"
+    assert rejected.loc[2, "column"] == "priority.summary"
+    assert "set urgency_map" in rejected.loc[2, "message"]
+    assert (result.rows_in, result.rows_used) == (5, 2)
+
+
+def test_analytics_urgency_not_in_the_map_is_rejected_with_the_value(write) -> None:  # type: ignore[no-untyped-def]
+    # The user attack: PD3 had no priority and urgency 'low' with urgency_map
+    # {High: P1}; it was kept as NA and counted in no criterion.
+    path = write(
+        "pd.csv",
+        "id,created_at,priority_name,urgency,seconds_to_first_ack,seconds_to_resolve\n"
+        "PD1,2026-02-20T10:00:00Z,P1,high,60,600\n"
+        "PD2,2026-02-21T10:00:00Z,,high,60,86400\n"
+        "PD3,2026-02-22T10:00:00Z,,low,60,864000\n"
+        "PD4,2026-02-23T10:00:00Z,,,60,600\n",
+    )
+    result = read_pagerduty_analytics(path, urgency_map={"High": "P1"})
+    result.check_accounting()
+    frame = result.frame.set_index("ticket_id")
+    assert frame["priority"].to_dict() == {"PD1": "P1", "PD2": "P1"}
+    assert frame.loc["PD2", "priority_original"] == "urgency: high"
+    rejected = result.rejected.set_index("row_number")
+    assert rejected.loc[4, ["column", "value", "reason_code"]].tolist() == [
+        "urgency",
+        "low",
+        "unknown_priority",
+    ]
+    assert "urgency 'low' is not in urgency_map" in rejected.loc[4, "message"]
+    assert rejected.loc[5, ["column", "reason_code"]].tolist() == [
+        "priority_name",
+        "missing_value",
+    ]
+    assert (result.rows_in, result.rows_used, result.rows_rejected) == (4, 2, 2)

@@ -38,10 +38,21 @@ def test_exports_ending_long_before_the_decision_are_stale(late_evidence) -> Non
 def test_criteria_on_stale_exports_are_no_data_and_block_go(late_evidence) -> None:  # type: ignore[no-untyped-def]
     results, _ = evaluate_criteria(late_evidence)
     for result in results:
-        if set(result.sources) & {"incidents", "support", "csat", "nps"}:
+        if set(result.sources) & {"incidents", "support", "csat", "nps", "activity"}:
             assert result.status is Status.NO_DATA, result.criterion.criterion_id
             assert "max_data_age" in result.detail
     assert decide(results) is not Decision.GO
+
+
+def test_criteria_on_stale_activity_are_no_data(late_evidence) -> None:  # type: ignore[no-untyped-def]
+    # The adoption criteria named their files, not the evidence's source names,
+    # so a stale activity export slipped past: time to first value (lookback 90 d)
+    # passed on March events at a decision time in June.
+    results = _by_id(evaluate_criteria(late_evidence)[0])
+    for crit_id in ("adoption", "feature_utilisation", "time_to_first_value"):
+        assert "activity" in results[crit_id].sources
+        assert results[crit_id].status is Status.NO_DATA
+        assert "source 'activity' ends at 2026-03-30" in results[crit_id].detail
 
 
 def test_a_longer_max_data_age_accepts_the_same_exports(late_evidence) -> None:  # type: ignore[no-untyped-def]
@@ -91,3 +102,64 @@ def test_no_data_keeps_its_reason_and_gains_the_rejection_one(late_evidence) -> 
     csat = next(r for r in results.values() if "csat" in r.sources)
     assert csat.status is Status.NO_DATA
     assert "max_rejected_ratio" in csat.detail and "max_data_age" in csat.detail
+
+
+def _with_support_row_dated(evidence, when: pd.Timestamp):  # type: ignore[no-untyped-def]
+    """``evidence`` with one more support ticket whose closed_at is ``when``."""
+    load = evidence.tickets["support"]
+    extra = load.frame.tail(1).copy()
+    extra["ticket_id"] = "LATE-1"
+    extra["closed_at"] = when
+    frame = pd.concat([load.frame, extra], ignore_index=True)
+    return replace(
+        evidence, tickets={**evidence.tickets, "support": replace(load, frame=frame)}
+    )
+
+
+def test_a_far_future_date_does_not_make_an_old_export_fresh(late_evidence) -> None:  # type: ignore[no-untyped-def]
+    # The user attack: one closed_at in 2036 made an export ending 2026-03-30 look fresh.
+    evidence = _with_support_row_dated(
+        replace(late_evidence, read_at=pd.Timestamp("2026-12-03", tz="UTC")),
+        pd.Timestamp("2036-03-01 10:10", tz="UTC"),
+    )
+    reason = stale_sources(evidence)["support"]
+    assert "ends at 2026-03-30" in reason
+    assert "1 record(s) dated after 2026-06-01 00:00 UTC" in reason
+    assert "latest 2036-03-01 10:10 UTC" in reason
+    assert "later than this run's clock (2026-12-03 00:00 UTC)" in reason
+    results, _ = evaluate_criteria(evidence)
+    on_support = [r for r in results if "support" in r.sources]
+    assert on_support and all(r.status is Status.NO_DATA for r in on_support)
+    assert decide(results) is not Decision.GO
+
+
+def test_records_after_the_decision_time_do_not_show_freshness(late_evidence) -> None:  # type: ignore[no-untyped-def]
+    # A plausible later date (before the run's clock) does not count either: the
+    # decision reads only up to as_of, and one later date cannot be checked.
+    evidence = _with_support_row_dated(
+        replace(late_evidence, read_at=pd.Timestamp("2026-12-03", tz="UTC")),
+        pd.Timestamp("2026-06-10", tz="UTC"),
+    )
+    reason = stale_sources(evidence)["support"]
+    assert "1 record(s) dated after 2026-06-01 00:00 UTC" in reason
+    assert "run's clock" not in reason
+
+
+def test_a_decision_time_after_the_run_clock_counts_only_up_to_the_clock() -> None:
+    # as_of in the future: records between the clock and as_of cannot exist yet.
+    config = load_config(SCENARIO).model_copy(update={"max_data_age": "365d"})
+    evidence = gather_evidence(config, pd.Timestamp("2026-04-01", tz="UTC"))
+    evidence = replace(evidence, read_at=pd.Timestamp("2026-01-01", tz="UTC"))
+    evidence = _with_support_row_dated(evidence, pd.Timestamp("2026-03-31", tz="UTC"))
+    reason = stale_sources(evidence)["support"]
+    assert "no usable record up to 2026-01-01 00:00 UTC" in reason
+    assert "later than this run's clock" in reason
+
+
+def test_a_fresh_export_with_a_wrong_future_date_stays_fresh() -> None:
+    # Freshness is shown by the records up to the decision time; the wrong date
+    # neither helps nor hurts.
+    config = load_config(SCENARIO)
+    evidence = gather_evidence(config, pd.Timestamp(config.as_of))
+    evidence = _with_support_row_dated(evidence, pd.Timestamp("2036-03-01", tz="UTC"))
+    assert stale_sources(evidence) == {}

@@ -16,7 +16,9 @@ change has 23 or 25 hours; a *week* runs Monday to Sunday):
 * **Adoption ratio** = users active in a window / licensed users in force at
   the window's end (the last licence row dated before the end). The daily
   series uses MAU and the count in force during the day (the last row dated
-  before the next day starts).
+  before the next day starts). More distinct active users than licences is
+  not adoption above 100 %: the licence count or the user ids are wrong
+  (:attr:`WindowAdoption.exceeds_licences`, :func:`user_ids_differing_in_case`).
 * **First-week adoption**: users active in ``[go_live, go_live + 7 days)`` /
   licensed users in force at the end of that week.
 * **Feature utilisation**: configured features used at least once in a window
@@ -66,6 +68,7 @@ __all__ = [
     "licensed_users_at",
     "request_stats",
     "time_to_first_value",
+    "user_ids_differing_in_case",
     "weekly_feature_utilisation",
 ]
 
@@ -109,6 +112,18 @@ class WindowAdoption:
     licensed_users: int | None
     adoption_ratio: float
     window_complete: bool = True
+
+    @property
+    def exceeds_licences(self) -> bool:
+        """More distinct active users than licences: a data problem, not a ratio.
+
+        >>> t = pd.Timestamp("2026-03-01", tz="UTC")
+        >>> WindowAdoption(t, t, 21, 40, 10, 2.1).exceeds_licences
+        True
+        """
+        return (
+            self.licensed_users is not None and self.active_users > self.licensed_users
+        )
 
 
 @dataclass(frozen=True)
@@ -184,6 +199,35 @@ def adoption_in_window(
 
     ratio = active / licensed if licensed else math.nan
     return WindowAdoption(start, end, active, len(inside), licensed, ratio)
+
+
+def user_ids_differing_in_case(
+    activity: Any,
+    *,
+    window_start: DateLike,
+    window_end: DateLike,
+) -> list[tuple[str, ...]]:
+    """Groups of user ids active in the window that are equal ignoring case.
+
+    Ids are compared as given (the readers strip surrounding blanks but never
+    fold case, since some systems' ids are case-sensitive); a group here is a
+    hint that one person may be counted twice. Groups are sorted.
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({"user_id": ["u001", "U001", "u002"],
+    ...     "timestamp": pd.to_datetime(["2026-03-02"] * 3, utc=True)})
+    >>> user_ids_differing_in_case(events, window_start="2026-03-01",
+    ...                            window_end="2026-03-03")
+    [('U001', 'u001')]
+    """
+    events = _activity(activity)
+    start, end = _utc(window_start), _utc(window_end)
+    inside = events[(events["timestamp"] >= start) & (events["timestamp"] < end)]
+    groups: dict[str, list[str]] = {}
+    for user in inside["user_id"].unique():
+        groups.setdefault(str(user).casefold(), []).append(str(user))
+    return sorted(tuple(sorted(g)) for g in groups.values() if len(g) > 1)
 
 
 def first_week_adoption(

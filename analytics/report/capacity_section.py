@@ -65,6 +65,13 @@ def _ratio(value: float | None) -> str:
     return "—" if value is None else f"{value:+.1%}"
 
 
+def _span(capacity: LoadTestCapacity) -> str:
+    start, end = capacity.window_start, capacity.window_end
+    if start is None or end is None:
+        return ""
+    return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC"
+
+
 def _when(stamp: pd.Timestamp | None) -> str:
     return "not within the horizon" if stamp is None else f"{stamp:%Y-%m-%d %H:%M} UTC"
 
@@ -117,8 +124,13 @@ def _load_test_parts(config: CriterionConfig, capacity: LoadTestCapacity) -> lis
         (steps["p95_ms"] <= s.p95_ms)
         & (steps["error_ratio"] <= s.error_ratio)
         & long_enough
+        & steps["in_window"]
     )
     steps["within"] = within.map({True: "yes", False: "no"})
+    steps["counted"] = steps["in_window"].map({True: "yes", False: "no"})
+    steps["started"] = (
+        steps["started_at"].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("unknown")
+    )
     steps["error_pct"] = steps["error_ratio"] * 100
     targets = f"p95 ≤ {s.p95_ms:g} ms, error ratio ≤ {s.error_ratio:.2%}"
     if s.min_duration_s > 0:
@@ -126,7 +138,10 @@ def _load_test_parts(config: CriterionConfig, capacity: LoadTestCapacity) -> lis
 
     sustained = capacity.sustained_rps
     verdict = (
-        "no load step met the targets: no sustained throughput is proven"
+        "no load test ran within the evidence window: peak capacity is not proven"
+        f" and the criterion '{config.title}' is NO DATA"
+        if not capacity.per_source
+        else "no load step met the targets: no sustained throughput is proven"
         if sustained is None
         else f"highest sustained throughput {_rps(sustained)} (in"
         f" {capacity.best_source}), against the target {config.op}"
@@ -134,8 +149,11 @@ def _load_test_parts(config: CriterionConfig, capacity: LoadTestCapacity) -> lis
     )
     parts = [
         f"<p>Load steps of {esc(', '.join(capacity.sources))}; a step counts as"
-        f" sustained when {esc(targets)}. Result: <b>{esc(verdict)}</b>.</p>"
+        f" sustained when {esc(targets)} and it ran within the evidence window"
+        f" {esc(_span(capacity))}. Result: <b>{esc(verdict)}</b>.</p>"
     ]
+    for reason in capacity.not_counted.values():
+        parts.append(_note(f"Not counted: {reason}."))
     knees = {n: c.knee_rps for n, c in capacity.per_source.items() if c.knee_rps}
     knee = (
         "no latency knee: no load test has 3 or more steps with a bend in the curve"
@@ -186,6 +204,8 @@ def _load_test_parts(config: CriterionConfig, capacity: LoadTestCapacity) -> lis
             [
                 ("source", "Load test"),
                 ("step", "Step"),
+                ("started", "Started UTC"),
+                ("counted", "In window"),
                 ("duration_s", "Duration s"),
                 ("requests", "Requests"),
                 ("throughput_rps", "Throughput req/s"),

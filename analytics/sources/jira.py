@@ -33,7 +33,7 @@ Reason codes in ``LoadResult.rejected``:
 ==========================  =================================================
 reason code                 meaning
 ==========================  =================================================
-``missing_value``           no issue key, or no created date
+``missing_value``           no issue key, no created date, or no priority
 ``duplicate_id``            the issue key repeats; the first row is used
 ``unparseable_date``        a date does not fit ``date_format``
 ``nonexistent_local_time``  a local time skipped or repeated by a DST change
@@ -834,20 +834,43 @@ def _epoch_ms(values: pd.Series | None) -> pd.Series | None:
 
 def _priorities(
     table: pd.DataFrame, column: str, labels: Mapping[str, str], rows: RowRejector
-) -> tuple[pd.Series | None, pd.Series | None]:
-    if column not in table:
-        return None, None
-    original = table[column].astype("string").str.strip()
+) -> tuple[pd.Series, pd.Series]:
+    """Canonical P1..P4 and the original label; a ticket without either is rejected.
+
+    A ticket with no priority, or one the map does not know, fits no
+    per-priority criterion: it is rejected with the reason, like ServiceNow,
+    rather than kept as NA and counted nowhere.
+    """
+    original = text_column(table, column)
+    absent = original is None
+    if original is None:
+        original = pd.Series(pd.NA, index=table.index, dtype="string")
+    original = original.replace("", pd.NA)
     canonical = original.map(
         lambda v: labels.get(normalise_label(v)) if isinstance(v, str) else None
     ).astype("string")
+    rows.reject(
+        original.isna(),
+        column,
+        original.fillna(""),
+        "missing_value",
+        (
+            f"the export has no {column} column, so no issue has a priority: export"
+            " it with the Priority field"
+            if absent
+            else "priority is empty, so the issue fits no per-priority criterion: set"
+            " its priority in Jira and export again"
+        ),
+    )
+    known = ", ".join(sorted({label.title() for label in DEFAULT_PRIORITY_MAP}))
     rows.reject(
         original.notna() & canonical.isna(),
         column,
         original,
         "unknown_priority",
-        "priority label not in the priority map; set priority_map: {'<label>': P1,"
-        " ...} on this tickets source (priority_map= in Python)",
+        f"priority label not in the priority map ({known}, ignoring case); set"
+        " priority_map: {'<label>': P1, ...} on this tickets source (priority_map="
+        " in Python)",
     )
     return canonical, original
 

@@ -7,6 +7,9 @@ columns of :data:`LOAD_STEPS_COLUMNS`:
 column              meaning
 ==================  ============================================================
 ``step``            step label: window start (raw results) or user count
+``started_at``      when the step began, tz-aware UTC; NaT when the format does
+                    not record it (Locust ``*_stats.csv``, k6 summary): the
+                    config's ``loadtests[].started_at`` then supplies it
 ``duration_s``      seconds the step lasted (NaN when the format does not say)
 ``requests``        requests completed in the step
 ``throughput_rps``  requests per second
@@ -17,14 +20,17 @@ column              meaning
 Formats and the rule that makes steps out of them:
 
 * JMeter JTL CSV (:func:`read_jmeter_jtl`): one row per request; requests are
-  put in windows of ``step_seconds`` from the first request's start; p95 is the
+  put in windows of ``step_seconds`` from the first request's start
+  (``timeStamp``, epoch milliseconds, JMeter's default); p95 is the
   linear-interpolation percentile of ``elapsed``; failures are ``success`` false.
 * Locust ``*_stats_history.csv`` (:func:`read_locust_history`): the
   ``Aggregated`` rows, grouped by ``User Count``; a step's throughput and p95 are
   the medians of its rows (Locust's percentiles cover a recent window, not the
-  step), its error ratio is failures/s over requests/s summed.
+  step), its error ratio is failures/s over requests/s summed; a step starts
+  at its first ``Timestamp`` (epoch seconds).
 * Locust ``*_stats.csv`` (:func:`read_locust_stats`) and k6
-  ``--summary-export`` JSON (:func:`read_k6_summary`): one whole-run step.
+  ``--summary-export`` JSON (:func:`read_k6_summary`): one whole-run step, with
+  no run time (neither format records one).
 * k6 ``--out json`` NDJSON (:func:`read_k6_ndjson`): ``http_req_duration`` and
   ``http_req_failed`` points in ``step_seconds`` windows, like JTL.
 
@@ -33,7 +39,7 @@ target, the knee of the latency curve, and the headroom against a forecast peak.
 
 Examples
 --------
->>> steps = pd.DataFrame({"step": [1, 2, 3], "duration_s": 60.0,
+>>> steps = pd.DataFrame({"step": [1, 2, 3], "started_at": pd.NaT, "duration_s": 60.0,
 ...     "requests": [6000, 12000, 18000], "throughput_rps": [100.0, 200.0, 300.0],
 ...     "p95_ms": [50.0, 80.0, 400.0], "error_ratio": [0.0, 0.0, 0.02]})
 >>> cap = load_capacity(steps, p95_target_ms=200, forecast_peak_rps=150)
@@ -48,6 +54,7 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -68,8 +75,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+_UTC = pd.DatetimeTZDtype(tz="UTC")
+
 LOAD_STEPS_COLUMNS = (
     "step",
+    "started_at",
     "duration_s",
     "requests",
     "throughput_rps",
@@ -89,13 +99,18 @@ def _require(frame: pd.DataFrame, path: str | Path, columns: list[str]) -> None:
 
 
 def _windows(
-    start_s: pd.Series, elapsed_ms: pd.Series, failed: pd.Series, step_seconds: float
+    started: pd.Series, elapsed_ms: pd.Series, failed: pd.Series, step_seconds: float
 ) -> pd.DataFrame:
-    window = np.floor((start_s - start_s.min()) / step_seconds).astype(int)
+    # ``started``: tz-aware start time of each request.
+    first = started.min()
+    offset_s = (started - first).dt.total_seconds()
+    window = np.floor(offset_s / step_seconds).astype(int)
     grouped = pd.DataFrame({"w": window, "ms": elapsed_ms, "bad": failed}).groupby("w")
+    offsets = grouped.size().index * step_seconds
     out = pd.DataFrame(
         {
-            "step": grouped.size().index * step_seconds,
+            "step": offsets,
+            "started_at": first + pd.to_timedelta(offsets, unit="s"),
             "duration_s": float(step_seconds),
             "requests": grouped.size().to_numpy(),
             "p95_ms": grouped["ms"].quantile(0.95).to_numpy(),
@@ -124,7 +139,7 @@ def read_jmeter_jtl(path: str | Path, *, step_seconds: float = 60.0) -> pd.DataF
     _require(frame, path, ["timeStamp", "elapsed", "success"])
     failed = ~frame["success"].astype(str).str.lower().eq("true")
     steps = _windows(
-        frame["timeStamp"] / 1000.0, frame["elapsed"], failed, step_seconds
+        _epoch(frame, path, "timeStamp", "ms"), frame["elapsed"], failed, step_seconds
     )
     logger.info("read %s: %d requests, %d steps", path, len(frame), len(steps))
     return steps
@@ -149,7 +164,10 @@ def read_locust_history(path: str | Path) -> pd.DataFrame:
             ).to_numpy(),
         }
     )
+    steps.insert(1, "started_at", pd.Series(pd.NaT, index=steps.index, dtype=_UTC))
     if "Timestamp" in rows:
+        started = _epoch(rows, path, "Timestamp", "s")
+        steps["started_at"] = started.groupby(rows["User Count"]).min().to_numpy()
         span = grouped["Timestamp"].agg(lambda s: s.max() - s.min())
         steps["duration_s"] = span.to_numpy(dtype=float)
     logger.info("read %s: %d rows, %d steps", path, len(frame), len(steps))
@@ -228,8 +246,7 @@ def read_k6_ndjson(path: str | Path, *, step_seconds: float = 60.0) -> pd.DataFr
     if len(failures) == len(durations):
         failed = pd.Series([v for _, v in failures], index=d.index)
     start = pd.to_datetime(d["time"], utc=True, format="ISO8601")
-    seconds = (start - start.min()).dt.total_seconds()
-    steps = _windows(seconds, d["ms"], failed > 0, step_seconds)
+    steps = _windows(start, d["ms"], failed > 0, step_seconds)
     logger.info("read %s: %d requests, %d steps", path, len(d), len(steps))
     return steps
 
@@ -237,9 +254,11 @@ def read_k6_ndjson(path: str | Path, *, step_seconds: float = 60.0) -> pd.DataFr
 def _one_step(
     *, requests: float, rps: float, p95: float, errors: float
 ) -> pd.DataFrame:
+    # Neither Locust's stats CSV nor k6's summary records when the run took place.
     return pd.DataFrame(
         {
             "step": ["run"],
+            "started_at": pd.Series([pd.NaT], dtype=_UTC),
             "duration_s": [requests / rps if rps else math.nan],
             "requests": [requests],
             "throughput_rps": [rps],
@@ -247,6 +266,28 @@ def _one_step(
             "error_ratio": [errors],
         }
     )
+
+
+def _epoch(
+    frame: pd.DataFrame, path: str | Path, column: str, unit: Literal["s", "ms"]
+) -> pd.Series:
+    """``frame[column]`` (Unix epoch in ``unit``) as tz-aware UTC; an error names the row."""
+    numbers = pd.to_numeric(frame[column], errors="coerce")
+    bad = numbers.isna()
+    if bad.any():
+        position = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            path,
+            f"{column} is not a Unix time in {'milliseconds' if unit == 'ms' else 'seconds'}",
+            row=int(frame.index[position]) + 2,  # header is line 1
+            column=column,
+            value=frame[column].iloc[position],
+            fix="export with the tool's default epoch timestamps"
+            + (
+                " (jmeter.save.saveservice.timestamp_format=ms)" if unit == "ms" else ""
+            ),
+        )
+    return pd.to_datetime(numbers, unit=unit, utc=True)
 
 
 def _read_csv(path: str | Path) -> pd.DataFrame:

@@ -18,8 +18,10 @@ a note counting the resolved incidents whose acknowledgement is unknown.
 
 PagerDuty times are wall clock and include every hour of the day.
 
-Reason codes: ``missing_value`` (no id or created time), ``duplicate_id``,
-``unparseable_date``, ``unknown_priority``, ``negative_duration`` (a negative
+Reason codes: ``missing_value`` (no id or created time, or no priority and no
+mapped urgency), ``duplicate_id``, ``unparseable_date``, ``unknown_priority`` (a
+priority not in the map, or no priority and an urgency not in ``urgency_map``),
+``negative_duration`` (a negative
 ``seconds_to_*``), ``resolved_before_created``, ``unparseable_number``.
 """
 
@@ -66,7 +68,9 @@ DEFAULT_PRIORITY_MAP: Final[Mapping[str, str]] = {
     "SEV-4": "P4",
 }
 """PagerDuty's default priority names (and common SEV names) to P1..P4.
-Incidents without a priority keep NA unless ``urgency_map`` is given."""
+An incident without a priority takes one from ``urgency_map`` when given, and
+is rejected otherwise (``missing_value``; ``unknown_priority`` when its urgency
+is not in the map)."""
 
 _ANALYTICS_FIELDS: Final = (
     "id",
@@ -466,9 +470,15 @@ def _priority(
     *,
     column: str = "priority.summary",
 ) -> tuple[pd.Series, pd.Series]:
+    """Canonical P1..P4 from the priority, else from the urgency through ``urgency_map``.
+
+    An incident left without one fits no per-priority criterion: it is
+    rejected with the reason (like ServiceNow), not kept as NA and counted
+    nowhere.
+    """
     none = pd.Series(pd.NA, index=table.index, dtype="string")
     original = text_column(table, column)
-    original = none if original is None else original
+    original = none if original is None else original.replace("", pd.NA)
     canonical = original.map(
         lambda v: labels.get(normalise_label(v)) if isinstance(v, str) else None
     ).astype("string")
@@ -481,12 +491,38 @@ def _priority(
         " on this tickets source (priority_map= in Python)",
     )
     urgency = text_column(table, "urgency")
-    if urgency_map and urgency is not None:
+    urgency = none if urgency is None else urgency.replace("", pd.NA)
+    if urgency_map:
         by_urgency = (
             urgency.str.casefold()
             .map({k.casefold(): v for k, v in urgency_map.items()})
             .astype("string")
         )
+        unmapped = original.isna() & urgency.notna() & by_urgency.isna()
+        for value in sorted(urgency[unmapped].unique()):
+            rows.reject(
+                unmapped & (urgency == value),
+                "urgency",
+                urgency,
+                "unknown_priority",
+                f"no priority, and urgency {value!r} is not in urgency_map"
+                f" {dict(urgency_map)} (ignoring case): add it, e.g. urgency_map:"
+                f" {{{value}: P3}}, on this tickets source (urgency_map= in Python)",
+            )
         canonical = canonical.fillna(by_urgency)
         original = original.fillna("urgency: " + urgency)
+    rows.reject(
+        original.isna(),
+        column,
+        none.fillna(""),
+        "missing_value",
+        "no priority"
+        + (
+            " and no urgency to look up in urgency_map: set one in PagerDuty"
+            if urgency_map
+            else ": set urgency_map (e.g. {high: P1, low: P3}) on this tickets source"
+            " to rank incidents by urgency (urgency_map= in Python), or set"
+            " priorities in PagerDuty"
+        ),
+    )
     return canonical, original
