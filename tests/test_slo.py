@@ -445,13 +445,19 @@ def test_counter_present_from_window_start_is_not_flagged() -> None:
     assert not any("possible undercount" in note for note in result.notes)
 
 
-def test_counter_coverage_is_span_of_total_samples() -> None:
+def test_counter_coverage_leaves_out_silence_at_the_window_edges() -> None:
+    # Samples at 10, 15 and 20 min of a 40 min window, 5 min apart: the 10 min
+    # before the first is two intervals (scrape timing, covered); the 20 min
+    # after the last are silence, whose 20 requests at the observed rate count
+    # as failed in the lower bound.
     total = samples([0, 10, 20], step_seconds=300, start=minutes(10), metric="requests")
     result = availability_from_counters(
         total, total, window_start=T0, window_end=minutes(40), target=0.9
     )
-    assert result.coverage_ratio == pytest.approx(10 / 40)
-    assert any("cover 25.0% of the window" in note for note in result.notes)
+    assert result.coverage_ratio == pytest.approx(20 / 40)
+    assert any("cover 50.0% of the window" in note for note in result.notes)
+    assert result.sli == 1.0
+    assert result.sli_lower_bound == pytest.approx(20 / 40)
 
 
 # --- properties -----------------------------------------------------------------------
