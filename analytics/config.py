@@ -313,7 +313,9 @@ SLO_TARGET_KINDS = (
     "threshold_share",
     "error_rate",
 )
-"""Criterion kinds whose ``target`` (in %) is an SLO objective: above 0, below 100."""
+"""Criterion kinds whose ``target`` is in %, above 0 and below 100; for all but
+``error_rate`` (the allowed failing share) it is an objective, which must also be
+above 1 % (a value like 0.999 is a ratio written where a percentage belongs)."""
 
 
 class BusinessHours(_Strict):
@@ -476,7 +478,9 @@ def _target_problem(kind: str, target: float, unit: str) -> str | None:
     >>> _target_problem("availability", 99.9, "%") is None
     True
     >>> print(_target_problem("availability", 100, "%"))  # doctest: +ELLIPSIS
-    is 100, but the target of kind availability is an SLO objective in %, above 0...
+    is 100, but the target of kind availability is an SLO objective in %, above 1...
+    >>> print(_target_problem("availability", 0.999, "%"))  # doctest: +ELLIPSIS
+    is 0.999, ... 0.999 % looks like a ratio written for a percentage (0.999 as a ratio is 99.9 %)...
     """
     if kind == "error_rate" and not 0.0 < target < 100.0:
         if target > 100:
@@ -490,16 +494,23 @@ def _target_problem(kind: str, target: float, unit: str) -> str | None:
             f" allowed to fail, in %, above 0 and below 100: {why}. Fix: write the"
             " allowed error share in percent, e.g. 0.1"
         )
-    if kind in SLO_TARGET_KINDS and not 0.0 < target < 100.0:
+    objective = kind in SLO_TARGET_KINDS and kind != "error_rate"
+    if objective and not 1.0 < target < 100.0:
         if target > 100:
             why = "above 100 % no share of good events can reach it"
         elif target == 100:
             why = "100 % leaves no error budget, so one bad minute fails it"
+        elif target > 0:
+            why = (
+                f"{target:g} % looks like a ratio written for a percentage"
+                f" ({target:g} as a ratio is {target * 100:g} %), and as a percentage"
+                " almost any service would pass it"
+            )
         else:
             why = "0 % or less accepts anything"
         return (
             f"is {target:g}, but the target of kind {kind} is an SLO objective in %,"
-            f" above 0 and below 100: {why}. Fix: write the objective in percent,"
+            f" above 1 and below 100: {why}. Fix: write the objective in percent,"
             " e.g. 99.9"
         )
     if target < 0:

@@ -424,3 +424,12 @@ def test_success_criterion_targets_are_checked_at_load(  # type: ignore[no-untyp
     path = write("c.yaml", f"post_launch:\n  criteria:\n    {override}\n")
     with pytest.raises(ConfigError, match=re.escape(where)):
         load_config(path)
+
+
+def test_an_slo_target_written_as_a_ratio_is_refused(write) -> None:  # type: ignore[no-untyped-def]
+    metrics = "metrics:\n  - {name: up, path: up.csv, format: csv}\n"
+    path = write(
+        "c.yaml", metrics + "criteria:\n  availability: {source: up, target: 0.999}\n"
+    )
+    with pytest.raises(ConfigError, match=r"0\.999 as a ratio is 99\.9 %"):
+        load_config(path)
