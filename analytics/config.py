@@ -978,13 +978,46 @@ def _check_ticket_sources(path: Path, config: ReadinessConfig) -> None:
                     f" a priority. Fix: map each label to one of {', '.join(PRIORITIES)}"
                     f" (P1 the most urgent), e.g. {{{label!r}: P1}}"
                 )
-    with_options = [s for s in config.tickets if s.options]
-    if not with_options:
+    if not config.tickets:
         return
     # Imported here: the readers are heavy and only their signatures are needed.
-    from analytics.evidence import TICKET_SOURCE_SETTINGS, ticket_reader_options
+    from analytics.evidence import (
+        TICKET_SOURCE_SETTINGS,
+        ticket_reader_options,
+        ticket_reader_settings,
+    )
 
-    for source in with_options:
+    for source in config.tickets:
+        used = ticket_reader_settings(source.format)
+        ignored = sorted(
+            key
+            for key in set(TICKET_SOURCE_SETTINGS) & source.model_fields_set
+            if key not in used and getattr(source, key)
+        )
+        if ignored:
+            hint = (
+                " (its dates are read with options.date_format)"
+                if source.format == "jira_csv" and "date_order" in ignored
+                else ""
+            )
+            raise ConfigError(
+                f"{path}: tickets[{source.name!r}] sets {ignored}, which format"
+                f" {source.format} does not use{hint}. Fix: remove"
+                f" {'it' if len(ignored) == 1 else 'them'}"
+            )
+        urgency = source.options.get("urgency_map") or {}
+        if not isinstance(urgency, dict):
+            continue
+        for label, priority in urgency.items():
+            if priority not in PRIORITIES:
+                raise ConfigError(
+                    f"{path}: tickets[{source.name!r}].options.urgency_map maps"
+                    f" {label!r} to {priority!r}, which is not a priority. Fix: map"
+                    f" each urgency to one of {', '.join(PRIORITIES)}, e.g."
+                    f" {{{label!r}: P1}}"
+                )
+
+    for source in (s for s in config.tickets if s.options):
         where = f"{path}: tickets[{source.name!r}].options"
         own_keys = sorted(set(source.options) & set(TICKET_SOURCE_SETTINGS))
         if own_keys:

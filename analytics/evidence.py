@@ -270,6 +270,16 @@ def ticket_reader_options(ticket_format: str) -> list[str]:
     return sorted(set(parameters) - {"path", *TICKET_SOURCE_SETTINGS})
 
 
+def ticket_reader_settings(ticket_format: str) -> list[str]:
+    """Which of :data:`TICKET_SOURCE_SETTINGS` the format's reader uses.
+
+    >>> ticket_reader_settings("jira_csv")
+    ['column_map', 'priority_map', 'timezone']
+    """
+    parameters = inspect.signature(_TICKET_READERS[ticket_format]).parameters
+    return sorted(set(parameters) & set(TICKET_SOURCE_SETTINGS))
+
+
 def _call_reader(
     reader: Callable[..., LoadResult], path: Path, name: str, kwargs: dict[str, Any]
 ) -> LoadResult:

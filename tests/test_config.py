@@ -433,3 +433,21 @@ def test_an_slo_target_written_as_a_ratio_is_refused(write) -> None:  # type: ig
     )
     with pytest.raises(ConfigError, match=r"0\.999 as a ratio is 99\.9 %"):
         load_config(path)
+
+
+def test_ticket_settings_a_format_ignores_and_bad_urgency_maps_are_refused(
+    write,
+) -> None:  # type: ignore[no-untyped-def]
+    jira = (
+        "tickets:\n  - {name: j, path: j.csv, format: jira_csv, date_order: dayfirst}\n"
+    )
+    with pytest.raises(
+        ConfigError, match=r"sets \['date_order'\], which format jira_csv"
+    ):
+        load_config(write("c.yaml", jira))
+    pagerduty = (
+        "tickets:\n  - {name: pd, path: p.json, format: pagerduty_json,"
+        " options: {urgency_map: {high: P0}}}\n"
+    )
+    with pytest.raises(ConfigError, match=r"urgency_map maps 'high' to 'P0'"):
+        load_config(write("c.yaml", pagerduty))
