@@ -41,6 +41,7 @@ from analytics.readiness import (
     evaluate_value,
     no_data,
 )
+from analytics.sources.servicenow import AFTER_DECISION
 
 __all__ = [
     "EVALUATORS",
@@ -307,15 +308,25 @@ def degraded_sources(evidence: Evidence) -> dict[str, str]:
 
     When many rows of a file cannot be used, what remains is a biased sample
     (for example only the dates that happened to parse), so a value measured
-    on it is not evidence.
+    on it is not evidence. Event-log rows set aside only because they were
+    updated after the decision time are sound rows and count on neither side.
     """
     limit = evidence.config.max_rejected_ratio
     degraded = {}
     for name, load in evidence.loads():
-        if load.rows_in and load.rows_rejected / load.rows_in > limit:
+        # Rows updated after the decision time are sound, only not known then.
+        rejected = load.rejected
+        only_later = (
+            (rejected["reason_code"] == AFTER_DECISION)
+            .groupby([rejected["source_file"], rejected["row_number"]])
+            .all()
+        )
+        later = int(only_later.sum())
+        bad, considered = len(only_later) - later, load.rows_in - later
+        if considered and bad / considered > limit:
             degraded[name] = (
-                f"{load.rows_rejected:,} of {load.rows_in:,} rows of source '{name}'"
-                f" ({load.rows_rejected / load.rows_in:.0%}) were rejected, more than the"
+                f"{bad:,} of {considered:,} rows of source '{name}'"
+                f" ({bad / considered:.0%}) were rejected, more than the"
                 f" allowed {limit:.0%} (max_rejected_ratio); see rejected_rows.csv"
             )
     return degraded

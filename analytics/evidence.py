@@ -267,7 +267,7 @@ def ticket_reader_options(ticket_format: str) -> list[str]:
     ['event_log']
     """
     parameters = inspect.signature(_TICKET_READERS[ticket_format]).parameters
-    return sorted(set(parameters) - {"path", *TICKET_SOURCE_SETTINGS})
+    return sorted(set(parameters) - {"path", "known_at", *TICKET_SOURCE_SETTINGS})
 
 
 def ticket_reader_settings(ticket_format: str) -> list[str]:
@@ -294,11 +294,13 @@ def _call_reader(
     return reader(path, **kwargs)
 
 
-def _load_tickets(source: TicketSource) -> LoadResult:
+def _load_tickets(source: TicketSource, as_of: pd.Timestamp) -> LoadResult:
     reader = _TICKET_READERS[source.format]
     shared: dict[str, Any] = {
         "timezone": source.timezone,
         "date_order": source.date_order,
+        # Event logs are cut at the decision time (readers that take it).
+        "known_at": as_of,
     }
     if source.column_map:
         shared["column_map"] = source.column_map
@@ -392,9 +394,10 @@ def _later_than(load: LoadResult, as_of: pd.Timestamp) -> list[str]:
 
     Such an export was taken later, and each ticket's priority and state are
     its last ones, not those known at ``as_of``: an open P1 downgraded a week
-    later counts as the lower priority. Event logs are not yet cut at the
-    decision time (a known shortcoming), so the report says how many tickets
-    this can touch.
+    later counts as the lower priority. ServiceNow event logs are cut at the
+    decision time by their reader (``known_at``) and so never trigger this;
+    exports of one row per ticket hold only the last state, so the report
+    says how many tickets this can touch.
     """
     frame = to_pandas(load.frame)
     columns = [
@@ -426,7 +429,7 @@ def gather_evidence(config: ReadinessConfig, as_of: pd.Timestamp) -> Evidence:
     """
     evidence = Evidence(config=config, as_of=as_of)
     for ticket_source in config.tickets:
-        load = _load_tickets(ticket_source)
+        load = _load_tickets(ticket_source, as_of)
         load.notes.extend(_later_than(load, as_of))
         evidence.tickets[ticket_source.name] = load
     for metric_source in config.metrics:

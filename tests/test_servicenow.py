@@ -677,3 +677,46 @@ def test_new_formats_are_registered() -> None:
     assert evidence._TICKET_READERS["servicenow_json"] is read_servicenow_json
     assert evidence._TICKET_READERS["servicenow_xml"] is read_servicenow_xml
     assert {"servicenow_json", "servicenow_xml"} <= set(get_args(TicketFormat))
+
+
+DOWNGRADED_LATER = (
+    "number,priority,incident_state,opened_at,resolved_at,sys_updated_at,sys_mod_count\n"
+    "INC1,1 - Critical,New,2026-02-20 10:00:00,,2026-02-20 10:00:00,0\n"
+    "INC1,1 - Critical,Resolved,2026-02-20 10:00:00,2026-02-20 11:00:00,2026-02-20 11:00:00,1\n"
+    "INC2,1 - Critical,New,2026-02-20 10:00:00,,2026-02-20 10:00:00,0\n"
+    "INC2,1 - Critical,Active,2026-02-20 10:00:00,,2026-02-21 10:00:00,1\n"
+    "INC2,4 - Low,Active,2026-02-20 10:00:00,,2026-03-04 10:00:00,2\n"
+    "INC2,4 - Low,Resolved,2026-02-20 10:00:00,2026-03-05 10:00:00,2026-03-05 10:00:00,3\n"
+    "INC3,3 - Moderate,New,2026-03-03 09:00:00,,2026-03-03 09:00:00,0\n"
+)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_an_event_log_is_cut_at_the_decision_time(tmp_path: Path, fast: bool) -> None:
+    # INC2 was an open P1 at the decision time and was downgraded only later;
+    # INC3 was opened after it. Cut at 2026-03-02, INC2 is still an open P1.
+    path = tmp_path / "log.csv"
+    path.write_text(DOWNGRADED_LATER, encoding="utf-8")
+    known_at = pd.Timestamp("2026-03-02T00:00Z")
+    options = {
+        "timezone": "UTC",
+        "date_order": "auto",
+        "event_log": None,
+        "priority_map": None,
+        "column_map": None,
+        "known_at": known_at,
+    }
+    if fast:
+        result = read_servicenow_csv(
+            path, **{k: v for k, v in options.items() if v is not None}
+        )
+    else:
+        result = servicenow._read_export(path, servicenow._CSV, **options)
+    frame = result.frame.set_index("ticket_id")
+    assert list(frame.index) == ["INC1", "INC2"]
+    assert frame.loc["INC2", "priority"] == "P1"
+    assert frame.loc["INC2", "status"] == "Active"
+    assert pd.isna(frame.loc["INC2", "resolved_at"])
+    later = result.rejected[result.rejected["reason_code"] == "after_decision_time"]
+    assert sorted(later["row_number"]) == [6, 7, 8]
+    assert (result.rows_in, result.rows_used, result.rows_rejected) == (7, 4, 3)

@@ -173,6 +173,7 @@ def assert_pauses_sum_to_on_hold(frame: pd.DataFrame, pauses: pd.DataFrame) -> N
     event_log=st.sampled_from([None, True, False]),
     date_order=st.sampled_from(["auto", "dayfirst"]),
     timezone=st.sampled_from(["UTC", "Europe/Amsterdam"]),
+    known_at=st.sampled_from([None, "2016-03-02T00:00Z", "2016-03-13T09:00Z"]),
 )
 # Found by CI: every ticket rejected for lack of opened_at left an empty frame
 # whose times had the unit pandas infers for no values (seconds), not microseconds.
@@ -182,14 +183,26 @@ def assert_pauses_sum_to_on_hold(frame: pd.DataFrame, pauses: pd.DataFrame) -> N
     event_log=None,
     date_order="auto",
     timezone="UTC",
+    known_at=None,
 )
 def test_polars_path_equals_the_pandas_path(
-    tmp_path: Path, text: str, event_log: bool | None, date_order: str, timezone: str
+    tmp_path: Path,
+    text: str,
+    event_log: bool | None,
+    date_order: str,
+    timezone: str,
+    known_at: str | None,
 ) -> None:
     path = tmp_path / "incidents.csv"
     path.write_text(text, encoding="utf-8")
     assert servicenow._polars_table(path, None) is not None, "fast path not taken"
-    assert_same(path, event_log=event_log, date_order=date_order, timezone=timezone)
+    assert_same(
+        path,
+        event_log=event_log,
+        date_order=date_order,
+        timezone=timezone,
+        known_at=None if known_at is None else pd.Timestamp(known_at),
+    )
 
 
 @pytest.mark.parametrize(

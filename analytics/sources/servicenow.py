@@ -51,7 +51,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 from xml.etree import ElementTree
@@ -159,6 +159,7 @@ def read_servicenow_csv(
     event_log: bool | None = None,
     priority_map: Mapping[str, str] | None = None,
     column_map: Mapping[str, str] | None = None,
+    known_at: pd.Timestamp | None = None,
 ) -> LoadResult:
     """Read a ServiceNow incident CSV export (plain or gzip) as a tickets frame.
 
@@ -185,6 +186,12 @@ def read_servicenow_csv(
         The file's column names mapped to the ServiceNow names this reader
         expects, for renamed exports, e.g. ``{"Number": "number"}``.
 
+    known_at
+        The decision time. An event log's updates after it were not known
+        then: those rows are set aside (``after_decision_time``) before each
+        ticket is collapsed, so a ticket keeps the priority and state it had
+        at that time. None uses every row. Exports of one row per ticket
+        hold only their last state and are not cut.
     Returns
     -------
     LoadResult
@@ -272,6 +279,7 @@ def read_servicenow_csv(
         event_log=event_log,
         priority_map=priority_map,
         column_map=column_map,
+        known_at=known_at,
     )
     if fast is not None:
         return fast
@@ -283,6 +291,7 @@ def read_servicenow_csv(
         event_log=event_log,
         priority_map=priority_map,
         column_map=column_map,
+        known_at=known_at,
     )
 
 
@@ -295,6 +304,7 @@ def read_servicenow_json(
     priority_map: Mapping[str, str] | None = None,
     column_map: Mapping[str, str] | None = None,
     state_map: Mapping[str, str] | None = None,
+    known_at: pd.Timestamp | None = None,
 ) -> LoadResult:
     """Read a ServiceNow incident JSON export (plain or gzip) as a tickets frame.
 
@@ -359,6 +369,7 @@ def read_servicenow_json(
         priority_map=priority_map,
         column_map=column_map,
         state_map=state_map,
+        known_at=known_at,
     )
 
 
@@ -371,6 +382,7 @@ def read_servicenow_xml(
     priority_map: Mapping[str, str] | None = None,
     column_map: Mapping[str, str] | None = None,
     state_map: Mapping[str, str] | None = None,
+    known_at: pd.Timestamp | None = None,
 ) -> LoadResult:
     """Read a ServiceNow incident XML export (plain or gzip) as a tickets frame.
 
@@ -426,6 +438,7 @@ def read_servicenow_xml(
         priority_map=priority_map,
         column_map=column_map,
         state_map=state_map,
+        known_at=known_at,
     )
 
 
@@ -445,6 +458,17 @@ class _Export:
     codes: bool = False
 
 
+AFTER_DECISION: Final = "after_decision_time"
+"""Reason code of event-log rows updated after the decision time (``known_at``)."""
+
+
+def _after_message(known_at: pd.Timestamp) -> str:
+    return (
+        f"updated after the decision time ({known_at:%Y-%m-%d %H:%M} UTC), so not"
+        " known then: not used (the ticket keeps its state at the decision time)"
+    )
+
+
 def _read_export(
     path: Path,
     export: _Export,
@@ -455,6 +479,7 @@ def _read_export(
     priority_map: Mapping[str, str] | None,
     column_map: Mapping[str, str] | None,
     state_map: Mapping[str, str] | None = None,
+    known_at: pd.Timestamp | None = None,
 ) -> LoadResult:
     """Raw table → validated, collapsed tickets frame (every format's pipeline)."""
     started = time.perf_counter()
@@ -488,6 +513,17 @@ def _read_export(
         rows.candidates, tickets, path, timezone, date_order, rows.event_log
     )
     _check_event_order_columns(rows.candidates, tickets, event_log=rows.event_log)
+    if rows.event_log and known_at is not None:
+        later = rows.candidates["sys_updated_at_t"] > known_at
+        rejections.add_many(
+            rows.candidates.loc[later, "_row"],
+            "sys_updated_at",
+            rows.candidates.loc[later, "sys_updated_at"],
+            AFTER_DECISION,
+            _after_message(known_at),
+        )
+        rows = replace(rows, candidates=rows.candidates.loc[~later])
+        tickets.narrow_to(rows.candidates)
     frame, pauses = _collapse(
         rows.candidates, tickets, labels, event_log=rows.event_log
     )
@@ -1064,6 +1100,10 @@ class _TicketRejector:
         )
         self.rejected.update(bad.index)
 
+    def narrow_to(self, candidates: pd.DataFrame) -> None:
+        """Later masks are of these candidate rows (a subset of the first ones)."""
+        self._candidates = candidates
+
     def reject_rows(
         self, mask: pd.Series, column: str, reason_code: str, message: str
     ) -> None:
@@ -1458,6 +1498,7 @@ def _read_csv_fast(
     event_log: bool | None,
     priority_map: Mapping[str, str] | None,
     column_map: Mapping[str, str] | None,
+    known_at: pd.Timestamp | None = None,
 ) -> LoadResult | None:
     """The CSV pipeline in polars; None when the file needs the pandas path."""
     started = time.perf_counter()
@@ -1497,6 +1538,16 @@ def _read_csv_fast(
         candidates, tickets, path, timezone, date_order, event_log=is_event_log
     )
     candidates = _fast_event_order(candidates, tickets, event_log=is_event_log)
+    if is_event_log and known_at is not None:
+        later = pl.col("sys_updated_at_t") > known_at.to_pydatetime()
+        _add_rows(
+            rejections,
+            candidates.filter(later),
+            "sys_updated_at",
+            AFTER_DECISION,
+            _after_message(known_at),
+        )
+        candidates = candidates.filter(later.not_().fill_null(True))
     frame, pauses = _fast_collapse(candidates, tickets, labels, event_log=is_event_log)
 
     # Every candidate's ticket is in the frame unless it was rejected.
