@@ -386,6 +386,27 @@ def _bucket_frame(load: LoadResult, selector: Mapping[str, str]) -> pd.DataFrame
     return frame[has_le]
 
 
+def _histogram_inputs(
+    crit_id: str, criterion: Criterion, config: CriterionConfig, evidence: Evidence
+) -> tuple[
+    pd.Timestamp, pd.Timestamp, tuple[str, ...], pd.DataFrame, CriterionResult | None
+]:
+    """Window, source, selected buckets and an early NO DATA for a histogram kind."""
+    start, end, names, early = _source_inputs(
+        criterion,
+        config,
+        evidence,
+        f"no histogram source configured: set criteria.{crit_id}.source to a"
+        " metrics source of *_bucket series (with an le label)",
+    )
+    if early is not None:
+        return start, end, names, pd.DataFrame(), early
+    frame = _bucket_frame(evidence.metrics[names[0]], config.selector)
+    problem = _bucket_problem(frame, config, start, end)
+    early = _unusable(criterion, start, end, names, problem) if problem else None
+    return start, end, names, frame, early
+
+
 def _bucket_problem(
     frame: pd.DataFrame, config: CriterionConfig, start: pd.Timestamp, end: pd.Timestamp
 ) -> str:
@@ -446,20 +467,11 @@ def _latency_p95(
 ) -> CriterionResult:
     criterion = _criterion(crit_id, config)
     quantile, scale = _latency_params(crit_id, config.params)
-    start, end, names, early = _source_inputs(
-        criterion,
-        config,
-        evidence,
-        f"no histogram source configured: set criteria.{crit_id}.source to a"
-        " metrics source of *_bucket series (with an le label)",
+    start, end, names, frame, early = _histogram_inputs(
+        crit_id, criterion, config, evidence
     )
     if early is not None:
         return early
-
-    frame = _bucket_frame(evidence.metrics[names[0]], config.selector)
-    problem = _bucket_problem(frame, config, start, end)
-    if problem:
-        return _unusable(criterion, start, end, names, problem)
     try:
         buckets = bucket_increase(frame, window_start=start, window_end=end)
         seconds = histogram_quantile(quantile, buckets) if buckets else None
@@ -612,19 +624,11 @@ def _latency_share(
 ) -> CriterionResult:
     criterion = _criterion(crit_id, config)
     threshold = latency_share_threshold(crit_id, config)
-    start, end, names, early = _source_inputs(
-        criterion,
-        config,
-        evidence,
-        f"no histogram source configured: set criteria.{crit_id}.source to a"
-        " metrics source of *_bucket series (with an le label)",
+    start, end, names, _, early = _histogram_inputs(
+        crit_id, criterion, config, evidence
     )
     if early is not None:
         return early
-    frame = _bucket_frame(evidence.metrics[names[0]], config.selector)
-    problem = _bucket_problem(frame, config, start, end)
-    if problem:
-        return _unusable(criterion, start, end, names, problem)
 
     result = latency_share_result(crit_id, config, evidence)
     if result.sli is None or result.valid < config.min_events:
