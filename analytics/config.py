@@ -99,6 +99,20 @@ def _iana_zone(value: str) -> str:
     )
 
 
+def _iso_instant(value: object) -> object:
+    """An ISO 8601 time as text; a ValueError with the fix for any other spelling.
+
+    Unquoted YAML dates arrive as date/datetime objects: their ISO text is kept.
+    """
+    if isinstance(value, date | datetime):
+        value = value.isoformat()
+    if isinstance(value, str):
+        problem = instant_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+    return value
+
+
 def _positive_duration(value: str) -> str:
     """``value`` when it is a duration above zero; otherwise a ValueError with the fix."""
     if parse_duration(value) <= pd.Timedelta(0):
@@ -224,14 +238,7 @@ class LoadTestSource(_Strict):
     @field_validator("started_at", mode="before")
     @classmethod
     def _started_at_is_iso(cls, value: object) -> object:
-        # Unquoted YAML dates arrive as date/datetime objects: keep their ISO text.
-        if isinstance(value, date | datetime):
-            value = value.isoformat()
-        if isinstance(value, str):
-            problem = instant_problem(value)
-            if problem is not None:
-                raise ValueError(problem)
-        return value
+        return _iso_instant(value)
 
     @model_validator(mode="after")
     def _started_at_only_when_the_file_has_no_time(self) -> LoadTestSource:
@@ -641,14 +648,7 @@ class ReadinessConfig(_Strict):
     @field_validator("as_of", mode="before")
     @classmethod
     def _as_of_is_iso(cls, value: object) -> object:
-        # Unquoted YAML dates arrive as date/datetime objects: keep their ISO text.
-        if isinstance(value, date | datetime):
-            value = value.isoformat()
-        if isinstance(value, str):
-            problem = instant_problem(value)
-            if problem is not None:
-                raise ValueError(problem)
-        return value
+        return _iso_instant(value)
 
 
 class _NestedValueError(ValueError):
