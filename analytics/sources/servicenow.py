@@ -541,16 +541,28 @@ def _read_export(
         sha256=file_sha256(path),
         pauses=pauses,
     )
-    result.notes.extend(
-        _notes(result, export.label, timezone, order, event_log=rows.event_log)
+    return _finish(
+        result, export.label, timezone, order, event_log=rows.event_log, started=started
     )
-    result.check_accounting()
 
+
+def _finish(
+    result: LoadResult,
+    label: str,
+    timezone: str,
+    order: str,
+    *,
+    event_log: bool,
+    started: float,
+) -> LoadResult:
+    """Notes, the row accounting check and the log line, for every read path."""
+    result.notes.extend(_notes(result, label, timezone, order, event_log=event_log))
+    result.check_accounting()
     logger.info(
         "read %s: %d rows, %d tickets, %d rows rejected, %.2f s",
-        path,
+        result.source_file,
         result.rows_in,
-        len(frame),
+        len(result.frame),
         result.rows_rejected,
         time.perf_counter() - started,
     )
@@ -1563,17 +1575,9 @@ def _read_csv_fast(
         sha256=sha256,
         pauses=pauses,
     )
-    result.notes.extend(_notes(result, "CSV", timezone, order, event_log=is_event_log))
-    result.check_accounting()
-    logger.info(
-        "read %s: %d rows, %d tickets, %d rows rejected, %.2f s",
-        path,
-        result.rows_in,
-        len(frame),
-        result.rows_rejected,
-        time.perf_counter() - started,
+    return _finish(
+        result, "CSV", timezone, order, event_log=is_event_log, started=started
     )
-    return result
 
 
 @dataclass(frozen=True)
