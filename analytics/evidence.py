@@ -394,10 +394,11 @@ def _later_than(load: LoadResult, as_of: pd.Timestamp) -> list[str]:
 
     Such an export was taken later, and each ticket's priority and state are
     its last ones, not those known at ``as_of``: an open P1 downgraded a week
-    later counts as the lower priority. ServiceNow event logs are cut at the
-    decision time by their reader (``known_at``) and so never trigger this;
-    exports of one row per ticket hold only the last state, so the report
-    says how many tickets this can touch.
+    later counts as the lower priority. ServiceNow event logs, and Jira REST
+    issues with a changelog, are cut at the decision time by their reader
+    (``known_at``) and so never trigger this; exports of one row per ticket
+    hold only the last state, so the report says how many tickets this can
+    touch.
     """
     frame = to_pandas(load.frame)
     columns = [

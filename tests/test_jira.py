@@ -251,3 +251,71 @@ def test_rest_json_issue_without_priority_is_rejected(write) -> None:  # type: i
     assert result.frame["ticket_id"].tolist() == ["JS-1"]
     assert result.rejected["reason_code"].tolist() == ["missing_value"] * 2
     assert set(result.rejected["column"]) == {"fields.priority"}
+
+
+def test_rest_json_changelog_is_cut_at_the_decision_time(write) -> None:  # type: ignore[no-untyped-def]
+    # Exported a week after the decision: the issue was reopened and raised to
+    # Highest after it. At the decision time it was a resolved High issue.
+    def change(at: str, field: str, before: str, after: str) -> dict[str, object]:
+        item = {"field": field, "fromString": before, "toString": after}
+        return {"created": at, "items": [item]}
+
+    issue = {
+        "key": "JS-9",
+        "fields": {
+            "created": "2026-03-02T08:00:00.000+0000",
+            "resolutiondate": "2026-03-09T10:00:00.000+0000",
+            "priority": {"name": "Highest"},
+            "status": {"name": "Done"},
+        },
+        "changelog": {
+            "histories": [
+                change("2026-03-02T09:00:00.000+0000", "assignee", None, "ann"),
+                change("2026-03-02T12:00:00.000+0000", "status", "Open", "Done"),
+                change("2026-03-05T09:00:00.000+0000", "status", "Done", "Reopened"),
+                change("2026-03-05T09:30:00.000+0000", "priority", "High", "Highest"),
+                change("2026-03-09T10:00:00.000+0000", "status", "Reopened", "Done"),
+            ]
+        },
+    }
+    # Open at the decision time, resolved after it (exported as Done).
+    opened = {
+        "key": "JS-10",
+        "fields": {**issue["fields"], "priority": {"name": "Low"}},  # type: ignore[dict-item]
+        "changelog": {
+            "histories": [
+                change("2026-03-06T09:00:00.000+0000", "status", "Open", "Done"),
+            ]
+        },
+    }
+    path = write("search.json", json.dumps({"issues": [issue, opened]}))
+
+    late = read_jira_json(path).frame.set_index("ticket_id").loc["JS-9"]
+    assert late["resolved_at"] == _utc("2026-03-09 10:00")
+    assert (late["priority"], late["reopen_count"], bool(late["escalated"])) == (
+        "P1",
+        1,
+        True,
+    )
+
+    result = read_jira_json(path, known_at=_utc("2026-03-04 00:00"))
+    result.check_accounting()
+    then = result.frame.set_index("ticket_id").loc["JS-9"]
+    # Resolved at 12:00 on the 2nd, reopened on the 5th: resolved at the decision time.
+    assert then["resolved_at"] == _utc("2026-03-02 12:00")
+    still_open = result.frame.set_index("ticket_id").loc["JS-10"]
+    assert (still_open["status"], still_open["resolved_at"]) == ("Open", pd.NaT)
+    assert pd.isna(still_open["first_resolved_at"])
+    assert (then["priority"], then["priority_original"], then["status"]) == (
+        "P2",
+        "High",
+        "Done",
+    )
+    assert (then["reopen_count"], then["reassignment_count"]) == (0, 0)
+    assert not bool(then["escalated"])
+    assert then["first_resolved_at"] == _utc("2026-03-02 12:00")
+    assert any(
+        "4 changelog entries dated after the decision time" in note
+        and "2 issues take the priority, status or resolution date" in note
+        for note in result.notes
+    )

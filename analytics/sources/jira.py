@@ -53,6 +53,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
 from analytics.errors import InputError
@@ -265,6 +266,7 @@ def read_jira_json(
     sla_fields: Mapping[str, str] | None = None,
     resolved_statuses: Iterable[str] = _RESOLVED_STATUSES,
     pause_statuses: Iterable[str] = _PAUSE_STATUSES,
+    known_at: pd.Timestamp | None = None,
 ) -> LoadResult:
     """Read the Jira REST search JSON (``issues`` with ``changelog``) as tickets.
 
@@ -287,6 +289,16 @@ def read_jira_json(
     resolved_statuses, pause_statuses
         Status names (case ignored) meaning resolved, and meaning the clock is
         paused (waiting for the customer).
+    known_at
+        The decision time, tz-aware. An export is often taken later: changelog
+        entries after it are not used (reopens, reassignments, pauses and
+        escalations that had not happened yet), and an issue whose priority or
+        status changed after it gets the value it had then (the ``fromString``
+        of the first later change), and one resolved after it the resolution
+        it had then (none, or the earlier resolution it was reopened from).
+        A note counts the issues this touched. Issues without a changelog keep
+        their exported values (dates after ``known_at`` are treated as not yet
+        happened by the evaluators).
 
     Returns
     -------
@@ -343,10 +355,14 @@ def read_jira_json(
                 issue,
                 set(map(str.casefold, resolved_statuses)),
                 set(map(str.casefold, pause_statuses)),
+                known_at,
             )
             for issue in issues
         ],
         index=table.index,
+    )
+    rewound = _rewind(
+        table, history, known_at, set(map(str.casefold, resolved_statuses))
     )
     frame = _json_tickets(table, rows, labels, history)
     notes = [
@@ -357,9 +373,61 @@ def read_jira_json(
         " which a business-hours clock takes off.",
         "row_number is the issue's 1-based position in the list.",
     ]
+    later = int(history["changes_after"].sum())
+    if known_at is not None and later:
+        notes.append(
+            f"{later:,} changelog entries dated after the decision time"
+            f" ({known_at:%Y-%m-%d %H:%M} UTC) were not used; {rewound:,} issues"
+            " take the priority, status or resolution date they had then."
+        )
     result = finish(frame, rows, path, kind="tickets", notes=notes, started=started)
     result.pauses = _pause_frame(frame, history, kept=~rows.rejected.to_numpy())
     return result
+
+
+def _rewind(
+    table: pd.DataFrame,
+    history: pd.DataFrame,
+    known_at: pd.Timestamp | None,
+    resolved_statuses: set[str],
+) -> int:
+    """Priority, status and resolution date as they were at ``known_at``.
+
+    Only issues with a changelog change (in ``table``, in place); the count of
+    issues changed is returned. Priority and status take the value before their
+    first later change. An issue resolved after ``known_at`` was, at that time,
+    either open (no resolution date) or resolved by an earlier move that it
+    was later reopened from (that move's time).
+    """
+    if known_at is None:
+        return 0
+    changed = np.zeros(len(table), dtype=bool)
+    for field in ("priority", "status"):
+        then = history[f"{field}_then"]
+        column = f"fields.{field}"
+        mask = then.notna().to_numpy(dtype=bool)
+        if mask.any() and column in table:
+            table[column] = table[column].astype(object).where(~mask, then)
+            changed |= mask
+    column = "fields.resolutiondate"
+    if column in table:
+        with_history = history["reopen_count"].notna().to_numpy(dtype=bool)
+        stated = pd.to_datetime(
+            table[column], utc=True, errors="coerce", format="ISO8601"
+        )
+        later = with_history & (stated > known_at).fillna(False).to_numpy(dtype=bool)
+        status = table.get("fields.status", pd.Series("", index=table.index))
+        resolved_then = status.astype("string").str.casefold().isin(resolved_statuses)
+        earlier = pd.to_datetime(history["last_resolved_at"], utc=True)
+        value = earlier.where(resolved_then.to_numpy(dtype=bool))
+        cells = [None if pd.isna(v) else v.isoformat() for v in value]
+        table[column] = (
+            table[column]
+            .astype(object)
+            .where(~later, pd.Series(cells, index=table.index, dtype=object))
+        )
+        changed |= later
+    return int(changed.sum())
 
 
 def parse_sla_remaining(
@@ -742,9 +810,17 @@ def _json_tickets(
 
 
 def _history(
-    issue: Any, resolved_statuses: set[str], pause_statuses: set[str]
+    issue: Any,
+    resolved_statuses: set[str],
+    pause_statuses: set[str],
+    known_at: pd.Timestamp | None = None,
 ) -> dict[str, Any]:
-    """First resolution, reopens, reassignments, pauses, escalation: changelog."""
+    """First resolution, reopens, reassignments, pauses, escalation: changelog.
+
+    Entries after ``known_at`` are left out; ``priority_then`` and
+    ``status_then`` are the values before the first later change (None when
+    the field did not change after it).
+    """
     unknown: dict[str, Any] = {
         "first_resolved_at": pd.NaT,
         "reopen_count": pd.NA,
@@ -752,6 +828,10 @@ def _history(
         "on_hold_seconds": pd.NA,
         "escalated": pd.NA,
         "pauses": None,
+        "priority_then": None,
+        "status_then": None,
+        "changes_after": 0,
+        "last_resolved_at": pd.NaT,
     }
     changelog = issue.get("changelog") if isinstance(issue, dict) else None
     if not isinstance(changelog, dict) or "histories" not in changelog:
@@ -764,8 +844,15 @@ def _history(
                 (at, item.get("field"), item.get("fromString"), item.get("toString"))
             )
     events.sort(key=lambda e: e[0])
+    unknown_then = [e for e in events if known_at is not None and e[0] > known_at]
+    events = [e for e in events if known_at is None or e[0] <= known_at]
+    then = {
+        field: next((e[2] for e in unknown_then if e[1] == field), None)
+        for field in ("priority", "status")
+    }
 
     first_resolved, reopens, reassigns, held, escalated = pd.NaT, 0, 0, 0.0, False
+    last_resolved = pd.NaT
     paused_since: pd.Timestamp | None = None
     pauses: list[tuple[pd.Timestamp, pd.Timestamp]] = []
     for at, field, before, after in events:
@@ -773,6 +860,8 @@ def _history(
             now, was = str(after or "").casefold(), str(before or "").casefold()
             if now in resolved_statuses and pd.isna(first_resolved):
                 first_resolved = at
+            if now in resolved_statuses and was not in resolved_statuses:
+                last_resolved = at
             reopens += int(was in resolved_statuses and now not in resolved_statuses)
             escalated |= now == "escalated"
             if paused_since is not None:
@@ -793,6 +882,10 @@ def _history(
         "on_hold_seconds": held,
         "escalated": escalated,
         "pauses": pauses,
+        "priority_then": then["priority"],
+        "status_then": then["status"],
+        "changes_after": len(unknown_then),
+        "last_resolved_at": last_resolved,
     }
 
 
