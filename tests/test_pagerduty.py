@@ -157,3 +157,22 @@ def test_analytics_urgency_not_in_the_map_is_rejected_with_the_value(write) -> N
         "missing_value",
     ]
     assert (result.rows_in, result.rows_used, result.rows_rejected) == (4, 2, 2)
+
+
+def test_log_entries_after_the_decision_time_are_not_counted() -> None:
+    # Decided at 10:05: PD1 had been escalated (10:02) but not yet reassigned (10:10).
+    result = read_pagerduty_json(
+        FIXTURES / "incidents.json",
+        log_entries=FIXTURES / "log_entries.json",
+        known_at=_utc("2026-03-02 10:05"),
+    )
+    result.check_accounting()
+    pd1 = result.frame.set_index("ticket_id").loc["PD1"]
+    assert bool(pd1["escalated"]) and pd1["reassignment_count"] == 0
+    # Times after the decision stay: the evaluators treat them as not yet happened.
+    assert pd1["acknowledged_at"] == _utc("2026-03-02 10:03")
+    assert pd1["resolved_at"] == _utc("2026-03-02 10:40")
+    assert any(
+        "log entries dated after the decision time (2026-03-02 10:05 UTC)" in n
+        for n in result.notes
+    )

@@ -98,6 +98,7 @@ def read_pagerduty_json(
     priority_map: Mapping[str, str] | None = None,
     urgency_map: Mapping[str, str] | None = None,
     column_map: Mapping[str, str] | None = None,
+    known_at: pd.Timestamp | None = None,
 ) -> LoadResult:
     """Read ``GET /incidents`` JSON as tickets.
 
@@ -116,6 +117,11 @@ def read_pagerduty_json(
     column_map
         Flattened field names (``created_at``, ``priority.summary``, ...) →
         the names this reader expects.
+    known_at
+        The decision time, tz-aware: log entries after it are not used
+        (escalations and reassignments that had not happened yet); a note
+        counts them. Acknowledgement and resolution times after it are kept
+        and treated as not yet happened by the evaluators.
 
     Returns
     -------
@@ -156,7 +162,10 @@ def read_pagerduty_json(
         )
     extra_logs = _log_entries(Path(log_entries)) if log_entries is not None else {}
 
-    table = pd.DataFrame.from_records([_flatten(i, extra_logs) for i in incidents])
+    table = pd.DataFrame.from_records(
+        [_flatten(i, extra_logs, known_at) for i in incidents]
+    )
+    later = int(table.pop("log.later").sum()) if "log.later" in table else 0
     if column_map:
         table.columns = pd.Index(
             rename_columns(list(table.columns), column_map, None, path)
@@ -232,6 +241,12 @@ def read_pagerduty_json(
             " not 'unacknowledged'): set options: {log_entries: <saved GET"
             " /log_entries JSON>} on this tickets source (log_entries= in Python),"
             " or use the analytics export (format: pagerduty_analytics)."
+        )
+    if later and known_at is not None:
+        notes.append(
+            f"{later:,} log entries dated after the decision time"
+            f" ({known_at:%Y-%m-%d %H:%M} UTC) were not used for escalated and"
+            " reassignment_count."
         )
     if not table.filter(like="log.").shape[1]:
         notes.append(
@@ -333,7 +348,11 @@ def read_pagerduty_analytics(
 # --- helpers -------------------------------------------------------------------------
 
 
-def _flatten(incident: Any, extra_logs: Mapping[str, list[Any]]) -> dict[str, Any]:
+def _flatten(
+    incident: Any,
+    extra_logs: Mapping[str, list[Any]],
+    known_at: pd.Timestamp | None = None,
+) -> dict[str, Any]:
     if not isinstance(incident, dict):
         return {"id": None, "created_at": None}
     record: dict[str, Any] = {
@@ -358,8 +377,26 @@ def _flatten(incident: Any, extra_logs: Mapping[str, list[Any]]) -> dict[str, An
     logs = list(incident.get("log_entries") or []) + list(
         extra_logs.get(str(incident.get("id")), [])
     )
-    if logs:
-        record.update(_from_logs(logs))
+    if not logs:
+        return record
+    record.update(_from_logs(logs))
+    if known_at is not None:
+        # Escalations and reassignments are counted as known at the decision time.
+        at = pd.to_datetime(
+            pd.Series(
+                [e.get("created_at") if isinstance(e, dict) else None for e in logs],
+                dtype="string",
+            ),
+            utc=True,
+            format="ISO8601",
+            errors="coerce",
+        )
+        later = (at > known_at).fillna(False).to_numpy(dtype=bool)
+        record["log.later"] = int(later.sum())
+        known = [entry for entry, drop in zip(logs, later, strict=True) if not drop]
+        counted = _from_logs(known)
+        record["log.escalated"] = counted["log.escalated"]
+        record["log.reassign_count"] = counted["log.reassign_count"]
     return record
 
 
