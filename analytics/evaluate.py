@@ -159,11 +159,17 @@ def _availability(
         )
     # Judged on the pessimistic bound: time without data counts as down.
     lower = result.sli_lower_bound if result.sli_lower_bound is not None else result.sli
+    # The budget quoted is that of the judged (pessimistic) value, as in the SLO table.
+    remaining = (
+        result.budget_remaining_ratio_lower
+        if result.budget_remaining_ratio_lower is not None
+        else result.budget_remaining_ratio
+    )
     detail = (
         f"{result.method}; {result.sli:.4%} over the {result.coverage_ratio:.1%} of the"
         f" window with data, {lower:.4%} when time without data counts as down (judged);"
-        f" error budget remaining {result.budget_remaining_ratio:.1%}"
-        f" of {result.error_budget_seconds / 60:.1f} min"
+        f" error budget remaining {remaining:.1%}"
+        f" of {result.error_budget_seconds / 60:.1f} min when judged so"
     )
     return evaluate_value(
         criterion,

@@ -206,10 +206,12 @@ def evaluate_value(
             sources=sources,
         )
     if coverage_ratio is not None and coverage_ratio < min_coverage:
+        # ``value`` is what would have been judged (for the SLO kinds the
+        # pessimistic bound, not the covered part's figure): say so plainly.
         reason = (
-            f"data covers {coverage_ratio:.1%} of the evidence window, below the"
-            f" required {min_coverage:.0%}; measured {_number(value)} {criterion.unit}"
-            " on the covered part only"
+            f"not judged: data covers {coverage_ratio:.1%} of the evidence window,"
+            f" below the required {min_coverage:.0%} (the value it would have"
+            f" judged is {_number(value)} {criterion.unit})"
         )
         return CriterionResult(
             criterion,

@@ -104,3 +104,12 @@ def test_no_evidence_never_gives_go(items: list[tuple[Status, bool]]) -> None:
     decision = decide(results)
     if any(r.status is Status.NO_DATA for r in results):
         assert decision is not Decision.GO
+
+
+def test_low_coverage_reason_names_the_value_as_not_judged() -> None:
+    # The value passed in is what would be judged (a pessimistic bound for the
+    # SLO kinds), never "the covered part's" figure: the text must not claim so.
+    result = evaluate_value(AVAILABILITY, 5.99, coverage_ratio=0.067, min_coverage=0.9)
+    assert result.detail.startswith("not judged: data covers 6.7% of the evidence")
+    assert "would have judged is 5.99 %" in result.detail
+    assert "covered part" not in result.detail
