@@ -203,6 +203,22 @@ class LoadResult:
         # Row numbers restart in each file, so a row is identified by (file, row).
         return len(self.rejected.drop_duplicates(["source_file", "row_number"]))
 
+    @property
+    def rows_set_aside(self) -> int:
+        """Rejected rows whose only reason is ``after_decision_time``.
+
+        They are sound rows, only not known at the decision time (an event
+        log's later updates): reports count them apart from bad rows.
+        """
+        if self.rejected.empty:
+            return 0
+        only_later = (
+            (self.rejected["reason_code"] == "after_decision_time")
+            .groupby([self.rejected["source_file"], self.rejected["row_number"]])
+            .all()
+        )
+        return int(only_later.sum())
+
     def check_accounting(self) -> None:
         """Raise ``AssertionError`` unless input rows = used rows + rejected rows."""
         total = self.rows_used + self.rows_rejected

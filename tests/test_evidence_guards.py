@@ -138,3 +138,58 @@ def test_tickets_changed_after_the_decision_time_are_named() -> None:
     (note,) = _later_than(load, at)
     assert note.startswith("1 tickets opened by the decision time were resolved")
     assert _later_than(load, pd.Timestamp("2026-03-10T00:00Z")) == []
+
+
+def test_the_decision_box_names_the_criteria_switched_off(tmp_path: Path) -> None:
+    """A GO over a config that disabled most of the launch plan says so at the top."""
+    report = build_go_no_go(
+        _config(tmp_path, _tickets(20, 0), CHECKLIST_HEADER + GOOD_ITEM)
+    )
+    assert report.decision is Decision.GO
+    summary = report.decision_summary().markup
+    assert f"Not judged ({len(report.excluded)}):" in summary
+    assert "Availability" in summary and "(availability)" in summary
+
+
+def test_with_every_criterion_off_the_box_says_why_no_go(tmp_path: Path) -> None:
+    config = _config(tmp_path, _tickets(20, 0), CHECKLIST_HEADER + GOOD_ITEM)
+    text = config.read_text().replace(
+        "  resolution_p4: {target: 50, alert: 40}\n",
+        "  resolution_p4: {enabled: false}\n",
+    )
+    config.write_text(text.replace("checklist: {path: c.csv}\n", ""))
+    report = build_go_no_go(config)
+    assert report.decision is Decision.NO_GO
+    assert "No criterion was evaluated" in report.decision_summary().markup
+
+
+def test_a_no_data_value_is_not_shown_as_measured(tmp_path: Path) -> None:
+    report = build_go_no_go(
+        _config(tmp_path, _tickets(20, 10), CHECKLIST_HEADER + GOOD_ITEM)
+    )
+    frame = report.criteria_frame().set_index("id")
+    assert frame.loc["resolution_p4", "status"] == "NO DATA"
+    assert frame.loc["resolution_p4", "value"] == "—"
+
+
+def test_rows_set_aside_after_the_decision_time_are_counted_apart() -> None:
+    from analytics.frames import LoadResult
+
+    rejected = pd.DataFrame(
+        {
+            "source_file": ["e.csv"] * 4,
+            "row_number": [2, 3, 3, 4],
+            "column": ["sys_updated_at", "sys_updated_at", "opened_at", "opened_at"],
+            "value": ["x"] * 4,
+            # Row 3 is also bad on its own, so it is a rejected row, not set aside.
+            "reason_code": [
+                "after_decision_time",
+                "after_decision_time",
+                "unparseable_date",
+                "unparseable_date",
+            ],
+            "message": ["m"] * 4,
+        }
+    )
+    load = LoadResult(pd.DataFrame(), rejected, "e.csv", "tickets", 5, 2)
+    assert (load.rows_rejected, load.rows_set_aside) == (3, 1)

@@ -155,8 +155,11 @@ class GoNoGoReport:
                     "status": str(result.status),
                     "criterion": crit.title,
                     "area": crit.area,
-                    "value": result.value_label
-                    or format_value(result.value, crit.unit),
+                    # A NO DATA value was not judged: showing it beside a target
+                    # reads as a measurement. The detail says what it was.
+                    "value": "—"
+                    if result.status is Status.NO_DATA
+                    else result.value_label or format_value(result.value, crit.unit),
                     "target": crit.target_text(),
                     "alert": crit.alert_text(),
                     "window": _window_text(result),
@@ -217,13 +220,32 @@ class GoNoGoReport:
                 )
                 + "</ul>"
             )
+        if not self.results:
+            parts.append(
+                "<p><b>No criterion was evaluated</b>: none is configured or every one"
+                " is disabled, so there is no evidence for a GO.</p>"
+            )
+        if self.excluded:
+            parts.append(
+                f"<p><b>Not judged ({len(self.excluded)}):</b> switched off in the"
+                " config (enabled: false), so this decision says nothing about them: "
+                + ", ".join(esc(self._title(e)) for e in self.excluded)
+                + "</p>"
+            )
         inv = self.evidence.inventory()
         if not inv.empty:
+            set_aside = sum(load.rows_set_aside for _, load in self.evidence.loads())
+            rejected = int(inv["rows_rejected"].sum()) - set_aside
+            later = (
+                f", {set_aside:,} set aside as recorded after the decision time"
+                if set_aside
+                else ""
+            )
             parts.append(
                 f'<p class="note">Evidence: {len(inv)} source(s) in {_file_count(inv)}'
                 " file(s),"
                 f" {int(inv['rows_in'].sum()):,} rows read, {int(inv['rows_used'].sum()):,}"
-                f" used, {int(inv['rows_rejected'].sum()):,} rejected with a reason"
+                f" used, {rejected:,} rejected with a reason{later}"
                 " (see Data and rejected rows).</p>"
             )
         parts.append(
@@ -233,6 +255,12 @@ class GoNoGoReport:
         )
         parts.append("</div>")
         return Html("".join(parts))
+
+    def _title(self, crit_id: str) -> str:
+        """A criterion's title from the config, else its id."""
+        config = self.evidence.config.criteria.get(crit_id)
+        title = getattr(config, "title", "") if config is not None else ""
+        return f"{title} ({crit_id})" if title else crit_id
 
     def criteria_table(self) -> Html:
         """Every criterion: status, value, target, alert threshold, window, evidence."""
