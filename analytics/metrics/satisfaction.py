@@ -3,7 +3,9 @@
 Definitions and intervals:
 
 * **CSAT mean** of the 1..5 scores, with a Student-t interval
-  ``mean ± t(1 - α/2, n - 1) · s / √n`` (NaN for fewer than two answers).
+  ``mean ± t(1 - α/2, n - 1) · s / √n`` clipped to 1..5 (a mean cannot
+  leave the scale; small samples would otherwise show e.g. 3.3–5.5), NaN
+  for fewer than two answers.
 * **CSAT share satisfied**: answers of 4 or 5 / all answers, with a
   **Wilson score interval** (well behaved near 0 and 1 and for small n).
 * **NPS** = % promoters (9–10) − % detractors (0–6), −100..100, with a
@@ -272,6 +274,10 @@ def _per_group(
     return out
 
 
+_CSAT_MIN: Final = 1.0
+_CSAT_MAX: Final = 5.0
+
+
 def _t_interval(values: np.ndarray[Any, Any], confidence: float) -> tuple[float, float]:
     n = len(values)
     if n < 2:
@@ -279,4 +285,4 @@ def _t_interval(values: np.ndarray[Any, Any], confidence: float) -> tuple[float,
     t = float(stdtrit(n - 1, 0.5 + confidence / 2))  # Student t quantile
     half = t * float(values.std(ddof=1)) / math.sqrt(n)
     mean = float(values.mean())
-    return mean - half, mean + half
+    return max(mean - half, _CSAT_MIN), min(mean + half, _CSAT_MAX)
