@@ -56,7 +56,8 @@ def test_demo_sections_render_without_errors(demo: PostLaunchReport) -> None:
     assert "No critical incident in the first 24 h" in summary
 
     first_day = demo.stabilisation().markup
-    assert "444 tickets opened, 5 critical (P1)" in first_day
+    assert "444 tickets opened in every ticket source, 5 of them P1" in first_day
+    assert "2016-04-01 00:00 to 2016-04-02 00:00 UTC" in first_day
     assert "plotly-graph-div" in first_day
 
     impact = demo.impact_frame()

@@ -614,7 +614,7 @@ class PostLaunchReport:
         end = min(start + pd.Timedelta(hours=24), self.review_end)
         parts = [
             '<div class="rr">',
-            f"<p>{start:%Y-%m-%d %H:%M} to {end:%H:%M} UTC.</p>",
+            f"<p>{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC.</p>",
         ]
         parts.append(self._tickets_24h(start, end))
         parts.append(self._metrics_in(start, end))
@@ -772,9 +772,9 @@ class PostLaunchReport:
                     "threshold": check.threshold_text,
                     "periods": int(values.notna().sum()),
                     "fired": len(check.fired),
-                    "first": check.fired["period_start"].min()
+                    "first": f"{check.fired['period_start'].min():%Y-%m-%d %H:%M} UTC"
                     if len(check.fired)
-                    else None,
+                    else "never",
                     "worst": _worst(check),
                     "detail": check.reason,
                 }
@@ -1250,6 +1250,32 @@ class PostLaunchReport:
             f" review). {how}; {users}. Empty cells: no data for that span.{more}"
         )
 
+    def _p1_by_source(self, start: pd.Timestamp, end: pd.Timestamp) -> str:
+        """``incidents 0 of 5, support 2 of 58``: P1 of all opened, per source."""
+        counts = []
+        for name in self.evidence.tickets:
+            opened = tickets_in_window(self.evidence, (name,), start, end)
+            p1 = int((opened["priority"] == "P1").sum()) if len(opened) else 0
+            counts.append(f"{name} {p1} of {len(opened):,}")
+        return ", ".join(counts)
+
+    def _critical_sources_note(self) -> str:
+        """Which sources the critical-incident success criteria count, by title."""
+        notes = []
+        for result in self.results:
+            if result.criterion.criterion_id in self._critical_ids():
+                names = ", ".join(result.sources) or "every ticket source"
+                notes.append(f"'{result.criterion.title}' counts {names} only")
+        return ("The success criterion " + "; ".join(notes) + ".") if notes else ""
+
+    def _critical_ids(self) -> set[str]:
+        configs = success_criteria_configs(self.evidence.config, self.go_live)
+        return {
+            crit_id
+            for crit_id, (_, conf) in configs.items()
+            if conf.kind == "critical_incidents"
+        }
+
     def _tickets_24h(self, start: pd.Timestamp, end: pd.Timestamp) -> str:
         if not self.evidence.tickets:
             return "<p>No ticket source is configured, so incidents are unknown.</p>"
@@ -1267,9 +1293,9 @@ class PostLaunchReport:
         by_priority["open_at_24h"] = by_priority["opened"] - by_priority["resolved"]
         critical = tickets[tickets["priority"] == "P1"]
         parts = [
-            f"<p>{len(tickets):,} tickets opened, {len(critical)} critical (P1), in"
-            f" every ticket source ({esc(', '.join(self.evidence.tickets))}); the"
-            " success criterion counts only the source it names.</p>",
+            f"<p>{len(tickets):,} tickets opened in every ticket source, {len(critical)}"
+            f" of them P1: {esc(self._p1_by_source(start, end))}."
+            f" {esc(self._critical_sources_note())}</p>",
             table(
                 by_priority,
                 [
@@ -1282,7 +1308,7 @@ class PostLaunchReport:
             ),
         ]
         if len(critical):
-            parts.append("<h4>Critical incidents</h4>")
+            parts.append("<h4>P1 tickets, every source</h4>")
             parts.append(
                 table(
                     critical,
