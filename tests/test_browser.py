@@ -374,6 +374,14 @@ def test_pdf_decision_is_on_the_first_page(outcome: RunOutcome, pdf: Path) -> No
     assert re.search(rf"^\s*{re.escape(outcome.decision)}\s*$", first, re.MULTILINE)
 
 
+def test_pdf_keeps_every_column_of_the_criteria_table(pdf: Path) -> None:
+    """On paper a wide table cannot scroll: its last columns must still be printed."""
+    pages = " ".join(_pdf_page_text(pdf, page) for page in range(1, 6))
+    assert "Criteria" in pages
+    for header in ("Coverage", "Blocking", "How measured"):
+        assert header in pages, header
+
+
 def test_chromium_is_installed() -> None:
     """Guard: make test installs chromium, so a missing binary must fail loudly."""
     assert Path(CHROMIUM).is_file(), (

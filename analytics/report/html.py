@@ -59,6 +59,18 @@ CSS = """
 .rr .decision-NO-GO { background: #fbdcdc; color: #8a1010; }
 .rr .note { color: #555; }
 .rr .box { border-left: 4px solid #9aa3ad; padding: 4px 10px; background: #f7f8fa; }
+/* On paper a wide table cannot scroll: shrink it to the page and wrap long cells. */
+@page { size: A4 landscape; margin: 12mm; }
+@media print {
+  .jp-OutputArea-output, .jp-RenderedHTMLCommon { overflow: visible !important; }
+  .rr table { width: 100%; table-layout: auto; font-size: 9px; }
+  .rr table th, .rr table td,
+  .jp-RenderedHTMLCommon .rr table th, .jp-RenderedHTMLCommon .rr table td {
+    padding: 2px 3px; }
+  /* The long explanations go last: they give way, short cells keep their words. */
+  .rr table td:last-child { overflow-wrap: anywhere; }
+  .rr table th:last-child { width: 35%; }
+}
 </style>
 """
 
