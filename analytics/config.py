@@ -323,6 +323,17 @@ SLO_TARGET_KINDS = (
 """Criterion kinds whose ``target`` is in %, above 0 and below 100; for all but
 ``error_rate`` (the allowed failing share) it is an objective, which must also be
 above 1 % (a value like 0.999 is a ratio written where a percentage belongs)."""
+SHARE_KINDS = (
+    "resolution_within_target",
+    "escalation_rate",
+    "adoption",
+    "feature_utilisation",
+    "ticket_volume_range",
+    "business_processes",
+)
+"""Criterion kinds measured as a share in %: target, alert and rollback lie in 0..100."""
+CSAT_SCALE = (1.0, 5.0)
+"""Kind ``csat`` is judged on the mean of 1–5 scores: its thresholds lie on that scale."""
 
 
 class BusinessHours(_Strict):
@@ -426,8 +437,12 @@ class CriterionConfig(_Strict):
         # The target first: an alert judged against a nonsense target would name
         # the wrong problem (target -5 is not "an alert on the passing side").
         problem = _target_problem(self.kind, self.target, self.unit)
-        if problem is not None:
-            raise _NestedValueError("target", problem)
+        for name in ("target", "alert", "rollback"):
+            value = getattr(self, name)
+            if problem is None and value is not None:
+                problem = _scale_problem(self.kind, value)
+            if problem is not None:
+                raise _NestedValueError(name, problem)
         return self._alert_beyond_target()
 
     def _alert_beyond_target(self) -> CriterionConfig:
@@ -527,6 +542,47 @@ def _target_problem(kind: str, target: float, unit: str) -> str | None:
             " share or score, which is never negative. Fix: write the target as a"
             " number from 0 up"
         )
+    return None
+
+
+def _scale_problem(kind: str, value: float) -> str | None:
+    """Why ``value`` is off the scale of ``kind``'s measure, or None (unbounded kinds too).
+
+    >>> print(_scale_problem("csat", 45))  # doctest: +ELLIPSIS
+    is 45, but CSAT is a mean of 1–5 scores; did you mean 4.5? Fix: ...
+    >>> _scale_problem("csat", 4.5) is None, _scale_problem("mttr", 900) is None
+    (True, True)
+    >>> print(_scale_problem("adoption", 120))  # doctest: +ELLIPSIS
+    is 120, but kind adoption measures a share in %, from 0 to 100: above 100 % ...
+    """
+    if kind == "csat":
+        low, high = CSAT_SCALE
+        if low <= value <= high:
+            return None
+        guess = _csat_guess(value)
+        hint = f" did you mean {guess:g}?" if guess is not None else ""
+        example = "" if guess is not None else ", e.g. 4.5"
+        return (
+            f"is {value:g}, but CSAT is a mean of 1–5 scores;{hint} Fix: write the"
+            f" mean score from 1 to 5{example}"
+        )
+    if kind in SHARE_KINDS and not 0.0 <= value <= 100.0:
+        why = "above 100 % no share can reach it" if value > 100 else "below 0 %"
+        return (
+            f"is {value:g}, but kind {kind} measures a share in %, from 0 to 100:"
+            f" {why}. Fix: write the share in percent, e.g. 90"
+        )
+    return None
+
+
+def _csat_guess(value: float) -> float | None:
+    """The 1–5 mean a CSAT threshold off the scale most likely meant, or None."""
+    # The usual slips: a ratio of 5 (0.9), a 10-point scale (9), a missing
+    # decimal point (45), a percentage of the top score (90).
+    for low, high, factor in ((0, 1, 5), (5, 10, 0.5), (10, 50, 0.1), (50, 100, 0.05)):
+        if low < value <= high:
+            guess = round(value * factor, 2)
+            return guess if CSAT_SCALE[0] <= guess <= CSAT_SCALE[1] else None
     return None
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "stale_sources",
     "to_criterion",
     "unfit_sources",
+    "window_rejections",
 ]
 
 Evaluator = Callable[[str, CriterionConfig, Evidence], CriterionResult]
@@ -287,18 +288,19 @@ def evaluate_criteria(evidence: Evidence) -> tuple[list[CriterionResult], list[s
         )
         results.extend(_unreadable_checklist_items(evidence))
     unfit = unfit_sources(evidence)
-    return [_distrust(r, unfit) for r in results], excluded
+    return [_distrust(r, unfit, evidence) for r in results], excluded
 
 
 def distrust_unfit_sources(
     result: CriterionResult, evidence: Evidence
 ) -> CriterionResult:
-    """NO DATA when a source behind ``result`` is degraded or stale (see :func:`unfit_sources`).
+    """NO DATA when a source behind ``result`` is degraded or stale (see :func:`unfit_sources`),
+    or too many rows of its own evidence window were rejected (see :func:`window_rejections`).
 
     A result that is already NO DATA keeps its status and gains the reason,
     so that the cause of an empty measurement is not hidden.
     """
-    return _distrust(result, unfit_sources(evidence))
+    return _distrust(result, unfit_sources(evidence), evidence)
 
 
 def unfit_sources(evidence: Evidence) -> dict[str, str]:
@@ -448,18 +450,91 @@ def _days(span: pd.Timedelta) -> str:
     return f"{days:.1f} days" if days < 10 else f"{days:.0f} days"
 
 
-def _distrust(result: CriterionResult, degraded: dict[str, str]) -> CriterionResult:
-    reasons = [degraded[s] for s in result.sources if s in degraded]
+def window_rejections(
+    result: CriterionResult, evidence: Evidence
+) -> tuple[list[str], list[str]]:
+    """Rejected rows inside ``result``'s evidence window: (blocking reasons, notes).
+
+    A file's overall rejected share can be small while the rows of one
+    criterion's window are mostly rejected (one unreadable score among nine
+    answers of the window): the value measured on the rest is then a biased
+    sample. Per source behind ``result``, rejected rows whose own time
+    (:data:`~analytics.frames.ROW_TIME`) falls in ``[window_start,
+    window_end)`` are compared with the used rows of that window; a share
+    above ``max_rejected_ratio`` is a reason for NO DATA, a smaller non-zero
+    one a note for the detail. Rows set aside only because they were updated
+    after the decision time are sound and count on neither side; rejected
+    rows of unknown time count only in :func:`degraded_sources`.
+
+    Examples
+    --------
+    >>> from analytics.config import ReadinessConfig
+    >>> from analytics.frames import LoadResult
+    >>> from analytics.readiness import Criterion, evaluate_value
+    >>> t = pd.Timestamp("2026-03-01", tz="UTC")
+    >>> times = pd.Series([t] * 9, index=range(2, 11))
+    >>> rejected = pd.DataFrame({"source_file": "csat.csv", "row_number": [2, 3],
+    ...     "reason_code": "unparseable_number"})
+    >>> load = LoadResult(pd.DataFrame(), rejected, "csat.csv", "survey", 9, 7,
+    ...     row_times=times)
+    >>> evidence = Evidence(ReadinessConfig(criteria={}), as_of=t + pd.Timedelta("1D"))
+    >>> evidence.surveys["csat"] = load
+    >>> criterion = Criterion("csat", "CSAT", "support", ">", 4.5)
+    >>> result = evaluate_value(criterion, 4.6, window_start=t - pd.Timedelta("7D"),
+    ...     window_end=t + pd.Timedelta("1D"), sources=("csat",))
+    >>> blocking, notes = window_rejections(result, evidence)
+    >>> print(blocking[0].split(", more")[0])
+    2 of 9 rows of source 'csat' in this criterion's evidence window (22%) were rejected
+    """
+    start, end = result.window_start, result.window_end
+    if start is None or end is None:
+        return [], []
+    limit = evidence.config.max_rejected_ratio
+    loads = dict(evidence.loads())
+    blocking, notes = [], []
+    for name in result.sources:
+        counts = (
+            loads[name].window_rows(start, end, set_aside=(AFTER_DECISION,))
+            if name in loads
+            else None
+        )
+        if counts is None or counts[1] == 0:
+            continue
+        used, rejected = counts
+        share = rejected / (used + rejected)
+        text = (
+            f"{rejected:,} of {used + rejected:,} rows of source '{name}' in this"
+            f" criterion's evidence window ({share:.0%}) were rejected"
+        )
+        if share > limit:
+            blocking.append(
+                f"{text}, more than the allowed {limit:.0%} (max_rejected_ratio), so"
+                " the rest is a biased sample; see rejected_rows.csv"
+            )
+        else:
+            notes.append(
+                f"{text}, within max_rejected_ratio {limit:.0%}; see rejected_rows.csv"
+            )
+    return blocking, notes
+
+
+def _distrust(
+    result: CriterionResult, degraded: dict[str, str], evidence: Evidence
+) -> CriterionResult:
+    biased, notes = window_rejections(result, evidence)
+    reasons = [degraded[s] for s in result.sources if s in degraded] + biased
     if not reasons:
-        return result
+        if not notes:
+            return result
+        return replace(result, detail="; ".join([result.detail, *notes]))
     if result.status is Status.NO_DATA:
-        return replace(result, detail=f"{result.detail}; {'; '.join(reasons)}")
+        return replace(result, detail="; ".join([result.detail, *reasons, *notes]))
     measured = (
         "" if result.value is None else f" (measured {result.value:g} on the rest)"
     )
     return no_data(
         result.criterion,
-        "; ".join(reasons) + measured,
+        "; ".join([*reasons, *notes]) + measured,
         window_start=result.window_start,
         window_end=result.window_end,
         coverage_ratio=result.coverage_ratio,

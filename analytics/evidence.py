@@ -28,6 +28,7 @@ from analytics.config import (
 from analytics.errors import AnalyticsError, ConfigError
 from analytics.frames import (
     REJECTED_COLUMNS,
+    ROW_TIME,
     LoadResult,
     empty_rejected,
     file_sha256,
@@ -216,16 +217,21 @@ class Evidence:
         return pd.DataFrame(rows, columns=_INVENTORY_COLUMNS)
 
     def rejected(self) -> pd.DataFrame:
-        """All rejected rows of all sources, with the source name first."""
+        """All rejected rows of all sources, with the source name first.
+
+        The last column is each row's own time (:data:`ROW_TIME`), NaT where
+        the reader does not know it.
+        """
         parts = [
-            load.rejected.assign(source=name)
+            _with_row_time(load.rejected).assign(source=name)
             for name, load in self.loads()
             if not load.rejected.empty
         ]
+        columns = ["source", *REJECTED_COLUMNS, ROW_TIME]
         if not parts:
-            return pd.DataFrame(columns=["source", *REJECTED_COLUMNS])
+            return pd.DataFrame(columns=columns)
         frame = pd.concat(parts, ignore_index=True)
-        return frame[["source", *REJECTED_COLUMNS]]
+        return frame[columns]
 
     def all_tickets(self) -> pd.DataFrame:
         """Tickets of every ticket source in one frame."""
@@ -469,3 +475,11 @@ def gather_evidence(config: ReadinessConfig, as_of: pd.Timestamp) -> Evidence:
             date_order=config.checklist.date_order,
         )
     return evidence
+
+
+def _with_row_time(rejected: pd.DataFrame) -> pd.DataFrame:
+    """``rejected`` with a :data:`ROW_TIME` column (all NaT when the reader gave none)."""
+    if ROW_TIME in rejected:
+        return rejected
+    unknown = pd.Series(pd.NaT, index=rejected.index, dtype="datetime64[us, UTC]")
+    return rejected.assign(**{ROW_TIME: unknown})

@@ -10,10 +10,10 @@ code, and ``LoadResult.check_accounting`` proves that
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type st
 
 __all__ = [
     "REJECTED_COLUMNS",
+    "ROW_TIME",
     "SAMPLES_COLUMNS",
     "TICKETS_COLUMNS",
     "LoadResult",
@@ -72,6 +73,13 @@ REJECTED_COLUMNS = (
 )
 """Rejected rows: ``row_number`` is the 1-based line in the file, header = line 1."""
 
+ROW_TIME: Final = "row_time"
+"""Optional column of the rejected-rows frame: the row's own time (tz-aware UTC).
+
+Its answer, creation or event time as far as it parsed, NaT when unknown. A
+loader that knows its rows' times fills it (see :meth:`Rejections.note_row_times`),
+so that a criterion can count the rejected rows of its own evidence window."""
+
 
 class Rejections:
     """Collects rejected rows while a loader works.
@@ -82,12 +90,18 @@ class Rejections:
     >>> r.add(3, "opened_at", "13/13/2016", "unparseable_date", "not a date")
     >>> len(r.frame())
     1
+    >>> r.note_row_times(pd.Series([2, 3]), pd.to_datetime(["2026-03-01", None], utc=True))
+    >>> r.frame()["row_time"].tolist()
+    [NaT]
+    >>> r.row_times().tolist()
+    [Timestamp('2026-03-01 00:00:00+0000', tz='UTC')]
     """
 
     def __init__(self, source_file: str | Path) -> None:
         self.source_file = str(source_file)
         self._rows: list[dict[str, Any]] = []
         self._frames: list[pd.DataFrame] = []
+        self._times: list[pd.Series] = []
 
     def add(
         self,
@@ -133,15 +147,45 @@ class Rejections:
             )
         )
 
+    def note_row_times(self, row_numbers: pd.Series, times: Any) -> None:
+        """Remember the own time of input rows (NaT where it did not parse).
+
+        Rows rejected so far or later get it as :data:`ROW_TIME`; a row noted
+        twice keeps its first known time.
+        """
+        # Naive times are UTC already (polars hands them over without a zone).
+        values = pd.to_datetime(pd.Series(times).reset_index(drop=True), utc=True)
+        values = values.astype("datetime64[us, UTC]")
+        values.index = pd.Index(np.asarray(row_numbers, dtype="int64"))
+        self._times.append(values.dropna())
+
+    def row_times(self) -> pd.Series | None:
+        """Known time of each noted input row, by row number; None if none was noted."""
+        if not self._times:
+            return None
+        times = pd.concat(self._times) if len(self._times) > 1 else self._times[0]
+        times = times[~times.index.duplicated(keep="first")].sort_index()
+        return times.rename(ROW_TIME).rename_axis("row_number")
+
     def frame(self) -> pd.DataFrame:
-        """All rejections so far, sorted by row number."""
+        """All rejections so far, sorted by row number.
+
+        With :data:`ROW_TIME` after the canonical columns when row times were
+        noted.
+        """
         parts = [*self._frames]
         if self._rows:
             parts.append(pd.DataFrame(self._rows))
         if not parts:
             return empty_rejected()
         out = pd.concat(parts, ignore_index=True)
-        return out.sort_values("row_number", kind="stable").reset_index(drop=True)
+        out = out.sort_values("row_number", kind="stable").reset_index(drop=True)
+        times = self.row_times()
+        if times is not None:
+            # reindex, not map: it keeps the dtype when no time is known at all.
+            known = times.reindex(out["row_number"].astype("int64"))
+            out[ROW_TIME] = known.to_numpy()
+        return out
 
 
 def empty_rejected() -> pd.DataFrame:
@@ -183,6 +227,11 @@ class LoadResult:
         ticket the durations sum to ``on_hold_seconds``. None when the export
         gives no intervals (on-hold totals at most); an empty frame when it
         could give them but no kept ticket was paused.
+    row_times
+        The own time of each input row (answered, created or event time), by
+        row number, for the rows whose time the loader read; None when it
+        does not note them. Rejected rows carry the same time as
+        :data:`ROW_TIME`; :meth:`window_rows` counts both sides from it.
     """
 
     frame: pd.DataFrame
@@ -194,6 +243,7 @@ class LoadResult:
     sha256: str = ""
     notes: list[str] = field(default_factory=list)
     pauses: pd.DataFrame | None = None
+    row_times: pd.Series | None = None
 
     @property
     def rows_rejected(self) -> int:
@@ -227,6 +277,47 @@ class LoadResult:
                 f"{self.source_file}: {self.rows_in} rows in, but {self.rows_used} used"
                 f" + {self.rows_rejected} rejected = {total}"
             )
+
+    def window_rows(
+        self,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+        *,
+        set_aside: Collection[str] = (),
+    ) -> tuple[int, int] | None:
+        """Input rows timed in ``[start, end)``: ``(used, rejected)``; None if untimed.
+
+        Rows whose only reasons are in ``set_aside`` (sound rows the loader
+        left out, such as updates after the decision time) count on neither
+        side. Rows of unknown time are not counted here.
+
+        Examples
+        --------
+        >>> times = pd.Series(pd.to_datetime(["2026-01-01", "2026-02-01",
+        ...     "2026-02-02"], utc=True), index=[2, 3, 4])
+        >>> rejected = pd.DataFrame({"source_file": ["s.csv"], "row_number": [3],
+        ...     "reason_code": ["unparseable_number"]})
+        >>> load = LoadResult(pd.DataFrame(), rejected, "s.csv", "survey", 3, 2,
+        ...     row_times=times)
+        >>> load.window_rows(pd.Timestamp("2026-01-15", tz="UTC"),
+        ...     pd.Timestamp("2026-03-01", tz="UTC"))
+        (1, 1)
+        """
+        if self.row_times is None:
+            return None
+        times = self.row_times
+        inside = times.index[(times >= start) & (times < end)]
+
+        # A row may carry several reasons; it is set aside only if all are.
+        reasons = self.rejected.loc[self.rejected["row_number"].isin(inside)]
+        kept_aside = (
+            reasons["reason_code"]
+            .isin(list(set_aside))
+            .groupby(reasons["row_number"])
+            .all()
+        )
+        rejected = int((~kept_aside).sum())
+        return len(inside) - len(kept_aside), rejected
 
     def time_range(
         self, column: str

@@ -385,16 +385,22 @@ def test_bundled_configs_still_load() -> None:
 
 
 @pytest.mark.parametrize(
-    ("op", "target", "alert"),
-    [(">=", 4.5, 4.9), ("<", 200, 100), (">", 99.5, 99.9), ("<=", 0.1, 0.05)],
+    ("kind", "op", "target", "alert"),
+    [
+        ("csat", ">=", 4.5, 4.9),
+        # Kinds without a bounded scale, so that only the side is wrong.
+        ("latency_p95", "<", 200, 100),
+        ("throughput", ">", 99.5, 99.9),
+        ("mttr", "<=", 0.1, 0.05),
+    ],
 )
 def test_alert_on_the_passing_side_of_the_target_is_refused(
-    tmp_path: Path, op: str, target: float, alert: float
+    tmp_path: Path, kind: str, op: str, target: float, alert: float
 ) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(
         "criteria:\n"
-        f"  x: {{title: X, kind: csat, op: '{op}', target: {target}, alert: {alert}}}\n",
+        f"  x: {{title: X, kind: {kind}, op: '{op}', target: {target}, alert: {alert}}}\n",
         "utf-8",
     )
     with pytest.raises(ConfigError, match="passing side of target"):
@@ -451,3 +457,61 @@ def test_ticket_settings_a_format_ignores_and_bad_urgency_maps_are_refused(
     )
     with pytest.raises(ConfigError, match=r"urgency_map maps 'high' to 'P0'"):
         load_config(write("c.yaml", pagerduty))
+
+
+@pytest.mark.parametrize(
+    ("fields", "key", "said"),
+    [
+        ("target: 45", "target: is 45", "did you mean 4.5?"),
+        ("target: 9", "target: is 9", "did you mean 4.5?"),
+        ("target: 90", "target: is 90", "did you mean 4.5?"),
+        ("target: 0.9", "target: is 0.9", "did you mean 4.5?"),
+        ("target: 4.5, alert: 40", "alert: is 40", "did you mean 4?"),
+        ("target: 4.5, alert: 0.5", "alert: is 0.5", "did you mean 2.5?"),
+        ("target: 500", "target: is 500", "from 1 to 5, e.g. 4.5"),
+        ("target: 4.5, rollback: 0", "rollback: is 0", "from 1 to 5, e.g. 4.5"),
+    ],
+)
+def test_csat_thresholds_must_lie_on_the_1_to_5_scale(  # type: ignore[no-untyped-def]
+    write, fields: str, key: str, said: str
+) -> None:
+    # Accepted before, a target of 9 made every report WARN against 9.
+    path = write("c.yaml", f"criteria:\n  csat: {{{fields}}}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert f"criteria.csat.{key}" in message
+    assert "CSAT is a mean of 1–5 scores" in message
+    assert said in message
+
+
+@pytest.mark.parametrize(
+    "fields", ["target: 1, alert: 1", "target: 5", "target: 4.2, alert: 3"]
+)
+def test_csat_thresholds_on_the_scale_are_accepted(write, fields: str) -> None:  # type: ignore[no-untyped-def]
+    path = write("c.yaml", f"criteria:\n  csat: {{{fields}}}\n")
+    assert load_config(path).criteria["csat"].target == float(
+        fields.split()[1].rstrip(",")
+    )
+
+
+@pytest.mark.parametrize(
+    ("criterion", "fields", "key"),
+    [
+        ("adoption", "target: 120", "target: is 120"),
+        ("feature_utilisation", "target: 80, alert: 150", "alert: is 150"),
+        ("escalation_rate", "target: 150", "target: is 150"),
+        ("escalation_rate", "target: 10, alert: 120", "alert: is 120"),
+        ("resolution_p2", "target: 95, alert: -5", "alert: is -5"),
+    ],
+)
+def test_share_thresholds_must_lie_between_0_and_100_percent(  # type: ignore[no-untyped-def]
+    write, criterion: str, fields: str, key: str
+) -> None:
+    path = write("c.yaml", f"criteria:\n  {criterion}: {{{fields}}}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert f"criteria.{criterion}.{key}" in message
+    assert "measures a share in %, from 0 to 100" in message
+    assert "Fix: write the share in percent" in message

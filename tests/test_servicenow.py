@@ -20,7 +20,7 @@ import analytics.evidence as evidence
 import analytics.sources.servicenow as servicenow
 from analytics.config import TicketFormat
 from analytics.errors import ConfigError, InputError
-from analytics.frames import REJECTED_COLUMNS, TICKETS_COLUMNS, LoadResult
+from analytics.frames import REJECTED_COLUMNS, ROW_TIME, TICKETS_COLUMNS, LoadResult
 from analytics.sources.servicenow import (
     read_servicenow_csv,
     read_servicenow_json,
@@ -200,7 +200,8 @@ def test_fields_not_in_the_export_stay_empty(log: LoadResult) -> None:
 
 def test_rejections_carry_every_row_of_a_rejected_ticket(log: LoadResult) -> None:
     rejected = log.rejected
-    assert tuple(rejected.columns) == REJECTED_COLUMNS
+    # The canonical columns, then the rows' own (opened) time.
+    assert tuple(rejected.columns) == (*REJECTED_COLUMNS, ROW_TIME)
     by_row = dict(zip(rejected["row_number"], rejected["reason_code"], strict=True))
     assert by_row == {
         16: "unknown_priority",

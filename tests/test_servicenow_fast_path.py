@@ -119,6 +119,7 @@ def outcome(read: Any, path: Path, **options: Any) -> tuple[Any, ...]:
         result.rows_used,
         result.notes,
         result.pauses,
+        result.row_times,
     )
 
 
@@ -148,6 +149,10 @@ def assert_same(path: Path, **options: Any) -> None:
     if fast[6] is not None:
         pd.testing.assert_frame_equal(fast[6], slow[6], check_exact=True)
         assert_pauses_sum_to_on_hold(fast[1], fast[6])
+    # The rows' own times, which the rejected rows' row_time comes from.
+    assert (fast[7] is None) == (slow[7] is None)
+    if fast[7] is not None:
+        pd.testing.assert_series_equal(fast[7], slow[7], check_exact=True)
 
 
 def assert_pauses_sum_to_on_hold(frame: pd.DataFrame, pauses: pd.DataFrame) -> None:

@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 from analytics.config import CriterionConfig, load_config
 from analytics.evaluate import evaluate_criteria
 from analytics.evidence import Evidence, gather_evidence, parse_as_of
-from analytics.frames import LoadResult, file_sha256
+from analytics.frames import ROW_TIME, LoadResult, file_sha256
 from analytics.metrics.resolution import (
     DEFAULT_RESOLUTION_TARGETS_HOURS,
     resolution_by_priority,
@@ -99,9 +99,15 @@ def evidence_audit(evidence: Evidence) -> dict[str, Any]:
 
 
 def write_run_files(folder: Path, record: dict[str, Any], evidence: Evidence) -> None:
-    """Write run.json and rejected_rows.csv (formulas defused) into a run folder."""
+    """Write run.json and rejected_rows.csv (formulas defused) into a run folder.
+
+    ``row_time`` is written as ISO 8601 UTC text, empty when unknown.
+    """
     (folder / "run.json").write_text(json.dumps(record, indent=2, default=str), "utf-8")
-    rejected = evidence.rejected().map(neutralise_formula)
+    rejected = evidence.rejected()
+    times = pd.to_datetime(rejected[ROW_TIME], utc=True)
+    rejected[ROW_TIME] = times.dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
+    rejected = rejected.map(neutralise_formula)
     rejected.to_csv(folder / "rejected_rows.csv", index=False)
     logger.info("wrote run.json and rejected_rows.csv to %s", folder)
 

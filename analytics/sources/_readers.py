@@ -73,6 +73,15 @@ class RowRejector:
         )
         self.rejected |= mask
 
+    def note_row_times(self, times: pd.Series) -> None:
+        """Record each row's own time (NaT where unknown) for its rejection, if any.
+
+        A criterion counts the rejected rows of its evidence window by it.
+        """
+        self.rejections.note_row_times(
+            self.row_numbers, times.reindex(self.row_numbers.index)
+        )
+
 
 def finish(
     frame: pd.DataFrame,
@@ -96,6 +105,7 @@ def finish(
         rows_used=len(kept),
         sha256=file_sha256(path),
         notes=notes,
+        row_times=rows.rejections.row_times(),
     )
     result.check_accounting()
     logger.info(

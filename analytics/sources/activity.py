@@ -187,6 +187,7 @@ def read_activity_csv(
 
     user = _reject_missing(table, "user_id", rows)
     stamps = _event_times(table["timestamp"], rows, path, timezone, date_order)
+    rows.note_row_times(stamps)
     feature = (
         _text(table["feature"])
         if "feature" in table
@@ -258,6 +259,7 @@ def read_activity_parquet(
 
     user = _reject_missing(table, "user_id", rows)
     stamps = _parquet_times(table["timestamp"], rows, path, timezone)
+    rows.note_row_times(stamps)
     feature = (
         _text(table["feature"])
         if "feature" in table
@@ -361,6 +363,7 @@ def read_access_log(
             fix=_LOG_HINT,
         )
     stamps = _log_times(parts[3], rows)
+    rows.note_row_times(stamps)
     frame = _log_frame(parts, stamps, rows, user=user, feature_from=feature_from)
     notes = [
         "Access log: one row per request; times converted from their own offset to UTC.",

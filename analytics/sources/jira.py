@@ -542,6 +542,7 @@ def _csv_tickets(
         "month_names": month_names,
     }
     created = _dates(table, "Created", rows, path, **parse)
+    rows.note_row_times(created)
     rows.reject(
         table["Created"].isna(),
         "Created",
@@ -754,6 +755,7 @@ def _json_tickets(
     )
 
     created = iso_times(table, "fields.created", rows, noun="date")
+    rows.note_row_times(created)
     rows.reject(
         table["fields.created"].isna(),
         "fields.created",

@@ -175,6 +175,7 @@ def read_pagerduty_json(
 
     ident = _ids(table, rows)
     created = iso_times(table, "created_at", rows)
+    rows.note_row_times(created)
     rows.reject(
         created.isna() & table["created_at"].isna(),
         "created_at",
@@ -296,6 +297,7 @@ def read_pagerduty_analytics(
 
     ident = _ids(table, rows)
     created = iso_times(table, "created_at", rows)
+    rows.note_row_times(created)
     rows.reject(
         table["created_at"].isna(),
         "created_at",

@@ -512,6 +512,8 @@ def _read_export(
     order = _parse_dates(
         rows.candidates, tickets, path, timezone, date_order, rows.event_log
     )
+    # A row's own time is its ticket's opening (as written on that row).
+    rejections.note_row_times(rows.candidates["_row"], rows.candidates["opened_at_t"])
     _check_event_order_columns(rows.candidates, tickets, event_log=rows.event_log)
     if rows.event_log and known_at is not None:
         later = rows.candidates["sys_updated_at_t"] > known_at
@@ -540,6 +542,7 @@ def _read_export(
         rows_used=int(used.sum()),
         sha256=file_sha256(path),
         pauses=pauses,
+        row_times=rejections.row_times(),
     )
     return _finish(
         result, export.label, timezone, order, event_log=rows.event_log, started=started
@@ -1549,6 +1552,9 @@ def _read_csv_fast(
     candidates, order = _fast_dates(
         candidates, tickets, path, timezone, date_order, event_log=is_event_log
     )
+    rejections.note_row_times(
+        pd.Series(candidates["_row"].to_numpy()), candidates["opened_at_t"].to_pandas()
+    )
     candidates = _fast_event_order(candidates, tickets, event_log=is_event_log)
     if is_event_log and known_at is not None:
         later = pl.col("sys_updated_at_t") > known_at.to_pydatetime()
@@ -1574,6 +1580,7 @@ def _read_csv_fast(
         rows_used=used,
         sha256=sha256,
         pauses=pauses,
+        row_times=rejections.row_times(),
     )
     return _finish(
         result, "CSV", timezone, order, event_log=is_event_log, started=started

@@ -160,6 +160,7 @@ def read_survey_csv(
     answered = pd.Series(pd.NaT, index=table.index, dtype="datetime64[us, UTC]")
     if "answered_at" in table:
         answered = _answer_times(table["answered_at"], rows, timezone, date_format)
+        rows.note_row_times(answered)
     ident = (
         table["response_id"].astype("string").str.strip()
         if "response_id" in table
@@ -278,6 +279,8 @@ def read_helpdesk_csv(
         else None
         for name in ("created_at", "first_response_at", "resolved_at", "closed_at")
     }
+    if times["created_at"] is not None:
+        rows.note_row_times(times["created_at"])
     priority, original = _priority(table, labels, rows)
     csat = (
         _scores(
