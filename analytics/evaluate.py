@@ -323,14 +323,8 @@ def degraded_sources(evidence: Evidence) -> dict[str, str]:
     degraded = {}
     for name, load in evidence.loads():
         # Rows updated after the decision time are sound, only not known then.
-        rejected = load.rejected
-        only_later = (
-            (rejected["reason_code"] == AFTER_DECISION)
-            .groupby([rejected["source_file"], rejected["row_number"]])
-            .all()
-        )
-        later = int(only_later.sum())
-        bad, considered = len(only_later) - later, load.rows_in - later
+        later = load.rows_set_aside
+        bad, considered = load.rows_rejected - later, load.rows_in - later
         if considered and bad / considered > limit:
             degraded[name] = (
                 f"{bad:,} of {considered:,} rows of source '{name}'"

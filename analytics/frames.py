@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type stubs
 
 __all__ = [
+    "AFTER_DECISION_TIME",
     "REJECTED_COLUMNS",
     "ROW_TIME",
     "SAMPLES_COLUMNS",
@@ -79,6 +80,10 @@ ROW_TIME: Final = "row_time"
 Its answer, creation or event time as far as it parsed, NaT when unknown. A
 loader that knows its rows' times fills it (see :meth:`Rejections.note_row_times`),
 so that a criterion can count the rejected rows of its own evidence window."""
+
+
+AFTER_DECISION_TIME: Final = "after_decision_time"
+"""Reason code of sound rows recorded after the decision time (set aside, not bad)."""
 
 
 class Rejections:
@@ -263,7 +268,7 @@ class LoadResult:
         if self.rejected.empty:
             return 0
         only_later = (
-            (self.rejected["reason_code"] == "after_decision_time")
+            (self.rejected["reason_code"] == AFTER_DECISION_TIME)
             .groupby([self.rejected["source_file"], self.rejected["row_number"]])
             .all()
         )

@@ -61,7 +61,13 @@ import pandas as pd
 import polars as pl
 
 from analytics.errors import ConfigError, InputError
-from analytics.frames import TICKETS_COLUMNS, LoadResult, Rejections, file_sha256
+from analytics.frames import (
+    AFTER_DECISION_TIME,
+    TICKETS_COLUMNS,
+    LoadResult,
+    Rejections,
+    file_sha256,
+)
 from analytics.sources._csv import refuse_semicolon_separated
 from analytics.timeparse import (
     DateOrder,
@@ -458,7 +464,7 @@ class _Export:
     codes: bool = False
 
 
-AFTER_DECISION: Final = "after_decision_time"
+AFTER_DECISION: Final = AFTER_DECISION_TIME
 """Reason code of event-log rows updated after the decision time (``known_at``)."""
 
 
