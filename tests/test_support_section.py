@@ -41,8 +41,8 @@ def test_window_is_longest_support_lookback(report: GoNoGoReport) -> None:
 def test_incidents_table_rows_and_no_data(report: GoNoGoReport) -> None:
     markup = incidents_table(report)._repr_html_()
     plain = text(markup)
-    assert "|mtta|P1|OK|2|6.0 min|6.0 min|" in plain  # Q1 2 min, Q3 10 min
-    assert "|mttd|P1|NO DATA|0|" in plain
+    assert "|MTTA (to acknowledge)|P1|OK|2|6.0 min|6.0 min|" in plain  # Q1 2, Q3 10 min
+    assert "|MTTD (to detect)|P1|NO DATA|0|" in plain
     assert "impact_started_at" in plain
     assert "mean time to detect: impact_started_at → detected_at" in markup
 

@@ -80,6 +80,15 @@ _INCIDENT_MEASURES: Final = (
     "mttr_resolve",
     "mttr_close",
 )
+# How the incidents table names each measure (the id stays in the definitions).
+_MEASURE_LABELS: Final = {
+    "mttd": "MTTD (to detect)",
+    "mtta": "MTTA (to acknowledge)",
+    "response_initiation": "Response start",
+    "mttr_restore": "MTTR (to restore)",
+    "mttr_resolve": "MTTR (to resolve)",
+    "mttr_close": "MTTR (to close)",
+}
 _HISTORY: Final = pd.Timedelta(days=90)
 _MIN_HISTORY_DAYS: Final = 14
 _TOP_GROUPS: Final = 15
@@ -126,6 +135,7 @@ def incidents_table(report: GoNoGoReport) -> Html:
 
     times = incident_times(tickets, measures=list(_INCIDENT_MEASURES), by="priority")
     times = times.assign(
+        label=times["measure"].map(lambda m: _MEASURE_LABELS.get(m, m)),
         mean=times["mean_seconds"].map(_duration),
         median=times["median_seconds"].map(_duration),
         p90=times["p90_seconds"].map(_duration),
@@ -137,7 +147,7 @@ def incidents_table(report: GoNoGoReport) -> Html:
         ],
     )
     columns = [
-        ("measure", "Measure"),
+        ("label", "Measure"),
         ("priority", "Priority"),
         ("status", "Status"),
         ("count", "n"),
@@ -148,7 +158,8 @@ def incidents_table(report: GoNoGoReport) -> Html:
         ("note", "Why no data"),
     ]
     definitions = "".join(
-        f"<li><b>{esc(name)}</b>: {esc(MEASURES[name].definition)}</li>"
+        f"<li><b>{esc(_MEASURE_LABELS[name])}</b> ({esc(name)}):"
+        f" {esc(MEASURES[name].definition)}</li>"
         for name in _INCIDENT_MEASURES
     )
     parts = [
