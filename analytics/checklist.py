@@ -33,6 +33,7 @@ import yaml
 from analytics.errors import InputError
 from analytics.frames import LoadResult, Rejections, file_sha256
 from analytics.readiness import Criterion, CriterionResult, Status
+from analytics.sources._compressed import decompression_errors
 from analytics.sources._csv import (
     refuse_semicolon_separated,
     refuse_shifted_columns,
@@ -95,9 +96,10 @@ def _read_table(path: Path) -> pd.DataFrame:
             )
         return pd.DataFrame(items).astype("string")
     try:
-        table = pd.read_csv(
-            path, dtype="string", keep_default_na=False, encoding="utf-8"
-        )
+        with decompression_errors(path):
+            table = pd.read_csv(
+                path, dtype="string", keep_default_na=False, encoding="utf-8"
+            )
     except pd.errors.EmptyDataError as exc:
         raise InputError(
             path, "the file is empty", fix="add a header row and items"

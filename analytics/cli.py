@@ -10,7 +10,8 @@ Exit codes (for cron, Airflow and CI):
 == ===========================================================================
 
 Errors are printed as one line on stderr, without a traceback (``--debug``
-shows it). After every run, successful or not, ``<out>/index.html`` is
+shows it); so are usage errors (a missing or invalid option), which end with
+the ``--help`` to run (see :func:`main`). After every run, successful or not, ``<out>/index.html`` is
 regenerated (see :mod:`analytics.report.index`).
 
 Commands: ``report go-no-go``, ``report post-launch`` and ``check-config``.
@@ -21,18 +22,20 @@ errors to exit codes, prints the outcome and rewrites the index.
 from __future__ import annotations
 
 import logging
+import sys
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Final, NoReturn
 
 import pandas as pd
 import typer
 
 from analytics import __version__
-from analytics.config import ReadinessConfig, load_config, missing_files
-from analytics.errors import AnalyticsError, ConfigError, RenderError
+from analytics.config import ReadinessConfig, load_config, missing_files, named_files
+from analytics.errors import AnalyticsError, ConfigError, InputError, RenderError
 from analytics.report.baseline import read_baseline
+from analytics.sources._compressed import check_compressed_file
 from analytics.timeparse import parse_instant
 
 __all__ = ["app", "main"]
@@ -88,10 +91,38 @@ def _fail(message: str, code: int, *, debug: bool) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _decision_time(option: str, given: str, config_as_of: str | None) -> pd.Timestamp:
-    """The decision time from ``option`` (ISO 8601), else the config's ``as_of``."""
-    if given:
-        return parse_instant(given, name=option)
+def _given_instant(option: str, given: str, *, optional: bool) -> pd.Timestamp:
+    """The time given to a date option; an empty or blank value is refused.
+
+    A cron line ``--as-of "$DECISION_DATE"`` with the variable unset passes an
+    empty string: falling back to a default would judge the wrong moment.
+
+    Examples
+    --------
+    >>> _given_instant("--as-of", "2026-03-02", optional=True)
+    Timestamp('2026-03-02 00:00:00+0000', tz='UTC')
+    >>> _given_instant("--as-of", " ", optional=True)
+    Traceback (most recent call last):
+    ...
+    analytics.errors.ConfigError: --as-of is empty: give an ISO 8601 date such as 2026-03-02 or leave the option out
+    """
+    if not given.strip():
+        leave_out = " or leave the option out" if optional else ""
+        raise ConfigError(
+            f"{option} is empty: give an ISO 8601 date such as 2026-03-02{leave_out}"
+        )
+    return parse_instant(given, name=option)
+
+
+def _decision_time(
+    option: str, given: str | None, config_as_of: str | None
+) -> pd.Timestamp:
+    """The decision time from ``option`` (ISO 8601), else the config's ``as_of``.
+
+    ``given`` is None when the option was left out; an empty value is an error.
+    """
+    if given is not None:
+        return _given_instant(option, given, optional=True)
     if config_as_of:
         return parse_instant(config_as_of, name="as_of in the config")
     raise ConfigError(
@@ -249,9 +280,9 @@ def go_no_go(
         Path, typer.Option(help="Folder for run folders; each run gets its own.")
     ],
     as_of: Annotated[
-        str,
-        typer.Option(help=_AS_OF_HELP),
-    ] = "",
+        str | None,
+        typer.Option(help=_AS_OF_HELP, show_default=False),
+    ] = None,
     fail_on: Annotated[FailOn, typer.Option(help=_FAIL_ON_HELP)] = FailOn.never,
     notebook: Annotated[
         Path | None,
@@ -315,7 +346,7 @@ def post_launch(
     try:
         _check_timeout(timeout)
         cfg = load_config(config)
-        start = parse_instant(go_live, name="--go-live")
+        start = _given_instant("--go-live", go_live, optional=False)
         baseline_run = _check_baseline(baseline, cfg, start)
     except AnalyticsError as exc:
         _fail(str(exc), EXIT_BAD_INPUT, debug=debug)
@@ -364,10 +395,12 @@ def _check_baseline(
 def check_config(
     config: Annotated[Path, typer.Option(help="Readiness config (YAML).")],
 ) -> None:
-    """Validate a readiness config, its as_of and that every file it names exists.
+    """Validate a readiness config, its as_of, and the files it names.
 
-    Reads no data: a file that exists but cannot be parsed is reported when a
-    report reads it.
+    Every file must exist, and each compressed one (.gz, .bz2, .xz, .zip, or
+    gzip content) must decompress to its end under a name that matches its
+    content. Parses no data: a file that reads but holds the wrong columns or
+    values is reported when a report reads it.
     """
     try:
         # Checks every field, as_of (ISO 8601 only) and time zones included.
@@ -383,6 +416,10 @@ def check_config(
             err=True,
         )
         raise typer.Exit(EXIT_BAD_INPUT)
+    unreadable = _unreadable_files(cfg)
+    if unreadable:
+        typer.echo(f"error: {'; '.join(unreadable)}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
     enabled = [c for c in cfg.criteria.values() if c.enabled]
     typer.echo(
         f"ok: {len(enabled)} criteria, {len(cfg.tickets)} ticket and"
@@ -391,9 +428,63 @@ def check_config(
     )
 
 
+def _unreadable_files(config: ReadinessConfig) -> list[str]:
+    """``"where: problem"`` for each compressed file that does not decompress."""
+    problems = []
+    for where, path in named_files(config):
+        if not path.is_file():
+            continue  # a snapshot folder
+        try:
+            check_compressed_file(path)
+        except InputError as exc:
+            problems.append(f"{where}: {exc}")
+    return problems
+
+
+def _click_error_class() -> type[Exception]:
+    """The ``ClickException`` class typer raises for usage errors.
+
+    Recent typer releases raise the errors of their own copy of click, older
+    ones those of click itself: the class is found from typer's public
+    ``BadParameter`` so that both work.
+    """
+    for cls in typer.BadParameter.__mro__:
+        if cls.__name__ == "ClickException" and issubclass(cls, Exception):
+            return cls
+    return typer.BadParameter  # pragma: no cover - every click has ClickException
+
+
+_CLICK_ERROR: Final = _click_error_class()
+
+
 def main() -> None:
-    """Console entry point."""
-    app(prog_name="readiness")
+    """Console entry point: usage errors are one line on stderr, exit 2.
+
+    Click prints a usage error as the usage line, a hint and the error (typer
+    draws a box around them); the README promises one line for bad input, so
+    the error is printed here, ending with the ``--help`` to run. Bare
+    ``readiness`` (or ``readiness report``) still prints its help.
+    """
+    try:
+        code = app(prog_name="readiness", standalone_mode=False)
+    except _CLICK_ERROR as exc:
+        message = exc.format_message()  # type: ignore[attr-defined]  # ClickException has it
+        if type(exc).__name__ != "NoArgsIsHelpError":
+            typer.echo(f"error: {message}{_help_hint(exc)}", err=True)
+        elif message.strip():  # the help text; typer's rich help is already printed
+            typer.echo(message, err=True)
+        code = getattr(exc, "exit_code", EXIT_BAD_INPUT)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _help_hint(exc: Exception) -> str:
+    """`` (see 'readiness report go-no-go --help')`` when the error knows its command."""
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", "")
+    return f" (see '{path} --help')" if path else ""
 
 
 if __name__ == "__main__":

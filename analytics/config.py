@@ -54,6 +54,7 @@ __all__ = [
     "TicketSource",
     "load_config",
     "missing_files",
+    "named_files",
     "parse_duration",
 ]
 
@@ -1094,13 +1095,15 @@ def _check_ticket_sources(path: Path, config: ReadinessConfig) -> None:
             )
 
 
-def missing_files(config: ReadinessConfig) -> list[str]:
-    """Every file the config names that does not exist, as ``"where: path"`` lines.
+def named_files(config: ReadinessConfig) -> list[tuple[str, Path]]:
+    """Every file (or folder) the config names, with where: ``("checklist", path)``.
+
+    Live Prometheus sources name no file and are left out.
 
     Examples
     --------
-    >>> missing_files(load_config("data/demo/readiness.yaml"))  # doctest: +SKIP
-    []
+    >>> named_files(load_config("data/demo/readiness.yaml"))[0]  # doctest: +SKIP
+    ("tickets 'servicenow'", PosixPath('.../incident_event_log.csv.gz'))
     """
     named: list[tuple[str, Path | None]] = [
         *((f"tickets '{s.name}'", s.path) for s in config.tickets),
@@ -1118,8 +1121,17 @@ def missing_files(config: ReadinessConfig) -> list[str]:
         ("post_launch.alerts", config.post_launch.alerts),
         *((f"openslo[{i}]", p) for i, p in enumerate(config.openslo)),
     ]
+    return [(where, path) for where, path in named if path is not None]
+
+
+def missing_files(config: ReadinessConfig) -> list[str]:
+    """Every file the config names that does not exist, as ``"where: path"`` lines.
+
+    Examples
+    --------
+    >>> missing_files(load_config("data/demo/readiness.yaml"))  # doctest: +SKIP
+    []
+    """
     return [
-        f"{where}: {path}"
-        for where, path in named
-        if path is not None and not path.exists()
+        f"{where}: {path}" for where, path in named_files(config) if not path.exists()
     ]

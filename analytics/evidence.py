@@ -36,6 +36,7 @@ from analytics.frames import (
 )
 from analytics.runinfo import utc_now
 from analytics.sources import loadtests
+from analytics.sources._compressed import decompression_errors
 from analytics.sources.activity import (
     read_access_log,
     read_activity_csv,
@@ -432,16 +433,23 @@ def gather_evidence(config: ReadinessConfig, as_of: pd.Timestamp) -> Evidence:
     """Read every source named in ``config``.
 
     Raises the loaders' ``InputError`` for a file that cannot be used at all;
-    rows that cannot be used are kept in each load's rejected table.
+    rows that cannot be used are kept in each load's rejected table. A
+    compressed file that cannot be decompressed (cut short, corrupt, or named
+    ``.gz`` without being gzip) is an ``InputError`` naming it, whichever
+    reader opened it.
     """
     evidence = Evidence(config=config, as_of=as_of)
     for ticket_source in config.tickets:
-        load = _load_tickets(ticket_source, as_of)
+        with decompression_errors(ticket_source.path):
+            load = _load_tickets(ticket_source, as_of)
         load.notes.extend(_later_than(load, as_of))
         evidence.tickets[ticket_source.name] = load
     for metric_source in config.metrics:
         try:
-            evidence.metrics[metric_source.name] = _load_metrics(metric_source, as_of)
+            with decompression_errors(metric_source.path):
+                evidence.metrics[metric_source.name] = _load_metrics(
+                    metric_source, as_of
+                )
         except AnalyticsError as exc:
             if metric_source.format != "prometheus":
                 raise
@@ -449,31 +457,36 @@ def gather_evidence(config: ReadinessConfig, as_of: pd.Timestamp) -> Evidence:
             logger.warning("source %s unavailable: %s", metric_source.name, exc)
             evidence.unavailable[metric_source.name] = str(exc)
     for survey in config.surveys:
-        evidence.surveys[survey.name] = read_survey_csv(
-            survey.path,
-            kind=survey.kind,
-            timezone=survey.timezone,
-            date_format=survey.date_format,
-            column_map=survey.column_map or None,
-        )
+        with decompression_errors(survey.path):
+            evidence.surveys[survey.name] = read_survey_csv(
+                survey.path,
+                kind=survey.kind,
+                timezone=survey.timezone,
+                date_format=survey.date_format,
+                column_map=survey.column_map or None,
+            )
     for loadtest in config.loadtests:
-        evidence.loadtests[loadtest.name] = _load_loadtest(loadtest)
+        with decompression_errors(loadtest.path):
+            evidence.loadtests[loadtest.name] = _load_loadtest(loadtest)
     if config.activity is not None:
-        evidence.activity = _load_activity(config)
+        with decompression_errors(config.activity.path):
+            evidence.activity = _load_activity(config)
     if config.licences is not None:
         lic = config.licences
-        evidence.licences = read_licences_csv(
-            lic.path,
-            timezone=lic.timezone,
-            date_order=lic.date_order,
-            column_map=lic.column_map or None,
-        )
+        with decompression_errors(lic.path):
+            evidence.licences = read_licences_csv(
+                lic.path,
+                timezone=lic.timezone,
+                date_order=lic.date_order,
+                column_map=lic.column_map or None,
+            )
     if config.checklist is not None:
-        evidence.checklist = read_checklist(
-            config.checklist.path,
-            timezone=config.checklist.timezone,
-            date_order=config.checklist.date_order,
-        )
+        with decompression_errors(config.checklist.path):
+            evidence.checklist = read_checklist(
+                config.checklist.path,
+                timezone=config.checklist.timezone,
+                date_order=config.checklist.date_order,
+            )
     return evidence
 
 

@@ -11,7 +11,9 @@ Cases where the current code is unclear or wrong are marked
 
 from __future__ import annotations
 
+import gzip
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +68,11 @@ SEMICOLON = (
 CASES: dict[str, Any] = {
     # --- ServiceNow CSV -----------------------------------------------------------
     "sn-truncated-gzip": _error(
-        read_servicenow_csv, "sn_truncated.csv.gz", "cannot be read", "fix:"
+        read_servicenow_csv,
+        "sn_truncated.csv.gz",
+        "cannot be read",
+        "damaged gzip",
+        "fix: export or copy it again",
     ),
     "sn-not-utf8": _error(read_servicenow_csv, "sn_latin1.csv", "utf-8", "iconv"),
     "sn-bom": _rows(read_servicenow_csv, "sn_bom.csv", 2),
@@ -143,6 +149,9 @@ CASES: dict[str, Any] = {
         "duplicate_sample",
     ),
     "prom-counter-reset": _rows(read_prometheus_json, "prom_counter_reset.json", 6),
+    "prom-truncated-gzip": _error(
+        read_prometheus_json, "prom_truncated.json.gz", "damaged gzip", "again"
+    ),
     # --- metric CSV ---------------------------------------------------------------
     "metric-semicolon": _error(
         read_metric_csv, "metric_semicolon.csv", SEMICOLON, metric="up"
@@ -170,6 +179,22 @@ CASES: dict[str, Any] = {
     "metric-header-only": _error(
         read_metric_csv, "metric_header_only.csv", "no data rows", metric="up"
     ),
+    # A plain CSV named .gz, and a gzip cut short: pandas used to raise
+    # BadGzipFile / EOFError naming no file.
+    "metric-not-gzip": _error(
+        read_metric_csv,
+        "metric_not_gzip.csv.gz",
+        "named .gz but is not gzip-compressed",
+        "remove .gz from its name",
+        metric="up",
+    ),
+    "metric-truncated-gzip": _error(
+        read_metric_csv,
+        "metric_truncated.csv.gz",
+        "damaged gzip file, cut short",
+        "export or copy it again",
+        metric="up",
+    ),
     # --- checklist ----------------------------------------------------------------
     "checklist-empty": _error(read_checklist, "checklist_empty.csv", "empty", "fix:"),
     "checklist-not-utf8": _error(
@@ -188,6 +213,9 @@ CASES: dict[str, Any] = {
     "checklist-semicolon": _error(read_checklist, "checklist_semicolon.csv", SEMICOLON),
     "checklist-missing-column": _error(
         read_checklist, "checklist_missing_column.csv", "owner", "fix:"
+    ),
+    "checklist-truncated-gzip": _error(
+        read_checklist, "checklist_truncated.csv.gz", "damaged gzip", "fix:"
     ),
     "checklist-header-only": _error(
         read_checklist, "checklist_header_only.csv", "no (data rows|items)"
@@ -221,7 +249,7 @@ CASES: dict[str, Any] = {
         read_jira_csv, "jira_iso_dates.csv", "date format", "date_format="
     ),
     "jira-truncated-gzip": _error(
-        read_jira_csv, "jira_truncated.csv.gz", "cannot be read"
+        read_jira_csv, "jira_truncated.csv.gz", "cannot be read", "damaged gzip"
     ),
     # --- config -------------------------------------------------------------------
     "config-typo-key": _error(
@@ -325,3 +353,23 @@ def test_series_starting_after_the_window_is_no_data_not_go() -> None:
     assert str(report.decision) != "GO"
     load = report.evidence.metrics["up"]
     assert load.rows_in == load.rows_used + load.rows_rejected == 120
+
+
+def test_gzip_prometheus_dump_is_read_by_content(tmp_path: Path) -> None:
+    dump = tmp_path / "counter.json.gz"
+    dump.write_bytes(gzip.compress((BAD / "prom_counter_reset.json").read_bytes()))
+    assert read_prometheus_json(dump).rows_used == 6
+
+
+def test_damaged_gzip_in_a_config_is_an_input_error_naming_it(tmp_path: Path) -> None:
+    """build_go_no_go used to raise a bare BadGzipFile (no file name)."""
+    shutil.copy(BAD / "metric_truncated.csv.gz", tmp_path / "up.csv.gz")
+    config = tmp_path / "readiness.yaml"
+    config.write_text(
+        "as_of: '2016-06-29'\n"
+        "metrics:\n  - {name: up, path: up.csv.gz, format: csv, metric: up}\n"
+    )
+    with pytest.raises(
+        InputError, match=r"up\.csv\.gz: cannot be read: .*damaged gzip"
+    ):
+        build_go_no_go(config)

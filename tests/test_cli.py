@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -270,3 +271,116 @@ def test_post_launch_refuses_a_baseline_of_another_service_or_report(
     )  # fmt: skip
     _bad_input(result, f"--baseline {baseline}", *fragments)
     assert not (tmp_path / "out").exists()
+
+
+# --- damaged compressed files, empty dates, an unwritable --out, usage errors ---
+
+
+def _gzip_config(tmp_path: Path, content: bytes) -> Path:
+    (tmp_path / "up.csv.gz").write_bytes(content)
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "as_of: '2016-06-29'\n"
+        "metrics:\n  - {name: up, path: up.csv.gz, format: csv, metric: up}\n"
+    )
+    return config
+
+
+_GZIP_CASES = [
+    pytest.param(
+        b"timestamp,value\n2016-06-28T00:00:00Z,1\n",
+        "is named .gz but is not gzip-compressed",
+        "remove .gz from its name",
+        id="plain-csv-named-gz",
+    ),
+    pytest.param(
+        gzip.compress(b"timestamp,value\n" + b"2016-06-28T00:00:00Z,1\n" * 500)[:40],
+        "is a damaged gzip file, cut short",
+        "export or copy it again",
+        id="truncated-gzip",
+    ),
+]
+
+
+@pytest.mark.parametrize(("content", "problem", "fix"), _GZIP_CASES)
+def test_check_config_reads_compressed_files_to_the_end(
+    tmp_path: Path, content: bytes, problem: str, fix: str
+) -> None:
+    config = _gzip_config(tmp_path, content)
+    _bad_input(
+        _readiness("check-config", "--config", str(config)), "up.csv.gz", problem, fix
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("content", "problem", "fix"), _GZIP_CASES)
+def test_damaged_gzip_exits_2_naming_the_file(
+    tmp_path: Path, content: bytes, problem: str, fix: str
+) -> None:
+    """It used to exit 3 with a bare BadGzipFile or EOFError and no file name."""
+    config = _gzip_config(tmp_path, content)
+    result = _readiness(
+        "report", "go-no-go", "--config", str(config), "--out", str(tmp_path / "out")
+    )
+    _bad_input(result, "up.csv.gz", problem, fix)
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "value", "fix"),
+    [
+        ("go-no-go", "--as-of", "", "2026-03-02 or leave the option out"),
+        ("go-no-go", "--as-of", "  ", "2026-03-02 or leave the option out"),
+        ("post-launch", "--go-live", "", "such as 2026-03-02"),
+    ],
+)
+def test_empty_date_option_is_refused_not_defaulted(
+    tmp_path: Path, command: str, option: str, value: str, fix: str
+) -> None:
+    """A cron line --as-of "$DECISION_DATE" with the variable unset must not judge as_of."""
+    result = _readiness(
+        "report", command, "--config", "data/scenario/readiness.yaml",
+        "--out", str(tmp_path / "out"), option, value,
+    )  # fmt: skip
+    _bad_input(result, f"{option} is empty: give an ISO 8601 date", fix)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("inside", [False, True], ids=["out-is-a-file", "under-a-file"])
+def test_out_that_is_a_file_says_so_and_exits_3(tmp_path: Path, inside: bool) -> None:
+    blocker = tmp_path / "hostname"
+    blocker.write_text("a file\n")
+    out = blocker / "x" if inside else blocker
+    result = _readiness(
+        "report", "go-no-go", "--config", "data/demo/readiness.yaml", "--out", str(out)
+    )
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert f"{blocker} is a file, not a folder" in result.stderr
+    assert "Fix: give --out a folder you can write to" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["report", "post-launch", "--go-live", "2026-03-02", "--days", "0"], "--days"),
+        (["report", "go-no-go", "--fail-on", "nogo"], "'nogo'"),
+        (["report", "go-no-go", "--out", "x"], "Missing option '--config'"),
+        (["reprot"], "No such command 'reprot'"),
+    ],
+    ids=["days-0", "fail-on-typo", "missing-config", "unknown-command"],
+)
+def test_usage_error_is_one_line_with_a_help_hint(
+    tmp_path: Path, args: list[str], fragment: str
+) -> None:
+    config = ["--config", "data/scenario/readiness.yaml", "--out", str(tmp_path)]
+    full = args if fragment.startswith(("Missing", "No such")) else [*args, *config]
+    result = _readiness(*full)
+    _bad_input(result, fragment, "--help')")
+    assert "╭" not in result.stderr and "Usage:" not in result.stderr
+
+
+def test_bare_command_still_prints_help() -> None:
+    result = _readiness()
+    assert result.returncode == 2
+    assert "report" in result.stdout + result.stderr
+    assert "error:" not in result.stderr

@@ -348,7 +348,9 @@ def test_output_under_a_regular_file_exits_3(tmp_path: Path) -> None:
     assert result.returncode == 3
     assert result.stderr.count("\n") == 1
     assert "cannot create the run folder" in result.stderr
-    assert "Not a directory" in result.stderr
+    # Plain words, not the system's "Not a directory", and the fix.
+    assert f"{blocker} is a file, not a folder" in result.stderr
+    assert "Fix: give --out a folder you can write to" in result.stderr
 
 
 def test_permission_denied_is_one_clear_error(
@@ -363,7 +365,9 @@ def test_permission_denied_is_one_clear_error(
         real_mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Path, "mkdir", refuse)
-    with pytest.raises(RenderError, match=r"cannot create the run folder .*Permission"):
+    with pytest.raises(
+        RenderError, match=r"cannot create the run folder .*no permission to write in"
+    ):
         render_report(
             tmp_path / "unused.ipynb",
             kind="go-no-go",

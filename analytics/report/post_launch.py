@@ -80,6 +80,7 @@ from analytics.report.go_no_go import (
     write_run_files,
 )
 from analytics.report.html import CSS, Chart, Html, chart_text, esc, format_value, table
+from analytics.sources._compressed import decompression_errors
 from analytics.sources._csv import refuse_shifted_columns, unsplittable_csv
 from analytics.sources.alerts import read_alert_history
 
@@ -1059,7 +1060,8 @@ class PostLaunchReport:
         settings = self.evidence.config.post_launch
         assert settings.drills is not None
         try:
-            raw = pd.read_csv(settings.drills, dtype="string")
+            with decompression_errors(settings.drills):
+                raw = pd.read_csv(settings.drills, dtype="string")
         except pd.errors.ParserError as exc:
             raise unsplittable_csv(settings.drills, exc, fix="save it as CSV") from exc
         except (OSError, ValueError) as exc:

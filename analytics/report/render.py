@@ -231,9 +231,7 @@ def render_report(
         work.mkdir()
         (work / PRIVATE_DIR).mkdir(mode=0o700)
     except OSError as exc:
-        raise RenderError(
-            f"cannot create the run folder in {root}: {_os_reason(exc)}"
-        ) from exc
+        raise _unwritable_out(root, exc) from exc
 
     executed_path = work / PRIVATE_DIR / "report.ipynb"
     failed = root / f"{run_id}.failed"
@@ -420,6 +418,35 @@ def _as_render_error(
     error = RenderError(message)
     error.cause_name = name
     return error
+
+
+def _unwritable_out(root: Path, exc: OSError) -> RenderError:
+    """The error for an output folder that cannot be created, in plain words.
+
+    The system's own words mislead here: ``--out /etc/hostname`` fails with
+    "File exists" and ``--out /etc/passwd/x`` with "Not a directory".
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile() as f:
+    ...     error = _unwritable_out(Path(f.name), FileExistsError(17, "File exists"))
+    >>> print(str(error).split(": ", 1)[1].replace(f.name, "<file>"))
+    <file> is a file, not a folder. Fix: give --out a folder you can write to (out_root= in Python)
+    """
+    existing = next((p for p in (root, *root.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        reason = f"{existing} is a file, not a folder"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        reason = f"no permission to write in {existing or root}"
+    elif exc.errno == errno.EROFS:
+        reason = f"{existing or root} is on a read-only file system"
+    else:
+        reason = _os_reason(exc)
+    return RenderError(
+        f"cannot create the run folder in {root}: {reason}."
+        " Fix: give --out a folder you can write to (out_root= in Python)"
+    )
 
 
 def _os_reason(exc: OSError) -> str:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from analytics.errors import ConfigError, InputError
 from analytics.frames import TICKETS_COLUMNS, LoadResult, Rejections, file_sha256
+from analytics.sources._compressed import decompression_errors
 from analytics.sources._csv import unsplittable_csv
 
 __all__ = [
@@ -252,7 +253,7 @@ def _sniff(path: Path, *, expect: Literal["csv", "json"], export_hint: str) -> b
         with path.open("rb") as handle:
             magic = handle.read(2)
         opener = gzip.open if magic == b"\x1f\x8b" else Path.open
-        with opener(path, "rb") as handle:
+        with decompression_errors(path), opener(path, "rb") as handle:
             head: bytes = handle.read(_SNIFF_BYTES)
     except FileNotFoundError as error:
         raise InputError(path, "does not exist", fix="check the path") from error
@@ -292,15 +293,16 @@ def read_text_csv(path: Path, *, export_hint: str) -> tuple[list[str], pd.DataFr
     """
     magic = _sniff(path, expect="csv", export_hint=export_hint)
     try:
-        cells = pd.read_csv(
-            path,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            encoding="utf-8-sig",
-            compression="gzip" if magic == b"\x1f\x8b" else None,
-        )
+        with decompression_errors(path):
+            cells = pd.read_csv(
+                path,
+                header=None,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                encoding="utf-8-sig",
+                compression="gzip" if magic == b"\x1f\x8b" else None,
+            )
     except UnicodeDecodeError as error:
         raise InputError(
             path, f"is not UTF-8 text ({error.reason})", fix="export again as UTF-8"
@@ -327,8 +329,8 @@ def read_json(path: Path, *, export_hint: str) -> Any:
     magic = _sniff(path, expect="json", export_hint=export_hint)
     opener = gzip.open if magic == b"\x1f\x8b" else Path.open
     try:
-        with opener(path, "rt", encoding="utf-8-sig") as handle:
-            return json.load(handle)
+        with decompression_errors(path), opener(path, "rt", encoding="utf-8-sig") as h:
+            return json.load(h)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InputError(
             path, f"is not valid JSON ({error})", fix=export_hint

@@ -44,6 +44,7 @@ import pandas as pd
 
 from analytics.errors import InputError
 from analytics.frames import LoadResult
+from analytics.sources._compressed import decompression_errors
 from analytics.sources._readers import (
     RowRejector,
     finish,
@@ -386,7 +387,7 @@ def _read_log_lines(path: Path) -> list[str]:
         with path.open("rb") as handle:
             magic = handle.read(2)
         opener = gzip.open if magic == b"\x1f\x8b" else Path.open
-        with opener(path, "rb") as handle:
+        with decompression_errors(path), opener(path, "rb") as handle:
             data: bytes = handle.read()
     except FileNotFoundError as error:
         raise InputError(path, "does not exist", fix="check the path") from error

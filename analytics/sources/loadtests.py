@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.errors import ConfigError, InputError
+from analytics.sources._compressed import decompression_errors, open_by_content
 
 __all__ = [
     "LOAD_STEPS_COLUMNS",
@@ -196,7 +197,8 @@ def read_locust_stats(path: str | Path) -> pd.DataFrame:
 def read_k6_summary(path: str | Path) -> pd.DataFrame:
     """Read k6's ``--summary-export`` JSON as one step."""
     try:
-        metrics = json.loads(Path(path).read_text(encoding="utf-8"))["metrics"]
+        with decompression_errors(path), open_by_content(path) as stream:
+            metrics = json.loads(stream.read().decode("utf-8"))["metrics"]
         reqs, duration = metrics["http_reqs"], metrics["http_req_duration"]
         failed = metrics.get("http_req_failed", {})
         p95 = float(duration["p(95)"])
@@ -218,7 +220,9 @@ def read_k6_ndjson(path: str | Path, *, step_seconds: float = 60.0) -> pd.DataFr
     """Read k6's ``--out json`` NDJSON points into load steps."""
     durations: list[tuple[str, float]] = []
     failures: list[tuple[str, float]] = []
-    with Path(path).open(encoding="utf-8") as handle:
+    # Read as bytes (plain, or gzip as k6 writes for --out json=x.gz); json
+    # decodes each line and refuses bytes that are not UTF-8.
+    with decompression_errors(path), open_by_content(path) as handle:
         for line_number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -226,7 +230,10 @@ def read_k6_ndjson(path: str | Path, *, step_seconds: float = 60.0) -> pd.DataFr
                 record = json.loads(line)
             except ValueError as exc:
                 raise InputError(
-                    path, "not JSON", row=line_number, value=line[:80]
+                    path,
+                    "not JSON",
+                    row=line_number,
+                    value=line[:80].decode("utf-8", errors="replace"),
                 ) from exc
             if record.get("type") != "Point":
                 continue
@@ -292,7 +299,8 @@ def _epoch(
 
 def _read_csv(path: str | Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(path)
+        with decompression_errors(path):
+            return pd.read_csv(path)
     except (OSError, ValueError) as exc:
         raise InputError(
             path, f"cannot read CSV ({exc})", fix="check the file"

@@ -56,6 +56,7 @@ from analytics.frames import (
     LoadResult,
     file_sha256,
 )
+from analytics.sources._compressed import decompression_errors
 from analytics.sources._csv import (
     refuse_semicolon_separated,
     refuse_shifted_columns,
@@ -329,7 +330,9 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
             path, "this is a Parquet file, not a CSV", fix="use read_metric_parquet"
         )
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        # The compression follows the name (.gz, .bz2, .xz, .zip).
+        with decompression_errors(path):
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError as exc:
         raise InputError(
             path,

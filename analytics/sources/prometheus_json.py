@@ -44,6 +44,7 @@ import pandas as pd
 
 from analytics.errors import InputError
 from analytics.frames import file_sha256, repeat_text
+from analytics.sources._compressed import decompression_errors, open_by_content
 from analytics.sources.metric_files import (
     MILLISECONDS_THRESHOLD,
     TIMESTAMP_DTYPE,
@@ -262,7 +263,9 @@ def _instant_time(series: list[Any]) -> str:
 
 
 def _load_json(path: Path) -> Any:
-    content = path.read_bytes()
+    # gzip, bzip2 and xz dumps are read by content, like the ticket readers.
+    with decompression_errors(path), open_by_content(path) as stream:
+        content = stream.read()
     if not content.strip():
         raise InputError(
             path,

@@ -68,6 +68,7 @@ from analytics.frames import (
     Rejections,
     file_sha256,
 )
+from analytics.sources._compressed import decompression_errors
 from analytics.sources._csv import refuse_semicolon_separated
 from analytics.timeparse import (
     DateOrder,
@@ -585,14 +586,15 @@ def _read_raw(path: Path, column_map: Mapping[str, str] | None = None) -> pd.Dat
     """Read every cell as text; ``?`` and empty cells become missing."""
     compression = _sniff(path)
     try:
-        raw = pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            na_values=_MISSING_MARKERS,
-            encoding="utf-8-sig",
-            compression=compression,
-        )
+        with decompression_errors(path):
+            raw = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_values=_MISSING_MARKERS,
+                encoding="utf-8-sig",
+                compression=compression,
+            )
     except UnicodeDecodeError as error:
         raise InputError(
             path,
@@ -633,7 +635,7 @@ def _sniff(path: Path) -> Literal["gzip"] | None:
             magic = handle.read(2)
         compression: Literal["gzip"] | None = "gzip" if magic == b"\x1f\x8b" else None
         if compression:
-            with gzip.open(path, "rb") as handle:
+            with decompression_errors(path), gzip.open(path, "rb") as handle:
                 head = handle.read(_SNIFF_BYTES)
         else:
             with path.open("rb") as handle:
@@ -685,7 +687,8 @@ def _read_bytes(path: Path, fix: str) -> bytes:
     try:
         data = path.read_bytes()
         if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
+            with decompression_errors(path):
+                data = gzip.decompress(data)
     except FileNotFoundError as error:
         raise InputError(path, "does not exist", fix="check the path") from error
     except (OSError, EOFError) as error:
