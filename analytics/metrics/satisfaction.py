@@ -98,7 +98,7 @@ def csat_summary(
     >>> int(row["n"]), float(row["csat_mean"]), float(row["share_satisfied"])
     (4, 4.25, 0.75)
     >>> round(float(row["csat_mean_low"]), 3), round(float(row["csat_mean_high"]), 3)
-    (2.727, 5.773)
+    (2.727, 5.0)
     """
     data = _scores(responses, "csat", period)
     keys = _keys(data, by, period)
