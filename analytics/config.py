@@ -643,22 +643,12 @@ def _check_success_target(crit_id: str, fields: dict[str, Any]) -> None:
     target = fields.get("target")
     if isinstance(target, bool) or not isinstance(target, int | float):
         return  # absent, or a wrong type the merged criterion's validation reports
-    default = _default_success_criteria().get(crit_id, {})
+    default = default_criteria("go_live_success").get(crit_id, {})
     kind = str(fields.get("kind", default.get("kind", "")))
     unit = str(fields.get("unit", default.get("unit", "")))
     problem = _target_problem(kind, float(target), unit)
     if problem is not None:
         raise _NestedValueError(f"{crit_id}.target", problem)
-
-
-def _default_success_criteria() -> dict[str, dict[str, Any]]:
-    text = (
-        resources.files("analytics")
-        .joinpath("defaults/go_live_success.yaml")
-        .read_text("utf-8")
-    )
-    loaded: dict[str, dict[str, Any]] = yaml.safe_load(text)["criteria"]
-    return loaded
 
 
 class ReportSettings(_Strict):
@@ -775,10 +765,22 @@ def _check_prometheus_url(url: str) -> None:
         )
 
 
-def _default_criteria() -> dict[str, dict[str, Any]]:
+def default_criteria(
+    name: str = "launch_plan",
+) -> dict[str, dict[str, Any]]:
+    """The criteria of a bundled defaults file, a fresh copy on each call.
+
+    ``"launch_plan"`` holds the go/no-go criteria, ``"go_live_success"`` the
+    post-launch review's.
+
+    Examples
+    --------
+    >>> default_criteria()["availability"]["kind"]
+    'availability'
+    """
     text = (
         resources.files("analytics")
-        .joinpath("defaults/launch_plan.yaml")
+        .joinpath(f"defaults/{name}.yaml")
         .read_text("utf-8")
     )
     loaded: dict[str, dict[str, Any]] = yaml.safe_load(text)["criteria"]
@@ -786,7 +788,7 @@ def _default_criteria() -> dict[str, dict[str, Any]]:
 
 
 def _merge_criteria(path: Path, overrides: object) -> dict[str, dict[str, Any]]:
-    criteria = _default_criteria()
+    criteria = default_criteria()
     if overrides is None:
         return criteria
     if not isinstance(overrides, dict):

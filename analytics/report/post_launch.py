@@ -28,13 +28,11 @@ import math
 import os
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
 import pandas as pd
 import plotly.graph_objects as go
-import yaml
 from plotly.subplots import make_subplots
 from pydantic import ValidationError
 
@@ -42,6 +40,7 @@ from analytics.checklist import checklist_criteria
 from analytics.config import (
     CriterionConfig,
     ReadinessConfig,
+    default_criteria,
     load_config,
     parse_duration,
 )
@@ -120,16 +119,6 @@ Evaluator = Callable[[str, CriterionConfig, Evidence], CriterionResult]
 # --- criteria -------------------------------------------------------------------------
 
 
-def _default_success() -> dict[str, dict[str, Any]]:
-    text = (
-        resources.files("analytics")
-        .joinpath("defaults/go_live_success.yaml")
-        .read_text("utf-8")
-    )
-    loaded: dict[str, dict[str, Any]] = yaml.safe_load(text)["criteria"]
-    return loaded
-
-
 def success_criteria_configs(
     config: ReadinessConfig, go_live: pd.Timestamp
 ) -> dict[str, tuple[str, CriterionConfig]]:
@@ -144,7 +133,7 @@ def success_criteria_configs(
     ConfigError
         An override names an unknown id without a ``kind``, or a bad field.
     """
-    merged = _default_success()
+    merged = default_criteria("go_live_success")
     for crit_id, fields in config.post_launch.criteria.items():
         if crit_id in merged:
             merged[crit_id] = {**merged[crit_id], **fields}
