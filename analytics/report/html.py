@@ -124,6 +124,11 @@ def format_value(value: float | None, unit: str = "") -> str:
     --------
     >>> format_value(99.91234, "%"), format_value(8247.0, "min"), format_value(None)
     ('99.912 %', '8,247 min (137.4 h)', '')
+
+    Whole numbers (counts, most often) show no decimals:
+
+    >>> format_value(0.0, "incidents"), format_value(4.09, "/5")
+    ('0 incidents', '4.09 /5')
     """
     if value is None or not math.isfinite(value):
         return ""
@@ -131,7 +136,7 @@ def format_value(value: float | None, unit: str = "") -> str:
         return f"{value:.3f} %"
     if unit == "min" and abs(value) >= 120:
         return f"{value:,.0f} min ({value / 60:,.1f} h)"
-    if abs(value) >= 100:
+    if abs(value) >= 100 or float(value).is_integer():
         text = f"{value:,.0f}"
     elif abs(value) >= 10:
         text = f"{value:.1f}"
