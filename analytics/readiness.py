@@ -121,7 +121,10 @@ class CriterionResult:
     Attributes
     ----------
     value
-        The measured value in the criterion's unit; None when NO DATA.
+        The measured value in the criterion's unit. None when NO DATA, except
+        where a value was computed but not judged (coverage below the
+        minimum): it is kept here and named in ``detail``, but ``run.json``
+        leaves it out.
     window_start, window_end
         The evidence window (UTC).
     coverage_ratio
@@ -145,14 +148,19 @@ class CriterionResult:
     """Shown instead of the numeric value when set (e.g. ``done`` for a checklist item)."""
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form for ``run.json``."""
+        """JSON-ready form for ``run.json``.
+
+        A NO DATA criterion has no ``value``: a figure computed on too little
+        evidence (low coverage, say) was not judged, and a scheduler reading
+        ``value`` must not take it for a measurement. The detail names it.
+        """
         crit = asdict(self.criterion)
         return {
             "id": self.criterion.criterion_id,
             "title": self.criterion.title,
             "area": self.criterion.area,
             "status": str(self.status),
-            "value": self.value,
+            "value": None if self.status is Status.NO_DATA else self.value,
             "value_label": self.value_label or None,
             "unit": self.criterion.unit,
             "op": crit["op"],

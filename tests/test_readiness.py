@@ -113,3 +113,12 @@ def test_low_coverage_reason_names_the_value_as_not_judged() -> None:
     assert result.detail.startswith("not judged: data covers 6.7% of the evidence")
     assert "would have judged is 5.99 %" in result.detail
     assert "covered part" not in result.detail
+
+
+def test_run_json_gives_no_value_for_a_criterion_not_judged() -> None:
+    # A scheduler reading run.json must not take the unjudged figure for a measurement.
+    result = evaluate_value(AVAILABILITY, 80.97, coverage_ratio=0.3, min_coverage=0.9)
+    assert result.status is Status.NO_DATA
+    assert result.to_dict()["value"] is None
+    assert "80.97" in result.to_dict()["detail"]
+    assert evaluate_value(AVAILABILITY, 99.95).to_dict()["value"] == 99.95
