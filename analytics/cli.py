@@ -21,6 +21,7 @@ errors to exit codes, prints the outcome and rewrites the index.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from datetime import timedelta
@@ -234,6 +235,8 @@ def _run_report(
         _fail(str(exc), EXIT_BAD_INPUT, debug=debug)
 
     index = _update_index(out, debug=debug)
+    for warning in _source_warnings(outcome.run_json_path):
+        typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"decision: {outcome.decision}")
     typer.echo(f"report: {outcome.html_path}")
     typer.echo(f"run.json: {outcome.run_json_path}")
@@ -241,6 +244,24 @@ def _run_report(
         typer.echo(f"index: {index}")
     if _fails_on(outcome.decision, fail_on):
         raise typer.Exit(EXIT_DECISION)
+
+
+def _source_warnings(run_json: Path) -> list[str]:
+    """Sources the run could not read, from its run.json, for the scheduler's log.
+
+    A NO-GO from an expired credential or an unreachable server must be told
+    apart from a NO-GO on the evidence without opening the report.
+    """
+    try:
+        record = json.loads(run_json.read_text("utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [
+        f"source {entry.get('source')!r} unavailable, its criteria are NO DATA:"
+        f" {entry.get('file')}"
+        for entry in record.get("data") or []
+        if isinstance(entry, dict) and entry.get("kind") == "unavailable"
+    ]
 
 
 def _update_index(out: Path, *, debug: bool) -> Path | None:

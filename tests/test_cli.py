@@ -384,3 +384,30 @@ def test_bare_command_still_prints_help() -> None:
     assert result.returncode == 2
     assert "report" in result.stdout + result.stderr
     assert "error:" not in result.stderr
+
+
+def test_unavailable_sources_are_warned_about_for_the_scheduler_log(
+    tmp_path: Path,
+) -> None:
+    from analytics.cli import _source_warnings
+
+    run_json = tmp_path / "run.json"
+    run_json.write_text(
+        json.dumps(
+            {
+                "data": [
+                    {"source": "tickets", "kind": "tickets", "file": "t.csv"},
+                    {
+                        "source": "prom",
+                        "kind": "unavailable",
+                        "file": "HTTP 401 from http://prom:9090",
+                    },
+                ]
+            }
+        )
+    )
+    assert _source_warnings(run_json) == [
+        "source 'prom' unavailable, its criteria are NO DATA: HTTP 401 from"
+        " http://prom:9090"
+    ]
+    assert _source_warnings(tmp_path / "missing.json") == []
