@@ -45,6 +45,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -333,9 +334,19 @@ def _failed_run(folder: Path) -> FailedRun:
         kind=_text(record.get("report")) or folder.name.split("_", 1)[0],
         as_of=_text(record.get("as_of")),
         failed_at=failed_at,
-        reason=_text(record.get("reason")) or "no reason recorded",
+        reason=_shared_path_free(_text(record.get("reason")), folder.name)
+        or "no reason recorded",
         sort_key=_parse_time(failed_at) or _mtime(folder),
     )
+
+
+def _shared_path_free(reason: str, folder_name: str) -> str:
+    """The reason with the run folder's path cut to its name: the index is shared.
+
+    >>> _shared_path_free("kept in /srv/out/run-1.failed/private", "run-1.failed")
+    'kept in run-1.failed/private'
+    """
+    return re.sub(r"[^\s'\"]*/" + re.escape(folder_name), folder_name, reason)
 
 
 def _unreadable_run(folder: Path) -> FailedRun:
