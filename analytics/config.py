@@ -801,7 +801,7 @@ def _merge_criteria(path: Path, overrides: object) -> dict[str, dict[str, Any]]:
                 f"{path}: criteria.{crit_id} must be a mapping of settings, got {fields!r}"
             )
         if crit_id in criteria:
-            criteria[crit_id] = {**criteria[crit_id], **fields}
+            criteria[crit_id] = _retitled(criteria[crit_id], fields)
         elif "kind" in fields:
             criteria[crit_id] = fields
         else:
@@ -811,6 +811,25 @@ def _merge_criteria(path: Path, overrides: object) -> dict[str, dict[str, Any]]:
                 f" Fix: use one of {known}, or give a new criterion its kind, title and target"
             )
     return criteria
+
+
+_ROLLING_TITLE: Final = re.compile(r" \((\d+-day) rolling\)$")
+
+
+def _retitled(default: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """A default criterion with its overrides; a title naming the window follows it.
+
+    >>> _retitled({"title": "Availability (30-day rolling)", "lookback": "30d"},
+    ...           {"lookback": "3d"})["title"]
+    'Availability (3-day rolling)'
+    """
+    merged = {**default, **fields}
+    title, lookback = str(default.get("title", "")), fields.get("lookback")
+    if "title" not in fields and lookback is not None and _ROLLING_TITLE.search(title):
+        days = re.fullmatch(r"\s*(\d+)\s*d\s*", str(lookback))
+        window = f"{days.group(1)}-day" if days else str(lookback).strip()
+        merged["title"] = _ROLLING_TITLE.sub(f" ({window} rolling)", title)
+    return merged
 
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> None:

@@ -203,6 +203,17 @@ def test_bad_lookback(write) -> None:  # type: ignore[no-untyped-def]
         load_config(path)
 
 
+def test_a_title_naming_the_window_follows_a_changed_lookback(write) -> None:  # type: ignore[no-untyped-def]
+    path = write("c.yaml", "criteria:\n  availability:\n    lookback: 3d\n")
+    assert load_config(path).criteria["availability"].title == (
+        "Availability (3-day rolling)"
+    )
+    titled = "criteria:\n  availability: {lookback: 3d, title: Uptime}\n"
+    assert load_config(write("t.yaml", titled)).criteria["availability"].title == (
+        "Uptime"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [("30d", 2_592_000), ("48h", 172_800), ("15m", 900), ("2w", 1_209_600)],
