@@ -193,3 +193,21 @@ def test_rows_set_aside_after_the_decision_time_are_counted_apart() -> None:
     )
     load = LoadResult(pd.DataFrame(), rejected, "e.csv", "tickets", 5, 2)
     assert (load.rows_rejected, load.rows_set_aside) == (3, 1)
+
+
+def test_a_decision_time_in_the_future_is_refused(tmp_path: Path) -> None:
+    config = _config(tmp_path, _tickets(20, 0), CHECKLIST_HEADER + GOOD_ITEM)
+    with pytest.raises(ConfigError, match=r"in the future.*does not exist yet"):
+        build_go_no_go(config, as_of="2999-01-01")
+
+
+def test_a_go_without_a_checklist_says_no_sign_off_was_judged(tmp_path: Path) -> None:
+    config = _config(tmp_path, _tickets(20, 0), CHECKLIST_HEADER + GOOD_ITEM)
+    text = config.read_text().replace("checklist: {path: c.csv}\n", "")
+    config.write_text(text)
+    report = build_go_no_go(config)
+    assert report.decision is Decision.GO
+    assert "No launch checklist" in report.decision_summary()._repr_html_()
+    assert report.run_record()["checklist_configured"] is False
+    with_checklist = _config(tmp_path, _tickets(20, 0), CHECKLIST_HEADER + GOOD_ITEM)
+    assert build_go_no_go(with_checklist).run_record()["checklist_configured"] is True

@@ -18,12 +18,13 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.config import CriterionConfig, load_config
+from analytics.errors import ConfigError
 from analytics.evaluate import evaluate_criteria
 from analytics.evidence import Evidence, gather_evidence, parse_as_of
 from analytics.frames import ROW_TIME, LoadResult, file_sha256
@@ -69,6 +70,7 @@ def build_go_no_go(
     """
     cfg = load_config(Path(config))
     when = parse_as_of(as_of if as_of else cfg.as_of)
+    _refuse_future(when)
     evidence = gather_evidence(cfg, when)
     results, excluded = evaluate_criteria(evidence)
     return GoNoGoReport(evidence=evidence, results=results, excluded=excluded)
@@ -124,6 +126,21 @@ def completion_marker(run_token: str, closing: str) -> Html:
 def _status_cell(value: object) -> str:
     text = str(value)
     return f'<span class="st st-{esc(text.replace(" ", "-"))}">{esc(text)}</span>'
+
+
+_CLOCK_SKEW: Final = pd.Timedelta(minutes=15)
+
+
+def _refuse_future(when: pd.Timestamp) -> None:
+    """A decision time after now has no evidence yet; its report would be all NO DATA."""
+    now = pd.Timestamp(utc_now())
+    if when > now + _CLOCK_SKEW:
+        raise ConfigError(
+            f"the decision time {when.isoformat()} is in the future (now"
+            f" {now:%Y-%m-%dT%H:%M}Z): the evidence for it does not exist yet."
+            " Fix: pass a past --as-of (or as_of in the config), or leave it out"
+            " to decide on the config's as_of"
+        )
 
 
 class GoNoGoReport:
@@ -237,6 +254,12 @@ class GoNoGoReport:
                 " config (enabled: false), so this decision says nothing about them: "
                 + ", ".join(esc(self._title(e)) for e in self.excluded)
                 + "</p>"
+            )
+        if self.evidence.config.checklist is None:
+            parts.append(
+                "<p><b>No launch checklist</b> is configured (checklist: in the config),"
+                " so this decision says nothing about sign-offs such as runbooks,"
+                " on-call or the rollback plan.</p>"
             )
         inv = self.evidence.inventory()
         if not inv.empty:
@@ -651,6 +674,7 @@ class GoNoGoReport:
             "status_counts": status_counts(self.results),
             "criteria": [r.to_dict() for r in self.results],
             "excluded_criteria": self.excluded,
+            "checklist_configured": self.evidence.config.checklist is not None,
             **evidence_audit(self.evidence),
             **self.metadata(parameters),
         }
