@@ -17,7 +17,11 @@ Two criterion kinds, wired into the evaluator table through
     going live, and one after the decision time was not known then. A step
     whose start is unknown (Locust ``*_stats.csv``, k6 summary without
     ``loadtests[].started_at``) does not count either. When no step of any
-    load test counts, the criterion is NO DATA with the run times found.
+    load test counts, the criterion is NO DATA with the run times found; a
+    load test all of whose rows were rejected by its reader has no step (NO
+    DATA, naming it). Rows a reader rejected count in no step (an unknown
+    outcome is never taken for a success), and too many of them in the window
+    make the criterion NO DATA (``max_rejected_ratio``).
 
     ``params`` (all optional):
 
@@ -240,8 +244,8 @@ class LoadTestCapacity:
         The evidence window a load step must have run in to count.
     not_counted
         Why steps of a source do not count (ran outside the window, or when is
-        unknown), by source; a source none of whose steps count is not in
-        :attr:`per_source`.
+        unknown), or why it has none (all its rows rejected), by source; a
+        source none of whose steps count is not in :attr:`per_source`.
 
     ``steps`` has an ``in_window`` column: whether the step counts.
     """
@@ -327,7 +331,13 @@ def loadtest_capacity(
                 ["source", *steps.columns, "in_window"]
             ]
         )
-        if not counted.all():
+        if steps.empty:
+            load = evidence.loadtests[name]
+            not_counted[name] = (
+                f"load test '{name}' has no usable load step: all {load.rows_in:,}"
+                " of its rows were rejected (see rejected_rows.csv)"
+            )
+        elif not counted.all():
             not_counted[name] = _not_counted_reason(
                 name, steps, counted, start, end, evidence
             )
@@ -451,9 +461,14 @@ def _throughput(
             sources=(config.source,) if config.source else (),
         )
     if not capacity.per_source:
+        unusable = all(evidence.loadtests[n].frame.empty for n in capacity.sources)
         return no_data(
             criterion,
-            "no load test ran within the evidence window; "
+            (
+                "no load test has a usable load step; "
+                if unusable
+                else "no load test ran within the evidence window; "
+            )
             + "; ".join(capacity.not_counted.values()),
             window_start=start,
             window_end=end,

@@ -30,8 +30,6 @@ from analytics.frames import (
     REJECTED_COLUMNS,
     ROW_TIME,
     LoadResult,
-    empty_rejected,
-    file_sha256,
     to_pandas,
 )
 from analytics.runinfo import utc_now
@@ -86,7 +84,7 @@ _TICKET_READERS: dict[str, Callable[..., LoadResult]] = {
     "pagerduty_analytics": read_pagerduty_analytics,
     "helpdesk_csv": read_helpdesk_csv,
 }
-_LOADTEST_READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
+_LOADTEST_READERS: dict[str, Callable[[Path], LoadResult]] = {
     "jmeter_jtl": loadtests.read_jmeter_jtl,
     "locust_history": loadtests.read_locust_history,
     "locust_stats": loadtests.read_locust_stats,
@@ -356,27 +354,21 @@ def _pull_prometheus(source: MetricSource, as_of: pd.Timestamp) -> LoadResult:
 
 
 def _load_loadtest(source: LoadTestSource) -> LoadResult:
-    steps = _LOADTEST_READERS[source.format](source.path)
-    notes = [
-        f"{source.name}: rows are load steps aggregated from the raw {source.format} results"
-    ]
+    # rows_in counts the file's rows (requests, history rows, points), not steps.
+    load = _LOADTEST_READERS[source.format](source.path)
+    load.notes.insert(
+        0,
+        f"{source.name}: {load.rows_used:,} rows of raw {source.format} results"
+        f" aggregated into {len(load.frame):,} load steps",
+    )
     if source.started_at is not None:
         # The format records no time: the run's start comes from the config.
-        steps["started_at"] = parse_instant(source.started_at, name="started_at")
-        notes.append(
+        load.frame["started_at"] = parse_instant(source.started_at, name="started_at")
+        load.notes.append(
             f"{source.name}: run start {source.started_at} taken from the config"
             " (the file does not record it)"
         )
-    return LoadResult(
-        frame=steps,
-        rejected=empty_rejected(),
-        source_file=str(source.path),
-        kind="loadtest steps",
-        rows_in=len(steps),
-        rows_used=len(steps),
-        sha256=file_sha256(source.path),
-        notes=notes,
-    )
+    return load
 
 
 def _load_activity(config: ReadinessConfig) -> LoadResult:

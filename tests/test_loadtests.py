@@ -14,7 +14,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "loadtests"
 
 
 def test_jmeter_jtl_windows() -> None:
-    steps = lt.read_jmeter_jtl(FIXTURES / "jmeter.jtl", step_seconds=10)
+    steps = lt.read_jmeter_jtl(FIXTURES / "jmeter.jtl", step_seconds=10).frame
 
     assert list(steps.columns) == list(lt.LOAD_STEPS_COLUMNS)
     assert steps["requests"].tolist() == [10, 20]
@@ -25,7 +25,7 @@ def test_jmeter_jtl_windows() -> None:
 
 
 def test_locust_history_steps_and_capacity() -> None:
-    steps = lt.read_locust_history(FIXTURES / "locust_stats_history.csv")
+    steps = lt.read_locust_history(FIXTURES / "locust_stats_history.csv").frame
 
     assert steps["step"].tolist() == [10, 20, 40, 80]
     assert steps["throughput_rps"].tolist() == [102.0, 198.0, 402.0, 610.0]
@@ -40,7 +40,7 @@ def test_locust_history_steps_and_capacity() -> None:
 
 
 def test_locust_stats_one_step() -> None:
-    steps = lt.read_locust_stats(FIXTURES / "locust_stats.csv")
+    steps = lt.read_locust_stats(FIXTURES / "locust_stats.csv").frame
     row = steps.iloc[0]
     assert (row["throughput_rps"], row["p95_ms"]) == (1200.0, 180.0)
     assert row["error_ratio"] == pytest.approx(60 / 12000)
@@ -53,7 +53,7 @@ def test_locust_stats_one_step() -> None:
 
 
 def test_k6_summary_one_step() -> None:
-    steps = lt.read_k6_summary(FIXTURES / "k6_summary.json")
+    steps = lt.read_k6_summary(FIXTURES / "k6_summary.json").frame
     row = steps.iloc[0]
     assert (row["requests"], row["throughput_rps"], row["p95_ms"]) == (
         63000,
@@ -64,7 +64,7 @@ def test_k6_summary_one_step() -> None:
 
 
 def test_k6_ndjson_windows() -> None:
-    steps = lt.read_k6_ndjson(FIXTURES / "k6_output.ndjson", step_seconds=10)
+    steps = lt.read_k6_ndjson(FIXTURES / "k6_output.ndjson", step_seconds=10).frame
     assert steps["requests"].tolist() == [4, 5]
     assert steps["throughput_rps"].tolist() == [0.4, 0.5]
     # 100..130: 100 + 0.95·3·10; 200..600: 200 + 0.95·4·100.
@@ -111,7 +111,7 @@ RUN = pd.Timestamp("2024-01-10 10:00", tz="UTC")  # when the fixture load tests 
     ],
 )
 def test_timed_formats_say_when_each_step_began(read, file, starts) -> None:  # type: ignore[no-untyped-def]
-    steps = read(FIXTURES / file)
+    steps = read(FIXTURES / file).frame
     assert isinstance(steps["started_at"].dtype, pd.DatetimeTZDtype)
     expected = [RUN + pd.Timedelta(seconds=s) for s in starts]
     assert steps["started_at"].tolist() == expected
@@ -125,7 +125,7 @@ def test_timed_formats_say_when_each_step_began(read, file, starts) -> None:  # 
     ],
 )
 def test_untimed_formats_leave_the_start_unknown(read, file) -> None:  # type: ignore[no-untyped-def]
-    steps = read(FIXTURES / file)
+    steps = read(FIXTURES / file).frame
     assert list(steps.columns) == list(lt.LOAD_STEPS_COLUMNS)
     assert isinstance(steps["started_at"].dtype, pd.DatetimeTZDtype)
     assert steps["started_at"].isna().all()
