@@ -201,7 +201,7 @@ def test_load_test_summary_shows_a_load_test_outside_the_window_as_not_counted(
         criteria={"throughput": {"lookback": "12h"}},  # the run was 14 h earlier
     )
     markup = load_test_summary(report).markup
-    assert "no load test ran within the evidence window" in markup
+    assert "no usable load test within the evidence window" in markup
     assert "Not counted: 1 of 1 load step(s) of &#x27;soak&#x27; started" in markup
     assert "<td>2024-01-10 10:00:00</td>" in markup
     assert "<td>yes</td>" not in markup  # neither in window nor within target

@@ -138,8 +138,8 @@ def _load_test_parts(config: CriterionConfig, capacity: LoadTestCapacity) -> lis
 
     sustained = capacity.sustained_rps
     verdict = (
-        "no load test ran within the evidence window: peak capacity is not proven"
-        f" and the criterion '{config.title}' is NO DATA"
+        "no usable load test within the evidence window (see below): peak capacity"
+        f" is not proven and the criterion '{config.title}' is NO DATA"
         if not capacity.per_source
         else "no load step met the targets: no sustained throughput is proven"
         if sustained is None
