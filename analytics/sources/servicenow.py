@@ -495,8 +495,8 @@ def _read_export(
 
     raw = export.read(path, column_map)
     raw = _apply_column_map(raw, column_map, path)
-    if export.codes and "incident_state" not in raw and "state" in raw:
-        raw = raw.rename(columns={"state": "incident_state"})
+    if export.codes:
+        raw = _state_fallback(raw)
     _require_columns(raw, _REQUIRED, path, column_map)
 
     rejections = Rejections(path)
@@ -1023,6 +1023,22 @@ def _label_state_codes(
             " '<label>'}} in the ticket source config (state_map= in Python)",
         )
     rows.loc[coded & ~unknown, "incident_state"] = labels[coded & ~unknown]
+
+
+def _state_fallback(raw: pd.DataFrame) -> pd.DataFrame:
+    """Use a record's task ``state`` where it has no ``incident_state``.
+
+    Record by record: in a file where some records carry ``incident_state``
+    and others only ``state``, each record uses its own.
+    """
+    if "state" not in raw:
+        return raw
+    if "incident_state" not in raw:
+        return raw.rename(columns={"state": "incident_state"})
+    raw["incident_state"] = raw["incident_state"].where(
+        raw["incident_state"].notna(), raw["state"]
+    )
+    return raw
 
 
 def _normalise_label(label: str) -> str:
