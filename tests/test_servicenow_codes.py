@@ -127,6 +127,24 @@ def test_xml_task_state_is_used_record_by_record(tmp_path: Path) -> None:
     assert frame["status"].tolist() == ["Closed", "Resolved"]
 
 
+def test_a_repeated_record_keeps_its_own_time(tmp_path: Path) -> None:
+    # One row per ticket (event_log false): the repeat of INC1 is rejected with
+    # its own opened_at as row_time (record 2), not an empty one.
+    records = [
+        record("INC1", "1", "7", resolved_at="2026-03-02 10:00:00"),
+        record("INC1", "3", "6", opened_at="2026-03-04 10:00:00"),
+        record("INC1", "3", "6", opened_at="not a date"),
+    ]
+    result = read_servicenow_json(
+        write_json(tmp_path, records, "result"), event_log=False
+    )
+    rejected = result.rejected.set_index("row_number")
+    assert rejected["reason_code"].tolist() == ["duplicate_row", "duplicate_row"]
+    assert rejected.loc[2, "row_time"] == pd.Timestamp("2026-03-04 10:00", tz="UTC")
+    assert pd.isna(rejected.loc[3, "row_time"])
+    result.check_accounting()
+
+
 def test_unknown_codes_are_rejected_naming_value_and_option(tmp_path: Path) -> None:
     path = write_json(
         tmp_path,
