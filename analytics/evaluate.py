@@ -26,9 +26,13 @@ from analytics.evaluators_slo import (
     partial_sources,
     unmeasured_reason,
 )
-from analytics.evaluators_support import SUPPORT_EVALUATORS
+from analytics.evaluators_support import (
+    SUPPORT_EVALUATORS,
+    ticket_list,
+    unknown_share_problem,
+)
 from analytics.evidence import Evidence
-from analytics.metrics.resolution import mean_time_to_resolve
+from analytics.metrics.resolution import TimeToResolve, mean_time_to_resolve
 from analytics.metrics.slo import (
     availability_from_counters,
     availability_from_error_counters,
@@ -209,18 +213,38 @@ def _mttr(crit_id: str, config: CriterionConfig, evidence: Evidence) -> Criterio
         window_start=start,
     )
     sources = _ticket_sources(config, evidence)
+    scope = "/".join(config.priorities)
+    left_out = _mttr_left_out(summary)
     if summary.count < config.min_events:
         return no_data(
             criterion,
-            f"no resolved {'/'.join(config.priorities)} tickets opened in the window",
+            f"{summary.count} resolved {scope} tickets opened in the window; need"
+            f" {config.min_events} (min_events); {left_out}",
+            window_start=start,
+            window_end=end,
+            sources=sources,
+        )
+    mean = f"{summary.mean_seconds / 60:,.0f} min"
+    problem = unknown_share_problem(
+        len(summary.unknown_ids),
+        summary.count + len(summary.unknown_ids),
+        evidence.config.max_rejected_ratio,
+        f"ended {scope}",
+    )
+    if problem:
+        return no_data(
+            criterion,
+            f"MTTR not judged: {problem}; the {summary.count} measured ones give a"
+            f" mean of {mean}; {left_out}",
             window_start=start,
             window_end=end,
             sources=sources,
         )
     detail = (
-        f"mean of opened → final resolution (wall clock) over {summary.count} resolved"
-        f" {'/'.join(config.priorities)} tickets; median"
-        f" {(summary.median_seconds or 0) / 60:,.0f} min, p90 {(summary.p90_seconds or 0) / 60:,.0f} min"
+        f"mean of opened → final resolved_at (wall clock) over {summary.count} resolved"
+        f" {scope} tickets; median"
+        f" {(summary.median_seconds or 0) / 60:,.0f} min, p90 {(summary.p90_seconds or 0) / 60:,.0f} min;"
+        f" {left_out}"
     )
     return evaluate_value(
         criterion,
@@ -231,6 +255,29 @@ def _mttr(crit_id: str, config: CriterionConfig, evidence: Evidence) -> Criterio
         detail=detail,
         sources=sources,
     )
+
+
+def _mttr_left_out(summary: TimeToResolve) -> str:
+    """Name the tickets of the window that MTTR leaves out, and why."""
+    parts = []
+    if summary.unknown_ids:
+        parts.append(
+            f"{len(summary.unknown_ids)} ended without resolved_at, time unknown"
+            f" ({ticket_list(summary.unknown_ids)})"
+        )
+    if summary.open_ids:
+        parts.append(
+            f"{len(summary.open_ids)} not resolved by the decision time"
+            f" ({ticket_list(summary.open_ids)})"
+        )
+    if summary.cancelled_ids:
+        parts.append(
+            f"{len(summary.cancelled_ids)} cancelled"
+            f" ({ticket_list(summary.cancelled_ids)})"
+        )
+    if not parts:
+        return "no ticket of the window left out"
+    return "left out: " + "; ".join(parts)
 
 
 EVALUATORS: dict[str, Evaluator] = {

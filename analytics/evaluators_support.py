@@ -9,7 +9,11 @@ Kinds and what they measure (evidence window ``[as_of - lookback, as_of)``):
 ``first_response``     minutes from ``created_at`` to ``first_response_at``
 ``resolution_within``  % of the ``priority``'s tickets resolved within
 ``_target``            ``target_hours`` (final resolution); open tickets past
-                       the target count as missed, younger ones are pending
+                       the target count as missed, younger ones are pending;
+                       cancelled tickets are left out; tickets that ended
+                       without a resolution time count as missed, and more
+                       of them than ``max_rejected_ratio`` of the decided
+                       tickets make it NO DATA
 ``csat``               mean of 1–5 CSAT scores (survey answers; the tickets'
                        ``csat_score`` only when no survey source exists)
 ``escalation_rate``    % of tickets escalated, of those whose escalation is known
@@ -61,7 +65,11 @@ from analytics.errors import ConfigError
 from analytics.evaluators_slo import evidence_window
 from analytics.evidence import Evidence
 from analytics.metrics.incidents import MEASURES, incident_times
-from analytics.metrics.resolution import clock_definition, resolution_by_priority
+from analytics.metrics.resolution import (
+    clock_definition,
+    resolution_by_priority,
+    resolution_outcome,
+)
 from analytics.metrics.satisfaction import csat_summary
 from analytics.metrics.support import first_response_times, support_rates
 from analytics.readiness import Criterion, CriterionResult, evaluate_value, no_data
@@ -73,10 +81,13 @@ __all__ = [
     "clock_text",
     "criterion_schedule",
     "format_label",
+    "outcome_ids",
     "survey_answers",
+    "ticket_list",
     "ticket_pauses",
     "ticket_source_names",
     "tickets_in_window",
+    "unknown_share_problem",
 ]
 
 Evaluator = Callable[[str, CriterionConfig, Evidence], CriterionResult]
@@ -220,13 +231,18 @@ def tickets_in_window(
     names: Sequence[str],
     start: pd.Timestamp,
     end: pd.Timestamp,
+    *,
+    with_outcome: bool = False,
 ) -> pd.DataFrame:
     """Tickets of ``names`` created in ``[start, end)``, as known at ``end``.
 
     Timestamps at or after ``end`` (responses, resolutions, ... that happened
     after the decision time) are set to missing: they were not known yet.
     Tickets without ``created_at`` cannot be placed in the window and are left
-    out.
+    out. With ``with_outcome``, column ``resolution_outcome`` holds
+    :func:`~analytics.metrics.resolution.resolution_outcome` at ``end``,
+    judged before the masking (a ticket closed after ``end`` was open then,
+    not closed at an unknown time).
 
     Examples
     --------
@@ -258,10 +274,83 @@ def tickets_in_window(
         return frame.iloc[0:0].copy()
     created = frame["created_at"]
     frame = frame.loc[created.notna() & (created >= start) & (created < end)].copy()
+    if with_outcome:
+        frame["resolution_outcome"] = resolution_outcome(frame, as_of=end)
     for column in _TIME_COLUMNS:
         if column in frame.columns:
             frame[column] = frame[column].where(frame[column] < end)
     return frame.reset_index(drop=True)
+
+
+def ticket_list(ids: Sequence[str], limit: int = 5) -> str:
+    """Ticket ids for a detail text: the first ``limit``, then how many more.
+
+    Examples
+    --------
+    >>> ticket_list(["INC1", "INC2"])
+    'INC1, INC2'
+    >>> ticket_list([f"T{i}" for i in range(8)], limit=3)
+    'T0, T1, T2 and 5 more'
+    """
+    shown = ", ".join(ids[:limit])
+    more = len(ids) - limit
+    return shown + (f" and {more:,} more" if more > 0 else "")
+
+
+def outcome_ids(
+    tickets: pd.DataFrame,
+    priorities: Sequence[str],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> dict[str, list[str]]:
+    """Ids of the tickets of ``priorities`` opened in ``[start, end)``, by outcome.
+
+    Outcomes as :func:`~analytics.metrics.resolution.resolution_outcome` at
+    ``end``: ``resolved``, ``unknown``, ``open``, ``cancelled`` (every key
+    present); ids sorted.
+    """
+    created = tickets["created_at"]
+    chosen = tickets.loc[
+        created.notna()
+        & (created >= start)
+        & (created < end)
+        & tickets["priority"].isin(list(priorities))
+    ]
+    outcome = resolution_outcome(chosen, as_of=end)
+    names = (
+        chosen["ticket_id"].astype("string").fillna("(no id)")
+        if "ticket_id" in chosen
+        else pd.Series(chosen.index.astype(str), index=chosen.index)
+    )
+    return {
+        kind: sorted(str(n) for n in names[outcome == kind])
+        for kind in ("resolved", "unknown", "open", "cancelled")
+    }
+
+
+def unknown_share_problem(
+    unknown: int, ended: int, limit: float, what: str
+) -> str | None:
+    """Why too many tickets of unknown resolution time make a figure not evidence.
+
+    ``unknown`` of ``ended`` tickets ended without a resolution time; above
+    ``limit`` (the config's ``max_rejected_ratio``, the share of unusable
+    rows a figure may rest on) the figure is not judged. None when within.
+
+    Examples
+    --------
+    >>> unknown_share_problem(1, 20, 0.1, "decided P1") is None
+    True
+    >>> unknown_share_problem(1, 2, 0.1, "decided P1").split(",")[0]
+    '1 of 2 decided P1 tickets (50%) ended without a resolution time'
+    """
+    if not ended or unknown / ended <= limit:
+        return None
+    return (
+        f"{unknown} of {ended} {what} tickets ({unknown / ended:.0%}) ended without a"
+        f" resolution time, more than the allowed {limit:.0%} (max_rejected_ratio),"
+        " so their time to resolve is unknown"
+    )
 
 
 def survey_answers(
@@ -780,12 +869,48 @@ def _resolution_within_target(
     )
     row = table.loc[table["priority"] == config.priority].iloc[0]
     decided = int(row["tickets"] - row["pending"])
+    unknown, cancelled = int(row["unknown"]), int(row["cancelled"])
+    ids = outcome_ids(tickets, [config.priority], start, end)
+    cancelled_text = (
+        f"{cancelled} cancelled ticket(s) left out ({ticket_list(ids['cancelled'])})"
+        if cancelled
+        else "0 cancelled left out"
+    )
     if decided < config.min_events or pd.isna(row["share_within_target"]):
         return no_data(
             criterion,
             f"{int(row['tickets'])} {config.priority} tickets opened in the window,"
-            f" {decided} decided (resolved, or open past the target); need"
-            f" {config.min_events} (min_events)",
+            f" {decided} decided (resolved, ended, or open past the target); need"
+            f" {config.min_events} (min_events)"
+            + (f"; {cancelled_text}" if cancelled else ""),
+            window_start=start,
+            window_end=end,
+            sources=names,
+        )
+
+    share = float(row["share_within_target"]) * 100
+    within = (
+        f"{int(row['within_target'])} of {decided} {config.priority} tickets resolved"
+        f" within {config.target_hours:g} h"
+    )
+    unknown_text = (
+        f"{unknown} ended without a resolution time"
+        + (f" ({ticket_list(ids['unknown'])})" if unknown else "")
+        + " (closed, or in a resolved/closed state, with no resolved_at) counts as"
+        " missed"
+    )
+    problem = unknown_share_problem(
+        unknown,
+        decided,
+        evidence.config.max_rejected_ratio,
+        f"decided {config.priority}",
+    )
+    if problem:
+        return no_data(
+            criterion,
+            f"{config.priority} resolution not judged: {problem}"
+            f" ({ticket_list(ids['unknown'])}); counted as missed they would give"
+            f" {share:.1f} % ({within}); {cancelled_text}",
             window_start=start,
             window_end=end,
             sources=names,
@@ -793,15 +918,15 @@ def _resolution_within_target(
 
     clock = clock_text(schedule, evidence, names)
     detail = (
-        f"{int(row['within_target'])} of {decided} {config.priority} tickets resolved"
-        f" within {config.target_hours:g} h (opened in window, {clock}, final"
-        f" resolution; still open past target counts as missed;"
-        f" {int(row['pending'])} still open within target not counted);"
-        f" median {row['median_hours']:.1f} h, p90 {row['p90_hours']:.1f} h"
+        f"{within} (opened in window, {clock}, final resolution; still open past"
+        f" target counts as missed; {int(row['pending'])} still open within target"
+        f" not counted; {unknown_text};"
+        f" {cancelled_text}); median {row['median_hours']:.1f} h,"
+        f" p90 {row['p90_hours']:.1f} h"
     )
     return evaluate_value(
         criterion,
-        float(row["share_within_target"]) * 100,
+        share,
         window_start=start,
         window_end=end,
         evidence_count=decided,

@@ -10,6 +10,7 @@ import pytest
 from analytics.business_hours import BusinessSchedule
 from analytics.config import CriterionConfig, load_config
 from analytics.errors import ConfigError
+from analytics.evaluate import EVALUATORS
 from analytics.evaluators_support import (
     SUPPORT_EVALUATORS,
     clock_text,
@@ -314,3 +315,77 @@ def test_clock_text_says_which_sources_have_on_hold_time_excluded(
     assert "on-hold time excluded (paused intervals) for sn" in text
     assert "on-hold time not excluded for totals (the export gives totals only)" in text
     assert "not excluded" not in clock_text(berlin, helpdesk_only, ["sn"])
+
+
+# --- cancelled tickets and tickets that ended without a resolution time -----------
+
+# The tester's plain export: INC005 was cancelled; INC002 (Closed, no dates)
+# and INC003 (Closed, closed_at 10 h after opening, no resolved_at) ended at an
+# unknown resolution time.
+SN_RES = """\
+number,priority,incident_state,opened_at,resolved_at,closed_at
+INC001,1 - Critical,Resolved,20/2/2026 10:00,20/2/2026 11:00,
+INC002,1 - Critical,Closed,21/2/2026 10:00,,
+INC003,2 - High,Closed,22/2/2026 10:00,,22/2/2026 20:00
+INC004,2 - High,Resolved,23/2/2026 10:00,23/2/2026 10:30,
+INC005,1 - Critical,Canceled,24/2/2026 10:00,,
+INC006,2 - High,Resolved,28/2/2026 10:00,28/2/2026 10:30,
+"""
+
+
+def sn_res_evidence(tmp_path: Path, limit: float) -> Evidence:
+    (tmp_path / "sn_res.csv").write_text(SN_RES, "utf-8")
+    path = tmp_path / "sn_res.yaml"
+    path.write_text(
+        f"max_rejected_ratio: {limit}\ntickets:\n"
+        "  - {name: incidents, path: sn_res.csv, format: servicenow_csv,"
+        " date_order: dayfirst}\ncriteria: {}\n",
+        "utf-8",
+    )
+    return gather_evidence(load_config(path), parse_as_of("2026-03-02T08:00:00Z"))
+
+
+def test_unknown_resolution_times_beyond_the_limit_are_no_data(tmp_path: Path) -> None:
+    evidence = sn_res_evidence(tmp_path, 0.1)
+    p1 = run(evidence, "resolution_p1")
+    assert p1.status is Status.NO_DATA
+    # INC005 is not a miss; INC002 is 1 of the 2 decided P1 tickets: 50 % > 10 %.
+    assert "1 of 2 decided P1 tickets (50%) ended without a resolution time" in (
+        p1.detail
+    )
+    assert "(INC002)" in p1.detail
+    assert "1 cancelled ticket(s) left out (INC005)" in p1.detail
+    assert "50.0 % (1 of 2 P1 tickets resolved within 2 h)" in p1.detail
+    p2 = run(evidence, "resolution_p2")
+    assert p2.status is Status.NO_DATA
+    assert "1 of 3 decided P2 tickets (33%)" in p2.detail and "(INC003)" in p2.detail
+
+    mttr = EVALUATORS["mttr"]("mttr", evidence.config.criteria["mttr"], evidence)
+    assert mttr.status is Status.NO_DATA
+    # The 3 measured: INC001 60 min, INC004 and INC006 30 min.
+    assert "2 of 5 ended P1/P2 tickets (40%)" in mttr.detail
+    assert "the 3 measured ones give a mean of 40 min" in mttr.detail
+    assert "2 ended without resolved_at, time unknown (INC002, INC003)" in mttr.detail
+    assert "1 cancelled (INC005)" in mttr.detail
+
+
+def test_within_the_limit_unknown_times_count_as_missed(tmp_path: Path) -> None:
+    evidence = sn_res_evidence(tmp_path, 0.5)
+    p1 = run(evidence, "resolution_p1")
+    # 1 within target of 2 decided (INC002 missed): 50 %, below the 90 % alert.
+    assert (p1.status, p1.value, p1.evidence_count) == (Status.FAIL, 50.0, 2)
+    assert "1 of 2 P1 tickets resolved within 2 h" in p1.detail
+    assert "1 ended without a resolution time (INC002)" in p1.detail
+    assert "1 cancelled ticket(s) left out (INC005)" in p1.detail
+    p2 = run(evidence, "resolution_p2")
+    assert p2.value == pytest.approx(200 / 3)
+    assert "0 cancelled left out" in p2.detail
+
+    mttr = EVALUATORS["mttr"]("mttr", evidence.config.criteria["mttr"], evidence)
+    # Both MTTR and the SLAs leave INC003 unmeasured: its time is unknown.
+    assert (mttr.status, mttr.value, mttr.evidence_count) == (Status.FAIL, 40.0, 3)
+    assert "over 3 resolved P1/P2 tickets" in mttr.detail
+    assert (
+        "left out: 2 ended without resolved_at, time unknown (INC002, INC003);"
+        " 1 cancelled (INC005)"
+    ) in mttr.detail

@@ -191,3 +191,27 @@ def test_text_group_keys_give_the_table_object_keys_give(by: str | list[str]) ->
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     if "group" in by:
         assert "(none)" in got["group"].tolist()
+
+
+def test_cancelled_tickets_are_left_out_of_resolution_measures_only() -> None:
+    # I4 (P1, acknowledged after 12 min, never resolved) was cancelled: it
+    # stays in MTTA but leaves every resolution and closing measure, counted
+    # in cancelled_excluded rather than in missing.
+    tickets = _tickets().assign(status=["Resolved", "Resolved", "Closed", " canceled"])
+    table = incident_times(tickets).set_index(["measure", "priority"])
+    assert table.loc[("mtta", "P1"), "count"] == 3
+    assert table.loc[("mtta", "P1"), "cancelled_excluded"] == 0
+    resolve = table.loc[("mttr_resolve", "P1")]
+    assert (resolve["count"], resolve["missing"], resolve["cancelled_excluded"]) == (
+        2,
+        0,
+        1,
+    )
+    # Closed: I1 after 60 min; I2 not closed (missing); I4 left out.
+    close = table.loc[("mttr_close", "P1")]
+    assert (close["count"], close["missing"], close["cancelled_excluded"]) == (1, 1, 1)
+    assert "cancelled tickets left out" in MEASURES["mttr_resolve"].definition
+    # Without a status column nothing is cancelled.
+    plain = incident_times(_tickets(), measures=["mttr_resolve"], by=None)
+    assert plain.loc[0, "cancelled_excluded"] == 0
+    assert plain.loc[0, "missing"] == 1

@@ -21,6 +21,7 @@ from analytics.metrics.resolution import (
     DEFAULT_RESOLUTION_TARGETS_HOURS,
     mean_time_to_resolve,
     resolution_by_priority,
+    resolution_outcome,
 )
 from analytics.sources.servicenow import read_servicenow_csv
 
@@ -83,7 +84,9 @@ def test_columns_and_default_targets(fixture_tickets: pd.DataFrame) -> None:
         "tickets",
         "resolved",
         "unresolved",
+        "unknown",
         "pending",
+        "cancelled",
         "within_target",
         "share_within_target",
         "share_within_target_resolved",
@@ -220,6 +223,121 @@ def test_mean_time_to_resolve_on_the_fixture(fixture_tickets: pd.DataFrame) -> N
     assert summary.mean_hours == pytest.approx((1.5 + 24) / 2)
 
 
+def sn_res_tickets() -> pd.DataFrame:
+    """The tester's six plain-export incidents (sn_res.csv), as read.
+
+    INC001 P1 Resolved after 1 h; INC002 P1 Closed, no resolved_at nor
+    closed_at; INC003 P2 Closed, no resolved_at, closed after 10 h; INC004 and
+    INC006 P2 Resolved after 30 min; INC005 P1 Canceled, no dates.
+    """
+    day = pd.Timestamp("2026-02-20 10:00", tz="UTC")
+    created = [day + pd.Timedelta(days=d) for d in (0, 1, 2, 3, 4, 8)]
+    none = pd.NaT
+    return pd.DataFrame(
+        {
+            "ticket_id": ["INC001", "INC002", "INC003", "INC004", "INC005", "INC006"],
+            "priority": ["P1", "P1", "P2", "P2", "P1", "P2"],
+            "status": [
+                "Resolved",
+                "Closed",
+                "Closed",
+                "Resolved",
+                "Canceled",
+                "Resolved",
+            ],
+            "created_at": pd.Series(created, dtype="datetime64[us, UTC]"),
+            "resolved_at": pd.Series(
+                [
+                    created[0] + HOUR,
+                    none,
+                    none,
+                    created[3] + HOUR / 2,
+                    none,
+                    created[5] + HOUR / 2,
+                ],
+                dtype="datetime64[us, UTC]",
+            ),
+            "closed_at": pd.Series(
+                [none, none, created[2] + 10 * HOUR, none, none, none],
+                dtype="datetime64[us, UTC]",
+            ),
+        }
+    )
+
+
+AS_OF = pd.Timestamp("2026-03-02 08:00", tz="UTC")
+
+
+def test_cancelled_left_out_and_ended_without_time_counted_as_missed() -> None:
+    table = by_priority(resolution_by_priority(sn_res_tickets(), as_of=AS_OF))
+    p1, p2 = table.loc["P1"], table.loc["P2"]
+    # P1: INC001 within 2 h, INC002 ended at an unknown time, INC005 cancelled.
+    assert (p1["tickets"], p1["resolved"], p1["unknown"], p1["pending"]) == (2, 1, 1, 0)
+    assert (p1["cancelled"], p1["within_target"]) == (1, 1)
+    assert p1["share_within_target"] == pytest.approx(1 / 2)
+    # P2: INC004, INC006 within 8 h; INC003 closed after 10 h, resolved when unknown.
+    assert (p2["tickets"], p2["resolved"], p2["unknown"], p2["cancelled"]) == (
+        3,
+        2,
+        1,
+        0,
+    )
+    assert p2["share_within_target"] == pytest.approx(2 / 3)
+    # The closing time never stands in for the resolution: hours of INC004/6 only.
+    assert p2["median_hours"] == pytest.approx(0.5)
+    assert p2["p90_hours"] == pytest.approx(0.5)
+
+
+def test_outcomes_follow_the_decision_time() -> None:
+    tickets = sn_res_tickets()
+    assert resolution_outcome(tickets).tolist() == [
+        "resolved",
+        "unknown",
+        "unknown",
+        "resolved",
+        "cancelled",
+        "resolved",
+    ]
+    # Just before INC003 closed (22 Feb 20:00) it was open, not ended.
+    before_close = pd.Timestamp("2026-02-22 19:00", tz="UTC")
+    assert resolution_outcome(tickets, as_of=before_close).tolist()[2] == "open"
+    # An open ticket without a status stays open; without a status column no
+    # ticket is cancelled or of unknown time.
+    plain = tickets.drop(columns=["status", "closed_at"])
+    assert resolution_outcome(plain).tolist() == [
+        "resolved",
+        "open",
+        "open",
+        "resolved",
+        "open",
+        "resolved",
+    ]
+
+
+def test_a_ticket_that_ended_is_never_pending() -> None:
+    # Closed 1 h after opening, no resolved_at, 1 h old at as_of: not pending
+    # (it ended), of unknown time, so counted as not within target.
+    tickets = sn_res_tickets().iloc[[2]].assign(priority="P1")
+    as_of = tickets["created_at"].iloc[0] + 11 * HOUR
+    p1 = by_priority(resolution_by_priority(tickets, as_of=as_of)).loc["P1"]
+    assert (p1["tickets"], p1["unknown"], p1["pending"]) == (1, 1, 0)
+    assert p1["share_within_target"] == 0.0
+
+
+def test_mttr_and_resolution_agree_on_the_tickets_left_out() -> None:
+    summary = mean_time_to_resolve(sn_res_tickets(), as_of=AS_OF)
+    # Over INC001 (60 min), INC004 and INC006 (30 min each).
+    assert summary.count == 3
+    assert summary.mean_seconds == pytest.approx(40 * 60)
+    assert summary.unknown_ids == ("INC002", "INC003")
+    assert summary.cancelled_ids == ("INC005",)
+    assert summary.open_ids == ()
+    assert "cancelled tickets left out" in summary.definition
+    table = by_priority(resolution_by_priority(sn_res_tickets(), as_of=AS_OF))
+    assert table.loc[["P1", "P2"], "unknown"].sum() == len(summary.unknown_ids)
+    assert table.loc[["P1", "P2"], "resolved"].sum() == summary.count
+
+
 def test_doctests_run() -> None:
     failures, tried = doctest.testmod(resolution)
     assert tried > 0
@@ -306,7 +424,7 @@ def test_invariants_hold_and_order_does_not_matter(
     table = resolution_by_priority(tickets, as_of=as_of)
 
     assert (table["tickets"] == table["resolved"] + table["unresolved"]).all()
-    assert (table["pending"] <= table["unresolved"]).all()
+    assert (table["pending"] + table["unknown"] <= table["unresolved"]).all()
     assert (table["within_target"] <= table["resolved"]).all()
     for name in ("share_within_target", "share_within_target_resolved"):
         shares = table[name].dropna()

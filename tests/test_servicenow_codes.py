@@ -91,6 +91,60 @@ def test_task_state_field_is_used_without_incident_state(tmp_path: Path) -> None
     assert frame["status"].tolist() == ["Closed"]
 
 
+def test_task_state_is_used_record_by_record(tmp_path: Path) -> None:
+    # Other records carry incident_state; INC2 has only a task state 6.
+    records = [
+        record("INC1", "1", "7", resolved_at="2026-03-02 10:00:00"),
+        record("INC2", "2", "", resolved_at="2026-03-02 12:00:00"),
+        record("INC3", "3", "2"),
+    ]
+    del records[1]["incident_state"]
+    records[1]["state"] = "6"
+    # A record with both keeps its incident_state.
+    records[2]["state"] = "7"
+    result = read_servicenow_json(write_json(tmp_path, records, "result"))
+    frame = result.frame.set_index("ticket_id")
+    assert frame["status"].to_dict() == {
+        "INC1": "Closed",
+        "INC2": "Resolved",
+        "INC3": "In Progress",
+    }
+    assert result.rejected.empty
+
+
+def test_xml_task_state_is_used_record_by_record(tmp_path: Path) -> None:
+    path = tmp_path / "incident.xml"
+    path.write_text(
+        "<xml><incident><number>INC1</number><priority>1</priority>"
+        "<incident_state>7</incident_state><opened_at>2026-03-02 09:00:00</opened_at>"
+        "<resolved_at>2026-03-02 10:00:00</resolved_at></incident>"
+        "<incident><number>INC2</number><priority>2</priority>"
+        "<state>6</state><opened_at>2026-03-02 09:00:00</opened_at>"
+        "<resolved_at>2026-03-02 11:00:00</resolved_at></incident></xml>",
+        "utf-8",
+    )
+    frame = read_servicenow_xml(path).frame
+    assert frame["status"].tolist() == ["Closed", "Resolved"]
+
+
+def test_a_repeated_record_keeps_its_own_time(tmp_path: Path) -> None:
+    # One row per ticket (event_log false): the repeat of INC1 is rejected with
+    # its own opened_at as row_time (record 2), not an empty one.
+    records = [
+        record("INC1", "1", "7", resolved_at="2026-03-02 10:00:00"),
+        record("INC1", "3", "6", opened_at="2026-03-04 10:00:00"),
+        record("INC1", "3", "6", opened_at="not a date"),
+    ]
+    result = read_servicenow_json(
+        write_json(tmp_path, records, "result"), event_log=False
+    )
+    rejected = result.rejected.set_index("row_number")
+    assert rejected["reason_code"].tolist() == ["duplicate_row", "duplicate_row"]
+    assert rejected.loc[2, "row_time"] == pd.Timestamp("2026-03-04 10:00", tz="UTC")
+    assert pd.isna(rejected.loc[3, "row_time"])
+    result.check_accounting()
+
+
 def test_unknown_codes_are_rejected_naming_value_and_option(tmp_path: Path) -> None:
     path = write_json(
         tmp_path,

@@ -294,3 +294,47 @@ def test_rows_differing_only_in_an_unused_column_are_not_duplicates(
     assert read.duplicate.to_list() == [False, False, True]
     assert_same(path)
     assert_same(path, event_log=False)
+
+
+@pytest.mark.parametrize("padded", [False, True], ids=["fast", "pandas"])
+def test_rows_set_aside_before_parsing_keep_their_own_time(
+    tmp_path: Path, padded: bool
+) -> None:
+    # A plain export (event_log false): a repeated number (line 4), an exact
+    # copy (line 5), a row without a number (line 6) and a repeat whose
+    # opened_at is not a date (line 7). Each rejected row's row_time is its own
+    # opened_at, NaT only where that did not parse. A padded header name sends
+    # the file to the pandas path: both must give the same times.
+    header = "number, priority,incident_state,opened_at,resolved_at\n"
+    rows = (
+        "INC001,1 - Critical,Resolved,16/2/2026 10:00,16/2/2026 12:00\n"
+        "INC002,2 - High,Resolved,17/2/2026 10:00,17/2/2026 14:00\n"
+        "INC001,4 - Low,Closed,18/2/2026 09:30,18/2/2026 20:00\n"
+        "INC002,2 - High,Resolved,17/2/2026 10:00,17/2/2026 14:00\n"
+        ",3 - Moderate,New,19/2/2026 08:00,\n"
+        "INC002,2 - High,New,someday,\n"
+    )
+    path = tmp_path / "incidents.csv"
+    path.write_text(
+        (header if padded else header.replace(" priority", "priority")) + rows,
+        encoding="utf-8",
+    )
+    assert (servicenow._polars_table(path, None) is None) is padded
+    result = servicenow.read_servicenow_csv(
+        path, date_order="dayfirst", event_log=False
+    )
+    rejected = result.rejected.set_index("row_number")
+    assert rejected["reason_code"].to_dict() == {
+        4: "duplicate_row",
+        5: "duplicate_row",
+        6: "missing_value",
+        7: "duplicate_row",
+    }
+    assert rejected["row_time"].to_dict() == {
+        4: pd.Timestamp("2026-02-18 09:30", tz="UTC"),
+        5: pd.Timestamp("2026-02-17 10:00", tz="UTC"),
+        6: pd.Timestamp("2026-02-19 08:00", tz="UTC"),
+        7: pd.NaT,
+    }
+    result.check_accounting()
+    assert_same(path, date_order="dayfirst", event_log=False)

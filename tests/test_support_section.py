@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_evaluators_support import AS_OF, write_config
+from test_evaluators_support import AS_OF, SN_RES, write_config
 
 from analytics.report.go_no_go import GoNoGoReport, build_go_no_go
 from analytics.report.html import Chart, Html
@@ -112,3 +112,29 @@ def test_demo_sections_render(demo_dir: Path) -> None:
     assert "|first response|INC" not in text(sla)
     assert isinstance(ticket_volume_range(demo), Chart)
     assert "No survey source is configured" in satisfaction(demo).markup
+
+
+def test_cancelled_and_unknown_tickets_are_not_open_breaches(tmp_path: Path) -> None:
+    (tmp_path / "sn_res.csv").write_text(SN_RES, "utf-8")
+    config = tmp_path / "sn_res.yaml"
+    config.write_text(
+        "tickets:\n  - {name: sn, path: sn_res.csv, format: servicenow_csv,"
+        " date_order: dayfirst}\ncriteria: {}\n",
+        "utf-8",
+    )
+    report = build_go_no_go(config, "2026-03-02T08:00:00Z")
+    plain = text(support_sla(report).markup)
+    assert "1 cancelled ticket(s) are left out of resolution (INC005)." in plain
+    assert "2 ticket(s) ended without a resolution time" in plain
+    assert "not measured and not open (INC002, INC003)" in plain
+    # Breaches: no resolution breach at all (INC002, INC003 unknown, INC005
+    # cancelled; the rest within target); first responses are not recorded.
+    assert "No ticket breached its target." in plain
+    # Resolution P1: INC001 measured (1 h), INC002 not measured; INC005 left out.
+    assert "|resolution|P1|OK|2 h|1|" in plain
+    incidents = text(incidents_table(report).markup)
+    # MTTR (to resolve) P1: INC001 only; INC002 not measurable; INC005 cancelled.
+    assert "|MTTR (to resolve)|P1|OK|1|1.0 h|1.0 h|1.0 h|1|1|" in incidents
+    resolution = text(report.resolution().markup)
+    # Priority, target, opened, resolved, unresolved, unknown, pending, cancelled.
+    assert "|P1|2|2|1|1|1|0|1|1|50.0%|" in resolution

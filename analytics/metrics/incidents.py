@@ -11,11 +11,19 @@ DATA unless ``impact_started_at`` was filled in (for example from postmortems).
 Durations are never negative: a pair whose end is before its start is left out
 and counted in ``negative_excluded`` (source readers reject such tickets, so
 the count is 0 on their output).
+
+Cancelled tickets (``status`` ``Canceled`` or ``Cancelled``, ignoring case:
+:data:`CANCELLED_STATUSES`) were never restored, resolved or closed as
+incidents: the measures that end at a resolution or closing leave them out and
+count them in ``cancelled_excluded``, as
+:func:`~analytics.metrics.resolution.resolution_outcome` does. A ticket
+without the end timestamp (still open, or closed without ``resolved_at``) is
+counted in ``missing``; no other timestamp stands in for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -26,26 +34,39 @@ from analytics.errors import ConfigError, InputError
 from analytics.frames import to_pandas
 
 __all__ = [
+    "CANCELLED_STATUSES",
     "MEASURES",
     "Measure",
+    "cancelled_tickets",
     "critical_incidents",
     "group_labels",
     "incident_times",
     "object_labels",
+    "status_in",
     "summarise_durations",
 ]
 
 PRIORITIES: Final = ("P1", "P2", "P3", "P4")
 _FRAME: Final = "<tickets frame>"
 
+CANCELLED_STATUSES: Final = frozenset({"canceled", "cancelled"})
+"""Ticket statuses (stripped, case-folded) that mean cancelled: ServiceNow's
+``Canceled`` (state 8), Jira's ``Cancelled``. The tickets frame keeps each
+source's own status label; this is the one place that reads it as cancelled."""
+
 
 @dataclass(frozen=True)
 class Measure:
-    """A duration between two ticket timestamps."""
+    """A duration between two ticket timestamps.
+
+    ``skips_cancelled``: cancelled tickets are left out (a resolution or
+    closing measure).
+    """
 
     start: str | tuple[str, ...]
     end: str | tuple[str, ...]
     definition: str
+    skips_cancelled: bool = False
 
 
 MEASURES: Final[Mapping[str, Measure]] = {
@@ -69,23 +90,29 @@ MEASURES: Final[Mapping[str, Measure]] = {
         "created_at",
         "first_resolved_at",
         "mean time to restore: created_at → first_resolved_at (first resolution,"
-        " before any reopening; on-hold time included)",
+        " before any reopening; on-hold time included; cancelled tickets left out)",
+        skips_cancelled=True,
     ),
     "mttr_resolve": Measure(
         "created_at",
         "resolved_at",
         "mean time to resolve: created_at → resolved_at (final resolution;"
-        " on-hold time included)",
+        " on-hold time included; cancelled tickets left out; a ticket closed"
+        " without resolved_at is not measured, its closing time is not used)",
+        skips_cancelled=True,
     ),
     "mttr_close": Measure(
         "created_at",
         "closed_at",
-        "mean time to close: created_at → closed_at",
+        "mean time to close: created_at → closed_at (cancelled tickets left out)",
+        skips_cancelled=True,
     ),
     "mttr_from_impact": Measure(
         "impact_started_at",
         "resolved_at",
-        "mean time to resolve from impact: impact_started_at → resolved_at",
+        "mean time to resolve from impact: impact_started_at → resolved_at"
+        " (cancelled tickets left out)",
+        skips_cancelled=True,
     ),
 }
 """The incident measures, by name. ``end`` given as several columns means the
@@ -127,8 +154,9 @@ def incident_times(
         One row per measure and group: ``measure``, ``definition``, the group
         columns, ``count``, ``mean_seconds``, ``median_seconds``,
         ``p90_seconds``, ``missing`` (tickets lacking a needed timestamp),
-        ``negative_excluded``, ``status`` (``"OK"`` or ``"NO DATA"``) and
-        ``note``.
+        ``negative_excluded``, ``cancelled_excluded`` (cancelled tickets left
+        out of a resolution or closing measure; 0 for the others),
+        ``status`` (``"OK"`` or ``"NO DATA"``) and ``note``.
 
     Examples
     --------
@@ -152,11 +180,18 @@ def incident_times(
     if unknown:
         raise ConfigError(f"unknown measure(s) {unknown}; choose from {list(MEASURES)}")
 
+    cancelled = cancelled_tickets(frame)
+    none = pd.Series(False, index=frame.index)
     tables = []
     for name in names:
         measure = MEASURES[name]
         seconds, missing_columns = _durations(frame, measure)
-        table = summarise_durations(frame, seconds, keys)
+        table = summarise_durations(
+            frame,
+            seconds,
+            keys,
+            cancelled=cancelled if measure.skips_cancelled else none,
+        )
         table.insert(0, "definition", measure.definition)
         table.insert(0, "measure", name)
         table["note"] = _note(measure, missing_columns, table)
@@ -165,22 +200,36 @@ def incident_times(
 
 
 def summarise_durations(
-    frame: pd.DataFrame, seconds: pd.Series, keys: Sequence[str]
+    frame: pd.DataFrame,
+    seconds: pd.Series,
+    keys: Sequence[str],
+    *,
+    cancelled: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Count, mean, median and p90 of ``seconds`` per group of ``keys``.
 
     ``seconds`` is NA where a duration cannot be measured (counted in
     ``missing``); negative values are left out and counted in
-    ``negative_excluded``. Groups with no duration are NO DATA (count 0, NaN).
-    Grouping by ``priority`` lists P1..P4 even when absent.
+    ``negative_excluded``. With ``cancelled`` (a boolean mask of ``frame``'s
+    rows), those rows are left out, in neither count nor ``missing``, and
+    counted in the added column ``cancelled_excluded``. Groups with no
+    duration are NO DATA (count 0, NaN). Grouping by ``priority`` lists P1..P4
+    even when absent.
     """
     values = pd.to_numeric(seconds, errors="coerce").astype("float64")
+    skipped = (
+        pd.Series(False, index=frame.index)
+        if cancelled is None
+        else cancelled.astype(bool)
+    )
+    values = values.where(~skipped)
     negative = values < 0
     data = pd.DataFrame(
         {
             "seconds": values.where(~negative),
-            "missing": values.isna(),
+            "missing": values.isna() & ~skipped,
             "negative": negative,
+            "cancelled": skipped,
         },
         index=frame.index,
     )
@@ -197,6 +246,7 @@ def summarise_durations(
                 "p90_seconds": groups["seconds"].quantile(0.9),
                 "missing": groups["missing"].sum(),
                 "negative_excluded": groups["negative"].sum(),
+                "cancelled_excluded": groups["cancelled"].sum(),
             }
         )
         stats.index = object_labels(stats.index)
@@ -211,9 +261,14 @@ def summarise_durations(
                 "p90_seconds": [column.quantile(0.9)],
                 "missing": [int(data["missing"].sum())],
                 "negative_excluded": [int(data["negative"].sum())],
+                "cancelled_excluded": [int(data["cancelled"].sum())],
             }
         )
-    for name in ("count", "missing", "negative_excluded"):
+    counted = ["count", "missing", "negative_excluded", "cancelled_excluded"]
+    if cancelled is None:
+        stats = stats.drop(columns="cancelled_excluded")
+        counted.remove("cancelled_excluded")
+    for name in counted:
         stats[name] = stats[name].astype("int64")
     for name in _STAT_COLUMNS[1:]:
         stats[name] = stats[name].astype("float64")
@@ -341,6 +396,31 @@ def _earliest(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     return earliest
 
 
+def cancelled_tickets(frame: pd.DataFrame) -> pd.Series:
+    """True for cancelled tickets (:data:`CANCELLED_STATUSES`; none without ``status``).
+
+    Examples
+    --------
+    >>> cancelled_tickets(pd.DataFrame({"status": [" Canceled", "Closed", None]})).tolist()
+    [True, False, False]
+    """
+    return status_in(frame, CANCELLED_STATUSES)
+
+
+def status_in(frame: pd.DataFrame, statuses: Collection[str]) -> pd.Series:
+    """True where ``status``, stripped and case-folded, is one of ``statuses``.
+
+    False where the status is missing, and everywhere without a ``status``
+    column. Each distinct status is folded once (a frame has few).
+    """
+    if "status" not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    codes, distinct = pd.factorize(frame["status"])
+    folded = [" ".join(str(value).split()).casefold() for value in distinct]
+    hit = np.append(np.isin(folded, list(statuses)), False)
+    return pd.Series(hit[codes], index=frame.index)
+
+
 def _as_tuple(columns: str | tuple[str, ...]) -> tuple[str, ...]:
     return (columns,) if isinstance(columns, str) else columns
 
@@ -388,7 +468,7 @@ def _with_all_priorities(stats: pd.DataFrame, keys: Sequence[str]) -> pd.DataFra
         return stats
     wanted = list(PRIORITIES) + [p for p in stats.index if p not in PRIORITIES]
     filled = stats.reindex(wanted)
-    for name in ("count", "missing", "negative_excluded"):
+    for name in ("count", "missing", "negative_excluded", "cancelled_excluded"):
         filled[name] = filled[name].fillna(0)
     filled.index.name = "priority"
     return filled

@@ -16,6 +16,20 @@ order statistics (numpy's and pandas' default).
 Point in time: with ``as_of`` the answer is what was known at that instant.
 Tickets count when created in ``[window_start, as_of)``; a resolution at or
 after ``as_of`` is not yet known, so that ticket is unresolved as of then.
+
+One rule for every resolution measure here (:func:`resolution_outcome`):
+
+* a *cancelled* ticket (``status`` ``Canceled`` or ``Cancelled``, ignoring
+  case) was never resolved nor missed: it is left out of the SLA shares and
+  of MTTR, and counted apart;
+* a ticket that *ended without a resolution time* (no ``resolved_at`` but
+  closed before ``as_of``, or with a ``status`` of ``Resolved``, ``Closed`` or
+  ``Done`` and no end time at all) is not "still open": its time to resolve is
+  *unknown*. It counts as not within target (it cannot be shown to have met
+  it) and is left out of MTTR and the hour statistics, counted apart. The
+  closing time is never used as a resolution time (closing often follows the
+  resolution by days);
+* any other ticket without a resolution by ``as_of`` is *open*.
 """
 
 from __future__ import annotations
@@ -31,15 +45,18 @@ import pandas as pd
 from analytics.business_hours import BusinessSchedule
 from analytics.errors import ConfigError, InputError
 from analytics.frames import to_pandas
+from analytics.metrics.incidents import cancelled_tickets, status_in
 from analytics.metrics.support import sla_elapsed_seconds
 
 __all__ = [
     "DEFAULT_RESOLUTION_TARGETS_HOURS",
+    "ENDED_STATUSES",
     "PRIORITIES",
     "TimeToResolve",
     "clock_definition",
     "mean_time_to_resolve",
     "resolution_by_priority",
+    "resolution_outcome",
 ]
 
 PRIORITIES: Final = ("P1", "P2", "P3", "P4")
@@ -49,11 +66,25 @@ DEFAULT_RESOLUTION_TARGETS_HOURS: Final[Mapping[str, float]] = MappingProxyType(
 )
 """Launch-plan targets: critical 2 h, high 8 h, medium 24 h, low 72 h."""
 
+ENDED_STATUSES: Final = frozenset({"resolved", "closed", "done"})
+"""Ticket statuses (stripped, case-folded) that mean the work ended, so a
+ticket in one of them with no resolution time is of unknown time, not open."""
+
+_RESOLVED: Final = "resolved"
+_UNKNOWN: Final = "unknown"
+_OPEN: Final = "open"
+_CANCELLED: Final = "cancelled"
+
 _FRAME = "<tickets frame>"
+# Kept beside the measured columns: ticket_id ties pauses to tickets and names
+# them; status and closed_at tell cancelled and ended tickets apart.
+_OPTIONAL_COLUMNS: Final = ("ticket_id", "status", "closed_at")
 _SECONDS_PER_HOUR: Final = 3600.0
 _RESOLUTION_COLUMNS: Final = {"final": "resolved_at", "first": "first_resolved_at"}
 _WALL_CLOCK: Final = (
-    "wall clock from created_at to the final resolved_at, on-hold time included"
+    "wall clock from created_at to the final resolved_at, on-hold time included;"
+    " cancelled tickets left out; a ticket closed without resolved_at has an"
+    " unknown time and is left out (counted); open tickets are not in the figures"
 )
 
 
@@ -103,15 +134,21 @@ def resolution_by_priority(
         One row per priority P1..P4 (always all four), columns:
 
         - ``priority``, ``target_hours``
-        - ``tickets``: tickets of the priority in the window
+        - ``tickets``: tickets of the priority in the window, cancelled ones
+          left out
         - ``resolved``: resolved (as of ``as_of``, when given)
         - ``unresolved``: ``tickets - resolved``
-        - ``pending``: unresolved and still younger than the target at
-          ``as_of`` (their outcome is undecided); always 0 without ``as_of``
+        - ``unknown``: unresolved tickets that ended without a resolution
+          time (see :func:`resolution_outcome`); never pending
+        - ``pending``: open (unresolved, not unknown) and still younger than
+          the target at ``as_of`` (their outcome is undecided); always 0
+          without ``as_of``
+        - ``cancelled``: cancelled tickets of the priority in the window, in
+          no other column
         - ``within_target``: resolved in at most ``target_hours``
         - ``share_within_target``: ``within_target / (tickets - pending)``;
-          unresolved tickets past their target (all unresolved ones without
-          ``as_of``) count as not within target
+          open tickets past their target (all open ones without ``as_of``)
+          and tickets of unknown time count as not within target
         - ``share_within_target_resolved``: ``within_target / resolved``
         - ``mean_hours``, ``median_hours``, ``p90_hours``: hours to resolve,
           over resolved tickets
@@ -154,6 +191,10 @@ def resolution_by_priority(
     targets = _check_targets(targets_hours)
     frame = _select(tickets, ("priority", "created_at", column), as_of, window_start)
     frame = frame.loc[frame["priority"].isin(PRIORITIES)]
+    outcome = _outcomes(frame, column, as_of)
+    cancelled = frame.loc[outcome == _CANCELLED, "priority"].value_counts()
+    frame = frame.loc[outcome != _CANCELLED]
+    outcome = outcome.loc[frame.index]
 
     hours = _hours_to_resolve(frame, column, as_of)
     if schedule is not None:
@@ -161,29 +202,81 @@ def resolution_by_priority(
     # A Series maps by index look-up, vectorised (a dict maps value by value).
     target = frame["priority"].map(pd.Series(targets)).astype("float64")
     resolved = hours.notna()
+    unknown = outcome == _UNKNOWN
     if as_of is None:
         pending = pd.Series(False, index=frame.index)
     else:
         age_hours = _age_hours(frame, _utc(as_of), schedule, pauses)
-        pending = ~resolved & (age_hours <= target)
+        pending = ~resolved & ~unknown & (age_hours <= target)
 
     per_ticket = pd.DataFrame(
         {
             "priority": frame["priority"],
             "resolved": resolved,
+            "unknown": unknown,
             "pending": pending,
             "within_target": resolved & (hours <= target),
             "hours": hours,
         }
     )
-    return _summarise(per_ticket, targets)
+    return _summarise(per_ticket, targets, cancelled)
+
+
+def resolution_outcome(
+    tickets: Any,
+    *,
+    as_of: pd.Timestamp | None = None,
+    resolution: Literal["final", "first"] = "final",
+) -> pd.Series:
+    """What is known of each ticket's resolution: one rule for SLAs and MTTR.
+
+    Returns, per ticket (the frame's index), one of:
+
+    - ``"cancelled"``: ``status`` is ``Canceled``/``Cancelled`` (ignoring case
+      and blanks; :func:`~analytics.metrics.incidents.cancelled_tickets`).
+      Neither resolved nor missed: left out of resolution shares and MTTR.
+    - ``"resolved"``: ``resolved_at`` (``first_resolved_at`` with
+      ``resolution="first"``) is known, before ``as_of`` when given.
+    - ``"unknown"``: no resolution time, but the ticket ended: ``closed_at``
+      is before ``as_of`` (or set, without ``as_of``), or the ticket has no
+      resolution nor closing time at all while its ``status`` says it ended
+      (:data:`ENDED_STATUSES`). Its time to resolve is unknown: not "still
+      open". The closing time is not taken for the resolution time.
+    - ``"open"``: anything else (a resolution or closing at or after
+      ``as_of`` was not known then).
+
+    ``status`` and ``closed_at`` are optional columns; without them no
+    ticket is cancelled or unknown. A plain export gives each ticket's last
+    status, which may be later than ``as_of``.
+
+    Examples
+    --------
+    >>> t = pd.Timestamp("2026-02-20 10:00", tz="UTC")
+    >>> none = pd.NaT
+    >>> tickets = pd.DataFrame({
+    ...     "status": ["Resolved", "Closed", "Closed", "Canceled", "In Progress"],
+    ...     "created_at": [t] * 5,
+    ...     "resolved_at": pd.Series([t, none, none, none, none], dtype="datetime64[us, UTC]"),
+    ...     "closed_at": pd.Series([none, none, t, none, none], dtype="datetime64[us, UTC]"),
+    ... })
+    >>> resolution_outcome(tickets).tolist()
+    ['resolved', 'unknown', 'unknown', 'cancelled', 'open']
+    """
+    column = _resolution_column(resolution)
+    frame = _checked(tickets, ("created_at", column))
+    return _outcomes(frame, column, as_of).rename("outcome")
 
 
 @dataclass(frozen=True)
 class TimeToResolve:
     """Mean, median and p90 time to resolve, with the number of tickets behind it.
 
-    ``count == 0`` means no data: the times are then NaN.
+    ``count == 0`` means no data: the times are then NaN. The tickets of the
+    priorities and window that are *not* in the figures are named, by
+    outcome (:func:`resolution_outcome`): ``unknown_ids`` ended without a
+    resolution time, ``open_ids`` were not resolved by ``as_of``,
+    ``cancelled_ids`` were cancelled. Ticket ids are the ``ticket_id`` column,
+    else the frame's index labels, as text, sorted.
     """
 
     mean_seconds: float
@@ -192,6 +285,9 @@ class TimeToResolve:
     count: int
     priorities: tuple[str, ...]
     definition: str = _WALL_CLOCK
+    unknown_ids: tuple[str, ...] = ()
+    open_ids: tuple[str, ...] = ()
+    cancelled_ids: tuple[str, ...] = ()
 
     @property
     def mean_hours(self) -> float:
@@ -211,8 +307,11 @@ def mean_time_to_resolve(
     Definition: wall-clock seconds from ``created_at`` to the *final*
     ``resolved_at``, on-hold time included, over tickets resolved (before
     ``as_of``, when given) that were created in ``[window_start, as_of)``.
-    Unresolved tickets are not in the figures: read ``count`` beside them and
-    :func:`resolution_by_priority` for what is still open.
+    The same rule as :func:`resolution_by_priority` (see
+    :func:`resolution_outcome`): cancelled tickets are left out; a ticket that
+    ended without ``resolved_at`` has an unknown time and is left out of the
+    figures (the closing time is not taken for it); open tickets are not in
+    the figures. Each of these is named in the result.
 
     Parameters
     ----------
@@ -226,36 +325,50 @@ def mean_time_to_resolve(
     Returns
     -------
     TimeToResolve
-        Mean, median and p90 in seconds, and the count (0 → times are NaN).
+        Mean, median and p90 in seconds, the count (0 → times are NaN) and
+        the tickets left out, by reason.
 
     Examples
     --------
     >>> t = pd.Timestamp("2016-03-01 00:00", tz="UTC")
     >>> tickets = pd.DataFrame({
-    ...     "priority": ["P1", "P2", "P3"],
-    ...     "created_at": [t, t, t],
-    ...     "resolved_at": [t + pd.Timedelta(minutes=m) for m in (10, 30, 60)],
+    ...     "ticket_id": ["A", "B", "C", "D"],
+    ...     "priority": ["P1", "P2", "P3", "P2"],
+    ...     "status": ["Resolved", "Resolved", "Resolved", "Closed"],
+    ...     "created_at": [t, t, t, t],
+    ...     "resolved_at": [t + pd.Timedelta(minutes=m) for m in (10, 30, 60)] + [pd.NaT],
     ... })
     >>> mttr = mean_time_to_resolve(tickets)
-    >>> mttr.mean_seconds, mttr.median_seconds, mttr.count
-    (1200.0, 1200.0, 2)
+    >>> mttr.mean_seconds, mttr.median_seconds, mttr.count, mttr.unknown_ids
+    (1200.0, 1200.0, 2, ('D',))
     """
     frame = _select(
         tickets, ("priority", "created_at", "resolved_at"), as_of, window_start
     )
     frame = frame.loc[frame["priority"].isin(priorities)]
+    outcome = _outcomes(frame, "resolved_at", as_of)
+    names = (
+        frame["ticket_id"].astype("string").fillna("(no id)")
+        if "ticket_id" in frame.columns
+        else pd.Series(frame.index.astype(str), index=frame.index)
+    )
 
+    def named(kind: str) -> tuple[str, ...]:
+        return tuple(sorted(str(name) for name in names[outcome == kind]))
+
+    frame = frame.loc[outcome != _CANCELLED]
     seconds = _hours_to_resolve(frame, "resolved_at", as_of) * _SECONDS_PER_HOUR
     seconds = seconds.dropna()
-
-    if seconds.empty:
-        return TimeToResolve(math.nan, math.nan, math.nan, 0, tuple(priorities))
+    empty = seconds.empty
     return TimeToResolve(
-        mean_seconds=float(seconds.mean()),
-        median_seconds=float(seconds.median()),
-        p90_seconds=float(seconds.quantile(0.9)),
+        mean_seconds=math.nan if empty else float(seconds.mean()),
+        median_seconds=math.nan if empty else float(seconds.median()),
+        p90_seconds=math.nan if empty else float(seconds.quantile(0.9)),
         count=len(seconds),
         priorities=tuple(priorities),
+        unknown_ids=named(_UNKNOWN),
+        open_ids=named(_OPEN),
+        cancelled_ids=named(_CANCELLED),
     )
 
 
@@ -335,23 +448,12 @@ def _select(
     as_of: pd.Timestamp | None,
     window_start: pd.Timestamp | None,
 ) -> pd.DataFrame:
-    """Check the columns; keep tickets created in ``[window_start, as_of)``."""
-    frame = to_pandas(tickets)
-    missing = [name for name in columns if name not in frame.columns]
-    if missing:
-        raise InputError(
-            _FRAME,
-            f"missing column(s) {', '.join(missing)}; it has"
-            f" {', '.join(map(str, frame.columns))}",
-            fix="pass the canonical tickets frame from a source reader",
-        )
-    for name in columns[1:]:
-        if not isinstance(frame[name].dtype, pd.DatetimeTZDtype):
-            raise InputError(
-                _FRAME,
-                f"column {name!r} is {frame[name].dtype}, not tz-aware timestamps",
-                fix="convert with pd.to_datetime(..., utc=True)",
-            )
+    """Check the columns; keep tickets created in ``[window_start, as_of)``.
+
+    Keeps ``columns``, and ``ticket_id``, ``status`` and ``closed_at`` when
+    present (they name tickets and tell cancelled and ended ones apart).
+    """
+    frame = _checked(tickets, columns)
 
     start = None if window_start is None else _utc(window_start)
     end = None if as_of is None else _utc(as_of)
@@ -363,10 +465,57 @@ def _select(
         keep &= frame["created_at"] >= start
     if end is not None:
         keep &= frame["created_at"] < end
-    # Only the columns used (and ticket_id, which ties pauses to tickets):
-    # filtering copies, and a tickets frame has some twenty columns.
-    used = [*columns, *(["ticket_id"] if "ticket_id" in frame.columns else [])]
-    return frame.loc[keep, list(dict.fromkeys(used))]
+    # Only the columns used: filtering copies, and a tickets frame has some
+    # twenty columns.
+    optional = [name for name in _OPTIONAL_COLUMNS if name in frame.columns]
+    return frame.loc[keep, list(dict.fromkeys([*columns, *optional]))]
+
+
+def _checked(tickets: Any, columns: tuple[str, ...]) -> pd.DataFrame:
+    """The tickets as pandas, with ``columns`` present and their times tz-aware."""
+    frame = to_pandas(tickets)
+    missing = [name for name in columns if name not in frame.columns]
+    if missing:
+        raise InputError(
+            _FRAME,
+            f"missing column(s) {', '.join(missing)}; it has"
+            f" {', '.join(map(str, frame.columns))}",
+            fix="pass the canonical tickets frame from a source reader",
+        )
+    times = [name for name in columns if name.endswith("_at")]
+    if "closed_at" in frame.columns:
+        times.append("closed_at")
+    for name in times:
+        if not isinstance(frame[name].dtype, pd.DatetimeTZDtype):
+            raise InputError(
+                _FRAME,
+                f"column {name!r} is {frame[name].dtype}, not tz-aware timestamps",
+                fix="convert with pd.to_datetime(..., utc=True)",
+            )
+    return frame
+
+
+def _outcomes(
+    frame: pd.DataFrame, column: str, as_of: pd.Timestamp | None
+) -> pd.Series:
+    """:func:`resolution_outcome` of a checked frame."""
+    index = frame.index
+    no_time = pd.Series(pd.NaT, index=index, dtype="datetime64[us, UTC]")
+    resolved_at = frame[column]
+    closed_at = frame["closed_at"] if "closed_at" in frame.columns else no_time
+    if as_of is None:
+        resolved, closed = resolved_at.notna(), closed_at.notna()
+    else:
+        end = _utc(as_of)
+        resolved, closed = resolved_at < end, closed_at < end
+    # No time at all, yet the status says the work ended: when is unknown.
+    timeless = resolved_at.isna() & closed_at.isna()
+    ended = (timeless & status_in(frame, ENDED_STATUSES)) | closed
+    outcome = pd.Series(_OPEN, index=index, dtype=object)
+    outcome[ended.to_numpy(dtype=bool)] = _UNKNOWN
+    outcome[resolved.to_numpy(dtype=bool)] = _RESOLVED
+    outcome[cancelled_tickets(frame).to_numpy(dtype=bool)] = _CANCELLED
+    return outcome
 
 
 def _hours_to_resolve(
@@ -440,13 +589,16 @@ def _business_seconds(
     return seconds
 
 
-def _summarise(per_ticket: pd.DataFrame, targets: Mapping[str, float]) -> pd.DataFrame:
+def _summarise(
+    per_ticket: pd.DataFrame, targets: Mapping[str, float], cancelled: pd.Series
+) -> pd.DataFrame:
     """Per-priority counts, shares and hour statistics; P1..P4 always present."""
     groups = per_ticket.groupby("priority")
     counts = pd.DataFrame(
         {
             "tickets": groups.size(),
             "resolved": groups["resolved"].sum(),
+            "unknown": groups["unknown"].sum(),
             "pending": groups["pending"].sum(),
             "within_target": groups["within_target"].sum(),
         }
@@ -459,7 +611,9 @@ def _summarise(per_ticket: pd.DataFrame, targets: Mapping[str, float]) -> pd.Dat
     table["tickets"] = counts["tickets"]
     table["resolved"] = counts["resolved"]
     table["unresolved"] = counts["tickets"] - counts["resolved"]
+    table["unknown"] = counts["unknown"]
     table["pending"] = counts["pending"]
+    table["cancelled"] = cancelled.reindex(PRIORITIES, fill_value=0).astype("int64")
     table["within_target"] = counts["within_target"]
 
     decided = counts["tickets"] - counts["pending"]

@@ -410,7 +410,9 @@ class GoNoGoReport:
             ("tickets", "Opened"),
             ("resolved", "Resolved"),
             ("unresolved", "Unresolved"),
+            ("unknown", "Ended, time unknown"),
             ("pending", "Open, in target"),
+            ("cancelled", "Cancelled, left out"),
             ("within_target", "Within target"),
             ("share_within_target", "Share within"),
             ("share_within_target_resolved", "Share of resolved"),
@@ -427,6 +429,9 @@ class GoNoGoReport:
         return Html(
             f'<div class="rr"><p>Tickets opened {start:%Y-%m-%d} to {end:%Y-%m-%d} (UTC),'
             " wall-clock time from opened to final resolution, as known at the decision time."
+            " Cancelled tickets are left out; a ticket that ended (closed, or in a"
+            " resolved/closed state) without a resolution time has an unknown time and"
+            " counts as not within target."
             f" Resolution times are heavy-tailed: read the median and p90 beside the mean.</p>"
             f"{markup}</div>"
         )

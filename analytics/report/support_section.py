@@ -38,6 +38,7 @@ from analytics.evaluators_support import (
     criterion_schedule,
     format_label,
     survey_answers,
+    ticket_list,
     ticket_pauses,
     tickets_in_window,
 )
@@ -155,6 +156,7 @@ def incidents_table(report: GoNoGoReport) -> Html:
         ("median", "Median"),
         ("p90", "p90"),
         ("missing", "Not measurable"),
+        ("cancelled_excluded", "Cancelled, left out"),
         ("note", "Why no data"),
     ]
     definitions = "".join(
@@ -171,7 +173,7 @@ def incidents_table(report: GoNoGoReport) -> Html:
             times,
             columns,
             cells={"status": _status_cell},
-            numeric=("count", "mean", "median", "p90", "missing"),
+            numeric=("count", "mean", "median", "p90", "missing", "cancelled_excluded"),
         ),
         f"<p>Definitions:</p><ul>{definitions}</ul>",
     ]
@@ -200,9 +202,17 @@ def incidents_table(report: GoNoGoReport) -> Html:
                     ("median", "Median"),
                     ("p90", "p90"),
                     ("missing", "Unresolved"),
+                    ("cancelled_excluded", "Cancelled, left out"),
                 ],
                 cells={"status": _status_cell},
-                numeric=("count", "mean", "median", "p90", "missing"),
+                numeric=(
+                    "count",
+                    "mean",
+                    "median",
+                    "p90",
+                    "missing",
+                    "cancelled_excluded",
+                ),
             )
         )
     parts.append("</div>")
@@ -231,9 +241,16 @@ def support_sla(report: GoNoGoReport) -> Html:
             " be checked against their targets."
         )
     start, end = support_window(report)
-    tickets = tickets_in_window(evidence, tuple(evidence.tickets), start, end)
+    tickets = tickets_in_window(
+        evidence, tuple(evidence.tickets), start, end, with_outcome=True
+    )
     if tickets.empty:
         return _note(_no_tickets_text(report, start, end))
+    outcome = tickets["resolution_outcome"]
+    # Cancelled tickets have no resolution to measure; tickets that ended
+    # without a resolution time are not open either: neither is a breach.
+    resolvable = tickets.loc[outcome != "cancelled"]
+    measurable = tickets.loc[outcome.isin(["resolved", "open"])]
 
     response_target = _first_response_target(report)
     resolution_targets = _resolution_targets(report)
@@ -259,7 +276,7 @@ def support_sla(report: GoNoGoReport) -> Html:
         **_clock_arguments(response_clock, pauses),
     )
     resolution, resolution_open = _resolution_on_clocks(
-        tickets, resolution_targets, resolution_clocks, end, report
+        resolvable, measurable, resolution_targets, resolution_clocks, end, report
     )
 
     rows = []
@@ -327,7 +344,8 @@ def support_sla(report: GoNoGoReport) -> Html:
         f" created_at → first_response_at on the {esc(response_text)}. Resolution:"
         f" created_at → resolved_at (final resolution) on the {esc(resolution_text)}."
         f" {caveat} Tickets without the end timestamp are not measured; open ones"
-        " already past their target at the decision time are counted separately.</p>",
+        " already past their target at the decision time are counted separately."
+        f" {_resolution_left_out(tickets)}</p>",
         table(
             summary,
             columns,
@@ -642,17 +660,42 @@ def _clock_arguments(
     return {"clock": "business", "schedule": schedule, "pauses": pauses}
 
 
+def _resolution_left_out(tickets: pd.DataFrame) -> str:
+    """Say which tickets the resolution rows leave out or cannot measure."""
+    outcome = tickets["resolution_outcome"]
+    ids = tickets.get("ticket_id", pd.Series(tickets.index, index=tickets.index))
+    parts = []
+    cancelled = sorted(map(str, ids[outcome == "cancelled"]))
+    unknown = sorted(map(str, ids[outcome == "unknown"]))
+    if cancelled:
+        parts.append(
+            f"{len(cancelled):,} cancelled ticket(s) are left out of resolution"
+            f" ({esc(ticket_list(cancelled))})."
+        )
+    if unknown:
+        parts.append(
+            f"{len(unknown):,} ticket(s) ended without a resolution time (closed, or"
+            " in a resolved/closed state, with no resolved_at): not measured and not"
+            f" open ({esc(ticket_list(unknown))}); the resolution criteria count"
+            " them as missed."
+        )
+    return " ".join(parts)
+
+
 def _resolution_on_clocks(
     tickets: pd.DataFrame,
+    breachable: pd.DataFrame,
     targets: Mapping[str, float],
     clocks: Mapping[str, BusinessSchedule | None],
     as_of: pd.Timestamp,
     report: GoNoGoReport,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Resolution table and open breaches, each priority on its criterion's clock.
+    """Resolution table and breaches, each priority on its criterion's clock.
 
-    The wall clock keeps on-hold time; a business clock takes off the paused
-    intervals the ticket sources give (none: nothing is taken off).
+    ``tickets`` are measured; ``breachable`` (resolved or still open) are
+    checked for breaches. The wall clock keeps on-hold time; a business clock
+    takes off the paused intervals the ticket sources give (none: nothing is
+    taken off).
     """
     names = tuple(report.evidence.tickets)
     pauses = ticket_pauses(report.evidence, names)
@@ -678,7 +721,11 @@ def _resolution_on_clocks(
             )
         )
         late = sla_breaches(
-            tickets, measure="resolution", targets=targets, as_of=as_of, **arguments
+            breachable,
+            measure="resolution",
+            targets=targets,
+            as_of=as_of,
+            **arguments,
         )
         breaches.append(late.loc[late["priority"].isin(priorities)])
     resolution = pd.concat(tables, ignore_index=True).sort_values("priority")

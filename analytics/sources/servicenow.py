@@ -495,8 +495,8 @@ def _read_export(
 
     raw = export.read(path, column_map)
     raw = _apply_column_map(raw, column_map, path)
-    if export.codes and "incident_state" not in raw and "state" in raw:
-        raw = raw.rename(columns={"state": "incident_state"})
+    if export.codes:
+        raw = _state_fallback(raw)
     _require_columns(raw, _REQUIRED, path, column_map)
 
     rejections = Rejections(path)
@@ -521,6 +521,10 @@ def _read_export(
     )
     # A row's own time is its ticket's opening (as written on that row).
     rejections.note_row_times(rows.candidates["_row"], rows.candidates["opened_at_t"])
+    others = raw.loc[~raw.index.isin(rows.candidates.index)]
+    rejections.note_row_times(
+        others["_row"], _own_times(others["opened_at"], order, timezone, path)
+    )
     _check_event_order_columns(rows.candidates, tickets, event_log=rows.event_log)
     if rows.event_log and known_at is not None:
         later = rows.candidates["sys_updated_at_t"] > known_at
@@ -1025,6 +1029,22 @@ def _label_state_codes(
     rows.loc[coded & ~unknown, "incident_state"] = labels[coded & ~unknown]
 
 
+def _state_fallback(raw: pd.DataFrame) -> pd.DataFrame:
+    """Use a record's task ``state`` where it has no ``incident_state``.
+
+    Record by record: in a file where some records carry ``incident_state``
+    and others only ``state``, each record uses its own.
+    """
+    if "state" not in raw:
+        return raw
+    if "incident_state" not in raw:
+        return raw.rename(columns={"state": "incident_state"})
+    raw["incident_state"] = raw["incident_state"].where(
+        raw["incident_state"].notna(), raw["state"]
+    )
+    return raw
+
+
 def _normalise_label(label: str) -> str:
     return " ".join(str(label).split()).casefold()
 
@@ -1194,6 +1214,31 @@ def _parse_dates(
             " daylight-saving change; pass the export's real timezone",
         )
     return order
+
+
+def _own_times(text: pd.Series, order: str, timezone: str, path: Path) -> pd.Series:
+    """``opened_at`` times of rows set aside before parsing (duplicates, no number).
+
+    Only the rejected rows' own time (``row_time``) comes from them, so a text
+    that is not a date in the file's order gives NaT, never an error.
+    """
+    distinct = pd.Series(pd.unique(text.dropna()), dtype="string")
+    if distinct.empty:
+        return pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
+    try:
+        parsed = parse_timestamps(
+            distinct,
+            timezone=timezone,
+            date_order=cast(DateOrder, order),
+            path=path,
+            column="opened_at",
+        ).values
+    except InputError:
+        # The whole set contradicts the order (few rows, all odd): unknown times.
+        return pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
+    codes = pd.Index(distinct).get_indexer(pd.Index(text))
+    values = parsed.array.take(codes, allow_fill=True)
+    return pd.Series(values, index=text.index)
 
 
 def _look_up(
@@ -1563,6 +1608,16 @@ def _read_csv_fast(
     )
     rejections.note_row_times(
         pd.Series(candidates["_row"].to_numpy()), candidates["opened_at_t"].to_pandas()
+    )
+    others = rows.filter(~pl.col("_candidate")).select("_row", "opened_at")
+    rejections.note_row_times(
+        pd.Series(others["_row"].to_numpy()),
+        _own_times(
+            pd.Series(others["opened_at"].to_list(), dtype=object),
+            order,
+            timezone,
+            path,
+        ),
     )
     candidates = _fast_event_order(candidates, tickets, event_log=is_event_log)
     if is_event_log and known_at is not None:
