@@ -23,7 +23,12 @@ import pandas as pd
 from analytics.errors import ConfigError, InputError
 from analytics.frames import TICKETS_COLUMNS, LoadResult, Rejections, file_sha256
 from analytics.sources._compressed import decompression_errors
-from analytics.sources._csv import unsplittable_csv
+from analytics.sources._csv import (
+    refuse_other_delimiter,
+    unsplittable_csv,
+    wide_text_encoding,
+    wide_text_error,
+)
 
 __all__ = [
     "RowRejector",
@@ -248,7 +253,12 @@ def require_columns(
 
 
 def _sniff(path: Path, *, expect: Literal["csv", "json"], export_hint: str) -> bytes:
-    """First bytes of the (possibly gzip) file; refuse what is clearly wrong."""
+    """First bytes of the (possibly gzip) file; refuse what is clearly wrong.
+
+    UTF-16 or UTF-32 text is named as such (it holds NUL bytes, but it is not
+    binary); a CSV header separated by semicolons or tabs is refused with the
+    separator named.
+    """
     try:
         with path.open("rb") as handle:
             magic = handle.read(2)
@@ -262,6 +272,9 @@ def _sniff(path: Path, *, expect: Literal["csv", "json"], export_hint: str) -> b
 
     if not head.strip():
         raise InputError(path, "is empty", fix=export_hint)
+    wide = wide_text_encoding(head)
+    if wide is not None:
+        raise wide_text_error(path, wide)
     if b"\x00" in head:
         raise InputError(
             path, f"is a binary file, not {expect.upper()}", fix=export_hint
@@ -282,6 +295,10 @@ def _sniff(path: Path, *, expect: Literal["csv", "json"], export_hint: str) -> b
                 f"is not UTF-8 text (byte {head[error.start]:#04x} at {error.start:,})",
                 fix="export again as UTF-8, or convert it (iconv -t UTF-8)",
             ) from error
+    if expect == "csv":
+        # Before pandas: a data cell with a comma would otherwise be reported
+        # as a row with too many fields.
+        refuse_other_delimiter(head.decode("utf-8", errors="replace"), path)
     return magic
 
 
