@@ -104,3 +104,100 @@ def test_synthetic_impossible_orderings_rejected_or_flagged(synthetic) -> None: 
     # No creation time in this table: durations are not measurable, and we say so.
     assert frame["created_at"].isna().all()
     assert any("No created_at column" in note for note in flagged.notes)
+
+
+# --- answered_at: each value with its own offset, or local time -----------------------
+
+_HEADER = "response_id,answered_at,score\n"
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        # Across a summer-time change, each value with the offset of its day.
+        (
+            ["2026-03-28T10:00:00+01:00", "2026-03-30T10:00:00+02:00"],
+            ["2026-03-28 09:00", "2026-03-30 08:00"],
+        ),
+        (
+            ["2026-02-20T10:00:00Z", "2026-02-21T10:00:00+01:00"],
+            ["2026-02-20 10:00", "2026-02-21 09:00"],
+        ),
+        # No offset: local time in the source's zone (UTC here).
+        (
+            ["2026-02-20T10:00:00Z", "2026-02-21 10:00"],
+            ["2026-02-20 10:00", "2026-02-21 10:00"],
+        ),
+        # A date alone: 00:00 that day.
+        (
+            ["2026-02-20T10:00:00Z", "2026-02-21"],
+            ["2026-02-20 10:00", "2026-02-21 00:00"],
+        ),
+        # Hour-only and compact offsets are ISO 8601 too.
+        (
+            ["2026-02-20T10:00+02", "2026-02-21T10:00:00-0500"],
+            ["2026-02-20 08:00", "2026-02-21 15:00"],
+        ),
+    ],
+)
+def test_answer_times_may_mix_offsets_and_local_times(
+    write, cells: list[str], expected: list[str]
+) -> None:  # type: ignore[no-untyped-def]
+    rows = "".join(f"C{i},{cell},5\n" for i, cell in enumerate(cells))
+    result = read_survey_csv(write("csat.csv", _HEADER + rows), kind="csat")
+    assert result.rejected.empty
+    assert result.frame["answered_at"].tolist() == [
+        pd.Timestamp(t, tz="UTC") for t in expected
+    ]
+
+
+def test_local_times_and_dates_use_the_source_zone_and_dates_are_noted(write) -> None:  # type: ignore[no-untyped-def]
+    text = _HEADER + (
+        "C1,2026-03-28 10:00,5\n"  # CET, +01:00
+        "C2,2026-03-30 10:00,4\n"  # CEST, +02:00
+        "C3,2026-03-30,4\n"  # 00:00 CEST
+        "C4,2026-03-31T10:00:00Z,3\n"
+    )
+    result = read_survey_csv(
+        write("csat.csv", text), kind="csat", timezone="Europe/Berlin"
+    )
+    assert result.frame["answered_at"].tolist() == [
+        pd.Timestamp(t, tz="UTC")
+        for t in (
+            "2026-03-28 09:00",
+            "2026-03-30 08:00",
+            "2026-03-29 22:00",
+            "2026-03-31 10:00",
+        )
+    ]
+    assert any(
+        "1 answer(s) give a date without a time" in n and "00:00 in Europe/Berlin" in n
+        for n in result.notes
+    )
+
+
+def test_a_bad_answer_time_among_mixed_offsets_is_rejected_alone(write) -> None:  # type: ignore[no-untyped-def]
+    text = _HEADER + (
+        "C1,2026-02-20T10:00:00Z,5\nC2,21/02/2026 10:00,4\nC3,2026-02-22T10:00+01:00,4\n"
+    )
+    result = read_survey_csv(write("csat.csv", text), kind="csat")
+    result.check_accounting()
+    bad = result.rejected.iloc[0]
+    assert (bad["row_number"], bad["column"], bad["reason_code"]) == (
+        3,
+        "answered_at",
+        "unparseable_date",
+    )
+    assert "not an ISO 8601 date or date-time" in bad["message"]
+    assert result.rows_used == 2
+
+
+def test_a_strptime_format_with_offsets_may_mix_them(write) -> None:  # type: ignore[no-untyped-def]
+    text = _HEADER + "C1,28.03.2026 10:00 +0100,5\nC2,30.03.2026 10:00 +0200,4\n"
+    result = read_survey_csv(
+        write("csat.csv", text), kind="csat", date_format="%d.%m.%Y %H:%M %z"
+    )
+    assert result.frame["answered_at"].tolist() == [
+        pd.Timestamp("2026-03-28 09:00", tz="UTC"),
+        pd.Timestamp("2026-03-30 08:00", tz="UTC"),
+    ]

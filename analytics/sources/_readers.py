@@ -29,6 +29,7 @@ from analytics.sources._csv import (
     wide_text_encoding,
     wide_text_error,
 )
+from analytics.timeparse import parse_timestamps
 
 __all__ = [
     "RowRejector",
@@ -365,6 +366,25 @@ def parse_formatted_dates(
 
     Returns the values, a mask of unparseable non-empty cells and a mask of
     local times that do not exist or are ambiguous in the zone.
+
+    Each value is read on its own: with ``"ISO8601"`` (parsed by
+    :func:`analytics.timeparse.parse_timestamps`) a value with an offset
+    (``Z``, ``+02:00``, ``+0200``, ``+02``) is converted from it and one
+    without is local time in ``timezone``, so a column may mix offsets (a
+    summer-time change, ``Z`` beside ``+01:00``) and naive values; a date
+    alone is 00:00 local time. A ``strptime`` format with ``%z`` or ``%Z``
+    reads every value's own offset; any other format is local time.
+
+    Examples
+    --------
+    >>> values, bad, _ = parse_formatted_dates(
+    ...     pd.Series(["2026-03-28T10:00:00+01:00", "2026-03-30T10:00:00+02:00",
+    ...                "2026-03-30 10:00", "2026-03-31", "31/03/2026"]),
+    ...     date_format="ISO8601", timezone="Europe/Berlin")
+    >>> [str(v) for v in values]
+    ['2026-03-28 09:00:00+00:00', '2026-03-30 08:00:00+00:00', '2026-03-30 08:00:00+00:00', '2026-03-30 22:00:00+00:00', 'NaT']
+    >>> bad.tolist()
+    [False, False, False, False, True]
     """
     raw = text.astype("string").str.strip()
     present = raw.notna() & (raw != "")
@@ -375,14 +395,40 @@ def parse_formatted_dates(
             regex=True,
             case=False,
         )
-    naive = pd.to_datetime(raw.where(present), format=date_format, errors="coerce")
-    if naive.dt.tz is not None:
-        values = naive.dt.tz_convert("UTC")
+    if date_format == "ISO8601":
+        parsed = parse_timestamps(
+            _hour_offsets(raw.where(present)), timezone=timezone, date_order="iso"
+        )
+        return (
+            parsed.values.astype("datetime64[us, UTC]"),
+            parsed.unparseable.astype(bool),
+            parsed.nonexistent_or_ambiguous.astype(bool),
+        )
+    if "%z" in date_format or "%Z" in date_format:
+        # Every value carries its own offset; they may differ (summer time).
+        values = pd.to_datetime(
+            raw.where(present), format=date_format, errors="coerce", utc=True
+        )
         bad_local = pd.Series(False, index=text.index)
+        parsed_any = values
     else:
-        zoned = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-        bad_local = naive.notna() & zoned.isna()
+        parsed_any = pd.to_datetime(
+            raw.where(present), format=date_format, errors="coerce"
+        )
+        zoned = parsed_any.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+        bad_local = parsed_any.notna() & zoned.isna()
         values = zoned.dt.tz_convert("UTC")
     values = values.astype("datetime64[us, UTC]")
-    unparseable = present & naive.isna()
+    unparseable = present & parsed_any.isna()
     return values, unparseable.astype(bool), bad_local.astype(bool)
+
+
+# An ISO time with an hour-only offset (``T10:00+02``), valid ISO 8601.
+_HOUR_OFFSET: Final = re.compile(
+    r"(?P<clock>[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)(?P<hours>[+-]\d{2})$"
+)
+
+
+def _hour_offsets(raw: pd.Series) -> pd.Series:
+    """Write hour-only offsets out in full (``+02`` → ``+02:00``) for the shared parser."""
+    return raw.str.replace(_HOUR_OFFSET, r"\g<clock>\g<hours>:00", regex=True)

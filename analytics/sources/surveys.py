@@ -10,9 +10,16 @@
   tickets frame.
 * :func:`attach_csat` links survey answers to tickets by ``ticket_id``.
 
+Times: ``date_format="ISO8601"`` (the default) reads each value on its own
+(:func:`analytics.timeparse.parse_timestamps`): a value with an offset (``Z``,
+``+02:00``) is converted from it, one without is local time in the source's
+``timezone``, and a date alone (``2026-02-21``) is 00:00 local time that day
+(counted in a note). A file may mix them, as exports do across a summer-time
+change.
+
 Reason codes: ``missing_value``, ``duplicate_id``, ``unparseable_number``,
-``out_of_range``, ``unparseable_date``, ``unknown_priority``,
-``unknown_kind``, ``resolved_before_first_response``.
+``out_of_range``, ``unparseable_date``, ``nonexistent_local_time``,
+``unknown_priority``, ``unknown_kind``, ``resolved_before_first_response``.
 """
 
 from __future__ import annotations
@@ -91,6 +98,7 @@ _SURVEY_FIELDS: Final = (
     "segment",
 )
 _HINT: Final = "export the survey answers as CSV with a header row"
+_DATE_ONLY: Final = r"^\d{4}-\d{2}-\d{2}$"
 
 
 def read_survey_csv(
@@ -111,9 +119,11 @@ def read_survey_csv(
         ``"csat"`` or ``"nps"`` for every row; ``None`` reads a ``kind``
         column instead.
     timezone
-        Zone of naive ``answered_at`` values.
+        Zone of ``answered_at`` values without an offset.
     date_format
-        ``strptime`` format of ``answered_at``, or ``"ISO8601"``.
+        ``strptime`` format of ``answered_at``, or ``"ISO8601"``: each value
+        with its own offset (``Z``, ``+01:00``; mixed offsets are fine) or
+        none (local time in ``timezone``); a date alone is 00:00 local time.
     column_map
         The file's names → ``response_id``, ``answered_at``, ``kind``,
         ``score``, ``ticket_id``, ``segment``.
@@ -158,9 +168,13 @@ def read_survey_csv(
     score = _scores(table["score"], kinds, rows)
 
     answered = pd.Series(pd.NaT, index=table.index, dtype="datetime64[us, UTC]")
+    day_only = pd.Series(False, index=table.index)
     if "answered_at" in table:
         answered = _answer_times(table["answered_at"], rows, timezone, date_format)
         rows.note_row_times(answered)
+        if date_format == "ISO8601":
+            text = table["answered_at"].astype("string").str.strip()
+            day_only = text.str.fullmatch(_DATE_ONLY).fillna(False).astype(bool)
     ident = (
         table["response_id"].astype("string").str.strip()
         if "response_id" in table
@@ -173,6 +187,7 @@ def read_survey_csv(
         "duplicate_id",
         "response id repeats; the first is used",
     )
+    date_only = int((day_only & answered.notna() & ~rows.rejected).sum())
     frame = pd.DataFrame(
         {
             "response_id": ident,
@@ -187,6 +202,11 @@ def read_survey_csv(
         "CSAT scores are whole numbers 1..5, NPS 0..10; others rejected.",
         "Linked to tickets by ticket_id where present.",
     ]
+    if date_only:
+        notes.append(
+            f"{date_only:,} answer(s) give a date without a time in answered_at:"
+            f" each is read as 00:00 in {timezone} that day."
+        )
     return finish(
         frame,
         rows,
@@ -415,7 +435,9 @@ def _answer_times(
         column,
         text,
         "unparseable_date",
-        f"not a date in the format {date_format}",
+        "not an ISO 8601 date or date-time (YYYY-MM-DD[THH:MM[:SS]][Z|±HH:MM])"
+        if date_format == "ISO8601"
+        else f"not a date in the format {date_format}",
     )
     rows.reject(
         bad_local,
