@@ -52,10 +52,23 @@ _SNIFF_BYTES: Final = 64 * 1024
 
 
 class RowRejector:
-    """Rejects input rows (one row = one ticket) and remembers which."""
+    """Rejects input rows (one row = one ticket) and remembers which.
 
-    def __init__(self, path: Path, table: pd.DataFrame, *, first_row: int = 2) -> None:
+    ``file_names`` maps the reader's column names to the file's own (the
+    inverse of the column map applied), so that each rejection names the
+    column as the user sees it in the file; names not in it are shown as given.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        table: pd.DataFrame,
+        *,
+        first_row: int = 2,
+        file_names: Mapping[str, str] | None = None,
+    ) -> None:
         self.rejections = Rejections(path)
+        self.file_names = dict(file_names or {})
         self.row_numbers = pd.Series(
             np.arange(len(table)) + first_row, index=table.index
         )
@@ -76,7 +89,11 @@ class RowRejector:
         shown = values if values is not None else pd.Series("", index=mask.index)
         shown = shown.map(lambda v: "; ".join(v) if isinstance(v, list) else v)
         self.rejections.add_many(
-            self.row_numbers[mask], column, shown[mask], reason_code, message
+            self.row_numbers[mask],
+            self.file_names.get(column, column),
+            shown[mask],
+            reason_code,
+            message,
         )
         self.rejected |= mask
 
