@@ -125,7 +125,7 @@ def test_a_format_that_fits_no_date_is_one_clear_error() -> None:
     ("name", "problem"),
     [
         ("header_only.csv", "no data rows"),
-        ("utf16.csv", "binary"),
+        ("utf16.csv", "UTF-16 text.*re-save it as UTF-8"),
         ("latin1.csv", "not UTF-8"),
         ("search.json", "JSON, not CSV"),
         ("missing.csv", "does not exist"),

@@ -23,7 +23,13 @@ import pandas as pd
 from analytics.errors import ConfigError, InputError
 from analytics.frames import TICKETS_COLUMNS, LoadResult, Rejections, file_sha256
 from analytics.sources._compressed import decompression_errors
-from analytics.sources._csv import unsplittable_csv
+from analytics.sources._csv import (
+    refuse_other_delimiter,
+    unsplittable_csv,
+    wide_text_encoding,
+    wide_text_error,
+)
+from analytics.timeparse import parse_timestamps
 
 __all__ = [
     "RowRejector",
@@ -46,10 +52,23 @@ _SNIFF_BYTES: Final = 64 * 1024
 
 
 class RowRejector:
-    """Rejects input rows (one row = one ticket) and remembers which."""
+    """Rejects input rows (one row = one ticket) and remembers which.
 
-    def __init__(self, path: Path, table: pd.DataFrame, *, first_row: int = 2) -> None:
+    ``file_names`` maps the reader's column names to the file's own (the
+    inverse of the column map applied), so that each rejection names the
+    column as the user sees it in the file; names not in it are shown as given.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        table: pd.DataFrame,
+        *,
+        first_row: int = 2,
+        file_names: Mapping[str, str] | None = None,
+    ) -> None:
         self.rejections = Rejections(path)
+        self.file_names = dict(file_names or {})
         self.row_numbers = pd.Series(
             np.arange(len(table)) + first_row, index=table.index
         )
@@ -70,7 +89,11 @@ class RowRejector:
         shown = values if values is not None else pd.Series("", index=mask.index)
         shown = shown.map(lambda v: "; ".join(v) if isinstance(v, list) else v)
         self.rejections.add_many(
-            self.row_numbers[mask], column, shown[mask], reason_code, message
+            self.row_numbers[mask],
+            self.file_names.get(column, column),
+            shown[mask],
+            reason_code,
+            message,
         )
         self.rejected |= mask
 
@@ -248,7 +271,12 @@ def require_columns(
 
 
 def _sniff(path: Path, *, expect: Literal["csv", "json"], export_hint: str) -> bytes:
-    """First bytes of the (possibly gzip) file; refuse what is clearly wrong."""
+    """First bytes of the (possibly gzip) file; refuse what is clearly wrong.
+
+    UTF-16 or UTF-32 text is named as such (it holds NUL bytes, but it is not
+    binary); a CSV header separated by semicolons or tabs is refused with the
+    separator named.
+    """
     try:
         with path.open("rb") as handle:
             magic = handle.read(2)
@@ -262,6 +290,9 @@ def _sniff(path: Path, *, expect: Literal["csv", "json"], export_hint: str) -> b
 
     if not head.strip():
         raise InputError(path, "is empty", fix=export_hint)
+    wide = wide_text_encoding(head)
+    if wide is not None:
+        raise wide_text_error(path, wide)
     if b"\x00" in head:
         raise InputError(
             path, f"is a binary file, not {expect.upper()}", fix=export_hint
@@ -282,6 +313,10 @@ def _sniff(path: Path, *, expect: Literal["csv", "json"], export_hint: str) -> b
                 f"is not UTF-8 text (byte {head[error.start]:#04x} at {error.start:,})",
                 fix="export again as UTF-8, or convert it (iconv -t UTF-8)",
             ) from error
+    if expect == "csv":
+        # Before pandas: a data cell with a comma would otherwise be reported
+        # as a row with too many fields.
+        refuse_other_delimiter(head.decode("utf-8", errors="replace"), path)
     return magic
 
 
@@ -348,6 +383,25 @@ def parse_formatted_dates(
 
     Returns the values, a mask of unparseable non-empty cells and a mask of
     local times that do not exist or are ambiguous in the zone.
+
+    Each value is read on its own: with ``"ISO8601"`` (parsed by
+    :func:`analytics.timeparse.parse_timestamps`) a value with an offset
+    (``Z``, ``+02:00``, ``+0200``, ``+02``) is converted from it and one
+    without is local time in ``timezone``, so a column may mix offsets (a
+    summer-time change, ``Z`` beside ``+01:00``) and naive values; a date
+    alone is 00:00 local time. A ``strptime`` format with ``%z`` or ``%Z``
+    reads every value's own offset; any other format is local time.
+
+    Examples
+    --------
+    >>> values, bad, _ = parse_formatted_dates(
+    ...     pd.Series(["2026-03-28T10:00:00+01:00", "2026-03-30T10:00:00+02:00",
+    ...                "2026-03-30 10:00", "2026-03-31", "31/03/2026"]),
+    ...     date_format="ISO8601", timezone="Europe/Berlin")
+    >>> [str(v) for v in values]
+    ['2026-03-28 09:00:00+00:00', '2026-03-30 08:00:00+00:00', '2026-03-30 08:00:00+00:00', '2026-03-30 22:00:00+00:00', 'NaT']
+    >>> bad.tolist()
+    [False, False, False, False, True]
     """
     raw = text.astype("string").str.strip()
     present = raw.notna() & (raw != "")
@@ -358,14 +412,40 @@ def parse_formatted_dates(
             regex=True,
             case=False,
         )
-    naive = pd.to_datetime(raw.where(present), format=date_format, errors="coerce")
-    if naive.dt.tz is not None:
-        values = naive.dt.tz_convert("UTC")
+    if date_format == "ISO8601":
+        parsed = parse_timestamps(
+            _hour_offsets(raw.where(present)), timezone=timezone, date_order="iso"
+        )
+        return (
+            parsed.values.astype("datetime64[us, UTC]"),
+            parsed.unparseable.astype(bool),
+            parsed.nonexistent_or_ambiguous.astype(bool),
+        )
+    if "%z" in date_format or "%Z" in date_format:
+        # Every value carries its own offset; they may differ (summer time).
+        values = pd.to_datetime(
+            raw.where(present), format=date_format, errors="coerce", utc=True
+        )
         bad_local = pd.Series(False, index=text.index)
+        parsed_any = values
     else:
-        zoned = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-        bad_local = naive.notna() & zoned.isna()
+        parsed_any = pd.to_datetime(
+            raw.where(present), format=date_format, errors="coerce"
+        )
+        zoned = parsed_any.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+        bad_local = parsed_any.notna() & zoned.isna()
         values = zoned.dt.tz_convert("UTC")
     values = values.astype("datetime64[us, UTC]")
-    unparseable = present & naive.isna()
+    unparseable = present & parsed_any.isna()
     return values, unparseable.astype(bool), bad_local.astype(bool)
+
+
+# An ISO time with an hour-only offset (``T10:00+02``), valid ISO 8601.
+_HOUR_OFFSET: Final = re.compile(
+    r"(?P<clock>[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)(?P<hours>[+-]\d{2})$"
+)
+
+
+def _hour_offsets(raw: pd.Series) -> pd.Series:
+    """Write hour-only offsets out in full (``+02`` → ``+02:00``) for the shared parser."""
+    return raw.str.replace(_HOUR_OFFSET, r"\g<clock>\g<hours>:00", regex=True)

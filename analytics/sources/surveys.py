@@ -10,9 +10,24 @@
   tickets frame.
 * :func:`attach_csat` links survey answers to tickets by ``ticket_id``.
 
+Times: ``date_format="ISO8601"`` (the default) reads each value on its own
+(:func:`analytics.timeparse.parse_timestamps`): a value with an offset (``Z``,
+``+02:00``) is converted from it, one without is local time in the source's
+``timezone``, and a date alone (``2026-02-21``) is 00:00 local time that day
+(counted in a note). A file may mix them, as exports do across a summer-time
+change.
+
+A repeated id: the first row with it is the answer (or ticket); later rows are
+rejected as ``duplicate_id``, saying whether that first row was used or was
+itself rejected (then no row of that id is used). Rejections name the file's
+own column (``Customer Satisfaction Rating``, not ``csat_score``).
+
 Reason codes: ``missing_value``, ``duplicate_id``, ``unparseable_number``,
-``out_of_range``, ``unparseable_date``, ``unknown_priority``,
-``unknown_kind``, ``resolved_before_first_response``.
+``out_of_range``, ``unparseable_date``, ``nonexistent_local_time``,
+``unknown_priority``, ``unknown_kind``, ``resolved_before_first_response``,
+``first_response_before_created``, ``resolved_before_created``. In a help-desk
+table a bad satisfaction rating (``unparseable_number``, ``out_of_range``)
+does not reject the ticket: see :func:`read_helpdesk_csv`.
 """
 
 from __future__ import annotations
@@ -91,6 +106,8 @@ _SURVEY_FIELDS: Final = (
     "segment",
 )
 _HINT: Final = "export the survey answers as CSV with a header row"
+_DATE_ONLY: Final = r"^\d{4}-\d{2}-\d{2}$"
+_LISTED: Final = 10
 
 
 def read_survey_csv(
@@ -111,9 +128,11 @@ def read_survey_csv(
         ``"csat"`` or ``"nps"`` for every row; ``None`` reads a ``kind``
         column instead.
     timezone
-        Zone of naive ``answered_at`` values.
+        Zone of ``answered_at`` values without an offset.
     date_format
-        ``strptime`` format of ``answered_at``, or ``"ISO8601"``.
+        ``strptime`` format of ``answered_at``, or ``"ISO8601"``: each value
+        with its own offset (``Z``, ``+01:00``; mixed offsets are fine) or
+        none (local time in ``timezone``); a date alone is 00:00 local time.
     column_map
         The file's names → ``response_id``, ``answered_at``, ``kind``,
         ``score``, ``ticket_id``, ``segment``.
@@ -122,7 +141,9 @@ def read_survey_csv(
     -------
     LoadResult
         ``kind="survey"``. ``response_id`` is the row number when the file has
-        none. A row without a score is not an answer: ``missing_value``.
+        none. A row without a score is not an answer: ``missing_value``. A
+        repeated ``response_id``: the first row is the answer, later ones are
+        ``duplicate_id``.
 
     Examples
     --------
@@ -141,7 +162,7 @@ def read_survey_csv(
     names = rename_columns(names, column_map, _SURVEY_FIELDS, path)
     table = _single_columns(names, cells, path)
     require_columns(table, ("score",) if kind else ("score", "kind"), path, column_map)
-    rows = RowRejector(path, table)
+    rows = RowRejector(path, table, file_names=_file_names(column_map))
 
     kinds = (
         pd.Series(kind, index=table.index, dtype="string")
@@ -155,24 +176,25 @@ def read_survey_csv(
         "unknown_kind",
         "kind must be csat or nps",
     )
-    score = _scores(table["score"], kinds, rows)
+    score, problems = _scores(table["score"], kinds)
+    for mask, code, message in problems:
+        rows.reject(mask, "score", table["score"], code, message)
 
     answered = pd.Series(pd.NaT, index=table.index, dtype="datetime64[us, UTC]")
+    day_only = pd.Series(False, index=table.index)
     if "answered_at" in table:
         answered = _answer_times(table["answered_at"], rows, timezone, date_format)
         rows.note_row_times(answered)
+        if date_format == "ISO8601":
+            text = table["answered_at"].astype("string").str.strip()
+            day_only = text.str.fullmatch(_DATE_ONLY).fillna(False).astype(bool)
     ident = (
         table["response_id"].astype("string").str.strip()
         if "response_id" in table
         else pd.Series((rows.row_numbers).astype(str), dtype="string")
     )
-    rows.reject(
-        ident.duplicated(keep="first") & ident.notna(),
-        "response_id",
-        ident,
-        "duplicate_id",
-        "response id repeats; the first is used",
-    )
+    _reject_repeats(ident, rows, "response_id", "response id")
+    date_only = int((day_only & answered.notna() & ~rows.rejected).sum())
     frame = pd.DataFrame(
         {
             "response_id": ident,
@@ -187,6 +209,11 @@ def read_survey_csv(
         "CSAT scores are whole numbers 1..5, NPS 0..10; others rejected.",
         "Linked to tickets by ticket_id where present.",
     ]
+    if date_only:
+        notes.append(
+            f"{date_only:,} answer(s) give a date without a time in answered_at:"
+            f" each is read as 00:00 in {timezone} that day."
+        )
     return finish(
         frame,
         rows,
@@ -235,7 +262,17 @@ def read_helpdesk_csv(
     LoadResult
         ``kind="tickets"``. Without a ``created_at`` column (the synthetic
         table has none: its "Date of Purchase" is not the ticket's creation)
-        ``created_at`` stays NA and every time-to-X KPI is NO DATA.
+        ``created_at`` stays NA and every time-to-X KPI is NO DATA; with one,
+        it is each row's time (``row_times``, and ``row_time`` of its
+        rejections), as for the other ticket readers.
+
+        A satisfaction rating that is not a whole number 1..5 (``4.5``,
+        ``great``) is left out but its ticket is used: its priority and times
+        count, its ``csat_score`` is NA. Such a row counts once, as used (rows
+        in = used + rejected still holds); each left-out rating is listed in a
+        note with its row, value and reason code (``out_of_range``,
+        ``unparseable_number``). A ticket rejected for another reason is not
+        listed again for its rating.
 
     Examples
     --------
@@ -250,8 +287,8 @@ def read_helpdesk_csv(
     ...     r = read_helpdesk_csv(p)
     >>> r.frame[["ticket_id", "priority", "csat_score"]].to_numpy().tolist()
     [['1', 'P1', 4.0]]
-    >>> r.rejected["reason_code"].tolist()
-    ['resolved_before_first_response']
+    >>> r.rejected[["column", "reason_code"]].to_numpy().tolist()
+    [['Time to Resolution', 'resolved_before_first_response']]
     """
     started = time.perf_counter()
     path = Path(path)
@@ -262,17 +299,10 @@ def read_helpdesk_csv(
     names = rename_columns(names, mapping, None, path)
     table = _single_columns(names, cells, path)
     require_columns(table, ("ticket_id",), path, column_map)
-    rows = RowRejector(path, table)
+    rows = RowRejector(path, table, file_names=_file_names(mapping))
 
     ident = table["ticket_id"].astype("string").str.strip()
     rows.reject(ident.isna(), "ticket_id", ident, "missing_value", "no ticket id")
-    rows.reject(
-        ident.duplicated(keep="first") & ident.notna(),
-        "ticket_id",
-        ident,
-        "duplicate_id",
-        "ticket id repeats; the first is used",
-    )
     times = {
         name: _answer_times(table[name], rows, timezone, "ISO8601", column=name)
         if name in table
@@ -282,17 +312,17 @@ def read_helpdesk_csv(
     if times["created_at"] is not None:
         rows.note_row_times(times["created_at"])
     priority, original = _priority(table, labels, rows)
-    csat = (
-        _scores(
-            table["csat_score"],
-            pd.Series("csat", index=table.index),
-            rows,
-            missing_ok=True,
+    wrong_order = _check_order(times, table, rows, order_violation)
+    _reject_repeats(ident, rows, "ticket_id", "ticket id")
+    flagged = int((wrong_order & ~rows.rejected).sum())
+    csat, left_out = None, None
+    if "csat_score" in table:
+        csat, problems = _scores(
+            table["csat_score"], pd.Series("csat", index=table.index), missing_ok=True
         )
-        if "csat_score" in table
-        else None
-    )
-    flagged = _check_order(times, rows, order_violation)
+        csat, left_out = _leave_out_ratings(
+            csat, problems, table["csat_score"], rows, mapping
+        )
 
     frame = tickets_frame(
         len(table),
@@ -320,6 +350,8 @@ def read_helpdesk_csv(
             f"{flagged:,} ticket(s) resolved before their first response: kept"
             " (order_violation='flag') with first_response_at set to NA."
         )
+    if left_out:
+        notes.append(left_out)
     return finish(frame, rows, path, kind="tickets", notes=notes, started=started)
 
 
@@ -368,35 +400,105 @@ def _single_columns(names: list[str], cells: pd.DataFrame, path: Path) -> pd.Dat
 
 
 def _scores(
-    raw: pd.Series, kinds: pd.Series, rows: RowRejector, *, missing_ok: bool = False
-) -> pd.Series:
+    raw: pd.Series, kinds: pd.Series, *, missing_ok: bool = False
+) -> tuple[pd.Series, list[tuple[pd.Series, str, str]]]:
+    """Scores as numbers, and the problems found: ``(mask, reason code, message)``."""
     score = pd.to_numeric(raw, errors="coerce").astype("float64")
+    problems = []
     if not missing_ok:
-        rows.reject(
-            raw.isna(),
-            "score",
-            raw,
-            "missing_value",
-            "no score: the row is not an answer",
+        problems.append(
+            (raw.isna(), "missing_value", "no score: the row is not an answer")
         )
-    rows.reject(
-        raw.notna() & np.isnan(score),
-        "score",
-        raw,
-        "unparseable_number",
-        "score is not a number",
+    problems.append(
+        (raw.notna() & np.isnan(score), "unparseable_number", "score is not a number")
     )
     low = kinds.map({k: v[0] for k, v in SCORE_RANGES.items()}).astype("float64")
     high = kinds.map({k: v[1] for k, v in SCORE_RANGES.items()}).astype("float64")
     bad = score.notna() & ((score < low) | (score > high) | (score % 1 != 0))
-    rows.reject(
-        bad & raw.notna(),
-        "score",
-        raw,
-        "out_of_range",
-        "score is not a whole number in the kind's range (CSAT 1..5, NPS 0..10)",
+    problems.append(
+        (
+            bad & raw.notna(),
+            "out_of_range",
+            "score is not a whole number in the kind's range (CSAT 1..5, NPS 0..10)",
+        )
     )
-    return score.astype("Float64")
+    return score.astype("Float64"), problems
+
+
+def _leave_out_ratings(
+    csat: pd.Series,
+    problems: list[tuple[pd.Series, str, str]],
+    raw: pd.Series,
+    rows: RowRejector,
+    mapping: Mapping[str, str],
+) -> tuple[pd.Series, str | None]:
+    """A help-desk table's bad ratings set to NA (ticket kept), and the note listing them.
+
+    Rows rejected for another reason are not listed: they are not used at all.
+    """
+    column = _file_names(mapping).get("csat_score", "csat_score")
+    code = pd.Series(pd.NA, index=csat.index, dtype="string")
+    for mask, reason, _ in problems:
+        code = code.mask(mask.fillna(False).astype(bool) & code.isna(), reason)
+    csat = csat.mask(code.notna())
+    listed = code.notna() & ~rows.rejected
+    count = int(listed.sum())
+    if not count:
+        return csat, None
+    shown = ", ".join(
+        f"row {row} {value!r} ({reason})"
+        for row, value, reason in zip(
+            rows.row_numbers[listed][:_LISTED],
+            raw[listed][:_LISTED],
+            code[listed][:_LISTED],
+            strict=True,
+        )
+    )
+    if count > _LISTED:
+        shown += f" and {count - _LISTED:,} more"
+    return csat, (
+        f"{count:,} ticket(s) used without their satisfaction rating, which is not a"
+        f" whole number 1..5 in column {column!r}: {shown}. Their priority and times"
+        " count; their CSAT does not."
+    )
+
+
+def _reject_repeats(
+    ident: pd.Series, rows: RowRejector, column: str, noun: str
+) -> None:
+    """Reject later rows of a repeated id, saying truly what became of the first.
+
+    Runs after every other check, so that it knows whether the first row with
+    the id was used or was itself rejected.
+    """
+    later = ident.duplicated(keep="first") & ident.notna()
+    if not later.any():
+        return
+    first = ~ident.duplicated(keep="first") & ident.notna()
+    first_was_rejected = pd.Series(
+        rows.rejected[first].to_numpy(), index=ident[first].to_numpy()
+    )
+    first_rejected = ident.map(first_was_rejected).fillna(False).astype(bool)
+    rows.reject(
+        later & ~first_rejected,
+        column,
+        ident,
+        "duplicate_id",
+        f"{noun} repeats an earlier row; the first row with this id is used",
+    )
+    rows.reject(
+        later & first_rejected,
+        column,
+        ident,
+        "duplicate_id",
+        f"{noun} repeats an earlier row, which was itself rejected: no row with"
+        " this id is used (correct the first row, or remove the repeats)",
+    )
+
+
+def _file_names(column_map: Mapping[str, str] | None) -> dict[str, str]:
+    """Our column names → the file's, from a column map (file's name → ours)."""
+    return {ours: theirs for theirs, ours in (column_map or {}).items()}
 
 
 def _answer_times(
@@ -415,7 +517,9 @@ def _answer_times(
         column,
         text,
         "unparseable_date",
-        f"not a date in the format {date_format}",
+        "not an ISO 8601 date or date-time (YYYY-MM-DD[THH:MM[:SS]][Z|±HH:MM])"
+        if date_format == "ISO8601"
+        else f"not a date in the format {date_format}",
     )
     rows.reject(
         bad_local,
@@ -448,8 +552,16 @@ def _priority(
 
 
 def _check_order(
-    times: dict[str, pd.Series | None], rows: RowRejector, mode: str
-) -> int:
+    times: dict[str, pd.Series | None],
+    table: pd.DataFrame,
+    rows: RowRejector,
+    mode: str,
+) -> pd.Series:
+    """Reject times out of order; the tickets resolved before their first response.
+
+    With ``mode="flag"`` those tickets are kept with ``first_response_at`` set
+    to NA (in ``times``); the caller counts the ones finally kept.
+    """
     if mode not in ("reject", "flag"):
         raise ConfigError(f"order_violation={mode!r} is not 'reject' or 'flag'")
     created, response, resolved = (
@@ -463,24 +575,26 @@ def _check_order(
                 rows.reject(
                     later < created,
                     name,
-                    later.astype("string"),
+                    table[name],
                     f"{name.removesuffix('_at')}_before_created",
-                    f"{name} is before created_at",
+                    f"{rows.file_names.get(name, name)} is before"
+                    f" {rows.file_names.get('created_at', 'created_at')}",
                 )
+    none = pd.Series(False, index=table.index)
     if response is None or resolved is None:
-        return 0
-    wrong = (resolved < response).fillna(False)
+        return none
+    wrong = (resolved < response).fillna(False).astype(bool)
     if mode == "reject":
         rows.reject(
             wrong,
             "resolved_at",
-            resolved.astype("string"),
+            table["resolved_at"],
             "resolved_before_first_response",
             "resolved before the first response, which is impossible",
         )
-        return 0
+        return none
     times["first_response_at"] = response.where(~wrong)
-    return int((wrong & ~rows.rejected).sum())
+    return wrong
 
 
 def _optional(table: pd.DataFrame, name: str) -> pd.Series:
