@@ -48,6 +48,11 @@ _NUMERIC_DATE = re.compile(
 )
 _ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
 _OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+# An ISO time with an hour-only offset (``T10:00+02``), valid ISO 8601 but not
+# read by pandas beside full offsets: written out in full before parsing.
+_HOUR_OFFSET = re.compile(
+    r"(?P<clock>[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)(?P<hours>[+-]\d{2})$"
+)
 # YYYY-MM-DD, optionally THH:MM[:SS[.fff]] and an offset (Z, +HH:MM, +HHMM).
 _ISO_INSTANT = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})"
@@ -200,6 +205,7 @@ def parse_timestamps(
         else date_order
     )
     raw = text.astype("string").str.strip()
+    raw = raw.str.replace(_HOUR_OFFSET, r"\g<clock>\g<hours>:00", regex=True)
     present = raw.notna() & (raw != "")
 
     has_offset = present & raw.str.contains(_OFFSET, regex=True, na=False)

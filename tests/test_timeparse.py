@@ -135,3 +135,18 @@ def test_parse_instant_refuses_everything_else_with_the_fix(
 
 def test_instant_problem_is_none_for_iso() -> None:
     assert instant_problem("2016-06-30T00:00:00Z") is None
+
+
+def test_hour_only_offsets_mix_with_full_offsets_and_local_times() -> None:
+    # ISO 8601 allows +01; pandas refuses it beside other offsets ("Mixed timezones").
+    parsed = parse_timestamps(
+        pd.Series(
+            ["2026-03-28T10:00+01", "2026-03-30T10:00:00+02:00", "2026-03-30 10:00"]
+        ),
+        timezone="Europe/Berlin",
+    )
+    assert [str(v) for v in parsed.values] == [
+        "2026-03-28 09:00:00+00:00",
+        "2026-03-30 08:00:00+00:00",
+        "2026-03-30 08:00:00+00:00",
+    ]

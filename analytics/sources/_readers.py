@@ -414,7 +414,7 @@ def parse_formatted_dates(
         )
     if date_format == "ISO8601":
         parsed = parse_timestamps(
-            _hour_offsets(raw.where(present)), timezone=timezone, date_order="iso"
+            raw.where(present), timezone=timezone, date_order="iso"
         )
         return (
             parsed.values.astype("datetime64[us, UTC]"),
@@ -438,14 +438,3 @@ def parse_formatted_dates(
     values = values.astype("datetime64[us, UTC]")
     unparseable = present & parsed_any.isna()
     return values, unparseable.astype(bool), bad_local.astype(bool)
-
-
-# An ISO time with an hour-only offset (``T10:00+02``), valid ISO 8601.
-_HOUR_OFFSET: Final = re.compile(
-    r"(?P<clock>[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)(?P<hours>[+-]\d{2})$"
-)
-
-
-def _hour_offsets(raw: pd.Series) -> pd.Series:
-    """Write hour-only offsets out in full (``+02`` → ``+02:00``) for the shared parser."""
-    return raw.str.replace(_HOUR_OFFSET, r"\g<clock>\g<hours>:00", regex=True)
