@@ -721,3 +721,10 @@ def test_an_event_log_is_cut_at_the_decision_time(tmp_path: Path, fast: bool) ->
     later = result.rejected[result.rejected["reason_code"] == "after_decision_time"]
     assert sorted(later["row_number"]) == [6, 7, 8]
     assert (result.rows_in, result.rows_used, result.rows_rejected) == (7, 4, 3)
+
+
+def test_a_utf16_export_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "incidents.csv"
+    path.write_text("number,priority\nINC1,1 - Critical\n", encoding="utf-16")
+    with pytest.raises(InputError, match=r"is UTF-16 text \(UTF-16LE\), not UTF-8"):
+        servicenow.read_servicenow_csv(path)

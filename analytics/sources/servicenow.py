@@ -69,7 +69,11 @@ from analytics.frames import (
     file_sha256,
 )
 from analytics.sources._compressed import decompression_errors
-from analytics.sources._csv import refuse_semicolon_separated
+from analytics.sources._csv import (
+    refuse_semicolon_separated,
+    wide_text_encoding,
+    wide_text_error,
+)
 from analytics.timeparse import (
     DateOrder,
     ParsedTimes,
@@ -654,6 +658,9 @@ def _sniff(path: Path) -> Literal["gzip"] | None:
             path, "is empty", fix="export the incident table with its header"
         )
     if b"\x00" in head:
+        wide = wide_text_encoding(head)
+        if wide is not None:
+            raise wide_text_error(path, wide)
         raise InputError(path, "is a binary file, not a CSV text file", fix=not_csv)
     if head.lstrip().startswith((b"{", b"[")):
         raise InputError(path, "looks like JSON, not CSV", fix=not_csv)
