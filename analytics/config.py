@@ -763,6 +763,16 @@ def _check_prometheus_url(url: str) -> None:
             f"{shown!r} must start with http:// or https:// and name a host."
             " Fix: write e.g. https://prometheus.example:9090"
         )
+    if parts.query or parts.fragment:
+        raise ValueError(
+            f"{shown!r} is followed by a query string or fragment (not shown here: it"
+            " may hold a token); the API paths are appended to the URL, so nothing"
+            " may follow its path. Fix: remove it, and put credentials in the"
+            " environment of the run: PROMETHEUS_BEARER_TOKEN (or"
+            " PROMETHEUS_BEARER_TOKEN_FILE), PROMETHEUS_USERNAME with"
+            " PROMETHEUS_PASSWORD(_FILE), or a header in PROMETHEUS_HEADERS (see"
+            " docs/prometheus.md, Credentials)"
+        )
 
 
 def default_criteria(

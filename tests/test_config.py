@@ -515,3 +515,30 @@ def test_share_thresholds_must_lie_between_0_and_100_percent(  # type: ignore[no
     assert f"criteria.{criterion}.{key}" in message
     assert "measures a share in %, from 0 to 100" in message
     assert "Fix: write the share in percent" in message
+
+
+# --- Prometheus sources --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9090?token=QS-CANARY",
+        "http://127.0.0.1:9090/?token=QS-CANARY",
+        "https://prom.example/prometheus#QS-CANARY",
+    ],
+)
+def test_prometheus_url_with_a_query_string_is_refused_without_echoing_it(  # type: ignore[no-untyped-def]
+    write, url: str
+) -> None:
+    path = write(
+        "c.yaml",
+        f"metrics:\n  - {{name: p, format: prometheus, url: '{url}', query: up}}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert "QS-CANARY" not in message and "token=" not in message
+    assert "metrics[0].url: " in message and "query string or fragment" in message
+    assert "PROMETHEUS_BEARER_TOKEN" in message and "docs/prometheus.md" in message
+    assert caught.value.__cause__ is None and caught.value.__context__ is None

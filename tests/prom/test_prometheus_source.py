@@ -292,7 +292,132 @@ def test_server_stopped_mid_pull_is_an_error_not_a_short_result(prometheus):
         src.range_query(TOTAL, data.start, data.start + pd.Timedelta(days=1), 60)
 
 
+@pytest.mark.parametrize(
+    ("behaviour", "shown"),
+    [
+        ("html", "answered 200 with text/html, not the Prometheus API JSON"),
+        ("other-json", "answered 200 with application/json, not JSON with the"),
+        ("cut-json", "answered 200 with application/json, not JSON with the"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["range", "instant"])
+def test_an_answer_that_is_not_the_api_json_is_a_clear_error(
+    fake_server, behaviour, shown, kind
+):
+    """A login page (or any other 200 body) is a PrometheusError, never a crash."""
+    server = fake_server(behaviour)
+    src = source(server.url, retries=0)
+    with pytest.raises(PrometheusError) as caught:
+        if kind == "range":
+            src.range_query(TOTAL, "2024-05-01T00:00:00Z", "2024-05-01T01:00:00Z", 60)
+        else:
+            src.instant_query(TOTAL, at="2024-05-01T00:00:00Z")
+    message = str(caught.value)
+    assert f"the server at {server.url} {shown}" in message
+    assert "Prometheus API root" in message and "login proxy" in message
+    assert TOTAL in message
+
+
+def test_a_login_redirect_names_the_page_without_its_query(fake_server):
+    server = fake_server("login-redirect")
+    with pytest.raises(PrometheusError) as caught:
+        source(server.url).instant_query("up", at="2024-05-01T00:00:00Z")
+    message = str(caught.value)
+    assert f"answered 200 after a redirect to {server.url}/login with text/html" in (
+        message
+    )
+    assert "REDIRECT-CANARY" not in message
+
+
+def test_https_on_a_plain_http_port_says_so(fake_server):
+    server = fake_server("warnings")
+    url = server.url.replace("http://", "https://")
+    with pytest.raises(PrometheusError) as caught:
+        source(url, retries=0).instant_query("up", at="2024-05-01T00:00:00Z")
+    message = str(caught.value)
+    assert "does not speak TLS on that port" in message
+    assert "use http://" in message
+    assert "PROMETHEUS_CA_FILE" not in message
+
+
+def test_an_unknown_certificate_asks_for_the_ca_file(tls_server):
+    url, cert = tls_server
+    with pytest.raises(PrometheusError) as caught:
+        source(url, retries=0).instant_query("up", at="2024-05-01T00:00:00Z")
+    message = str(caught.value)
+    assert "the TLS certificate could not be verified" in message
+    assert "set PROMETHEUS_CA_FILE" in message
+    # With the CA file the same server is read.
+    trusted = PrometheusSource(url, environ={"PROMETHEUS_CA_FILE": str(cert)})
+    assert trusted.instant_query("up", at="2024-05-01T00:00:00Z").rows_used == 1
+
+
 # --- credentials ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["401", "403"])
+def test_refused_without_credentials_says_to_set_them(fake_server, status):
+    server = fake_server(status)
+    with pytest.raises(PrometheusError) as caught:
+        source(server.url).instant_query("up", at="2024-05-01T00:00:00Z")
+    message = str(caught.value)
+    assert f"HTTP {status}" in message and "no credentials were set" in message
+    assert "set PROMETHEUS_BEARER_TOKEN(_FILE)" in message
+
+
+def test_a_refused_token_is_named_not_shown(fake_server, tmp_path):
+    canary = "TOKEN-CANARY-" + "7" * 12
+    server = fake_server("401")
+    with pytest.raises(PrometheusError) as caught:
+        PrometheusSource(
+            server.url, environ={"PROMETHEUS_BEARER_TOKEN": canary}
+        ).instant_query("up", at="2024-05-01T00:00:00Z")
+    message = str(caught.value)
+    assert "refused the credentials from PROMETHEUS_BEARER_TOKEN" in message
+    assert "expired or wrong" in message
+    assert "set PROMETHEUS_BEARER_TOKEN" not in message
+    assert canary not in message
+
+    token_file = tmp_path / "token"
+    token_file.write_text(canary + "\n")
+    with pytest.raises(PrometheusError) as caught:
+        PrometheusSource(
+            server.url, environ={"PROMETHEUS_BEARER_TOKEN_FILE": str(token_file)}
+        ).instant_query("up", at="2024-05-01T00:00:00Z")
+    assert "from PROMETHEUS_BEARER_TOKEN_FILE (values not shown)" in str(caught.value)
+    assert canary not in str(caught.value)
+
+
+def test_forbidden_basic_auth_is_named_not_shown(fake_server):
+    server = fake_server("403")
+    with pytest.raises(PrometheusError) as caught:
+        PrometheusSource(
+            server.url,
+            environ={
+                "PROMETHEUS_USERNAME": "USER-CANARY",
+                "PROMETHEUS_PASSWORD": "PASSWORD-CANARY",
+                "PROMETHEUS_HEADERS": "X-Scope-OrgID=TENANT-CANARY",
+            },
+        ).instant_query("up", at="2024-05-01T00:00:00Z")
+    message = str(caught.value)
+    # The tenant header is no credential, but a 403 may be about the tenant.
+    assert (
+        "credentials from PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD"
+        " (values not shown) were accepted but are not allowed"
+    ) in message
+    assert "read access" in message and "tenant in PROMETHEUS_HEADERS" in message
+    assert "CANARY" not in message
+
+
+def test_a_refused_key_header_is_named_not_shown(fake_server):
+    server = fake_server("401")
+    with pytest.raises(PrometheusError) as caught:
+        PrometheusSource(
+            server.url, environ={"PROMETHEUS_HEADERS": "X-Api-Key=KEY-CANARY"}
+        ).instant_query("up", at="2024-05-01T00:00:00Z")
+    message = str(caught.value)
+    assert "refused the credentials from PROMETHEUS_HEADERS" in message
+    assert "CANARY" not in message
 
 
 def test_credentials_come_from_the_environment_and_stay_secret(fake_server, tmp_path):
@@ -336,6 +461,17 @@ def test_conflicting_credentials_are_refused():
             "http://prom.example",
             environ={"PROMETHEUS_BEARER_TOKEN": "a", "PROMETHEUS_USERNAME": "b"},
         )
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://prom.example:9090?token=QS-CANARY", "http://prom.example/#QS-CANARY"],
+)
+def test_a_query_string_in_the_url_is_refused_without_echoing_it(url):
+    with pytest.raises(ConfigError) as caught:
+        PrometheusSource(url, environ={})
+    assert "QS-CANARY" not in str(caught.value)
+    assert "PROMETHEUS_BEARER_TOKEN(_FILE)" in str(caught.value)
 
 
 def test_redact_url():
