@@ -21,9 +21,15 @@ What a pull guarantees:
 * **Explicit time.** An instant query always sends ``time=``: data that ends in
   the past is invisible to a query at "now", and good and total must be read at
   the same instant.
-* **Reduced coverage is never hidden.** Response ``warnings`` and data that
-  starts later than the requested start (short retention, series born late)
-  become notes starting ``"partial data:"`` and set ``partial``.
+* **Reduced coverage is never hidden.** Response ``warnings`` (the server
+  says its answer may be incomplete) become notes starting
+  ``"partial data:"`` and set ``partial``: the evaluators make every criterion
+  that reads such a source NO DATA. Data that starts later or ends earlier
+  than the requested range (short retention, series born late, scraping
+  stopped) becomes a note starting ``"coverage:"``; it does not set
+  ``partial``, because each criterion measures the coverage of its own
+  evidence window from the samples (a window the data does not cover is NO
+  DATA through ``min_coverage``, a covered one is judged).
 * **Only Prometheus answers count.** Any answer that is not the Prometheus
   API's JSON (an HTML login page from a proxy, a body cut short, JSON of
   another shape) raises :class:`PrometheusError` naming the server, the
@@ -101,6 +107,7 @@ from analytics.sources.metric_files import (
 )
 
 __all__ = [
+    "COVERAGE_NOTE_PREFIX",
     "MAX_POINTS_PER_SERIES",
     "PARTIAL_NOTE_PREFIX",
     "PrometheusError",
@@ -118,7 +125,13 @@ MAX_POINTS_PER_SERIES: Final = 11_000
 """Prometheus refuses range queries with more points than this per series."""
 
 PARTIAL_NOTE_PREFIX: Final = "partial data:"
-"""Notes about reduced coverage start with this text."""
+"""Notes of an answer the server itself flagged as incomplete (``warnings``)
+start with this text; they set ``partial``, which blocks GO."""
+
+COVERAGE_NOTE_PREFIX: Final = "coverage:"
+"""Notes about samples that start after the requested start or end before the
+requested end start with this text. They are information: each criterion
+measures the coverage of its own evidence window."""
 
 SOURCE_NAME: Final = "prometheus"
 """``source_file`` of rejected rows from a live pull."""
@@ -1102,7 +1115,12 @@ def _rejected(
 def _coverage_notes(
     frame: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp, step: float
 ) -> list[str]:
-    """Partial-data notes when the samples start late or end early."""
+    """Coverage notes when the samples start late or end early.
+
+    Information, not a block: the pulled range is often longer than a
+    criterion's window, and each criterion measures the coverage of its own
+    window from the samples (below ``min_coverage`` it is NO DATA).
+    """
     if frame.empty or step <= 0:
         return []
     slack = pd.Timedelta(seconds=step)
@@ -1110,15 +1128,18 @@ def _coverage_notes(
     earliest, latest = frame["timestamp"].min(), frame["timestamp"].max()
     if earliest - first >= slack:
         notes.append(
-            f"{PARTIAL_NOTE_PREFIX} the first sample is at {earliest.isoformat()},"
+            f"{COVERAGE_NOTE_PREFIX} the first sample is at {earliest.isoformat()},"
             f" {_hours(earliest - first)} after the requested start {first.isoformat()}"
-            " (short retention, or the series began later): the range is not"
-            " fully covered"
+            " (short retention, or the series began later): the pulled range is not"
+            " fully covered; each criterion's coverage of its own window says"
+            " whether it can be judged"
         )
     if last - latest >= slack:
         notes.append(
-            f"{PARTIAL_NOTE_PREFIX} the last sample is at {latest.isoformat()},"
-            f" {_hours(last - latest)} before the requested end {last.isoformat()}"
+            f"{COVERAGE_NOTE_PREFIX} the last sample is at {latest.isoformat()},"
+            f" {_hours(last - latest)} before the requested end {last.isoformat()};"
+            " each criterion's coverage of its own window says whether it can be"
+            " judged"
         )
     return notes
 
@@ -1251,6 +1272,12 @@ def load_snapshot(folder: str | Path) -> PrometheusLoadResult:
         columns=list(SAMPLES_COLUMNS),
     )
     rejected = pd.DataFrame(manifest["rejected"], columns=list(REJECTED_COLUMNS))
+    notes = [_current_note(note) for note in manifest["notes"]]
+    # Partial only through the server's own warnings (older snapshots also
+    # flagged a late first sample, now a coverage note).
+    partial = bool(manifest["partial"]) and any(
+        note.startswith(PARTIAL_NOTE_PREFIX) for note in notes
+    )
     result = PrometheusLoadResult(
         frame=frame,
         rejected=rejected.astype({"row_number": "int64"}),
@@ -1259,8 +1286,8 @@ def load_snapshot(folder: str | Path) -> PrometheusLoadResult:
         rows_in=int(manifest["rows_in"]),
         rows_used=int(manifest["rows_used"]),
         sha256=digest,
-        notes=[_snapshot_note(manifest_path, manifest), *manifest["notes"]],
-        partial=bool(manifest["partial"]),
+        notes=[_snapshot_note(manifest_path, manifest), *notes],
+        partial=partial,
         files=(str(samples_path),),
         file_hashes={str(samples_path): digest},
         query=manifest["query"],
@@ -1273,6 +1300,23 @@ def load_snapshot(folder: str | Path) -> PrometheusLoadResult:
     )
     logger.info("read snapshot %s: %d samples of %r", source, len(frame), result.query)
     return result
+
+
+_OLD_COVERAGE_NOTES: Final = (
+    f"{PARTIAL_NOTE_PREFIX} the first sample is at ",
+    f"{PARTIAL_NOTE_PREFIX} the last sample is at ",
+)
+
+
+def _current_note(note: str) -> str:
+    """A note of an older snapshot in today's words: coverage notes are not partial.
+
+    >>> _current_note("partial data: the last sample is at 2024-05-01")
+    'coverage: the last sample is at 2024-05-01'
+    """
+    if note.startswith(_OLD_COVERAGE_NOTES):
+        return COVERAGE_NOTE_PREFIX + note.removeprefix(PARTIAL_NOTE_PREFIX)
+    return note
 
 
 def _snapshot_note(path: Path, manifest: Mapping[str, Any]) -> str:

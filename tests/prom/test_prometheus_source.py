@@ -6,6 +6,7 @@ import doctest
 import itertools
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from analytics.metrics.histogram import bucket_increase, histogram_quantile, sha
 from analytics.metrics.slo import availability_from_counters
 from analytics.sources import prometheus as prometheus_module
 from analytics.sources.prometheus import (
+    COVERAGE_NOTE_PREFIX,
     PARTIAL_NOTE_PREFIX,
     PrometheusError,
     PrometheusSource,
@@ -199,16 +201,30 @@ def test_instant_query_sends_the_time(prometheus):
 # --- reduced coverage -----------------------------------------------------------------
 
 
-def test_range_before_the_data_is_partial(prometheus):
+def test_range_before_the_data_has_a_coverage_note_not_partial(prometheus):
+    """A late first sample is a coverage matter, judged per criterion window."""
     data = prometheus.data
     start = data.start - pd.Timedelta(days=2)
     result = source(prometheus.url).range_query(
         TOTAL, start, start + pd.Timedelta(days=3), 600
     )
-    assert result.partial
-    notes = [note for note in result.notes if note.startswith(PARTIAL_NOTE_PREFIX)]
+    assert not result.partial
+    assert not [n for n in result.notes if n.startswith(PARTIAL_NOTE_PREFIX)]
+    notes = [n for n in result.notes if n.startswith(COVERAGE_NOTE_PREFIX)]
     assert len(notes) == 1
     assert "48.0 h after the requested start" in notes[0]
+
+
+def test_range_after_the_data_has_a_coverage_note(prometheus):
+    data = prometheus.data
+    end = data.end + pd.Timedelta(days=1)
+    result = source(prometheus.url).range_query(
+        TOTAL, end - pd.Timedelta(days=3), end, 600
+    )
+    assert not result.partial
+    notes = [n for n in result.notes if n.startswith(COVERAGE_NOTE_PREFIX)]
+    # Prometheus repeats the last sample for 5 minutes (its lookback delta).
+    assert len(notes) == 1 and "before the requested end" in notes[0]
 
 
 def test_response_warnings_are_partial_data(fake_server):
@@ -511,12 +527,35 @@ def test_snapshot_round_trip(prometheus, tmp_path: Path):
     assert loaded.query == pulled.query
     assert loaded.range_start == pulled.range_start
     assert loaded.step_seconds == 300
-    assert loaded.partial and loaded.notes[1:] == pulled.notes
+    assert not loaded.partial and loaded.notes[1:] == pulled.notes
+    assert any(n.startswith(COVERAGE_NOTE_PREFIX) for n in loaded.notes)
     assert loaded.notes[0].startswith(f"read from the snapshot {manifest}")
     assert loaded.snapshot == str(manifest)
     assert load_snapshot(manifest).frame.equals(loaded.frame)  # the manifest path
     assert loaded.server == prometheus.url
     assert '"pulled_at"' in manifest.read_text()
+
+
+def test_snapshot_keeps_warnings_partial_and_reads_old_coverage_notes(
+    prometheus, tmp_path: Path
+):
+    data = prometheus.data
+    pulled = source(prometheus.url).instant_query(TOTAL, at=data.end)
+    warned = f"{PARTIAL_NOTE_PREFIX} {prometheus.url} warned: store b unavailable"
+    late = "the first sample is at 2024-04-01T00:00:00+00:00, 48.0 h after ..."
+
+    # A pull the server warned about stays partial.
+    save_snapshot(replace(pulled, notes=[warned], partial=True), tmp_path / "warned")
+    loaded = load_snapshot(tmp_path / "warned")
+    assert loaded.partial and loaded.notes[1:] == [warned]
+
+    # A snapshot saved before coverage notes existed: its late-start note was
+    # "partial data:" and set partial; read today it is a coverage note.
+    old = replace(pulled, notes=[f"{PARTIAL_NOTE_PREFIX} {late}"], partial=True)
+    save_snapshot(old, tmp_path / "old")
+    loaded = load_snapshot(tmp_path / "old")
+    assert not loaded.partial
+    assert loaded.notes[1:] == [f"{COVERAGE_NOTE_PREFIX} {late}"]
 
 
 def test_changed_snapshot_is_refused(prometheus, tmp_path: Path):
