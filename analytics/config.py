@@ -11,6 +11,7 @@ silently fall back to a default. See ``docs/config.md`` for every field.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -25,6 +26,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -129,12 +131,64 @@ def _duration(value: str) -> str:
     return value
 
 
+_BARE_NUMBER = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*$")
+
+
+def _bare_number(value: object) -> str | None:
+    """``value`` as plain decimal text when it is a number without a unit, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        value = str(value)
+    elif isinstance(value, float):
+        value = f"{value:f}" if math.isfinite(value) else str(value)
+    if not isinstance(value, str):
+        return None
+    match = _BARE_NUMBER.match(value)
+    if match is None:
+        return None
+    number = match.group(1)
+    return number.rstrip("0").rstrip(".") if "." in number else number
+
+
+def _bare_seconds(value: object) -> object:
+    """A step given as a bare number (``30``, ``"30"``, ``0.5``) is seconds: ``"30s"``.
+
+    Prometheus's own ``step`` parameter reads a bare number as seconds, so that
+    is what a Prometheus user means by ``step: 30``.
+
+    >>> _bare_seconds(30), _bare_seconds("0.5"), _bare_seconds("30s")
+    ('30s', '0.5s', '30s')
+    """
+    number = _bare_number(value)
+    return value if number is None else f"{number}s"
+
+
+def _unit_required(value: object) -> object:
+    """A range (``lookback``) must say its unit: ``30`` could be seconds or days."""
+    number = _bare_number(value)
+    if number is not None:
+        raise ValueError(
+            f"{number} has no unit, and for a range a bare number is ambiguous"
+            f" (seconds? days?). Fix: write the unit, e.g. {number}d or {number}h"
+        )
+    return value
+
+
 TimeZoneName = Annotated[str, AfterValidator(_iana_zone)]
 """An IANA time zone name, checked when the config is loaded."""
 PositiveDuration = Annotated[str, AfterValidator(_positive_duration)]
 """A duration such as ``30d`` that must be above zero (windows, steps)."""
 Duration = Annotated[str, AfterValidator(_duration)]
 """A duration such as ``4h`` that may be zero (objectives such as an RPO)."""
+StepDuration = Annotated[
+    str, BeforeValidator(_bare_seconds), AfterValidator(_positive_duration)
+]
+"""A metrics source's ``step``: a duration above zero, or a bare number of seconds."""
+RangeDuration = Annotated[
+    str, BeforeValidator(_unit_required), AfterValidator(_positive_duration)
+]
+"""A metrics source's ``lookback``: a duration above zero, with its unit."""
 DURATION_PARAMS = ("horizon", "freq", "time_slice_window")
 """Criterion ``params`` that are durations; each must be above zero."""
 
@@ -275,8 +329,8 @@ class MetricSource(_Strict):
     column_map: dict[str, str] = Field(default_factory=dict)
     url: str | None = None
     query: str | None = None
-    step: PositiveDuration = "60s"
-    lookback: PositiveDuration = "30d"
+    step: StepDuration = "60s"
+    lookback: RangeDuration = "30d"
     verify_tls: bool = True
 
     @field_validator("url")

@@ -542,3 +542,31 @@ def test_prometheus_url_with_a_query_string_is_refused_without_echoing_it(  # ty
     assert "metrics[0].url: " in message and "query string or fragment" in message
     assert "PROMETHEUS_BEARER_TOKEN" in message and "docs/prometheus.md" in message
     assert caught.value.__cause__ is None and caught.value.__context__ is None
+
+
+@pytest.mark.parametrize(
+    ("step", "seconds"), [("30", 30), ("'30'", 30), ("0.5", 0.5), ("30s", 30)]
+)
+def test_a_step_without_a_unit_is_seconds(write, step: str, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    path = write(
+        "c.yaml",
+        "metrics:\n  - {name: p, format: prometheus, url: 'http://127.0.0.1:9090',"
+        f" query: up, step: {step}}}\n",
+    )
+    source = load_config(path).metrics[0]
+    assert parse_duration(source.step).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("lookback", ["4", "'4'", "4.5"])
+def test_a_lookback_without_a_unit_is_refused_with_the_fix(
+    write, lookback: str
+) -> None:  # type: ignore[no-untyped-def]
+    path = write(
+        "c.yaml",
+        "metrics:\n  - {name: p, format: prometheus, url: 'http://127.0.0.1:9090',"
+        f" query: up, lookback: {lookback}}}\n",
+    )
+    message = _error(path)
+    number = lookback.strip("'")
+    assert f"metrics[0].lookback: {number} has no unit" in message
+    assert f"Fix: write the unit, e.g. {number}d or {number}h" in message
