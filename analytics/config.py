@@ -11,8 +11,9 @@ silently fall back to a default. See ``docs/config.md`` for every field.
 from __future__ import annotations
 
 import difflib
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -25,6 +26,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -129,12 +131,64 @@ def _duration(value: str) -> str:
     return value
 
 
+_BARE_NUMBER = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*$")
+
+
+def _bare_number(value: object) -> str | None:
+    """``value`` as plain decimal text when it is a number without a unit, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        value = str(value)
+    elif isinstance(value, float):
+        value = f"{value:f}" if math.isfinite(value) else str(value)
+    if not isinstance(value, str):
+        return None
+    match = _BARE_NUMBER.match(value)
+    if match is None:
+        return None
+    number = match.group(1)
+    return number.rstrip("0").rstrip(".") if "." in number else number
+
+
+def _bare_seconds(value: object) -> object:
+    """A step given as a bare number (``30``, ``"30"``, ``0.5``) is seconds: ``"30s"``.
+
+    Prometheus's own ``step`` parameter reads a bare number as seconds, so that
+    is what a Prometheus user means by ``step: 30``.
+
+    >>> _bare_seconds(30), _bare_seconds("0.5"), _bare_seconds("30s")
+    ('30s', '0.5s', '30s')
+    """
+    number = _bare_number(value)
+    return value if number is None else f"{number}s"
+
+
+def _unit_required(value: object) -> object:
+    """A range (``lookback``) must say its unit: ``30`` could be seconds or days."""
+    number = _bare_number(value)
+    if number is not None:
+        raise ValueError(
+            f"{number} has no unit, and for a range a bare number is ambiguous"
+            f" (seconds? days?). Fix: write the unit, e.g. {number}d or {number}h"
+        )
+    return value
+
+
 TimeZoneName = Annotated[str, AfterValidator(_iana_zone)]
 """An IANA time zone name, checked when the config is loaded."""
 PositiveDuration = Annotated[str, AfterValidator(_positive_duration)]
 """A duration such as ``30d`` that must be above zero (windows, steps)."""
 Duration = Annotated[str, AfterValidator(_duration)]
 """A duration such as ``4h`` that may be zero (objectives such as an RPO)."""
+StepDuration = Annotated[
+    str, BeforeValidator(_bare_seconds), AfterValidator(_positive_duration)
+]
+"""A metrics source's ``step``: a duration above zero, or a bare number of seconds."""
+RangeDuration = Annotated[
+    str, BeforeValidator(_unit_required), AfterValidator(_positive_duration)
+]
+"""A metrics source's ``lookback``: a duration above zero, with its unit."""
 DURATION_PARAMS = ("horizon", "freq", "time_slice_window")
 """Criterion ``params`` that are durations; each must be above zero."""
 
@@ -275,8 +329,8 @@ class MetricSource(_Strict):
     column_map: dict[str, str] = Field(default_factory=dict)
     url: str | None = None
     query: str | None = None
-    step: PositiveDuration = "60s"
-    lookback: PositiveDuration = "30d"
+    step: StepDuration = "60s"
+    lookback: RangeDuration = "30d"
     verify_tls: bool = True
 
     @field_validator("url")
@@ -763,6 +817,16 @@ def _check_prometheus_url(url: str) -> None:
             f"{shown!r} must start with http:// or https:// and name a host."
             " Fix: write e.g. https://prometheus.example:9090"
         )
+    if parts.query or parts.fragment:
+        raise ValueError(
+            f"{shown!r} is followed by a query string or fragment (not shown here: it"
+            " may hold a token); the API paths are appended to the URL, so nothing"
+            " may follow its path. Fix: remove it, and put credentials in the"
+            " environment of the run: PROMETHEUS_BEARER_TOKEN (or"
+            " PROMETHEUS_BEARER_TOKEN_FILE), PROMETHEUS_USERNAME with"
+            " PROMETHEUS_PASSWORD(_FILE), or a header in PROMETHEUS_HEADERS (see"
+            " docs/prometheus.md, Credentials)"
+        )
 
 
 def default_criteria(
@@ -952,6 +1016,7 @@ def load_config(path: str | Path) -> ReadinessConfig:
 
         config = config.model_copy(update={"criteria": openslo_criteria(config, path)})
     _check_references(path, config)
+    _check_counter_queries(path, config)
     _check_ticket_sources(path, config)
     return config
 
@@ -1039,6 +1104,329 @@ def _check_references(path: Path, config: ReadinessConfig) -> None:
                 f" metrics source (defined: {defined})."
                 " Fix: use the name of a source under metrics:"
             )
+
+
+# --- queries of counter sources ---------------------------------------------------------
+
+COUNTER_RATIO_KINDS: Final = ("availability", "error_rate", "auth_success", "slo_ratio")
+"""Kinds that take the increase of request counters (when ``total_source`` is set)."""
+HISTOGRAM_KINDS: Final = ("latency_p95", "latency_share")
+"""Kinds that take the increase of histogram ``*_bucket`` counters (``source``)."""
+
+_AGGREGATIONS: Final = frozenset(
+    {
+        "sum",
+        "min",
+        "max",
+        "avg",
+        "group",
+        "stddev",
+        "stdvar",
+        "count",
+        "count_values",
+        "bottomk",
+        "topk",
+        "quantile",
+        "limitk",
+        "limit_ratio",
+    }
+)
+_RANGE_FUNCTIONS: Final = frozenset(
+    {
+        "rate",
+        "irate",
+        "increase",
+        "delta",
+        "idelta",
+        "deriv",
+        "predict_linear",
+        "resets",
+        "changes",
+        "holt_winters",
+        "double_exponential_smoothing",
+        "histogram_quantile",
+        "histogram_count",
+        "histogram_sum",
+        "histogram_avg",
+        "histogram_fraction",
+        "histogram_stddev",
+        "histogram_stdvar",
+    }
+)
+_GROUPING: Final = frozenset(
+    {"by", "without", "on", "ignoring", "group_left", "group_right"}
+)
+_KEYWORDS: Final = _GROUPING | {"bool", "offset", "and", "or", "unless", "atan2"}
+_BINARY: Final = frozenset(
+    {"+", "-", "*", "/", "%", "^", "==", "!=", "<=", ">=", "<", ">"}
+)
+_PROMQL_TOKEN = re.compile(
+    r"""(?P<space>\s+|\#[^\n]*)
+    |(?P<string>"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|`[^`]*`)
+    |(?P<number>(?:0[xX][0-9a-fA-F]+|\d*\.?\d+(?:[eE][+-]?\d+)?)[a-zA-Z0-9_.]*)
+    |(?P<ident>[a-zA-Z_:][a-zA-Z0-9_:]*)
+    |(?P<op>==|!=|<=|>=|=~|!~|[-+*/%^<>=@,()\[\]{}])""",
+    re.VERBOSE,
+)
+
+
+_IDENT = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_KIND_TEXT: Final = {
+    "aggregation": "an aggregation",
+    "range function": "a range function",
+}
+
+
+def _promql_tokens(query: str) -> list[str] | None:
+    """The query's tokens, ``{...}`` and ``[...]`` kept whole; None if unreadable.
+
+    >>> _promql_tokens('sum by (job) (x{a="b}"}[5m])')
+    ['sum', 'by', '(', 'job', ')', '(', 'x', '{a="b}"}', '[5m]', ')']
+    """
+    tokens: list[str] = []
+    position = 0
+    group_start, closer = -1, ""
+    while position < len(query):
+        match = _PROMQL_TOKEN.match(query, position)
+        if match is None:
+            return None
+        position = match.end()
+        if match.lastgroup == "space":
+            continue
+        text = match.group()
+        if closer:  # inside {...} or [...]: kept as one token
+            if text == closer:
+                tokens.append(query[group_start:position])
+                closer = ""
+            continue
+        if text in ("{", "["):
+            group_start, closer = match.start(), "}" if text == "{" else "]"
+            continue
+        tokens.append(text)
+    return None if closer else tokens
+
+
+def _closing(tokens: Sequence[str], opening: int) -> int:
+    """Index of the ``)`` matching the ``(`` at ``opening``; -1 if there is none."""
+    depth = 0
+    for index in range(opening, len(tokens)):
+        if tokens[index] == "(":
+            depth += 1
+        elif tokens[index] == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+    return -1
+
+
+def _operands(tokens: Sequence[str]) -> list[list[str]] | None:
+    """The operands of a binary expression whose values reach the result.
+
+    The right side of ``and`` / ``unless`` only filters, and the "one" side of
+    ``group_left`` / ``group_right`` only adds labels: both are left out.
+    """
+    operands: list[list[str]] = [[]]
+    skip: set[int] = set()
+    filtering = False
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token == "(":
+            end = _closing(tokens, index)
+            if end < 0:
+                return None
+            operands[-1].extend(tokens[index : end + 1])
+            index = end + 1
+            continue
+        word = token.lower()  # PromQL keywords ignore case: SUM, By, AND
+        binary = token in _BINARY or word in ("and", "or", "unless", "atan2")
+        if not binary or not operands[-1] or operands[-1][-1] in ("offset", "@"):
+            operands[-1].append(token)  # unary sign, or part of an operand
+            index += 1
+            continue
+        if word in ("and", "unless"):
+            filtering = True
+        elif word == "or":
+            filtering = False
+        if filtering:
+            skip.add(len(operands))
+        index += 1
+        # Modifiers after the operator: bool, on(...)/ignoring(...), group_x(...).
+        while index < len(tokens) and tokens[index].lower() in _KEYWORDS - {"offset"}:
+            word = tokens[index].lower()
+            index += 1
+            if word in _GROUPING and index < len(tokens) and tokens[index] == "(":
+                end = _closing(tokens, index)
+                if end < 0:
+                    return None
+                index = end + 1
+            if word == "group_left":
+                skip.add(len(operands))
+            elif word == "group_right":
+                skip.add(len(operands) - 1)
+        operands.append([])
+    return [part for n, part in enumerate(operands) if part and n not in skip]
+
+
+def _outer_operation(tokens: Sequence[str]) -> tuple[str, str] | None:
+    """``(name, "aggregation" | "range function")`` of the first outermost operation
+    that makes a counter's samples something else; None for a plain series."""
+    parts = _operands(tokens)
+    if parts is None:
+        return None
+    if len(parts) > 1:
+        for part in parts:
+            found = _outer_operation(part)
+            if found is not None:
+                return found
+        return None
+    if not parts:
+        return None
+    part = parts[0]
+    while part and part[0] in ("-", "+"):
+        part = part[1:]
+    if not part:
+        return None
+    head = part[0]
+    if head == "(":
+        end = _closing(part, 0)
+        return _outer_operation(part[1:end]) if end > 0 else None
+    following = part[1].lower() if len(part) > 1 else ""
+    if head.lower() in _AGGREGATIONS and following in ("(", "by", "without"):
+        return head.lower(), "aggregation"
+    if following != "(":
+        return None  # a selector or a recording rule's name, perhaps with modifiers
+    if head in _RANGE_FUNCTIONS or head.endswith("_over_time"):
+        return head, "range function"
+    # Another function (abs, clamp_min, label_replace, ...): look at its first
+    # argument, the vector it works on.
+    end = _closing(part, 1)
+    if end < 0:
+        return None
+    argument: list[str] = []
+    depth = 0
+    for token in part[2:end]:
+        depth += token == "("
+        depth -= token == ")"
+        if token == "," and depth == 0:
+            break
+        argument.append(token)
+    return _outer_operation(argument)
+
+
+def _selector_example(tokens: Sequence[str]) -> str:
+    """The first series selector in the query, to show as the raw series to ask for."""
+    index = 0
+    while index < len(tokens):
+        token, word = tokens[index], tokens[index].lower()
+        following = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if word in _GROUPING and following == "(":
+            index = _closing(tokens, index + 1) + 1 or len(tokens)
+            continue
+        if token.startswith("{"):
+            return token
+        called = following == "(" or (
+            word in _AGGREGATIONS and following.lower() in ("by", "without")
+        )
+        if _IDENT.fullmatch(token) and word not in _KEYWORDS and not called:
+            return token + (following if following.startswith("{") else "")
+        index += 1
+    return ""
+
+
+def counter_query_problem(query: str) -> str | None:
+    """Why a query cannot feed a counter's increase, or None when it can.
+
+    The engine takes each series' increase (counter resets handled per
+    series) and sums afterwards, so a counter source must return the raw
+    counter series. A query whose outermost operation aggregates series (sum,
+    avg, max, ... with or without by/without) or evaluates a range function
+    (rate, increase, *_over_time, histogram_quantile, ...) returns something
+    else. Selectors, recording-rule names and per-series functions pass.
+
+    Examples
+    --------
+    >>> counter_query_problem('app_requests_total{job="api"}') is None
+    True
+    >>> counter_query_problem("job:app_requests:sum") is None
+    True
+    >>> counter_query_problem('sum by (job) (app_requests_total)')[:43]
+    'returns the result of sum(), an aggregation'
+    >>> counter_query_problem('rate(app_requests_total[5m])')[:46]
+    'returns the result of rate(), a range function'
+    """
+    tokens = _promql_tokens(query)
+    if not tokens:
+        return None  # not readable here: the server reports a syntax error
+    found = _outer_operation(tokens)
+    if found is None:
+        return None
+    name, kind = found
+    if kind == "aggregation":
+        why = (
+            "a sum (or any aggregate) of counters drops whenever one of the series"
+            " resets (a restart), the drop reads as a reset of the whole total and"
+            " the requests counted are wrong"
+        )
+    else:
+        why = (
+            f"{name}() turns the counter into a rate, a per-window increase or a"
+            " summary, not the running total whose increase counts the requests"
+        )
+    example = _selector_example(tokens)
+    shown = f", e.g. {example!r}" if example else ""
+    return (
+        f"returns the result of {name}(), {_KIND_TEXT[kind]}, not the raw"
+        f" counter series: {why}. Fix: query"
+        f" the raw counter series{shown}; the engine takes the increase of each"
+        " series with its own resets and sums afterwards"
+    )
+
+
+def _counter_readers(config: ReadinessConfig) -> dict[str, list[str]]:
+    """Metrics source name -> the criteria (``criteria.<id>``) that read it as counters."""
+    readers: dict[str, list[str]] = {}
+
+    def add(where: str, kind: str, fields: Mapping[str, Any]) -> None:
+        names: list[object] = []
+        if kind in COUNTER_RATIO_KINDS and fields.get("total_source"):
+            numerator = fields.get("good_source") or fields.get("source")
+            names = [numerator, fields.get("total_source")] if numerator else []
+        elif kind in HISTOGRAM_KINDS:
+            names = [fields.get("source")]
+        for name in names:
+            if isinstance(name, str):
+                readers.setdefault(name, []).append(where)
+
+    for crit_id, crit in config.criteria.items():
+        if crit.enabled:
+            add(f"criteria.{crit_id}", crit.kind, crit.model_dump())
+    success = default_criteria("go_live_success")
+    for crit_id, fields in config.post_launch.criteria.items():
+        kind = fields.get("kind", success.get(crit_id, {}).get("kind", ""))
+        if fields.get("enabled", True) is not False:
+            add(f"post_launch.criteria.{crit_id}", str(kind), fields)
+    return readers
+
+
+def _check_counter_queries(path: Path, config: ReadinessConfig) -> None:
+    """A live source read as counters must query the raw counter series."""
+    readers = _counter_readers(config)
+    for index, source in enumerate(config.metrics):
+        if source.format != "prometheus" or source.query is None:
+            continue
+        if source.name not in readers:
+            continue
+        problem = counter_query_problem(source.query)
+        if problem is None:
+            continue
+        first = readers[source.name][0]
+        raise ConfigError(
+            f"{path}: metrics source {source.name!r} (metrics[{index}].query) is read"
+            f" as counters by {', '.join(readers[source.name])}, but its query"
+            f" {source.query!r} {problem}; to keep only some series use"
+            f" {first}.selector, e.g. {{job: api}}"
+        )
 
 
 def _check_ticket_sources(path: Path, config: ReadinessConfig) -> None:

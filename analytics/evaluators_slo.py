@@ -74,6 +74,12 @@ Rules shared by every kind here, and by ``availability`` (see
 * a source that was unavailable during the run, or that reported partial data
   (a load with ``partial`` set or a note starting ``"partial data:"``), makes
   the criterion NO DATA with the reason: partial data blocks GO;
+* a pull whose samples start after (or end before) its requested range only
+  carries a ``"coverage:"`` note: the criterion's own coverage of its window
+  decides (below ``min_coverage`` it is NO DATA), so a covered window is judged;
+* a counter source (ratios of counters, histogram buckets) whose query
+  aggregates or applies a range function is refused when the config is loaded;
+  a snapshot of such a query makes the criterion NO DATA (:func:`query_problem`);
 * the evidence window is :func:`evidence_window`: the rolling ``lookback``
   before the decision time, or, with ``calendar`` set, the last complete
   calendar period before it in ``timezone``.
@@ -98,6 +104,7 @@ from analytics.config import (
     CriterionConfig,
     MetricSource,
     ReadinessConfig,
+    counter_query_problem,
     parse_duration,
 )
 from analytics.errors import ConfigError
@@ -145,6 +152,7 @@ __all__ = [
     "not_cumulative",
     "openslo_criteria",
     "partial_sources",
+    "query_problem",
     "slice_settings",
     "source_problems",
     "threshold_settings",
@@ -280,6 +288,10 @@ def counter_problem(config: CriterionConfig, evidence: Evidence) -> str:
     """
     assert config.counters is not None
     start, end = evidence_window(config, evidence.as_of)
+    for name in config.counters[:2]:
+        reason = query_problem(name, evidence)
+        if reason:
+            return reason
     for name, frame in zip(
         config.counters[:2], counter_frames(config, evidence), strict=True
     ):
@@ -293,6 +305,23 @@ def counter_problem(config: CriterionConfig, evidence: Evidence) -> str:
         if reason:
             return reason
     return ""
+
+
+def query_problem(name: str, evidence: Evidence) -> str:
+    """Why the query behind a counter source cannot be counted, or ``""``.
+
+    Live sources are checked when the config is loaded
+    (:func:`analytics.config.counter_query_problem`); a snapshot's query is
+    only known once it is read, so it is checked here too.
+    """
+    query = getattr(evidence.metrics.get(name), "query", "")
+    problem = counter_query_problem(query) if query else None
+    if problem is None:
+        return ""
+    return (
+        f"{name} holds the answer of the query {query!r}, which {problem}; then"
+        " pull and save the snapshot again"
+    )
 
 
 def _label_example(samples: Any) -> str:
@@ -402,7 +431,9 @@ def _histogram_inputs(
     if early is not None:
         return start, end, names, pd.DataFrame(), early
     frame = _bucket_frame(evidence.metrics[names[0]], config.selector)
-    problem = _bucket_problem(frame, config, start, end)
+    problem = query_problem(names[0], evidence) or _bucket_problem(
+        frame, config, start, end
+    )
     early = _unusable(criterion, start, end, names, problem) if problem else None
     return start, end, names, frame, early
 

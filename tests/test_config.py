@@ -526,3 +526,210 @@ def test_share_thresholds_must_lie_between_0_and_100_percent(  # type: ignore[no
     assert f"criteria.{criterion}.{key}" in message
     assert "measures a share in %, from 0 to 100" in message
     assert "Fix: write the share in percent" in message
+
+
+# --- Prometheus sources --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9090?token=QS-CANARY",
+        "http://127.0.0.1:9090/?token=QS-CANARY",
+        "https://prom.example/prometheus#QS-CANARY",
+    ],
+)
+def test_prometheus_url_with_a_query_string_is_refused_without_echoing_it(  # type: ignore[no-untyped-def]
+    write, url: str
+) -> None:
+    path = write(
+        "c.yaml",
+        f"metrics:\n  - {{name: p, format: prometheus, url: '{url}', query: up}}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert "QS-CANARY" not in message and "token=" not in message
+    assert "metrics[0].url: " in message and "query string or fragment" in message
+    assert "PROMETHEUS_BEARER_TOKEN" in message and "docs/prometheus.md" in message
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+
+
+@pytest.mark.parametrize(
+    ("step", "seconds"), [("30", 30), ("'30'", 30), ("0.5", 0.5), ("30s", 30)]
+)
+def test_a_step_without_a_unit_is_seconds(write, step: str, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    path = write(
+        "c.yaml",
+        "metrics:\n  - {name: p, format: prometheus, url: 'http://127.0.0.1:9090',"
+        f" query: up, step: {step}}}\n",
+    )
+    source = load_config(path).metrics[0]
+    assert parse_duration(source.step).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("lookback", ["4", "'4'", "4.5"])
+def test_a_lookback_without_a_unit_is_refused_with_the_fix(
+    write, lookback: str
+) -> None:  # type: ignore[no-untyped-def]
+    path = write(
+        "c.yaml",
+        "metrics:\n  - {name: p, format: prometheus, url: 'http://127.0.0.1:9090',"
+        f" query: up, lookback: {lookback}}}\n",
+    )
+    message = _error(path)
+    number = lookback.strip("'")
+    assert f"metrics[0].lookback: {number} has no unit" in message
+    assert f"Fix: write the unit, e.g. {number}d or {number}h" in message
+
+
+def _refusal(path: Path) -> str:
+    """The one-line message of the ConfigError that loading ``path`` raises."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message
+    return message
+
+
+def _counter_config(queries: dict[str, str], criteria: str) -> str:
+    sources = "".join(
+        f"  - name: {name}\n    format: prometheus\n    url: http://127.0.0.1:9090\n"
+        f"    query: '{query}'\n"
+        for name, query in queries.items()
+    )
+    return f"metrics:\n{sources}criteria:\n{criteria}"
+
+
+RATIO = "  availability: {good_source: good, total_source: all, selector: {job: api}}\n"
+
+
+@pytest.mark.parametrize(
+    ("query", "operation"),
+    [
+        ('sum(app_requests_total{job="api"})', "sum(), an aggregation"),
+        ("sum by (instance) (app_requests_total)", "sum(), an aggregation"),
+        ("sum(app_requests_total) without (pod)", "sum(), an aggregation"),
+        ("avg(app_requests_total)", "avg(), an aggregation"),
+        ("MAX(app_requests_total)", "max(), an aggregation"),
+        ("count by (job) (app_requests_total)", "count(), an aggregation"),
+        ("(sum(app_requests_total))", "sum(), an aggregation"),
+        ("sum(a_total) - sum(b_total)", "sum(), an aggregation"),
+        ('rate(app_requests_total{job="api"}[5m])', "rate(), a range function"),
+        ("irate(app_requests_total[1m])", "irate(), a range function"),
+        ('increase(app_requests_total{job="api"}[30s])', "increase(), a range"),
+        ("max_over_time(app_requests_total[1h])", "max_over_time(), a range"),
+        ("sum(rate(app_requests_total[5m]))", "sum(), an aggregation"),
+        ("abs(rate(app_requests_total[5m]))", "rate(), a range function"),
+    ],
+)
+def test_a_counter_source_must_query_the_raw_counters(  # type: ignore[no-untyped-def]
+    write, query: str, operation: str
+) -> None:
+    path = write("c.yaml", _counter_config({"good": "good_total", "all": query}, RATIO))
+    message = _refusal(path)
+    assert "metrics source 'all' (metrics[1].query)" in message
+    assert "read as counters by criteria.availability" in message
+    assert repr(query) in message
+    assert f"returns the result of {operation}" in message
+    assert "Fix: query the raw counter series, e.g. '" in message
+    assert "the engine takes the increase of each series" in message
+    assert "criteria.availability.selector" in message
+
+
+def test_the_fix_shows_the_selector_inside_the_query(write) -> None:  # type: ignore[no-untyped-def]
+    query = 'sum by (job) (increase(app_requests_total{job="api"}[5m]))'
+    path = write("c.yaml", _counter_config({"good": "good_total", "all": query}, RATIO))
+    assert "e.g. 'app_requests_total{job=\"api\"}'" in _refusal(path)
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        "  error_rate: {source: bad, total_source: all}\n",
+        "  auth_success: {good_source: bad, total_source: all}\n",
+        "  r: {kind: slo_ratio, title: r, unit: '%', target: 99, good_source: bad,"
+        " total_source: all}\n",
+        "  latency_p95: {source: bad}\n",
+        "  l: {kind: latency_share, title: l, unit: '%', target: 99, source: bad,"
+        " params: {threshold_seconds: 0.3}}\n",
+    ],
+)
+def test_every_counter_kind_refuses_an_aggregated_source(write, criteria: str) -> None:  # type: ignore[no-untyped-def]
+    queries = {"bad": "sum by (le) (x_bucket)", "all": "requests_total"}
+    message = _refusal(write("c.yaml", _counter_config(queries, criteria)))
+    assert "metrics source 'bad' (metrics[0].query) is read as counters" in message
+
+
+def test_post_launch_criteria_refuse_an_aggregated_source(write) -> None:  # type: ignore[no-untyped-def]
+    text = _counter_config(
+        {"good": "good_total", "all": "sum(requests_total)"}, ""
+    ).replace("criteria:\n", "")
+    text += "post_launch:\n  criteria:\n    availability:\n"
+    text += "      {good_source: good, total_source: all}\n"
+    assert "post_launch.criteria.availability" in _refusal(write("c.yaml", text))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        'app_requests_total{job="api"}',
+        '{__name__="app_requests_total", job="api"}',
+        "job:app_requests_total:sum",  # a recording rule's name
+        "sum:app_requests_total",
+        "app_requests_total offset 5m",
+        "app_requests_total - app_good_requests_total",  # derived error counter
+        'label_replace(app_requests_total, "svc", "$1", "job", "(.*)")',
+        "app_requests_total * on (instance) group_left (version)"
+        " max by (instance, version) (build_info)",
+        "app_requests_total and on (instance) max_over_time(up[5m]) == 1",
+        'app_requests_total{path="/sum(x)"}',
+    ],
+)
+def test_raw_counters_and_recording_rules_are_accepted(write, query: str) -> None:  # type: ignore[no-untyped-def]
+    path = write("c.yaml", _counter_config({"good": "good_total", "all": query}, RATIO))
+    assert load_config(path).metrics[1].query == query
+
+
+def test_sources_not_read_as_counters_may_aggregate(write) -> None:  # type: ignore[no-untyped-def]
+    queries = {
+        "up": "avg by (job) (up)",
+        "p95": "histogram_quantile(0.95, sum by (le) (rate(x_bucket[5m])))",
+        "agg": "sum(requests_total)",
+    }
+    criteria = (
+        "  availability: {source: up}\n"
+        "  t: {kind: threshold_share, title: t, unit: '%', target: 99, source: p95,"
+        " params: {threshold_op: lte, threshold_value: 0.3}}\n"
+        "  error_rate: {enabled: false, source: agg, total_source: agg}\n"
+    )
+    config = load_config(write("c.yaml", _counter_config(queries, criteria)))
+    assert [s.query for s in config.metrics] == list(queries.values())
+
+
+def test_an_openslo_ratio_on_an_aggregated_source_is_refused(write) -> None:  # type: ignore[no-untyped-def]
+    write(
+        "slo.yaml",
+        """\
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: checkout}
+spec:
+  service: checkout
+  budgetingMethod: Occurrences
+  timeWindow: [{duration: 1d, isRolling: true}]
+  indicator:
+    metadata: {name: ok}
+    spec:
+      ratioMetric:
+        counter: true
+        good: {metricSource: {type: Prometheus, spec: {query: good}}}
+        total: {metricSource: {type: Prometheus, spec: {query: 'sum(requests_total)'}}}
+  objectives: [{target: 0.999}]
+""",
+    )
+    text = _counter_config({"good": "good_total", "all": "sum(requests_total)"}, "")
+    path = write("c.yaml", text.replace("criteria:\n", "openslo: [slo.yaml]\n"))
+    message = _refusal(path)
+    assert "read as counters by criteria.checkout" in message
+    assert "'sum(requests_total)' returns the result of sum()" in message

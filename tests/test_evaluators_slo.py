@@ -565,7 +565,7 @@ metadata: {name: login-errors}
 spec:
   ratioMetric:
     counter: true
-    bad: {metricSource: {type: Prometheus, spec: {query: 'sum(login_failed_total)'}}}
+    bad: {metricSource: {type: Prometheus, spec: {query: 'login_failed_total'}}}
     total: {metricSource: {type: Prometheus, spec: {query: all}}}
 ---
 apiVersion: openslo/v1
@@ -607,7 +607,7 @@ def _openslo_config(
                 "name": "login_failures",
                 "format": "prometheus",
                 "url": "http://127.0.0.1:9",
-                "query": "sum(login_failed_total)",
+                "query": "login_failed_total",
             }
         )
     path = tmp_path / "readiness.yaml"

@@ -5,7 +5,7 @@ Built on ``prometheus-api-client``: :class:`PrometheusSource` configures a
 :class:`requests.Session` (TLS, retries, auth) and sends every query through
 the client's ``custom_query`` / ``custom_query_range``. A response hook keeps
 the last raw response of each thread, so that the parts the client drops
-(``warnings``, the error body of a 4xx) are still seen.
+(``warnings``, the error body of a 4xx, the content type) are still seen.
 
 What a pull guarantees:
 
@@ -21,13 +21,26 @@ What a pull guarantees:
 * **Explicit time.** An instant query always sends ``time=``: data that ends in
   the past is invisible to a query at "now", and good and total must be read at
   the same instant.
-* **Reduced coverage is never hidden.** Response ``warnings`` and data that
-  starts later than the requested start (short retention, series born late)
-  become notes starting ``"partial data:"`` and set ``partial``.
+* **Reduced coverage is never hidden.** Response ``warnings`` (the server
+  says its answer may be incomplete) become notes starting
+  ``"partial data:"`` and set ``partial``: the evaluators make every criterion
+  that reads such a source NO DATA. Data that starts later or ends earlier
+  than the requested range (short retention, series born late, scraping
+  stopped) becomes a note starting ``"coverage:"``; it does not set
+  ``partial``, because each criterion measures the coverage of its own
+  evidence window from the samples (a window the data does not cover is NO
+  DATA through ``min_coverage``, a covered one is judged).
+* **Only Prometheus answers count.** Any answer that is not the Prometheus
+  API's JSON (an HTML login page from a proxy, a body cut short, JSON of
+  another shape) raises :class:`PrometheusError` naming the server, the
+  status and the content type, like a connection failure.
 * **Errors a person can act on.** Connection errors and 5xx answers are
   retried a bounded number of times with exponential backoff, then raise
   :class:`PrometheusError` naming the server (credentials removed), the query
-  and what to do. A rejected query (400, 422) is not retried.
+  and what to do. A rejected query (400, 422) is not retried. A refused
+  request (401, 403) names the credential variables that were sent (never
+  their values), or says that none were set; an ``https://`` URL on a port
+  that does not speak TLS says so instead of blaming the certificate.
 
 Credentials come from the environment or from files, never from arguments
 that could end up in a notebook:
@@ -58,6 +71,7 @@ import json
 import logging
 import math
 import os
+import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -93,6 +107,7 @@ from analytics.sources.metric_files import (
 )
 
 __all__ = [
+    "COVERAGE_NOTE_PREFIX",
     "MAX_POINTS_PER_SERIES",
     "PARTIAL_NOTE_PREFIX",
     "PrometheusError",
@@ -110,7 +125,13 @@ MAX_POINTS_PER_SERIES: Final = 11_000
 """Prometheus refuses range queries with more points than this per series."""
 
 PARTIAL_NOTE_PREFIX: Final = "partial data:"
-"""Notes about reduced coverage start with this text."""
+"""Notes of an answer the server itself flagged as incomplete (``warnings``)
+start with this text; they set ``partial``, which blocks GO."""
+
+COVERAGE_NOTE_PREFIX: Final = "coverage:"
+"""Notes about samples that start after the requested start or end before the
+requested end start with this text. They are information: each criterion
+measures the coverage of its own evidence window."""
 
 SOURCE_NAME: Final = "prometheus"
 """``source_file`` of rejected rows from a live pull."""
@@ -295,6 +316,7 @@ class PrometheusSource:
         self.verify_tls = verify_tls
 
         settings = _Settings.from_environ(os.environ if environ is None else environ)
+        self._credentials = settings.credential_names
         self._last = threading.local()
         self._session = _session(settings, verify_tls=verify_tls)
         self._session.hooks["response"].append(self._remember)
@@ -421,16 +443,19 @@ class PrometheusSource:
             ),
         )
         body = self._body(query)
-        data = body.get("data", {})
+        data = body["data"]
         result = data.get("result", [])
         if data.get("resultType") == "scalar":
             result = [{"metric": {"__name__": ""}, "value": result}]
-        series = [
-            _series_arrays(
-                {"metric": item.get("metric", {}), "values": [item["value"]]}
-            )
-            for item in result
-        ]
+        try:
+            series = [
+                _series_arrays(
+                    {"metric": item.get("metric", {}), "values": [item["value"]]}
+                )
+                for item in result
+            ]
+        except _MALFORMED as exc:
+            raise self._not_api(query, getattr(self._last, "response", None)) from exc
         loaded = self._result(query, series, _warnings(body), (moment, moment, 0.0))
         logger.info(
             "prometheus %s query %r at %s: %d samples in %.3f s",
@@ -486,10 +511,13 @@ class PrometheusSource:
             ),
         )
         response = getattr(self._last, "response", None)
-        warnings: list[str] = []
-        if response is not None and b'"warnings"' in response.content:
-            warnings = _warnings(response.json())
-        return [_series_arrays(item) for item in result or []], warnings
+        try:
+            warnings: list[str] = []
+            if response is not None and b'"warnings"' in response.content:
+                warnings = _warnings(response.json())
+            return [_series_arrays(item) for item in result or []], warnings
+        except _MALFORMED as exc:
+            raise self._not_api(query, response) from exc
 
     def _call(self, query: str, send: Any) -> Any:
         """Run one client call; turn every failure into a PrometheusError."""
@@ -498,6 +526,9 @@ class PrometheusSource:
             return send()
         except PrometheusApiClientException as exc:
             raise self._rejected(query) from exc
+        except requests.exceptions.JSONDecodeError as exc:
+            # The client read a 200 answer as JSON: a login page, a body cut short.
+            raise self._not_api(query, getattr(self._last, "response", None)) from exc
         except requests.exceptions.RetryError as exc:
             raise PrometheusError(
                 self.server,
@@ -509,15 +540,11 @@ class PrometheusSource:
         except requests.exceptions.Timeout as exc:
             raise self._timed_out(query) from exc
         except requests.exceptions.SSLError as exc:
-            raise PrometheusError(
-                self.server,
-                query,
-                "the TLS certificate could not be verified",
-                fix="set PROMETHEUS_CA_FILE to the CA bundle that signed the server",
-            ) from exc
+            raise self._tls_failed(query, exc) from exc
         except requests.exceptions.ConnectionError as exc:
             # Read timeouts that used up the retries arrive as connection errors.
-            if isinstance(getattr(exc.args[0], "reason", None), ReadTimeoutError):
+            reason = getattr(exc.args[0], "reason", None) if exc.args else None
+            if isinstance(reason, ReadTimeoutError):
                 raise self._timed_out(query) from exc
             raise PrometheusError(
                 self.server,
@@ -525,6 +552,47 @@ class PrometheusSource:
                 "cannot connect to the server",
                 fix="check that the server runs and the URL is right",
             ) from exc
+        except requests.exceptions.RequestException as exc:
+            # Anything else (a header requests refuses, a body cut short): the
+            # exception's text may repeat the request, so only its kind is named.
+            raise PrometheusError(
+                self.server,
+                query,
+                f"the request failed ({type(exc).__name__})",
+                fix="check the URL (the Prometheus API root) and PROMETHEUS_HEADERS,"
+                " then pull again",
+            ) from exc
+        except _MALFORMED as exc:
+            # JSON of another shape: the client took ["data"]["result"] from it.
+            raise self._not_api(query, getattr(self._last, "response", None)) from exc
+
+    def _tls_failed(
+        self, query: str, exc: requests.exceptions.SSLError
+    ) -> PrometheusError:
+        reason = _ssl_reason(exc)
+        if reason in _NOT_TLS_REASONS:
+            return PrometheusError(
+                self.server,
+                query,
+                "the server does not speak TLS on that port (the TLS handshake got"
+                f" a plain answer: {reason})",
+                fix="use http:// for this port, or the port where the server"
+                " serves TLS",
+            )
+        if reason in _UNVERIFIED_REASONS:
+            return PrometheusError(
+                self.server,
+                query,
+                "the TLS certificate could not be verified",
+                fix="set PROMETHEUS_CA_FILE to the CA bundle that signed the server",
+            )
+        return PrometheusError(
+            self.server,
+            query,
+            f"the TLS handshake failed ({reason or 'no reason given'})",
+            fix="check the URL's scheme and port; for a private CA set"
+            " PROMETHEUS_CA_FILE",
+        )
 
     def _timed_out(self, query: str) -> PrometheusError:
         return PrometheusError(
@@ -547,16 +615,79 @@ class PrometheusSource:
             except ValueError:
                 detail = ""
         if status in (401, 403):
-            fix = (
-                "set PROMETHEUS_BEARER_TOKEN(_FILE) or PROMETHEUS_USERNAME and"
-                " PROMETHEUS_PASSWORD(_FILE); for Mimir also PROMETHEUS_HEADERS"
-            )
-        elif status in (400, 422):
+            return self._refused(query, status, detail)
+        if status in (400, 422):
             fix = "correct the PromQL (try it in the Prometheus web UI first)"
         else:
             fix = "check the URL points at a Prometheus HTTP API"
         return PrometheusError(
             self.server, query, f"the server answered HTTP {status}{detail}", fix=fix
+        )
+
+    def _refused(self, query: str, status: int, detail: str) -> PrometheusError:
+        """A 401 or 403: name the credentials that were sent, never their values."""
+        if not self._credentials:
+            return PrometheusError(
+                self.server,
+                query,
+                f"the server answered HTTP {status}{detail} and no credentials"
+                " were set",
+                fix="set PROMETHEUS_BEARER_TOKEN(_FILE) or PROMETHEUS_USERNAME and"
+                " PROMETHEUS_PASSWORD(_FILE) in the environment of the run; for"
+                " Mimir also PROMETHEUS_HEADERS (X-Scope-OrgID)",
+            )
+        sent = " and ".join(self._credentials)
+        if status == 401:
+            problem = (
+                f"the server answered HTTP 401{detail}: it refused the credentials"
+                f" from {sent} (values not shown)"
+            )
+            fix = (
+                f"the credentials in {sent} are expired or wrong: renew them (a new"
+                " token, the current password) and pull again"
+            )
+        else:
+            problem = (
+                f"the server answered HTTP 403{detail}: the credentials from {sent}"
+                " (values not shown) were accepted but are not allowed to query"
+            )
+            fix = (
+                f"give the account behind {sent} read access to the query API, or"
+                " use one that has it; for Mimir check the tenant in"
+                " PROMETHEUS_HEADERS (X-Scope-OrgID)"
+            )
+        return PrometheusError(self.server, query, problem, fix=fix)
+
+    def _not_api(
+        self, query: str, response: requests.Response | None
+    ) -> PrometheusError:
+        """An answer that is not the Prometheus API's JSON (a login page, say)."""
+        if response is None:
+            return PrometheusError(
+                self.server,
+                query,
+                "the answer is not a Prometheus JSON response",
+                fix="check the URL is the Prometheus API root",
+            )
+        kind = response.headers.get("Content-Type", "").split(";")[0].strip()
+        via = ""
+        if response.history:
+            # A redirect (to a login page, typically); its query string may
+            # carry a session or a return address: redacted like any URL.
+            via = f" after a redirect to {redact_url(response.url)}"
+        what = "the Prometheus API JSON"
+        if kind == "application/json":
+            what = "JSON with the Prometheus API's status, data and result"
+        return PrometheusError(
+            self.server,
+            query,
+            f"the server at {self.server} answered {response.status_code}{via}"
+            f" with {kind or 'no content type'}, not {what}",
+            fix="is the URL the Prometheus API root (the address whose"
+            " /api/v1/query answers), and not a web UI or a login proxy? Point url"
+            " at the API root, or let the proxy through with PROMETHEUS_BEARER_TOKEN"
+            "(_FILE), PROMETHEUS_USERNAME/PROMETHEUS_PASSWORD(_FILE) or"
+            " PROMETHEUS_HEADERS (see docs/prometheus.md)",
         )
 
     def _body(self, query: str) -> dict[str, Any]:
@@ -565,13 +696,8 @@ class PrometheusSource:
             body = response.json() if response is not None else None
         except ValueError:
             body = None
-        if not isinstance(body, dict):
-            raise PrometheusError(
-                self.server,
-                query,
-                "the answer is not a Prometheus JSON response",
-                fix="check the URL points at a Prometheus HTTP API",
-            )
+        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+            raise self._not_api(query, response)
         return body
 
     def _remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
@@ -619,6 +745,64 @@ class PrometheusSource:
         )
 
 
+_MALFORMED: Final = (ValueError, KeyError, TypeError, IndexError, AttributeError)
+"""What reading an answer of the wrong shape raises (JSONDecodeError is a ValueError)."""
+
+_NOT_TLS_REASONS: Final = frozenset(
+    {
+        "WRONG_VERSION_NUMBER",  # OpenSSL 1.1 and 3.0
+        "RECORD_LAYER_FAILURE",  # OpenSSL 3.2 and later
+        "PACKET_LENGTH_TOO_LONG",
+        "HTTP_REQUEST",
+        "UNKNOWN_PROTOCOL",
+    }
+)
+"""OpenSSL reasons meaning the port answered in plain text, not TLS."""
+
+_UNVERIFIED_REASONS: Final = frozenset({"CERTIFICATE_VERIFY_FAILED"})
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    """The OpenSSL reason code behind a requests SSLError (``""`` if none is found).
+
+    requests wraps urllib3's MaxRetryError, which wraps urllib3's SSLError, which
+    wraps :class:`ssl.SSLError`; the code is its ``reason`` (or, failing that, the
+    ``[SSL: CODE]`` in its text). Only the code is returned: the texts around it
+    repeat the request.
+
+    >>> import ssl
+    >>> _ssl_reason(requests.exceptions.SSLError(ssl.SSLError(1, "[SSL: X_Y] z")))
+    'X_Y'
+    """
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError):
+            code = getattr(current, "reason", None)
+            if code:
+                return str(code)
+            text = str(current)
+            if "[SSL: " in text:
+                return text.split("[SSL: ", 1)[1].split("]", 1)[0]
+        linked: list[object] = [
+            *current.args,
+            getattr(current, "reason", None),
+            current.__cause__,
+            current.__context__,
+        ]
+        pending.extend(e for e in linked if isinstance(e, BaseException))
+    text = str(exc).lower()
+    if "wrong version number" in text:
+        return "WRONG_VERSION_NUMBER"
+    if "record layer failure" in text:
+        return "RECORD_LAYER_FAILURE"
+    return ""
+
+
 @contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while answers are parsed.
@@ -649,6 +833,8 @@ class _Settings:
     headers: dict[str, str]
     basic_auth: tuple[str, str] | None
     ca_file: str | None
+    credential_names: tuple[str, ...] = ()
+    """The variables the credentials came from (names only, for messages)."""
 
     def __repr__(self) -> str:  # never show secrets, even in a debugger
         return f"_Settings(headers={sorted(self.headers)}, basic_auth=<hidden>)"
@@ -656,6 +842,7 @@ class _Settings:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> _Settings:
         headers = _extra_headers(environ.get("PROMETHEUS_HEADERS", ""))
+        keyed = any(map(_is_credential, headers))
         token = _secret(environ, "PROMETHEUS_BEARER_TOKEN")
         user = environ.get("PROMETHEUS_USERNAME", "")
         password = _secret(environ, "PROMETHEUS_PASSWORD")
@@ -673,7 +860,35 @@ class _Settings:
         ca_file = environ.get("PROMETHEUS_CA_FILE") or None
         if ca_file is not None and not Path(ca_file).is_file():
             raise ConfigError(f"PROMETHEUS_CA_FILE {ca_file!r} is not a file")
-        return cls(headers, (user, password) if user else None, ca_file)
+        names = [
+            _source_name(environ, "PROMETHEUS_BEARER_TOKEN") if token else "",
+            "PROMETHEUS_USERNAME" if user else "",
+            _source_name(environ, "PROMETHEUS_PASSWORD") if password else "",
+            "PROMETHEUS_HEADERS" if keyed else "",
+        ]
+        return cls(
+            headers,
+            (user, password) if user else None,
+            ca_file,
+            tuple(name for name in names if name),
+        )
+
+
+def _is_credential(header: str) -> bool:
+    """Whether an extra header carries a credential (a key, a token, a cookie).
+
+    >>> _is_credential("X-Api-Key"), _is_credential("X-Scope-OrgID")
+    (True, False)
+    """
+    name = header.lower()
+    return name in ("authorization", "proxy-authorization", "cookie") or any(
+        word in name for word in ("token", "auth", "key", "secret", "session")
+    )
+
+
+def _source_name(environ: Mapping[str, str], name: str) -> str:
+    """``NAME_FILE`` when the secret was read from a file, else ``NAME``."""
+    return f"{name}_FILE" if environ.get(f"{name}_FILE", "") else name
 
 
 def _secret(environ: Mapping[str, str], name: str) -> str:
@@ -725,6 +940,14 @@ def _check_url(url: str) -> None:
         raise ConfigError(
             f"the Prometheus URL {redact_url(url)!r} carries credentials; remove them"
             " and set PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD(_FILE) instead"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(
+            f"the Prometheus URL {redact_url(url)!r} has a query string or fragment"
+            " (not shown: it may hold a token); the API paths are appended to the"
+            " URL, so it must end with the host, port and path. Remove it; a token"
+            " goes in PROMETHEUS_BEARER_TOKEN(_FILE), other headers in"
+            " PROMETHEUS_HEADERS"
         )
 
 
@@ -892,7 +1115,12 @@ def _rejected(
 def _coverage_notes(
     frame: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp, step: float
 ) -> list[str]:
-    """Partial-data notes when the samples start late or end early."""
+    """Coverage notes when the samples start late or end early.
+
+    Information, not a block: the pulled range is often longer than a
+    criterion's window, and each criterion measures the coverage of its own
+    window from the samples (below ``min_coverage`` it is NO DATA).
+    """
     if frame.empty or step <= 0:
         return []
     slack = pd.Timedelta(seconds=step)
@@ -900,15 +1128,18 @@ def _coverage_notes(
     earliest, latest = frame["timestamp"].min(), frame["timestamp"].max()
     if earliest - first >= slack:
         notes.append(
-            f"{PARTIAL_NOTE_PREFIX} the first sample is at {earliest.isoformat()},"
+            f"{COVERAGE_NOTE_PREFIX} the first sample is at {earliest.isoformat()},"
             f" {_hours(earliest - first)} after the requested start {first.isoformat()}"
-            " (short retention, or the series began later): the range is not"
-            " fully covered"
+            " (short retention, or the series began later): the pulled range is not"
+            " fully covered; each criterion's coverage of its own window says"
+            " whether it can be judged"
         )
     if last - latest >= slack:
         notes.append(
-            f"{PARTIAL_NOTE_PREFIX} the last sample is at {latest.isoformat()},"
-            f" {_hours(last - latest)} before the requested end {last.isoformat()}"
+            f"{COVERAGE_NOTE_PREFIX} the last sample is at {latest.isoformat()},"
+            f" {_hours(last - latest)} before the requested end {last.isoformat()};"
+            " each criterion's coverage of its own window says whether it can be"
+            " judged"
         )
     return notes
 
@@ -1041,6 +1272,12 @@ def load_snapshot(folder: str | Path) -> PrometheusLoadResult:
         columns=list(SAMPLES_COLUMNS),
     )
     rejected = pd.DataFrame(manifest["rejected"], columns=list(REJECTED_COLUMNS))
+    notes = [_current_note(note) for note in manifest["notes"]]
+    # Partial only through the server's own warnings (older snapshots also
+    # flagged a late first sample, now a coverage note).
+    partial = bool(manifest["partial"]) and any(
+        note.startswith(PARTIAL_NOTE_PREFIX) for note in notes
+    )
     result = PrometheusLoadResult(
         frame=frame,
         rejected=rejected.astype({"row_number": "int64"}),
@@ -1049,8 +1286,8 @@ def load_snapshot(folder: str | Path) -> PrometheusLoadResult:
         rows_in=int(manifest["rows_in"]),
         rows_used=int(manifest["rows_used"]),
         sha256=digest,
-        notes=[_snapshot_note(manifest_path, manifest), *manifest["notes"]],
-        partial=bool(manifest["partial"]),
+        notes=[_snapshot_note(manifest_path, manifest), *notes],
+        partial=partial,
         files=(str(samples_path),),
         file_hashes={str(samples_path): digest},
         query=manifest["query"],
@@ -1063,6 +1300,23 @@ def load_snapshot(folder: str | Path) -> PrometheusLoadResult:
     )
     logger.info("read snapshot %s: %d samples of %r", source, len(frame), result.query)
     return result
+
+
+_OLD_COVERAGE_NOTES: Final = (
+    f"{PARTIAL_NOTE_PREFIX} the first sample is at ",
+    f"{PARTIAL_NOTE_PREFIX} the last sample is at ",
+)
+
+
+def _current_note(note: str) -> str:
+    """A note of an older snapshot in today's words: coverage notes are not partial.
+
+    >>> _current_note("partial data: the last sample is at 2024-05-01")
+    'coverage: the last sample is at 2024-05-01'
+    """
+    if note.startswith(_OLD_COVERAGE_NOTES):
+        return COVERAGE_NOTE_PREFIX + note.removeprefix(PARTIAL_NOTE_PREFIX)
+    return note
 
 
 def _snapshot_note(path: Path, manifest: Mapping[str, Any]) -> str:

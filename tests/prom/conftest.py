@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -281,6 +282,28 @@ class _Handler(BaseHTTPRequestHandler):
         if self.behaviour == "503":
             self._reply(503, {"status": "error", "error": "overloaded"})
             return
+        if self.behaviour in ("401", "403"):
+            self._reply(
+                int(self.behaviour), {"status": "error", "error": "access denied"}
+            )
+            return
+        if self.behaviour == "login-redirect" and not self.path.startswith("/login"):
+            # A login proxy: off to its login page, with a return address.
+            self.send_response(302)
+            self.send_header("Location", "/login?next=%2Fapi&session=REDIRECT-CANARY")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.behaviour in ("html", "login-redirect"):
+            page = b"<!doctype html><html><body><form>Log in</form></body></html>"
+            self._send(200, "text/html; charset=utf-8", page)
+            return
+        if self.behaviour == "other-json":
+            self._reply(200, {"status": "success", "message": "not the query API"})
+            return
+        if self.behaviour == "cut-json":
+            self._send(200, "application/json", b'{"status":"success","data":{"re')
+            return
         result = {
             "resultType": "matrix",
             "result": [
@@ -301,10 +324,12 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _reply(self, status: int, body: object) -> None:
-        content = json.dumps(body).encode()
+        self._send(status, "application/json", json.dumps(body).encode())
+
+    def _send(self, status: int, content_type: str, content: bytes) -> None:
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(content)))
             self.end_headers()
             self.wfile.write(content)
@@ -317,7 +342,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def fake_server() -> Iterator[Callable[..., FakeServer]]:
-    """Start fake servers: ``fake_server("503")`` or ``("warnings", delay)``."""
+    """Start fake servers: ``fake_server("503")`` or ``("warnings", delay)``.
+
+    Behaviours: ``503``; ``401`` / ``403`` (refused); ``html`` (200 with a
+    login page); ``login-redirect`` (302 to a login page answering 200 HTML);
+    ``other-json`` (200 JSON without ``data``); ``cut-json`` (200 JSON cut
+    short); ``warnings`` (a good answer carrying response warnings).
+    """
     servers: list[ThreadingHTTPServer] = []
 
     def start(behaviour: str, delay_seconds: float = 0.0) -> FakeServer:
@@ -335,5 +366,52 @@ def fake_server() -> Iterator[Callable[..., FakeServer]]:
 
     yield start
     for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A fake server behind TLS with a fresh self-signed certificate for 127.0.0.1.
+
+    Yields its ``https://`` URL and the certificate (a CA file that verifies it).
+    """
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    made = subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if made.returncode != 0:
+        pytest.fail(f"openssl could not make a certificate: {made.stderr[-1000:]}")
+    handler = type("Handler", (_Handler,), {"behaviour": "warnings", "seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}", cert
+    finally:
         server.shutdown()
         server.server_close()

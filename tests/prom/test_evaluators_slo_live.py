@@ -76,6 +76,14 @@ criteria:
     target: 400
     lookback: 7d
     source: latency_too_long
+  latency_uncovered:
+    kind: latency_p95
+    title: p95 over 40 days, of which the data holds 32
+    unit: ms
+    op: "<"
+    target: 400
+    lookback: 40d
+    source: latency_too_long
   error_rate:
     source: errors
     total_source: total
@@ -187,8 +195,16 @@ def test_error_rate_statuses(results) -> None:  # type: ignore[no-untyped-def]
     assert results["error_rate_7d"].status is Status.PASS  # target < 0.5 %
 
 
-def test_pull_that_starts_before_the_data_is_partial_and_no_data(results) -> None:  # type: ignore[no-untyped-def]
-    result = results["latency_partial"]
-    assert result.status is Status.NO_DATA
-    assert "partial data blocks GO" in result.detail
-    assert "after the requested start" in result.detail
+def test_pull_that_starts_before_the_data_judges_each_window_by_its_coverage(  # type: ignore[no-untyped-def]
+    results,
+) -> None:
+    # The last 7 days are covered: judged, the same as from a 30-day pull.
+    covered = results["latency_partial"]
+    assert covered.status is Status.PASS
+    assert covered.value == pytest.approx(results["latency_p95"].value, abs=1e-9)
+    assert covered.coverage_ratio == pytest.approx(1.0)
+    # 32 of 40 days hold data: below min_coverage 0.9, NO DATA.
+    uncovered = results["latency_uncovered"]
+    assert uncovered.status is Status.NO_DATA
+    assert uncovered.coverage_ratio == pytest.approx(0.8, abs=0.001)
+    assert "not judged: data covers 80.0% of the evidence window" in uncovered.detail

@@ -267,3 +267,21 @@ def test_closed_port_is_no_data_and_no_go(tmp_path, monkeypatch) -> None:  # typ
         assert "source unavailable during this run" in html
         assert "good_requests" in html
         assert "plotly-graph-div" not in html
+
+
+def test_a_login_page_is_no_data_and_no_go(tmp_path, fake_server) -> None:  # type: ignore[no-untyped-def]
+    """A proxy answering 200 with HTML makes the sources unavailable, never a crash."""
+    server = fake_server("html")
+    config = _write_config(tmp_path, server.url)
+
+    report = build_go_no_go(config, as_of="2024-05-03T00:00:00Z")
+
+    assert set(report.evidence.unavailable) == {"good_requests", "all_requests"}
+    result = _result(report, "availability")
+    assert result.status is Status.NO_DATA
+    assert "source unavailable during this run" in result.detail
+    assert (
+        f"the server at {server.url} answered 200 with text/html, not the"
+        " Prometheus API JSON"
+    ) in result.detail
+    assert str(report.decision) == "NO-GO"

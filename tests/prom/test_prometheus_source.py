@@ -6,6 +6,7 @@ import doctest
 import itertools
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from analytics.metrics.histogram import bucket_increase, histogram_quantile, sha
 from analytics.metrics.slo import availability_from_counters
 from analytics.sources import prometheus as prometheus_module
 from analytics.sources.prometheus import (
+    COVERAGE_NOTE_PREFIX,
     PARTIAL_NOTE_PREFIX,
     PrometheusError,
     PrometheusSource,
@@ -199,16 +201,30 @@ def test_instant_query_sends_the_time(prometheus):
 # --- reduced coverage -----------------------------------------------------------------
 
 
-def test_range_before_the_data_is_partial(prometheus):
+def test_range_before_the_data_has_a_coverage_note_not_partial(prometheus):
+    """A late first sample is a coverage matter, judged per criterion window."""
     data = prometheus.data
     start = data.start - pd.Timedelta(days=2)
     result = source(prometheus.url).range_query(
         TOTAL, start, start + pd.Timedelta(days=3), 600
     )
-    assert result.partial
-    notes = [note for note in result.notes if note.startswith(PARTIAL_NOTE_PREFIX)]
+    assert not result.partial
+    assert not [n for n in result.notes if n.startswith(PARTIAL_NOTE_PREFIX)]
+    notes = [n for n in result.notes if n.startswith(COVERAGE_NOTE_PREFIX)]
     assert len(notes) == 1
     assert "48.0 h after the requested start" in notes[0]
+
+
+def test_range_after_the_data_has_a_coverage_note(prometheus):
+    data = prometheus.data
+    end = data.end + pd.Timedelta(days=1)
+    result = source(prometheus.url).range_query(
+        TOTAL, end - pd.Timedelta(days=3), end, 600
+    )
+    assert not result.partial
+    notes = [n for n in result.notes if n.startswith(COVERAGE_NOTE_PREFIX)]
+    # Prometheus repeats the last sample for 5 minutes (its lookback delta).
+    assert len(notes) == 1 and "before the requested end" in notes[0]
 
 
 def test_response_warnings_are_partial_data(fake_server):
@@ -292,7 +308,132 @@ def test_server_stopped_mid_pull_is_an_error_not_a_short_result(prometheus):
         src.range_query(TOTAL, data.start, data.start + pd.Timedelta(days=1), 60)
 
 
+@pytest.mark.parametrize(
+    ("behaviour", "shown"),
+    [
+        ("html", "answered 200 with text/html, not the Prometheus API JSON"),
+        ("other-json", "answered 200 with application/json, not JSON with the"),
+        ("cut-json", "answered 200 with application/json, not JSON with the"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["range", "instant"])
+def test_an_answer_that_is_not_the_api_json_is_a_clear_error(
+    fake_server, behaviour, shown, kind
+):
+    """A login page (or any other 200 body) is a PrometheusError, never a crash."""
+    server = fake_server(behaviour)
+    src = source(server.url, retries=0)
+    with pytest.raises(PrometheusError) as caught:
+        if kind == "range":
+            src.range_query(TOTAL, "2024-05-01T00:00:00Z", "2024-05-01T01:00:00Z", 60)
+        else:
+            src.instant_query(TOTAL, at="2024-05-01T00:00:00Z")
+    message = str(caught.value)
+    assert f"the server at {server.url} {shown}" in message
+    assert "Prometheus API root" in message and "login proxy" in message
+    assert TOTAL in message
+
+
+def test_a_login_redirect_names_the_page_without_its_query(fake_server):
+    server = fake_server("login-redirect")
+    with pytest.raises(PrometheusError) as caught:
+        source(server.url).instant_query("up", at="2024-05-01T00:00:00Z")
+    message = str(caught.value)
+    assert f"answered 200 after a redirect to {server.url}/login with text/html" in (
+        message
+    )
+    assert "REDIRECT-CANARY" not in message
+
+
+def test_https_on_a_plain_http_port_says_so(fake_server):
+    server = fake_server("warnings")
+    url = server.url.replace("http://", "https://")
+    with pytest.raises(PrometheusError) as caught:
+        source(url, retries=0).instant_query("up", at="2024-05-01T00:00:00Z")
+    message = str(caught.value)
+    assert "does not speak TLS on that port" in message
+    assert "use http://" in message
+    assert "PROMETHEUS_CA_FILE" not in message
+
+
+def test_an_unknown_certificate_asks_for_the_ca_file(tls_server):
+    url, cert = tls_server
+    with pytest.raises(PrometheusError) as caught:
+        source(url, retries=0).instant_query("up", at="2024-05-01T00:00:00Z")
+    message = str(caught.value)
+    assert "the TLS certificate could not be verified" in message
+    assert "set PROMETHEUS_CA_FILE" in message
+    # With the CA file the same server is read.
+    trusted = PrometheusSource(url, environ={"PROMETHEUS_CA_FILE": str(cert)})
+    assert trusted.instant_query("up", at="2024-05-01T00:00:00Z").rows_used == 1
+
+
 # --- credentials ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["401", "403"])
+def test_refused_without_credentials_says_to_set_them(fake_server, status):
+    server = fake_server(status)
+    with pytest.raises(PrometheusError) as caught:
+        source(server.url).instant_query("up", at="2024-05-01T00:00:00Z")
+    message = str(caught.value)
+    assert f"HTTP {status}" in message and "no credentials were set" in message
+    assert "set PROMETHEUS_BEARER_TOKEN(_FILE)" in message
+
+
+def test_a_refused_token_is_named_not_shown(fake_server, tmp_path):
+    canary = "TOKEN-CANARY-" + "7" * 12
+    server = fake_server("401")
+    with pytest.raises(PrometheusError) as caught:
+        PrometheusSource(
+            server.url, environ={"PROMETHEUS_BEARER_TOKEN": canary}
+        ).instant_query("up", at="2024-05-01T00:00:00Z")
+    message = str(caught.value)
+    assert "refused the credentials from PROMETHEUS_BEARER_TOKEN" in message
+    assert "expired or wrong" in message
+    assert "set PROMETHEUS_BEARER_TOKEN" not in message
+    assert canary not in message
+
+    token_file = tmp_path / "token"
+    token_file.write_text(canary + "\n")
+    with pytest.raises(PrometheusError) as caught:
+        PrometheusSource(
+            server.url, environ={"PROMETHEUS_BEARER_TOKEN_FILE": str(token_file)}
+        ).instant_query("up", at="2024-05-01T00:00:00Z")
+    assert "from PROMETHEUS_BEARER_TOKEN_FILE (values not shown)" in str(caught.value)
+    assert canary not in str(caught.value)
+
+
+def test_forbidden_basic_auth_is_named_not_shown(fake_server):
+    server = fake_server("403")
+    with pytest.raises(PrometheusError) as caught:
+        PrometheusSource(
+            server.url,
+            environ={
+                "PROMETHEUS_USERNAME": "USER-CANARY",
+                "PROMETHEUS_PASSWORD": "PASSWORD-CANARY",
+                "PROMETHEUS_HEADERS": "X-Scope-OrgID=TENANT-CANARY",
+            },
+        ).instant_query("up", at="2024-05-01T00:00:00Z")
+    message = str(caught.value)
+    # The tenant header is no credential, but a 403 may be about the tenant.
+    assert (
+        "credentials from PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD"
+        " (values not shown) were accepted but are not allowed"
+    ) in message
+    assert "read access" in message and "tenant in PROMETHEUS_HEADERS" in message
+    assert "CANARY" not in message
+
+
+def test_a_refused_key_header_is_named_not_shown(fake_server):
+    server = fake_server("401")
+    with pytest.raises(PrometheusError) as caught:
+        PrometheusSource(
+            server.url, environ={"PROMETHEUS_HEADERS": "X-Api-Key=KEY-CANARY"}
+        ).instant_query("up", at="2024-05-01T00:00:00Z")
+    message = str(caught.value)
+    assert "refused the credentials from PROMETHEUS_HEADERS" in message
+    assert "CANARY" not in message
 
 
 def test_credentials_come_from_the_environment_and_stay_secret(fake_server, tmp_path):
@@ -338,6 +479,17 @@ def test_conflicting_credentials_are_refused():
         )
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["http://prom.example:9090?token=QS-CANARY", "http://prom.example/#QS-CANARY"],
+)
+def test_a_query_string_in_the_url_is_refused_without_echoing_it(url):
+    with pytest.raises(ConfigError) as caught:
+        PrometheusSource(url, environ={})
+    assert "QS-CANARY" not in str(caught.value)
+    assert "PROMETHEUS_BEARER_TOKEN(_FILE)" in str(caught.value)
+
+
 def test_redact_url():
     assert (
         redact_url("https://a:b@h.example:8443/p?x=1#f") == "https://h.example:8443/p"
@@ -375,12 +527,35 @@ def test_snapshot_round_trip(prometheus, tmp_path: Path):
     assert loaded.query == pulled.query
     assert loaded.range_start == pulled.range_start
     assert loaded.step_seconds == 300
-    assert loaded.partial and loaded.notes[1:] == pulled.notes
+    assert not loaded.partial and loaded.notes[1:] == pulled.notes
+    assert any(n.startswith(COVERAGE_NOTE_PREFIX) for n in loaded.notes)
     assert loaded.notes[0].startswith(f"read from the snapshot {manifest}")
     assert loaded.snapshot == str(manifest)
     assert load_snapshot(manifest).frame.equals(loaded.frame)  # the manifest path
     assert loaded.server == prometheus.url
     assert '"pulled_at"' in manifest.read_text()
+
+
+def test_snapshot_keeps_warnings_partial_and_reads_old_coverage_notes(
+    prometheus, tmp_path: Path
+):
+    data = prometheus.data
+    pulled = source(prometheus.url).instant_query(TOTAL, at=data.end)
+    warned = f"{PARTIAL_NOTE_PREFIX} {prometheus.url} warned: store b unavailable"
+    late = "the first sample is at 2024-04-01T00:00:00+00:00, 48.0 h after ..."
+
+    # A pull the server warned about stays partial.
+    save_snapshot(replace(pulled, notes=[warned], partial=True), tmp_path / "warned")
+    loaded = load_snapshot(tmp_path / "warned")
+    assert loaded.partial and loaded.notes[1:] == [warned]
+
+    # A snapshot saved before coverage notes existed: its late-start note was
+    # "partial data:" and set partial; read today it is a coverage note.
+    old = replace(pulled, notes=[f"{PARTIAL_NOTE_PREFIX} {late}"], partial=True)
+    save_snapshot(old, tmp_path / "old")
+    loaded = load_snapshot(tmp_path / "old")
+    assert not loaded.partial
+    assert loaded.notes[1:] == [f"{COVERAGE_NOTE_PREFIX} {late}"]
 
 
 def test_changed_snapshot_is_refused(prometheus, tmp_path: Path):

@@ -271,3 +271,47 @@ def test_snapshot_source_needs_an_existing_path(tmp_path) -> None:  # type: igno
     assert missing_files(load_config(config))  # check-config names it
     with pytest.raises(InputError, match=r"manifest\.json: missing from the snapshot"):
         build_go_no_go(config, as_of=pd.Timestamp("2024-05-01", tz="UTC").isoformat())
+
+
+def test_a_snapshot_of_an_aggregated_query_is_no_data(prometheus, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A snapshot's query is only known once read: checked at evaluation."""
+    from analytics.sources.prometheus import PrometheusSource
+
+    end = prometheus.data.end
+    source = PrometheusSource(prometheus.url, environ={})
+    queries = {
+        "good": GOOD,
+        "total": f"sum({TOTAL})",
+        "latency": f"sum by (le) ({BUCKET})",
+    }
+    snapshots = {
+        name: save_snapshot(
+            source.range_query(query, end - pd.Timedelta(days=2), end, 300),
+            tmp_path / name,
+        )
+        for name, query in queries.items()
+    }
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "metrics:\n"
+        + "".join(
+            f"  - {{name: {name}, format: prometheus_snapshot, path: '{path}'}}\n"
+            for name, path in snapshots.items()
+        )
+        + "criteria:\n"
+        "  availability: {good_source: good, total_source: total, lookback: 1d}\n"
+        "  latency_p95: {source: latency, lookback: 1d}\n",
+        encoding="utf-8",
+    )
+    report = build_go_no_go(config, as_of=end.isoformat())
+
+    availability = _result(report, "availability")
+    assert availability.status is Status.NO_DATA
+    assert f"total holds the answer of the query 'sum({TOTAL})'" in (
+        availability.detail
+    )
+    assert "returns the result of sum(), an aggregation" in availability.detail
+    assert "pull and save the snapshot again" in availability.detail
+    latency = _result(report, "latency_p95")
+    assert latency.status is Status.NO_DATA
+    assert "latency holds the answer of the query 'sum by (le)" in latency.detail
