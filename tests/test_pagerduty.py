@@ -176,3 +176,25 @@ def test_log_entries_after_the_decision_time_are_not_counted() -> None:
         "log entries dated after the decision time (2026-03-02 10:05 UTC)" in n
         for n in result.notes
     )
+
+
+def test_analytics_export_refuses_fractional_counts_and_self_contradiction(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "raw.csv"
+    path.write_text(
+        "id,created_at,resolved_at,priority_name,seconds_to_first_ack,"
+        "seconds_to_resolve,escalation_count\n"
+        "Q1,2026-03-02T10:00:00Z,2026-03-02T11:00:00Z,P2,120,3600,1\n"
+        "Q2,2026-03-02T10:00:00Z,2026-03-02T11:00:00Z,P2,120,99999999,1\n"
+        "Q3,2026-03-02T10:00:00Z,,P2,120,3600,1.5\n"
+    )
+    result = read_pagerduty_analytics(path)
+    assert (result.rows_in, result.rows_used) == (3, 1)
+    rejected = result.rejected.set_index("row_number")
+    assert rejected.loc[3, "reason_code"] == "inconsistent_value"
+    assert rejected.loc[4, ["column", "value", "reason_code"]].tolist() == [
+        "escalation_count",
+        "1.5",
+        "unparseable_number",
+    ]

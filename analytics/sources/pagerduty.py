@@ -22,7 +22,9 @@ Reason codes: ``missing_value`` (no id or created time, or no priority and no
 mapped urgency), ``duplicate_id``, ``unparseable_date``, ``unknown_priority`` (a
 priority not in the map, or no priority and an urgency not in ``urgency_map``),
 ``negative_duration`` (a negative
-``seconds_to_*``), ``resolved_before_created``, ``unparseable_number``.
+``seconds_to_*``), ``resolved_before_created``, ``unparseable_number`` (also a
+count that is not a whole number), ``inconsistent_value`` (analytics export:
+``created_at + seconds_to_resolve`` more than a minute from ``resolved_at``).
 """
 
 from __future__ import annotations
@@ -307,7 +309,18 @@ def read_pagerduty_analytics(
     )
     to_ack = _seconds(table, "seconds_to_first_ack", rows)
     to_resolve = _seconds(table, "seconds_to_resolve", rows)
-    resolved = iso_times(table, "resolved_at", rows).fillna(_plus(created, to_resolve))
+    exported = iso_times(table, "resolved_at", rows)
+    # Both given and more than a minute apart: the export contradicts itself.
+    rows.reject(
+        (exported - _plus(created, to_resolve)).abs() > pd.Timedelta(minutes=1),
+        "seconds_to_resolve",
+        table["seconds_to_resolve"].astype("string")
+        if "seconds_to_resolve" in table
+        else pd.Series(pd.NA, index=table.index, dtype="string"),
+        "inconsistent_value",
+        "created_at + seconds_to_resolve is more than a minute away from resolved_at",
+    )
+    resolved = exported.fillna(_plus(created, to_resolve))
     rows.reject(
         resolved < created,
         "resolved_at",
@@ -316,8 +329,8 @@ def read_pagerduty_analytics(
         "resolved before it was created",
     )
 
-    escalations = _seconds(table, "escalation_count", rows, negative_ok=False)
-    assignments = _seconds(table, "assignment_count", rows, negative_ok=False)
+    escalations = _count(table, "escalation_count", rows)
+    assignments = _count(table, "assignment_count", rows)
     priority, original = _priority(
         table, labels, urgency_map, rows, column="priority_name"
     )
@@ -494,6 +507,19 @@ def _seconds(
             "negative_duration",
             "a duration or count cannot be negative",
         )
+    return values
+
+
+def _count(table: pd.DataFrame, column: str, rows: RowRejector) -> pd.Series:
+    """A count column: a number, not negative, and whole (``1.5`` escalations is no count)."""
+    values = _seconds(table, column, rows, negative_ok=False)
+    rows.reject(
+        values.notna() & (values != values.round()),
+        column,
+        table[column].astype("string") if column in table else values.astype("string"),
+        "unparseable_number",
+        "a count must be a whole number",
+    )
     return values
 
 
