@@ -33,8 +33,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from analytics.business_hours import BusinessSchedule, parse_holidays
+from analytics.criterion_params import unknown_params_problem
 from analytics.errors import ConfigError
 from analytics.timeparse import instant_problem
 
@@ -54,6 +56,7 @@ __all__ = [
     "ReadinessConfig",
     "SurveySource",
     "TicketSource",
+    "error_location",
     "load_config",
     "missing_files",
     "named_files",
@@ -468,7 +471,8 @@ class CriterionConfig(_Strict):
     min_coverage: float | None = Field(default=None, ge=0, le=1)
     min_events: int = Field(default=1, ge=1)
     params: dict[str, Any] = Field(default_factory=dict)
-    """Kind-specific options, documented with each evaluator."""
+    """Kind-specific options, documented with each evaluator; the keys a kind
+    accepts are those of :data:`~analytics.criterion_params.CRITERION_PARAMS`."""
     calendar: Literal["day", "week", "month", "quarter"] | None = None
     """When set, the evidence window is the last complete calendar period before
     the decision time (in ``timezone``) instead of the rolling ``lookback``."""
@@ -518,11 +522,15 @@ class CriterionConfig(_Strict):
             )
         return self
 
-    @field_validator("params")
-    @classmethod
-    def _duration_params_positive(cls, params: dict[str, Any]) -> dict[str, Any]:
-        _check_duration_params(params, "")
-        return params
+    @model_validator(mode="after")
+    def _params_of_kind(self) -> CriterionConfig:
+        # Unknown keys first: a duration check on a key the kind does not take
+        # would name the wrong problem.
+        problem = unknown_params_problem(self.kind, self.params)
+        if problem is not None:
+            raise _NestedValueError("params", problem)
+        _check_duration_params(self.params, "params")
+        return self
 
     @property
     def lookback_timedelta(self) -> pd.Timedelta:
@@ -686,10 +694,34 @@ class PostLaunchSettings(_Strict):
                 _check_field(
                     _positive_duration, fields["lookback"], f"{where}.lookback"
                 )
-            if isinstance(fields.get("params"), dict):
-                _check_duration_params(fields["params"], f"{where}.params")
+            _check_success_params(where, fields)
             _check_success_target(where, fields)
         return criteria
+
+
+def _check_success_params(crit_id: str, fields: dict[str, Any]) -> None:
+    """A success criterion's params, judged by the kind it will have once merged.
+
+    An override's ``params`` replace the default's whole (as any field does);
+    without them, the default's params are kept, which matters when the
+    override changes the kind. Params taken from the readiness criterion of the
+    same kind are checked with that criterion.
+    """
+    default = default_criteria("go_live_success").get(crit_id, {})
+    params = fields["params"] if "params" in fields else default.get("params", {})
+    if not isinstance(params, dict):
+        return  # a wrong type the merged criterion's validation reports
+    kind = fields.get("kind", default.get("kind"))
+    problem = unknown_params_problem(kind, params) if isinstance(kind, str) else None
+    if problem is not None:
+        if "params" not in fields:
+            problem += (
+                f" (these are the params of the default success criterion {crit_id},"
+                f" kept because the override changes its kind but sets no params:"
+                f" give params for kind {kind}, or params: {{}})"
+            )
+        raise _NestedValueError(f"{crit_id}.params", problem)
+    _check_duration_params(params, f"{crit_id}.params")
 
 
 def _check_success_target(crit_id: str, fields: dict[str, Any]) -> None:
@@ -930,13 +962,23 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return text.lstrip(".")
 
 
+def error_location(item: ErrorDetails) -> str:
+    """Key path of one validation error, the key inside a mapping field included.
+
+    ``("criteria", "csat")`` with a problem in its ``params`` gives
+    ``"criteria.csat.params"``; ``""`` for an error of the whole model.
+    """
+    where = _key_path(item["loc"])
+    cause = item.get("ctx", {}).get("error")
+    if isinstance(cause, _NestedValueError):
+        where = f"{where}.{cause.key}".lstrip(".")
+    return where
+
+
 def _format_validation(path: Path, error: ValidationError) -> str:
     problems = []
     for item in error.errors():
-        where = _key_path(item["loc"])
-        cause = item.get("ctx", {}).get("error")
-        if isinstance(cause, _NestedValueError):
-            where += f".{cause.key}"
+        where = error_location(item)
         value = item.get("input")
         if item["type"] == "extra_forbidden":
             problems.append(f"unknown key '{where}' (check its spelling)")

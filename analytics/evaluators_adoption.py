@@ -16,6 +16,10 @@ Kinds and what they measure (evidence window ``[as_of - lookback, as_of)``):
                          ``params.statistic``: ``median`` (default), ``mean``, ``p90``
 =======================  =============================================================
 
+The ``params`` defaults above are those of
+:data:`~analytics.criterion_params.CRITERION_PARAMS`, where the accepted keys
+are listed too (others are refused when the config is loaded).
+
 Each evaluator is a pure function of the criterion's config, the *activity*
 and *licences* loads (``LoadResult`` or None) and the decision time; events at
 or after ``as_of`` are not yet known. A criterion is NO DATA, with the reason,
@@ -58,6 +62,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.config import CriterionConfig
+from analytics.criterion_params import param
 from analytics.errors import ConfigError
 from analytics.frames import LoadResult
 from analytics.metrics.adoption import (
@@ -156,7 +161,7 @@ def evaluate_adoption(
     ('FAIL', 66.7)
     """
     criterion = _criterion(criterion_id, config)
-    mode = config.params.get("mode", "mau")
+    mode = param(config.kind, config.params, "mode")
     if mode not in ("mau", "first_week"):
         raise ConfigError(
             f"criterion {criterion.criterion_id!r}: params.mode is {mode!r};"
@@ -212,14 +217,14 @@ def _first_week(
     licences: LoadResult,
     as_of: pd.Timestamp,
 ) -> CriterionResult:
-    go_live_text = config.params.get("go_live")
+    go_live_text = param(config.kind, config.params, "go_live")
     if not go_live_text:
         return no_data(
             criterion,
             "criterion needs params.go_live (the go-live time) for mode first_week",
         )
     go_live = _utc(go_live_text)
-    days = int(config.params.get("days", 7))
+    days = int(param(config.kind, config.params, "days"))
     week_end = go_live + pd.Timedelta(days=days)
     sources = _sources(activity, licences)
     if as_of <= go_live:
@@ -316,7 +321,7 @@ def evaluate_feature_utilisation(
     criterion = _criterion(criterion_id, config)
     end = _utc(as_of)
     start = end - config.lookback_timedelta
-    features = config.params.get("features")
+    features = param(config.kind, config.params, "features")
     if not features:
         return no_data(
             criterion,
@@ -337,7 +342,7 @@ def evaluate_feature_utilisation(
         _names(features, criterion),
         window_start=start,
         window_end=end,
-        feature_column=str(config.params.get("feature_column", "feature")),
+        feature_column=str(param(config.kind, config.params, "feature_column")),
     )
     sources = _sources(activity, None)
     if usage.events < config.min_events:
@@ -396,7 +401,7 @@ def evaluate_time_to_first_value(
     criterion = _criterion(criterion_id, config)
     end = _utc(as_of)
     start = end - config.lookback_timedelta
-    statistic = str(config.params.get("statistic", "median"))
+    statistic = str(param(config.kind, config.params, "statistic"))
     if statistic not in _STATISTICS:
         raise ConfigError(
             f"criterion {criterion.criterion_id!r}: params.statistic is {statistic!r};"
@@ -411,13 +416,13 @@ def evaluate_time_to_first_value(
             window_end=end,
         )
 
-    start_event = str(config.params.get("start_event", "onboarding"))
-    value_event = str(config.params.get("value_event", "insight"))
+    start_event = str(param(config.kind, config.params, "start_event"))
+    value_event = str(param(config.kind, config.params, "value_event"))
     users = time_to_first_value(
         activity.frame,
         start_event=start_event,
         value_event=value_event,
-        event_column=str(config.params.get("event_column", "feature")),
+        event_column=str(param(config.kind, config.params, "event_column")),
         as_of=end,
     )
     users = users[(users["started_at"] >= start) & (users["started_at"] < end)]

@@ -64,7 +64,9 @@ Two criterion kinds, wired into the evaluator table through
     ======================  ==================================================
 
 Unknown ``params`` keys raise :class:`~analytics.errors.ConfigError`, so a typo
-cannot silently fall back to a default.
+cannot silently fall back to a default: when the config is loaded, and again
+here. Both check :data:`~analytics.criterion_params.CRITERION_PARAMS`, which
+also holds the defaults.
 
 The forecast behind a ``capacity_headroom`` criterion is computed once per
 evidence and shared with the report's capacity section
@@ -73,15 +75,15 @@ evidence and shared with the report's capacity section
 
 from __future__ import annotations
 
-import math
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from analytics.config import CriterionConfig, parse_duration
+from analytics.criterion_params import check_params, param
 from analytics.errors import ConfigError
 from analytics.evaluators_slo import evidence_window
 from analytics.evidence import Evidence
@@ -112,29 +114,6 @@ __all__ = [
     "throughput_settings",
 ]
 
-_THROUGHPUT_PARAMS = frozenset(
-    {
-        "p95_ms",
-        "error_ratio",
-        "min_duration_s",
-        "forecast_peak_rps",
-        "forecast_criterion",
-    }
-)
-_HEADROOM_PARAMS = frozenset(
-    {
-        "limit",
-        "horizon",
-        "freq",
-        "seasonal_periods",
-        "models",
-        "folds",
-        "how",
-        "max_gap_steps",
-        "aggregate",
-    }
-)
-
 
 def _criterion(crit_id: str, config: CriterionConfig) -> Criterion:
     # Imported here: analytics.evaluate may import this module to wire the kinds.
@@ -150,19 +129,9 @@ def _window(
     return evidence_window(config, evidence.as_of)
 
 
-def _check_params(
-    crit_id: str, params: Mapping[str, Any], known: frozenset[str]
-) -> None:
-    unknown = sorted(set(params) - known)
-    if unknown:
-        raise ConfigError(
-            f"criteria.{crit_id}.params: unknown key(s) {unknown}; this kind accepts"
-            f" {sorted(known)} (check the spelling)"
-        )
-
-
-def _number(crit_id: str, params: Mapping[str, Any], key: str, default: float) -> float:
-    value = params.get(key, default)
+def _number(crit_id: str, config: CriterionConfig, key: str) -> float:
+    """Param ``key`` (or its default) as a number."""
+    value = param(config.kind, config.params, key)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(
             f"criteria.{crit_id}.params.{key} must be a number, got {value!r}"
@@ -177,11 +146,11 @@ def _number(crit_id: str, params: Mapping[str, Any], key: str, default: float) -
 class ThroughputSettings:
     """The ``params`` of a ``throughput`` criterion, validated, with defaults."""
 
-    p95_ms: float = 200.0
-    error_ratio: float = 0.01
-    min_duration_s: float = 0.0
-    forecast_peak_rps: float | None = None
-    forecast_criterion: str | None = None
+    p95_ms: float
+    error_ratio: float
+    min_duration_s: float
+    forecast_peak_rps: float | None
+    forecast_criterion: str | None
 
 
 def throughput_settings(crit_id: str, config: CriterionConfig) -> ThroughputSettings:
@@ -201,21 +170,21 @@ def throughput_settings(crit_id: str, config: CriterionConfig) -> ThroughputSett
     300.0
     """
     params = config.params
-    _check_params(crit_id, params, _THROUGHPUT_PARAMS)
-    peak = params.get("forecast_peak_rps")
-    criterion = params.get("forecast_criterion")
+    check_params(f"criteria.{crit_id}.params", config.kind, params)
+    peak = param(config.kind, params, "forecast_peak_rps")
+    criterion = param(config.kind, params, "forecast_criterion")
     if criterion is not None and not isinstance(criterion, str):
         raise ConfigError(
             f"criteria.{crit_id}.params.forecast_criterion must be a criterion id,"
             f" got {criterion!r}"
         )
     return ThroughputSettings(
-        p95_ms=_number(crit_id, params, "p95_ms", 200.0),
-        error_ratio=_number(crit_id, params, "error_ratio", 0.01),
-        min_duration_s=_number(crit_id, params, "min_duration_s", 0.0),
+        p95_ms=_number(crit_id, config, "p95_ms"),
+        error_ratio=_number(crit_id, config, "error_ratio"),
+        min_duration_s=_number(crit_id, config, "min_duration_s"),
         forecast_peak_rps=None
         if peak is None
-        else _number(crit_id, params, "forecast_peak_rps", 0.0),
+        else _number(crit_id, config, "forecast_peak_rps"),
         forecast_criterion=criterion,
     )
 
@@ -528,15 +497,15 @@ class HeadroomSettings:
     """The ``params`` of a ``capacity_headroom`` criterion, validated."""
 
     limit: float
-    horizon: str = "14d"
-    freq: str = "1h"
-    horizon_steps: int = 336
-    seasonal_periods: tuple[int, ...] = (24, 168)
-    models: tuple[str, ...] = DEFAULT_MODELS
-    folds: int = 6
-    how: str = "mean"
-    max_gap_steps: int = 6
-    aggregate: str | None = None
+    horizon: str
+    freq: str
+    horizon_steps: int
+    seasonal_periods: tuple[int, ...]
+    models: tuple[str, ...]
+    folds: int
+    how: str
+    max_gap_steps: int
+    aggregate: str | None
 
 
 def _offset(freq: str) -> str:
@@ -570,25 +539,30 @@ def headroom_settings(crit_id: str, config: CriterionConfig) -> HeadroomSettings
     (48, (24, 168))
     """
     params = config.params
-    _check_params(crit_id, params, _HEADROOM_PARAMS)
     where = f"criteria.{crit_id}.params"
+    check_params(where, config.kind, params)
     if "limit" not in params:
         raise ConfigError(
             f"{where}.limit is missing: give the capacity limit in the series' unit"
         )
-    limit = _number(crit_id, params, "limit", math.nan)
+    limit = _number(crit_id, config, "limit")
     if not limit > 0:
         raise ConfigError(f"{where}.limit must be > 0, got {limit:g}")
     try:
-        horizon = str(params.get("horizon", "14d"))
-        freq = str(params.get("freq", "1h"))
+        horizon = str(param(config.kind, params, "horizon"))
+        freq = str(param(config.kind, params, "freq"))
         horizon_td, step = parse_duration(horizon), parse_duration(freq)
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}") from exc
     if step <= pd.Timedelta(0) or horizon_td < step:
         raise ConfigError(f"{where}: horizon {horizon} is shorter than one step {freq}")
-    periods_raw = params.get("seasonal_periods", _default_periods(step))
-    models_raw = params.get("models", DEFAULT_MODELS)
+    # Computed defaults: the registry has none for these two.
+    periods_raw = param(config.kind, params, "seasonal_periods")
+    if periods_raw is None:
+        periods_raw = _default_periods(step)
+    models_raw = param(config.kind, params, "models")
+    if models_raw is None:
+        models_raw = DEFAULT_MODELS
     if not isinstance(periods_raw, Sequence) or not all(
         isinstance(p, int) and not isinstance(p, bool) and p >= 1 for p in periods_raw
     ):
@@ -597,7 +571,7 @@ def headroom_settings(crit_id: str, config: CriterionConfig) -> HeadroomSettings
         )
     if isinstance(models_raw, str) or not isinstance(models_raw, Sequence):
         raise ConfigError(f"{where}.models must be a list of names, got {models_raw!r}")
-    aggregate = params.get("aggregate")
+    aggregate = param(config.kind, params, "aggregate")
     if aggregate not in (None, "sum", "mean", "max"):
         raise ConfigError(
             f"{where}.aggregate must be sum, mean or max, got {aggregate!r}"
@@ -609,9 +583,9 @@ def headroom_settings(crit_id: str, config: CriterionConfig) -> HeadroomSettings
         horizon_steps=int(horizon_td // step),
         seasonal_periods=tuple(int(p) for p in periods_raw),
         models=tuple(str(m) for m in models_raw),
-        folds=int(_number(crit_id, params, "folds", 6)),
-        how=str(params.get("how", "mean")),
-        max_gap_steps=int(_number(crit_id, params, "max_gap_steps", 6)),
+        folds=int(_number(crit_id, config, "folds")),
+        how=str(param(config.kind, params, "how")),
+        max_gap_steps=int(_number(crit_id, config, "max_gap_steps")),
         aggregate=None if aggregate is None else str(aggregate),
     )
 

@@ -67,6 +67,10 @@ Wired into the evaluator table through :data:`SLO_EVALUATORS`:
     them as bad. No data point in the window is NO DATA. See
     :func:`analytics.metrics.slo.threshold_slo`.
 
+The ``params`` each kind accepts, and their defaults, are those of
+:data:`~analytics.criterion_params.CRITERION_PARAMS`: the config refuses any
+other key when it is loaded, and the checks here read the same registry.
+
 Rules shared by every kind here, and by ``availability`` (see
 :func:`source_problems`):
 
@@ -107,6 +111,7 @@ from analytics.config import (
     counter_query_problem,
     parse_duration,
 )
+from analytics.criterion_params import check_params, param
 from analytics.errors import ConfigError
 from analytics.evidence import Evidence
 from analytics.frames import LoadResult, to_pandas
@@ -163,14 +168,6 @@ __all__ = [
 PARTIAL_PREFIX: Final = "partial data:"
 """Notes of a load that may be incomplete start with this text."""
 
-_LATENCY_PARAMS: Final = frozenset({"quantile", "unit_scale"})
-_SHARE_PARAMS: Final = frozenset({"threshold_seconds"})
-_SLICE_PARAMS: Final = frozenset(
-    {"budgeting_method", "time_slice_window", "time_slice_target"}
-)
-_THRESHOLD_PARAMS: Final = frozenset(
-    {"threshold_op", "threshold_value", *_SLICE_PARAMS}
-)
 _METHOD_NAMES: Final = {
     "occurrences": "occurrences",
     "Occurrences": "occurrences",
@@ -353,14 +350,9 @@ def _select(frame: pd.DataFrame, selector: Mapping[str, str]) -> pd.DataFrame:
 
 
 def _latency_params(crit_id: str, params: Mapping[str, Any]) -> tuple[float, float]:
-    unknown = sorted(set(params) - _LATENCY_PARAMS)
-    if unknown:
-        raise ConfigError(
-            f"criteria.{crit_id}.params: unknown key(s) {unknown};"
-            f" latency_p95 accepts {sorted(_LATENCY_PARAMS)}"
-        )
-    quantile = params.get("quantile", 0.95)
-    scale = params.get("unit_scale", 1000.0)
+    check_params(f"criteria.{crit_id}.params", "latency_p95", params)
+    quantile = param("latency_p95", params, "quantile")
+    scale = param("latency_p95", params, "unit_scale")
     if not isinstance(quantile, int | float) or not 0.0 < float(quantile) < 1.0:
         raise ConfigError(
             f"criteria.{crit_id}.params.quantile must be between 0 and 1, e.g. 0.95;"
@@ -600,13 +592,8 @@ def latency_share_threshold(crit_id: str, config: CriterionConfig) -> float:
     ConfigError
         Unknown params, or a missing, non-numeric or non-positive threshold.
     """
-    unknown = sorted(set(config.params) - _SHARE_PARAMS)
-    if unknown:
-        raise ConfigError(
-            f"criteria.{crit_id}.params: unknown key(s) {unknown};"
-            f" latency_share accepts {sorted(_SHARE_PARAMS)}"
-        )
-    threshold = config.params.get("threshold_seconds")
+    check_params(f"criteria.{crit_id}.params", "latency_share", config.params)
+    threshold = param("latency_share", config.params, "threshold_seconds")
     if (
         isinstance(threshold, bool)
         or not isinstance(threshold, int | float)
@@ -916,21 +903,16 @@ def slice_settings(crit_id: str, config: CriterionConfig) -> SliceSettings | Non
     SliceSettings(method='timeslices', slice_seconds=300.0, slice_target=0.95)
     """
     where = f"criteria.{crit_id}.params"
-    unknown = sorted(set(config.params) - _SLICE_PARAMS)
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {unknown}; {config.kind} accepts"
-            f" {sorted(_SLICE_PARAMS)}"
-        )
-    given = config.params.get("budgeting_method", "occurrences")
+    check_params(where, config.kind, config.params)
+    given = param(config.kind, config.params, "budgeting_method")
     method = _METHOD_NAMES.get(str(given))
     if method is None:
         raise ConfigError(
             f"{where}.budgeting_method {given!r} is not one of occurrences,"
             " timeslices, ratio_timeslices"
         )
-    window = config.params.get("time_slice_window")
-    target = config.params.get("time_slice_target")
+    window = param(config.kind, config.params, "time_slice_window")
+    target = param(config.kind, config.params, "time_slice_target")
     if method == "occurrences":
         if window is not None or target is not None:
             raise ConfigError(
@@ -1106,19 +1088,14 @@ def threshold_settings(crit_id: str, config: CriterionConfig) -> ThresholdSettin
     ThresholdSettings(op='lte', value=0.3, slices=None)
     """
     where = f"criteria.{crit_id}.params"
-    unknown = sorted(set(config.params) - _THRESHOLD_PARAMS)
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {unknown}; threshold_share accepts"
-            f" {sorted(_THRESHOLD_PARAMS)}"
-        )
-    op = config.params.get("threshold_op")
+    check_params(where, "threshold_share", config.params)
+    op = param("threshold_share", config.params, "threshold_op")
     if op not in THRESHOLD_OPS:
         raise ConfigError(
             f"{where}.threshold_op must be one of {sorted(THRESHOLD_OPS)} (a data"
             f" point is good when its value op threshold_value); got {op!r}"
         )
-    value = config.params.get("threshold_value")
+    value = param("threshold_share", config.params, "threshold_value")
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
@@ -1128,8 +1105,7 @@ def threshold_settings(crit_id: str, config: CriterionConfig) -> ThresholdSettin
             f"{where}.threshold_value must be a finite number in the metric's own"
             f" unit (e.g. 0.3 for 300 ms in seconds); got {value!r}"
         )
-    slice_params = {k: v for k, v in config.params.items() if k in _SLICE_PARAMS}
-    slices = slice_settings(crit_id, config.model_copy(update={"params": slice_params}))
+    slices = slice_settings(crit_id, config)
     return ThresholdSettings(str(op), float(value), slices)
 
 

@@ -47,6 +47,10 @@ Kind-specific options (``params``):
   ``mean`` (default), ``median`` or ``p90`` of the durations.
 * ``confidence`` (``csat``): interval confidence, default 0.95.
 
+Other kinds here take none. The accepted keys and defaults are those of
+:data:`~analytics.criterion_params.CRITERION_PARAMS`; any other key is refused
+when the config is loaded.
+
 Priorities: when a criterion's config sets ``priorities`` explicitly, only
 those tickets count; otherwise every priority does.
 """
@@ -61,6 +65,7 @@ import pandas as pd
 
 from analytics.business_hours import BusinessSchedule
 from analytics.config import CriterionConfig
+from analytics.criterion_params import check_params, param
 from analytics.errors import ConfigError
 from analytics.evaluators_slo import evidence_window
 from analytics.evidence import Evidence
@@ -397,20 +402,14 @@ def _criterion(crit_id: str, config: CriterionConfig) -> Criterion:
     )
 
 
-def _param(
-    config: CriterionConfig, crit_id: str, allowed: Mapping[str, Any]
-) -> dict[str, Any]:
-    unknown = sorted(set(config.params) - set(allowed))
-    if unknown:
-        raise ConfigError(
-            f"criteria.{crit_id}.params: unknown option(s) {unknown} for kind"
-            f" '{config.kind}'; it accepts {sorted(allowed) or 'none'}"
-        )
-    return {**allowed, **config.params}
+def _param(config: CriterionConfig, crit_id: str, name: str) -> Any:
+    """Param ``name`` of the criterion (or its default), once its keys are checked."""
+    check_params(f"criteria.{crit_id}.params", config.kind, config.params)
+    return param(config.kind, config.params, name)
 
 
 def _statistic(config: CriterionConfig, crit_id: str) -> str:
-    statistic = str(_param(config, crit_id, {"statistic": "mean"})["statistic"])
+    statistic = str(_param(config, crit_id, "statistic"))
     if statistic not in _STATISTICS:
         raise ConfigError(
             f"criteria.{crit_id}.params.statistic is {statistic!r};"
@@ -688,7 +687,7 @@ def _interval(low: float, high: float, fmt: str) -> str:
 def _csat(crit_id: str, config: CriterionConfig, evidence: Evidence) -> CriterionResult:
     criterion = _criterion(crit_id, config)
     start, end = _window(config, evidence)
-    confidence = float(_param(config, crit_id, {"confidence": 0.95})["confidence"])
+    confidence = float(_param(config, crit_id, "confidence"))
     if not 0 < confidence < 1:
         raise ConfigError(
             f"criteria.{crit_id}.params.confidence is {confidence}; use a number"
@@ -793,7 +792,7 @@ def _escalation_rate(
 ) -> CriterionResult:
     criterion = _criterion(crit_id, config)
     start, end = _window(config, evidence)
-    _param(config, crit_id, {})
+    check_params(f"criteria.{crit_id}.params", config.kind, config.params)
     scoped = _scoped_tickets(criterion, crit_id, config, evidence, "escalation rate")
     if isinstance(scoped, CriterionResult):
         return scoped

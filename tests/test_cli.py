@@ -195,8 +195,31 @@ def test_go_live_must_be_iso_8601(tmp_path: Path) -> None:
             " url: 'http://user:s3cr3t@127.0.0.1:1', query: up}\n",
             ("metrics[0].url: 'http://127.0.0.1:1'", "PROMETHEUS_USERNAME"),
         ),
+        (
+            "as_of: '2016-06-30'\ncriteria:\n  csat: {params: {min_responses: 1}}\n",
+            (
+                "criteria.csat.params: unknown key(s) ['min_responses'] for kind csat",
+                "it accepts ['confidence']",
+            ),
+        ),
+        (
+            "as_of: '2016-06-30'\n"
+            "post_launch:\n  criteria:\n    latency_p95: {params: {quantle: 0.9}}\n",
+            (
+                "post_launch.criteria.latency_p95.params: unknown key(s) ['quantle']",
+                "did you mean 'quantile'?",
+                "It accepts ['quantile', 'unit_scale']",
+            ),
+        ),
     ],
-    ids=["as_of", "timezone", "lookback", "url-credentials"],
+    ids=[
+        "as_of",
+        "timezone",
+        "lookback",
+        "url-credentials",
+        "unknown-param",
+        "unknown-success-param",
+    ],
 )
 def test_config_problems_exit_2_in_check_config_and_report(
     tmp_path: Path, yaml_text: str, fragments: tuple[str, ...]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from analytics.business_hours import BusinessSchedule
 from analytics.config import CriterionConfig, load_config
@@ -144,8 +145,14 @@ def test_first_response_median_statistic_and_bad_params(both: Evidence) -> None:
     assert result.status is Status.WARN
     with pytest.raises(ConfigError, match="statistic"):
         run(both, "first_response", params={"statistic": "max"})
-    with pytest.raises(ConfigError, match="unknown option"):
+    # An unknown key is refused when the criterion is built (the config is loaded) ...
+    with pytest.raises(ValidationError, match=r"unknown key\(s\) \['clock'\]"):
         run(both, "first_response", params={"clock": "business"})
+    # ... and by the evaluator's own check, which reads the same registry.
+    config = both.config.criteria["first_response"]
+    unchecked = config.model_copy(update={"params": {"clock": "business"}})
+    with pytest.raises(ConfigError, match=r"first_response\.params: unknown key"):
+        SUPPORT_EVALUATORS["first_response"]("first_response", unchecked, both)
 
 
 def test_min_events_gives_no_data(both: Evidence) -> None:

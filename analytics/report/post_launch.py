@@ -41,9 +41,11 @@ from analytics.config import (
     CriterionConfig,
     ReadinessConfig,
     default_criteria,
+    error_location,
     load_config,
     parse_duration,
 )
+from analytics.criterion_params import param
 from analytics.errors import AnalyticsError, ConfigError, InputError
 from analytics.evaluate import EVALUATORS, distrust_unfit_sources, to_criterion
 from analytics.evaluators_adoption import evaluate_adoption
@@ -161,8 +163,8 @@ def success_criteria_configs(
             crit = CriterionConfig.model_validate({**base, **fields, "params": params})
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(str(part) for part in error['loc']) or 'value'}:"
-                f" {error['msg']}"
+                f"{error_location(error) or 'value'}:"
+                f" {error['msg'].removeprefix('Value error, ')}"
                 for error in exc.errors()
             )
             raise ConfigError(f"post_launch.criteria.{crit_id}: {problems}") from exc
@@ -237,8 +239,8 @@ def _ticket_volume_range(
             window_start=start,
             window_end=end,
         )
-    history_days = float(config.params.get("history_days", 90))
-    needed_days = float(config.params.get("min_history_days", 14))
+    history_days = float(param(config.kind, config.params, "history_days"))
+    needed_days = float(param(config.kind, config.params, "min_history_days"))
     history_start = max(
         start - pd.Timedelta(days=history_days), created.min().floor("D")
     )
@@ -282,7 +284,7 @@ def _business_processes(
 ) -> CriterionResult:
     criterion = to_criterion(crit_id, config)
     start, end = evidence.as_of - config.lookback_timedelta, evidence.as_of
-    area = str(config.params.get("area", "business process")).casefold()
+    area = str(param(config.kind, config.params, "area")).casefold()
     if evidence.checklist is None:
         return no_data(
             criterion,

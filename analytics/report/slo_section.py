@@ -48,6 +48,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.config import CriterionConfig, MetricSource, parse_duration
+from analytics.criterion_params import param
 from analytics.errors import AnalyticsError
 from analytics.evaluators_slo import (
     counter_frames,
@@ -481,17 +482,18 @@ def _extra_rows(subject: _Subject, result: SLOResult) -> list[tuple[str, str]]:
     if result.slice_target is not None:
         rows.append(("Slice is good at", _pct(result.slice_target, 3)))
     if subject.method == "threshold":
-        params = subject.config.params
-        op = THRESHOLD_OPS.get(str(params.get("threshold_op")), "?")
-        rows.append(
-            ("Data point is good at", f"value {op} {params.get('threshold_value')}")
-        )
+        kind, params = subject.config.kind, subject.config.params
+        op = THRESHOLD_OPS.get(str(param(kind, params, "threshold_op")), "?")
+        value = param(kind, params, "threshold_value")
+        rows.append(("Data point is good at", f"value {op} {value}"))
         if result.events is not None:
             rows.append(("Known data points", f"{result.events:,.0f}"))
     elif result.events is not None:
         rows.append(("Requests in slices with data", f"{result.events:,.0f}"))
     if subject.method == "latency":
-        threshold = subject.config.params.get("threshold_seconds")
+        threshold = param(
+            subject.config.kind, subject.config.params, "threshold_seconds"
+        )
         rows.append(("Latency threshold", f"{threshold:g} s" if threshold else "–"))
     return rows
 
