@@ -56,8 +56,10 @@ __all__ = [
     "ReadinessConfig",
     "SurveySource",
     "TicketSource",
+    "default_criteria",
     "error_location",
     "load_config",
+    "merge_criterion",
     "missing_files",
     "named_files",
     "parse_duration",
@@ -897,7 +899,7 @@ def _merge_criteria(path: Path, overrides: object) -> dict[str, dict[str, Any]]:
                 f"{path}: criteria.{crit_id} must be a mapping of settings, got {fields!r}"
             )
         if crit_id in criteria:
-            criteria[crit_id] = _retitled(criteria[crit_id], fields)
+            criteria[crit_id] = merge_criterion(criteria[crit_id], fields)
         elif "kind" in fields:
             criteria[crit_id] = fields
         else:
@@ -912,14 +914,30 @@ def _merge_criteria(path: Path, overrides: object) -> dict[str, dict[str, Any]]:
 _ROLLING_TITLE: Final = re.compile(r" \((\d+-day) rolling\)$")
 
 
-def _retitled(default: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-    """A default criterion with its overrides; a title naming the window follows it.
+def merge_criterion(default: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """A default criterion with a config's overrides of it.
 
-    >>> _retitled({"title": "Availability (30-day rolling)", "lookback": "30d"},
-    ...           {"lookback": "3d"})["title"]
+    ``params`` merge key by key (an override of one param keeps the others:
+    ``{days: 14}`` on the first-week adoption criterion keeps its
+    ``mode: first_week``), unless the override changes the ``kind``, whose
+    params they then replace; every other field replaces the default's. A default
+    title that names the window follows a changed ``lookback``.
+
+    >>> merge_criterion({"title": "Availability (30-day rolling)", "lookback": "30d"},
+    ...                 {"lookback": "3d"})["title"]
     'Availability (3-day rolling)'
+    >>> merge_criterion({"params": {"mode": "first_week", "days": 7}},
+    ...                 {"params": {"days": 14}})["params"]
+    {'mode': 'first_week', 'days': 14}
     """
     merged = {**default, **fields}
+    same_kind = fields.get("kind", default.get("kind")) == default.get("kind")
+    if (
+        same_kind
+        and isinstance(default.get("params"), dict)
+        and isinstance(fields.get("params"), dict)
+    ):
+        merged["params"] = {**default["params"], **fields["params"]}
     title, lookback = str(default.get("title", "")), fields.get("lookback")
     if "title" not in fields and lookback is not None and _ROLLING_TITLE.search(title):
         days = re.fullmatch(r"\s*(\d+)\s*d\s*", str(lookback))

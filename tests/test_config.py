@@ -733,3 +733,18 @@ spec:
     message = _refusal(path)
     assert "read as counters by criteria.checkout" in message
     assert "'sum(requests_total)' returns the result of sum()" in message
+
+
+def test_overriding_one_param_keeps_the_default_others(write) -> None:  # type: ignore[no-untyped-def]
+    from analytics.report.post_launch import success_criteria_configs
+
+    path = write(
+        "c.yaml",
+        "post_launch:\n  criteria:\n    adoption_first_week: {params: {days: 14}}\n",
+    )
+    configs = success_criteria_configs(
+        load_config(path), pd.Timestamp("2026-03-02T09:00Z")
+    )
+    params = configs["adoption_first_week"][1].params
+    assert params["mode"] == "first_week"
+    assert params["days"] == 14

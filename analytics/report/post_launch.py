@@ -43,6 +43,7 @@ from analytics.config import (
     default_criteria,
     error_location,
     load_config,
+    merge_criterion,
     parse_duration,
 )
 from analytics.criterion_params import param
@@ -138,7 +139,7 @@ def success_criteria_configs(
     merged = default_criteria("go_live_success")
     for crit_id, fields in config.post_launch.criteria.items():
         if crit_id in merged:
-            merged[crit_id] = {**merged[crit_id], **fields}
+            merged[crit_id] = merge_criterion(merged[crit_id], fields)
         elif "kind" in fields:
             merged[crit_id] = {"window": "review", **fields}
         else:
