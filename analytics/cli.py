@@ -368,6 +368,7 @@ def post_launch(
         _check_timeout(timeout)
         cfg = load_config(config)
         start = _given_instant("--go-live", go_live, optional=False)
+        _check_review_window(start, days)
         baseline_run = _check_baseline(baseline, cfg, start)
     except AnalyticsError as exc:
         _fail(str(exc), EXIT_BAD_INPUT, debug=debug)
@@ -388,6 +389,23 @@ def post_launch(
         fail_on=fail_on,
         debug=debug,
     )
+
+
+def _check_review_window(go_live: pd.Timestamp, days: int) -> None:
+    """A go-live in the future is refused; a review window not yet over is warned about."""
+    now = pd.Timestamp.now(tz="UTC")
+    if go_live > now + timedelta(minutes=15):
+        raise ConfigError(
+            f"--go-live {go_live.isoformat()} is in the future (now {now:%Y-%m-%dT%H:%M}Z):"
+            " there is nothing to review yet. Fix: pass the time the service went live"
+        )
+    end = go_live + timedelta(days=days)
+    if end > now:
+        typer.echo(
+            f"warning: the review window ends {end:%Y-%m-%d %H:%M} UTC, after now:"
+            " criteria whose evidence is not in yet are NO DATA",
+            err=True,
+        )
 
 
 def _check_baseline(

@@ -173,6 +173,14 @@ def test_go_live_must_be_iso_8601(tmp_path: Path) -> None:
     _bad_input(result, "--go-live '03/02/2026' is not ISO 8601", "2026-03-02T00:00:00Z")
 
 
+def test_go_live_in_the_future_is_refused(tmp_path: Path) -> None:
+    result = _readiness(
+        "report", "post-launch", "--config", "data/scenario/readiness.yaml",
+        "--out", str(tmp_path / "out"), "--go-live", "2999-01-01",
+    )  # fmt: skip
+    _bad_input(result, "--go-live 2999-01-01T00:00:00+00:00 is in the future", "Fix:")
+
+
 @pytest.mark.parametrize(
     ("yaml_text", "fragments"),
     [
