@@ -1087,7 +1087,21 @@ def load_config(path: str | Path) -> ReadinessConfig:
         # Imported here: the SLO evaluators import this module.
         from analytics.evaluators_slo import openslo_criteria
 
-        config = config.model_copy(update={"criteria": openslo_criteria(config, path)})
+        criteria = dict(config.criteria)
+        for file in config.openslo:
+            # One file at a time, so that an SLO the criteria refuse names its file.
+            one = config.model_copy(update={"criteria": criteria, "openslo": [file]})
+            try:
+                criteria = openslo_criteria(one, path)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = _key_path(first["loc"])
+                message = str(first["msg"]).removeprefix("Value error, ")
+                raise ConfigError(
+                    f"{path}: openslo file {file}: an SLO gives an invalid criterion:"
+                    f" {where + ': ' if where else ''}{message}"
+                ) from None
+        config = config.model_copy(update={"criteria": criteria})
     _check_references(path, config)
     _check_counter_queries(path, config)
     _check_ticket_sources(path, config)

@@ -794,3 +794,50 @@ def test_degenerate_business_hours_are_config_errors(  # type: ignore[no-untyped
     message = _error(_business_hours(write, settings))
     assert "criteria.first_response.business_hours" in message
     assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("objective", "window", "expected"),
+    [
+        (
+            "{targetPercent: 0.999}",
+            "{duration: 7d, isRolling: true}",
+            "targetPercent is 0.999",
+        ),
+        (
+            "{target: 0.99}",
+            "{duration: 0d, isRolling: true}",
+            "duration '0d' is zero long",
+        ),
+        (
+            "{target: 0.99, targetPercent: 99.9}",
+            "{duration: 7d, isRolling: true}",
+            "has both",
+        ),
+    ],
+)
+def test_openslo_problems_are_config_errors_naming_the_file(  # type: ignore[no-untyped-def]
+    write, objective: str, window: str, expected: str
+) -> None:
+    slo = write(
+        "slo.yaml",
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\nspec:\n"
+        "  budgetingMethod: Occurrences\n"
+        f"  timeWindow: [{window}]\n"
+        "  indicator:\n    metadata: {name: i}\n    spec:\n      ratioMetric:\n"
+        "        counter: true\n"
+        "        good: {metricSource: {type: Prometheus, spec: {query: g}}}\n"
+        "        total: {metricSource: {type: Prometheus, spec: {query: t}}}\n"
+        f"  objectives: [{objective}]\n",
+    )
+    config = write(
+        "c.yaml",
+        "metrics:\n  - {name: g, path: g.csv, format: csv}\n"
+        "  - {name: t, path: t.csv, format: csv}\nopenslo: [slo.yaml]\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    message = str(caught.value)
+    assert message.startswith(f"{slo}: SLO 'a': spec.")
+    assert expected in message
+    assert "Fix:" in message
