@@ -18,6 +18,7 @@ the first occurrence.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,6 +76,11 @@ class BusinessSchedule:
         if not set(self.weekdays) <= set(range(7)):
             raise ConfigError(
                 f"weekdays {sorted(self.weekdays)} must be 0 (Mon)..6 (Sun)"
+            )
+        if not self.weekdays:
+            raise ConfigError(
+                "weekdays is empty: the clock would never run, so no ticket could be"
+                " timed. Fix: list the working days, e.g. [Mon, Tue, Wed, Thu, Fri]"
             )
         object.__setattr__(self, "weekdays", frozenset(self.weekdays))
         object.__setattr__(self, "holidays", frozenset(self.holidays))
@@ -203,6 +209,57 @@ def _clock(text: str) -> int:
     return hours * 3600 + minutes * 60
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def parse_holidays(dates: Iterable[str | dt.date]) -> frozenset[dt.date]:
-    """Holiday dates from ISO text or dates, for :class:`BusinessSchedule`."""
-    return frozenset(pd.Timestamp(d).date() for d in dates)
+    """Holiday dates from ISO ``YYYY-MM-DD`` text or dates, for :class:`BusinessSchedule`.
+
+    Only ISO text is read: ``03/04/2026`` is 3 April in one country and 4 March
+    in another, so it is refused rather than guessed. A date-time is refused
+    too (a holiday is a whole local day).
+
+    Raises
+    ------
+    ConfigError
+        A value that is not an ISO date, naming it and the fix.
+
+    Examples
+    --------
+    >>> sorted(parse_holidays(["2026-12-25", dt.date(2026, 12, 26)]))
+    [datetime.date(2026, 12, 25), datetime.date(2026, 12, 26)]
+    >>> parse_holidays(["03/04/2026"])
+    Traceback (most recent call last):
+    ...
+    analytics.errors.ConfigError: holiday '03/04/2026' is not an ISO date (YYYY-MM-DD): only ISO is read, so that a date such as 03/04/2026 is never guessed as 3 April or 4 March. Fix: write it as YYYY-MM-DD, e.g. 2026-04-03 for 3 April
+    """
+    out = set()
+    for value in dates:
+        if isinstance(value, dt.datetime):
+            raise ConfigError(
+                f"holiday {value.isoformat()!r} is a date and time; a holiday is a"
+                f" whole day. Fix: write the date alone, e.g. {value.date().isoformat()}"
+            )
+        if isinstance(value, dt.date):
+            out.add(value)
+            continue
+        text = str(value).strip()
+        day = None
+        if _ISO_DATE.fullmatch(text):
+            try:
+                day = dt.date.fromisoformat(text)
+            except ValueError:
+                day = None
+            if day is None:
+                raise ConfigError(
+                    f"holiday {value!r} is not a date of the calendar."
+                    " Fix: write a real date as YYYY-MM-DD, e.g. 2026-12-25"
+                )
+        if day is None:
+            raise ConfigError(
+                f"holiday {value!r} is not an ISO date (YYYY-MM-DD): only ISO is read,"
+                " so that a date such as 03/04/2026 is never guessed as 3 April or"
+                " 4 March. Fix: write it as YYYY-MM-DD, e.g. 2026-04-03 for 3 April"
+            )
+        out.add(day)
+    return frozenset(out)

@@ -11,9 +11,16 @@ Each item becomes a criterion (:func:`checklist_criteria`):
 * ``done`` but verified too long ago, with no date, with a date after the
   decision time, with no evidence link, with a placeholder for one (``TBD``,
   ``none``, ``n/a``, ``-``, ...) or with a link a browser would run
-  (:func:`evidence_problem`): NO DATA (the sign-off is not current evidence);
+  (:func:`evidence_problem`), or, in a YAML checklist, with evidence YAML did
+  not read as text (``evidence: no`` or ``false`` is a boolean, ``0`` a number,
+  a list or mapping is no link either): NO DATA (the sign-off is not current
+  evidence);
 * ``open``, ``in progress`` or ``blocked``: FAIL;
 * ``n/a``: PASS, shown as not applicable.
+
+In a YAML checklist ``date`` may be a YAML date (``date: 2026-02-24``); a
+boolean or number there, or as ``status`` (``status: yes``), rejects the row
+with a reason naming the value (see :func:`read_checklist`).
 
 Blocking items that are not PASS block GO; non-blocking ones make it
 GO WITH CONDITIONS.
@@ -21,9 +28,11 @@ GO WITH CONDITIONS.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +42,13 @@ import yaml
 from analytics.errors import InputError
 from analytics.frames import LoadResult, Rejections, file_sha256
 from analytics.readiness import Criterion, CriterionResult, Status
-from analytics.sources._compressed import decompression_errors
+from analytics.sources._compressed import decompression_errors, open_by_content
 from analytics.sources._csv import (
     refuse_semicolon_separated,
     refuse_shifted_columns,
     unsplittable_csv,
+    wide_text_encoding,
+    wide_text_error,
 )
 from analytics.timeparse import DateOrder, parse_timestamps
 
@@ -75,12 +86,142 @@ _BOOLEANS = {
 }
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+# Column of the items frame: why a YAML evidence value is not text (else empty).
+_EVIDENCE_NOTE = "evidence_note"
+_TEXT_COLUMNS = ("item", "area", "owner")
+
+
+def _yaml_kind(value: object) -> str:
+    """How YAML read a value that is not text: "a YAML boolean", "a number", ..."""
+    if isinstance(value, bool):
+        return "a YAML boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, dt.datetime | dt.date):
+        return "a YAML date"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+def _shown(value: object) -> str:
+    """A YAML value as it would be written (``false``, ``0``, ``[a, b]``)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
+    return text.removesuffix("...").strip()
+
+
+def _yaml_items(items: list[dict[Any, Any]]) -> _Table:
+    """Text cells of YAML items, with what YAML read as another type set apart.
+
+    A value YAML typed (``evidence: no`` is the boolean false, ``date: 2026-02-24``
+    a date, ``evidence: 0`` a number) is not silently turned into text:
+
+    * ``evidence`` that is not text (boolean, number, date, list, mapping) is no
+      evidence: the cell keeps the value as written and ``evidence_note`` says
+      what it is; ``null`` is an empty cell;
+    * ``date`` may be a YAML date or date-time (a real date, unambiguous); a
+      boolean, number, list or mapping rejects the row;
+    * ``status`` must be text: a boolean (``status: yes``) or number is no
+      status and rejects the row;
+    * ``item``, ``area``, ``owner`` may be numbers or dates (shown as written);
+      a boolean (``owner: no``), list or mapping rejects the row;
+    * ``blocking`` may be a YAML boolean.
+    """
+    rows: list[dict[str, str]] = []
+    problems: list[tuple[int, str, str, str]] = []
+    dates: dict[int, pd.Timestamp] = {}
+    for position, raw in enumerate(items):
+        item = {str(key).strip().lower(): value for key, value in raw.items()}
+        row: dict[str, str] = {}
+        note = ""
+        for column, value in item.items():
+            if value is None:
+                row[column] = ""
+            elif isinstance(value, str):
+                row[column] = value
+            else:
+                row[column] = _shown(value)
+                kind = _yaml_kind(value)
+                problem = _yaml_problem(column, value, kind)
+                if column == "evidence":
+                    note = f"{kind} ({row[column]}), not a link"
+                    if isinstance(value, bool):
+                        note += " (YAML reads no, off, yes, on as booleans too)"
+                elif column == "date" and problem is None:
+                    dates[position] = pd.Timestamp(value)
+                elif problem is not None:
+                    problems.append((position, column, row[column], problem))
+        row[_EVIDENCE_NOTE] = note
+        rows.append(row)
+    table = pd.DataFrame(rows).astype("string")
+    return _Table(table, problems, dates)
+
+
+def _yaml_problem(column: str, value: object, kind: str) -> str | None:
+    """Why a non-text YAML value cannot stand in ``column``; None if it can."""
+    written = _shown(value)
+    if column == "date":
+        if isinstance(value, dt.date):
+            return None
+        return (
+            f"date is {kind} ({written}), not a date; write it as YYYY-MM-DD,"
+            " e.g. 2026-02-24"
+        )
+    if column == "status":
+        return (
+            f"status is {kind} ({written}), not a status; write one of"
+            f" {sorted(set(_STATUSES.values()))} (in quotes if YAML reads it otherwise)"
+        )
+    if column == "blocking":
+        if isinstance(value, bool) or value in (0, 1):
+            return None
+        return f"blocking is {kind} ({written}); write true or false"
+    if column in _TEXT_COLUMNS:
+        if isinstance(value, bool | list | dict):
+            return (
+                f"{column} is {kind} ({written}), not text; put it in quotes"
+                f' ({column}: "...") if that is what you meant'
+            )
+        return None
+    return None
+
+
+@dataclass
+class _Table:
+    """Items of a YAML checklist as text, plus what YAML typed otherwise."""
+
+    table: pd.DataFrame
+    problems: list[tuple[int, str, str, str]] = field(default_factory=list)
+    """(position, column, value as written, message) of cells that reject their row."""
+    dates: dict[int, pd.Timestamp] = field(default_factory=dict)
+    """Position → the YAML date or date-time of its ``date`` cell."""
+
+
+def _wide_text(path: Path) -> str | None:
+    """The UTF-16 / UTF-32 encoding of the (possibly compressed) file, or None."""
+    with decompression_errors(path), open_by_content(path) as handle:
+        head = handle.read(4096)
+    return wide_text_encoding(head)
+
+
+def _read_table(path: Path) -> _Table:
     if not path.is_file():
         raise InputError(
             path, "checklist file not found", fix="check checklist.path in the config"
         )
+    wide = _wide_text(path)
     if path.suffix.lower() in (".yaml", ".yml"):
+        if wide is not None:
+            raise InputError(
+                path,
+                f"is {wide[:6]} text ({wide}), not UTF-8",
+                fix=f"re-save it as UTF-8, or convert it: iconv -f {wide} -t UTF-8"
+                f" {path.name} > {path.name.split('.')[0] or 'file'}-utf8{path.suffix}",
+            )
         try:
             raw = yaml.safe_load(path.read_text("utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -94,7 +235,9 @@ def _read_table(path: Path) -> pd.DataFrame:
                 "expected a list of items (mappings)",
                 fix="write 'items:' then '- item: ...'",
             )
-        return pd.DataFrame(items).astype("string")
+        return _yaml_items(items)
+    if wide is not None:
+        raise wide_text_error(path, wide)
     try:
         with decompression_errors(path):
             table = pd.read_csv(
@@ -115,7 +258,7 @@ def _read_table(path: Path) -> pd.DataFrame:
             fix="save it as UTF-8 CSV",
         ) from exc
     refuse_shifted_columns(table, path)
-    return table
+    return _Table(table)
 
 
 def read_checklist(
@@ -140,7 +283,8 @@ def read_checklist(
     """
     started = time.perf_counter()
     path = Path(path)
-    table = _read_table(path)
+    read = _read_table(path)
+    table = read.table
     table.columns = [str(c).strip().lower() for c in table.columns]
     refuse_semicolon_separated(table.columns, path)
     missing = [c for c in _REQUIRED if c not in table.columns]
@@ -158,14 +302,28 @@ def read_checklist(
             fix="add the launch checklist items, one per row",
         )
     table = table.fillna("")
-    for column in ("evidence", "blocking"):
+    for column in ("evidence", "blocking", _EVIDENCE_NOTE):
         if column not in table.columns:
             table[column] = ""
     table["row_number"] = range(2, len(table) + 2)
 
     rejections = Rejections(path)
+
+    def typed(column: str) -> pd.Series:
+        """Rows whose ``column`` cell YAML typed wrongly (already rejected above)."""
+        positions = [pos for pos, col, *_ in read.problems if col == column]
+        return pd.Series(table.index.isin(positions), index=table.index)
+
+    for position, column, value, message in read.problems:
+        rejections.add(
+            int(table["row_number"].iloc[position]),
+            column,
+            value,
+            "invalid_value",
+            message,
+        )
     status = table["status"].str.strip().str.lower().map(_STATUSES)
-    bad_status = status.isna()
+    bad_status = status.isna() & ~typed("status")
     rejections.add_many(
         table.loc[bad_status, "row_number"],
         "status",
@@ -173,7 +331,7 @@ def read_checklist(
         "unknown_status",
         f"status must be one of {sorted(set(_STATUSES.values()))}",
     )
-    no_item = table["item"].str.strip() == ""
+    no_item = (table["item"].str.strip() == "") & ~typed("item")
     rejections.add_many(
         table.loc[no_item, "row_number"],
         "item",
@@ -184,7 +342,7 @@ def read_checklist(
     blocking = (
         table["blocking"].str.strip().str.lower().replace("", "true").map(_BOOLEANS)
     )
-    bad_blocking = blocking.isna()
+    bad_blocking = blocking.isna() & ~typed("blocking")
     rejections.add_many(
         table.loc[bad_blocking, "row_number"],
         "blocking",
@@ -199,20 +357,29 @@ def read_checklist(
         path=path,
         column="date",
     )
+    dates = parsed.values.copy()
+    unparseable = parsed.unparseable.copy()
+    for position, stamp in read.dates.items():
+        # A YAML date or date-time is a real date: no text to read, no order to guess.
+        local = stamp.tz_localize(timezone) if stamp.tzinfo is None else stamp
+        dates.iloc[position] = local.tz_convert("UTC")
+        unparseable.iloc[position] = False
+    bad_date = unparseable & ~typed("date")
     rejections.add_many(
-        table.loc[parsed.unparseable, "row_number"],
+        table.loc[bad_date, "row_number"],
         "date",
-        table.loc[parsed.unparseable, "date"],
+        table.loc[bad_date, "date"],
         "unparseable_date",
         f"not a date in the {date_order} order",
     )
+    rejections.note_row_times(table["row_number"], dates)
 
     rejected = rejections.frame()
     keep = ~table["row_number"].isin(rejected["row_number"])
-    frame = table.loc[keep, [*CHECKLIST_COLUMNS, "row_number"]].copy()
+    frame = table.loc[keep, [*CHECKLIST_COLUMNS, "row_number", _EVIDENCE_NOTE]].copy()
     frame["status"] = status[keep]
     frame["blocking"] = blocking[keep].astype(bool)
-    frame["date"] = parsed.values[keep]
+    frame["date"] = dates[keep]
     result = LoadResult(
         frame=frame.reset_index(drop=True),
         rejected=rejected,
@@ -221,6 +388,7 @@ def read_checklist(
         rows_in=len(table),
         rows_used=int(keep.sum()),
         sha256=file_sha256(path),
+        row_times=rejections.row_times(),
     )
     result.check_accounting()
     logger.info(
@@ -370,6 +538,9 @@ def _item_status(
             f"stale: verified {age.days} days before the decision time, more than"
             f" {max_age.days} ({owner})",
         )
+    note = str(getattr(row, _EVIDENCE_NOTE, "") or "")
+    if note:
+        return Status.NO_DATA, f"done, but the evidence is {note} ({owner})"
     problem = evidence_problem(evidence)
     if problem == "no evidence link":
         return Status.NO_DATA, f"done but no evidence link ({owner})"

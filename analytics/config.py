@@ -396,6 +396,22 @@ CSAT_SCALE = (1.0, 5.0)
 """Kind ``csat`` is judged on the mean of 1–5 scores: its thresholds lie on that scale."""
 
 
+def _clock_text(value: object) -> object:
+    """Refuse a time of day YAML read as a number (``17:00`` unquoted is 1020)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        hours, minutes = divmod(value, 60)
+        reading = (
+            f" (YAML 1.1 reads an unquoted {hours}:{minutes:02d} as {hours}×60+{minutes})"
+            if 0 < hours <= 24 and value >= 60
+            else ""
+        )
+        raise ValueError(
+            f"is the number {value}{reading}, not a time of day. Fix: write it in"
+            ' quotes as "HH:MM", e.g. "09:00" or "17:30"'
+        )
+    return value
+
+
 class BusinessHours(_Strict):
     """Working hours of a support clock (``criteria.<id>.business_hours``).
 
@@ -403,10 +419,11 @@ class BusinessHours(_Strict):
     """
 
     timezone: TimeZoneName
-    opens: str = "09:00"
-    closes: str = "17:00"
+    opens: Annotated[str, BeforeValidator(_clock_text)] = "09:00"
+    closes: Annotated[str, BeforeValidator(_clock_text)] = "17:00"
     weekdays: list[str] = Field(default_factory=lambda: list(_WEEKDAYS[:5]))
-    holidays: list[str] = Field(default_factory=list)
+    holidays: list[str | datetime | date] = Field(default_factory=list)
+    """ISO ``YYYY-MM-DD`` text, or an unquoted YAML date (``2026-12-25``)."""
 
     def schedule(self) -> BusinessSchedule:
         """The :class:`~analytics.business_hours.BusinessSchedule` it describes."""
@@ -414,14 +431,10 @@ class BusinessHours(_Strict):
         unknown = [w for w, d in zip(self.weekdays, days, strict=True) if d is None]
         if unknown:
             raise ConfigError(
-                f"business_hours.weekdays has {unknown}; use day names Mon..Sun"
+                f"weekdays has {unknown}, not day names. Fix: use Mon..Sun (or Monday..Sunday),"
+                " e.g. [Mon, Tue, Wed, Thu, Fri]"
             )
-        try:
-            holidays = parse_holidays(self.holidays)
-        except ValueError as exc:
-            raise ConfigError(
-                f"business_hours.holidays {self.holidays}: write dates as YYYY-MM-DD"
-            ) from exc
+        holidays = parse_holidays(self.holidays)
         return BusinessSchedule(
             self.timezone,
             self.opens,
@@ -1074,7 +1087,21 @@ def load_config(path: str | Path) -> ReadinessConfig:
         # Imported here: the SLO evaluators import this module.
         from analytics.evaluators_slo import openslo_criteria
 
-        config = config.model_copy(update={"criteria": openslo_criteria(config, path)})
+        criteria = dict(config.criteria)
+        for file in config.openslo:
+            # One file at a time, so that an SLO the criteria refuse names its file.
+            one = config.model_copy(update={"criteria": criteria, "openslo": [file]})
+            try:
+                criteria = openslo_criteria(one, path)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = _key_path(first["loc"])
+                message = str(first["msg"]).removeprefix("Value error, ")
+                raise ConfigError(
+                    f"{path}: openslo file {file}: an SLO gives an invalid criterion:"
+                    f" {where + ': ' if where else ''}{message}"
+                ) from None
+        config = config.model_copy(update={"criteria": criteria})
     _check_references(path, config)
     _check_counter_queries(path, config)
     _check_ticket_sources(path, config)

@@ -198,7 +198,7 @@ def parse_openslo(text: str, *, source: str = "<text>") -> list[OpenSLO]:
                 f" {doc.get('apiVersion')!r}; only 'openslo/v1' is supported"
             )
     slis = {
-        _name(doc): doc.get("spec") or {}
+        _name(doc, source): doc.get("spec") or {}
         for doc in documents
         if doc.get("kind") == "SLI"
     }
@@ -209,7 +209,7 @@ def parse_openslo(text: str, *, source: str = "<text>") -> list[OpenSLO]:
 
 
 def _slo(doc: dict[str, Any], slis: dict[str, Any], source: str) -> OpenSLO:
-    name = _name(doc)
+    name = _name(doc, source)
     where = f"{source}: SLO {name!r}"
     spec = doc.get("spec")
     if not isinstance(spec, dict):
@@ -225,22 +225,58 @@ def _slo(doc: dict[str, Any], slis: dict[str, Any], source: str) -> OpenSLO:
                 "time_window": _time_window(spec, where),
                 "budgeting_method": spec.get("budgetingMethod"),
                 "objectives": tuple(
-                    _objective(item, where) for item in _list(spec, "objectives", where)
+                    _objective(item, where, index)
+                    for index, item in enumerate(_list(spec, "objectives", where))
                 ),
             }
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "spec"
-        raise ConfigError(f"{where}: {field}: {first['msg']}") from exc
+        raise _model_error(where, "", exc) from exc
+
+
+def _model_error(where: str, prefix: str, error: ValidationError) -> ConfigError:
+    """The first problem pydantic found, at its OpenSLO field path, with the value."""
+    first = error.errors()[0]
+    field = ".".join(p for p in (prefix, _spec_path(first["loc"])) if p != "spec")
+    value = first.get("input")
+    shown = "" if isinstance(value, dict) else f" (got {value!r})"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return ConfigError(f"{where}: {field or 'spec'}: {message}{shown}")
+
+
+_SPEC_NAMES = {
+    "budgeting_method": "spec.budgetingMethod",
+    "objectives": "spec.objectives",
+    "indicator": "spec.indicator",
+    "time_window": "spec.timeWindow[0]",
+    "display_name": "displayName",
+    "time_slice_target": "timeSliceTarget",
+    "time_slice_window": "timeSliceWindow",
+}
+
+
+def _spec_path(loc: tuple[int | str, ...]) -> str:
+    """A model error's location in the OpenSLO file's own spelling."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += "." + _SPEC_NAMES.get(str(part), str(part))
+    return text.lstrip(".") or "spec"
 
 
 def _indicator(
     spec: dict[str, Any], slis: dict[str, Any], where: str
 ) -> OpenSLOIndicator:
     if "indicator" in spec:
-        block = spec["indicator"] or {}
-        name, sli = _name(block), block.get("spec") or {}
+        block = spec["indicator"]
+        if not isinstance(block, dict):
+            raise ConfigError(
+                f"{where}: spec.indicator must be a mapping with metadata and spec"
+                f" (got {block!r:.60})"
+            )
+        name, sli = _name(block, where), block.get("spec")
     elif "indicatorRef" in spec:
         name = str(spec["indicatorRef"])
         if name not in slis:
@@ -251,9 +287,20 @@ def _indicator(
         sli = slis[name]
     else:
         raise ConfigError(f"{where}: give spec.indicator or spec.indicatorRef")
+    if not isinstance(sli, dict):
+        raise ConfigError(
+            f"{where}: the indicator's spec must be a mapping holding ratioMetric or"
+            f" thresholdMetric (got {sli!r:.60})"
+        )
 
     if "ratioMetric" in sli:
-        return _ratio(name, sli["ratioMetric"] or {}, where)
+        ratio = sli["ratioMetric"]
+        if not isinstance(ratio, dict):
+            raise ConfigError(
+                f"{where}: ratioMetric must be a mapping with good or bad, and total"
+                f" (got {ratio!r:.60})"
+            )
+        return _ratio(name, ratio, where)
     if "thresholdMetric" in sli:
         query, kind = _query(sli["thresholdMetric"], where, "thresholdMetric")
         return OpenSLOIndicator(
@@ -280,7 +327,7 @@ def _ratio(name: str, ratio: dict[str, Any], where: str) -> OpenSLOIndicator:
         name=name,
         kind="ratio",
         source_type=kind,
-        counter=bool(ratio.get("counter", True)),
+        counter=_flag(ratio, "counter", True, where, "ratioMetric.counter"),
         good_query=good,
         bad_query=bad,
         total_query=total,
@@ -303,22 +350,48 @@ def _time_window(spec: dict[str, Any], where: str) -> OpenSLOTimeWindow:
     if len(windows) != 1 or not isinstance(windows[0], dict):
         raise ConfigError(f"{where}: timeWindow must hold exactly one window")
     window = windows[0]
+    field = "spec.timeWindow[0]"
     duration = str(window.get("duration", ""))
-    _duration_parts(duration, where)
-    rolling = bool(window.get("isRolling", False))
-    calendar = window.get("calendar") or {}
+    _duration_parts(duration, where, f"{field}.duration")
+    calendar = window.get("calendar")
+    if calendar is not None and not isinstance(calendar, dict):
+        raise ConfigError(
+            f"{where}: {field}.calendar must be a mapping with startTime and timeZone"
+            f" (got {calendar!r:.60})"
+        )
+    # The spec: isRolling "if omitted assumed false if calendar: is present".
+    rolling = _flag(window, "isRolling", calendar is None, where, f"{field}.isRolling")
+    if rolling and calendar:
+        raise ConfigError(
+            f"{where}: {field} has isRolling: true and a calendar; a window is either"
+            " rolling or calendar-aligned. Fix: remove calendar for a rolling window,"
+            " or set isRolling: false"
+        )
     if not rolling and not calendar:
         raise ConfigError(
             f"{where}: a calendar timeWindow (isRolling: false) needs calendar"
+            " with startTime and timeZone"
         )
-    zone = str(calendar.get("timeZone", "UTC"))
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"{where}: timeZone {zone!r} is not an IANA zone such as 'Europe/Berlin'"
-        ) from exc
-    start = calendar.get("startTime")
+    zone = "UTC"
+    if calendar:
+        # OpenSLO v1 marks neither startTime nor timeZone optional: periods in an
+        # unstated zone would start at a guessed midnight, so the zone is required.
+        if calendar.get("timeZone") in (None, ""):
+            raise ConfigError(
+                f"{where}: {field}.calendar has no timeZone; OpenSLO v1 requires it for"
+                " a calendar window (its periods start at midnight in that zone)."
+                " Fix: add timeZone: UTC, or the IANA zone of the service, e.g."
+                " timeZone: Europe/Berlin"
+            )
+        zone = str(calendar["timeZone"])
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(
+                f"{where}: {field}.calendar.timeZone {zone!r} is not an IANA zone."
+                " Fix: write a tz database name such as 'UTC' or 'Europe/Berlin'"
+            ) from exc
+    start = calendar.get("startTime") if calendar else None
     return OpenSLOTimeWindow(
         duration=duration,
         is_rolling=rolling,
@@ -327,27 +400,108 @@ def _time_window(spec: dict[str, Any], where: str) -> OpenSLOTimeWindow:
     )
 
 
-def _objective(item: Any, where: str) -> OpenSLOObjective:
+def _flag(
+    block: dict[str, Any], key: str, default: bool, where: str, field: str
+) -> bool:
+    """A true/false field; text such as "false" is refused, not read as true."""
+    value = block.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"{where}: {field} is {value!r}, not true or false. Fix: write"
+            f" {key}: true or {key}: false, without quotes"
+        )
+    return value
+
+
+def _objective(item: Any, where: str, index: int = 0) -> OpenSLOObjective:
+    field = f"spec.objectives[{index}]"
     if not isinstance(item, dict):
-        raise ConfigError(f"{where}: each objective must be a mapping")
-    target = item.get("target")
-    if target is None and "targetPercent" in item:
-        target = float(item["targetPercent"]) / 100.0
-    if target is None:
-        raise ConfigError(f"{where}: objective needs target (0..1) or targetPercent")
+        raise ConfigError(f"{where}: {field} must be a mapping (got {item!r:.60})")
+    target = _target(item, where, field)
     window = item.get("timeSliceWindow")
-    if isinstance(window, int) and not isinstance(window, bool) and window > 0:
-        window = f"{window}s"  # the spec allows a number of seconds
     if window is not None:
-        _duration_parts(str(window), where)
-    return OpenSLOObjective(
-        display_name=str(item.get("displayName", "")),
-        target=target,
-        op=item.get("op"),
-        value=item.get("value"),
-        time_slice_target=item.get("timeSliceTarget"),
-        time_slice_window=None if window is None else str(window),
-    )
+        if isinstance(window, bool) or not isinstance(window, int | float | str):
+            raise ConfigError(
+                f"{where}: {field}.timeSliceWindow is {window!r}; write a duration"
+                " such as 5m"
+            )
+        if isinstance(window, int | float):
+            # Read as seconds here (OpenSLO v1's README says minutes: see docs/config.md).
+            if window <= 0 or window != int(window):
+                raise ConfigError(
+                    f"{where}: {field}.timeSliceWindow is {window!r}; a number here is"
+                    " whole seconds above zero. Fix: write a duration such as 5m"
+                )
+            window = f"{int(window)}s"
+        _duration_parts(str(window), where, f"{field}.timeSliceWindow")
+    try:
+        return OpenSLOObjective(
+            display_name=str(item.get("displayName", "")),
+            target=target,
+            op=item.get("op"),
+            value=item.get("value"),
+            time_slice_target=item.get("timeSliceTarget"),
+            time_slice_window=None if window is None else str(window),
+        )
+    except ValidationError as exc:
+        raise _model_error(where, field, exc) from exc
+
+
+def _target(item: dict[str, Any], where: str, field: str) -> float:
+    """The objective's target as a ratio, from exactly one of target / targetPercent.
+
+    Both must lie strictly between 0 and 1 (0 and 100 %); an objective of 1 % or
+    less is taken for a ratio written where a percentage belongs (as the
+    readiness config does for SLO targets).
+    """
+    has_ratio, has_percent = "target" in item, "targetPercent" in item
+    if has_ratio and has_percent:
+        raise ConfigError(
+            f"{where}: {field} has both target ({item['target']!r}) and targetPercent"
+            f" ({item['targetPercent']!r}); OpenSLO v1 allows only one of them, and"
+            " which one is meant is not guessed. Fix: keep one, e.g. target: 0.999"
+            " or targetPercent: 99.9"
+        )
+    if not has_ratio and not has_percent:
+        raise ConfigError(
+            f"{where}: {field} needs target (a ratio, e.g. 0.999) or targetPercent"
+            " (e.g. 99.9)"
+        )
+    key = "target" if has_ratio else "targetPercent"
+    value = item[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise ConfigError(
+            f"{where}: {field}.{key} is {value!r}, not a number. Fix: write e.g."
+            f" {'target: 0.999' if has_ratio else 'targetPercent: 99.9'}"
+        )
+    percent = float(value) * (100.0 if has_ratio else 1.0)
+    if has_ratio and value >= 1:
+        raise ConfigError(
+            f"{where}: {field}.target is {value!r}, but target is a ratio below 1;"
+            f" {value!r} looks like a percentage. Fix: write targetPercent: {value!r},"
+            f" or target: {float(value) / 100:g}"
+        )
+    if not has_ratio and value >= 100:
+        raise ConfigError(
+            f"{where}: {field}.targetPercent is {value!r}, but it must be below 100"
+            " (an objective of 100 % leaves no error budget). Fix: write e.g."
+            " targetPercent: 99.9"
+        )
+    if percent <= 1.0:
+        if has_ratio:
+            raise ConfigError(
+                f"{where}: {field}.target is {value!r}, an objective of {percent:g} %:"
+                " almost any service would pass it. Fix: write the ratio, e.g."
+                " target: 0.999 for 99.9 %"
+            )
+        raise ConfigError(
+            f"{where}: {field}.targetPercent is {value!r}, an objective of {value!r} %;"
+            f" that looks like a ratio written where a percentage belongs ({value!r}"
+            f" as a ratio is {float(value) * 100:g} %), and almost any service would"
+            f" pass it. Fix: write targetPercent: {float(value) * 100:g}, or"
+            f" target: {value!r}"
+        )
+    return float(value) if has_ratio else float(value) / 100.0
 
 
 def _list(spec: dict[str, Any], key: str, where: str) -> list[Any]:
@@ -359,19 +513,29 @@ def _list(spec: dict[str, Any], key: str, where: str) -> list[Any]:
     return value
 
 
-def _name(doc: Any) -> str:
+def _name(doc: Any, where: str = "OpenSLO") -> str:
     metadata = doc.get("metadata") if isinstance(doc, dict) else None
     name = metadata.get("name") if isinstance(metadata, dict) else None
     if not isinstance(name, str) or not name:
-        raise ConfigError(f"an OpenSLO document has no metadata.name ({doc!r:.80})")
+        raise ConfigError(
+            f"{where}: a document or indicator has no metadata.name ({doc!r:.80})."
+            " Fix: add metadata: {name: ...}"
+        )
     return name
 
 
-def _duration_parts(text: str, where: str = "OpenSLO") -> tuple[int, str]:
+def _duration_parts(
+    text: str, where: str = "OpenSLO", field: str = "duration"
+) -> tuple[int, str]:
     match = _DURATION.match(text)
     if match is None:
         raise ConfigError(
-            f"{where}: duration {text!r} is not a number and a unit"
-            " (s, m, h, d, w, M, Q, Y), e.g. 28d or 1M"
+            f"{where}: {field} {text!r} is not a number and a unit"
+            " (s, m, h, d, w, M, Q, Y). Fix: write e.g. 28d or 1M"
+        )
+    if int(match.group(1)) == 0:
+        raise ConfigError(
+            f"{where}: {field} {text!r} is zero long: a window of zero length holds"
+            " no data. Fix: write a length above zero, e.g. 28d, 1w or 5m"
         )
     return int(match.group(1)), match.group(2)

@@ -99,3 +99,24 @@ def test_business_time_is_additive_bounded_and_non_negative(
     parts = office.seconds_between(first, middle) + office.seconds_between(middle, last)
     assert whole == pytest.approx(parts, abs=1e-6)
     assert 0 <= whole <= (last - first).total_seconds() + 1e-6
+
+
+def test_holidays_are_iso_only_never_guessed() -> None:
+    import datetime as dt
+
+    from analytics.errors import ConfigError
+
+    assert parse_holidays(["2026-04-03", dt.date(2026, 4, 6)]) == {
+        dt.date(2026, 4, 3),
+        dt.date(2026, 4, 6),
+    }
+    for text in ("03/04/2026", "2026/04/03", "3 April 2026", "20260403"):
+        with pytest.raises(ConfigError, match="not an ISO date"):
+            parse_holidays([text])
+
+
+def test_a_schedule_without_working_days_is_refused() -> None:
+    from analytics.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="weekdays is empty"):
+        BusinessSchedule("UTC", weekdays=frozenset())

@@ -748,3 +748,96 @@ def test_overriding_one_param_keeps_the_default_others(write) -> None:  # type: 
     params = configs["adoption_first_week"][1].params
     assert params["mode"] == "first_week"
     assert params["days"] == 14
+
+
+def _business_hours(write, settings: str) -> Path:  # type: ignore[no-untyped-def]
+    return write(  # type: ignore[no-any-return]
+        "c.yaml",
+        f"criteria:\n  first_response:\n    business_hours: {{timezone: Europe/Berlin, {settings}}}\n",
+    )
+
+
+@pytest.mark.parametrize(
+    "holidays", ["[2026-12-25]", "['2026-12-25']", "[2026-12-25, '2026-12-26']"]
+)
+def test_business_hours_holidays_may_be_yaml_dates(  # type: ignore[no-untyped-def]
+    write, holidays: str
+) -> None:
+    config = load_config(_business_hours(write, f"holidays: {holidays}"))
+    hours = config.criteria["first_response"].business_hours
+    assert hours is not None
+    assert pd.Timestamp("2026-12-25").date() in hours.schedule().holidays
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ('holidays: ["03/04/2026"]', "holiday '03/04/2026' is not an ISO date"),
+        ('holidays: ["25.12.2026"]', "Fix: write it as YYYY-MM-DD"),
+        (
+            'holidays: ["2026-02-30"]',
+            "holiday '2026-02-30' is not a date of the calendar",
+        ),
+        ("holidays: [2026-12-25 10:00:00]", "a holiday is a whole day"),
+        ("weekdays: []", "weekdays is empty: the clock would never run"),
+        ("weekdays: [Mon, Funday]", "weekdays has ['Funday'], not day names"),
+        ('opens: "17:00", closes: "09:00"', "opening must be before closing"),
+        ('opens: "09:00", closes: "09:00"', "opening must be before closing"),
+        ('opens: "25:00"', "not between 00:00 and 24:00"),
+        ('opens: "nine"', "'nine' is not HH:MM"),
+        ("closes: 17:00", "is the number 1020 (YAML 1.1 reads an unquoted 17:00"),
+    ],
+)
+def test_degenerate_business_hours_are_config_errors(  # type: ignore[no-untyped-def]
+    write, settings: str, expected: str
+) -> None:
+    message = _error(_business_hours(write, settings))
+    assert "criteria.first_response.business_hours" in message
+    assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("objective", "window", "expected"),
+    [
+        (
+            "{targetPercent: 0.999}",
+            "{duration: 7d, isRolling: true}",
+            "targetPercent is 0.999",
+        ),
+        (
+            "{target: 0.99}",
+            "{duration: 0d, isRolling: true}",
+            "duration '0d' is zero long",
+        ),
+        (
+            "{target: 0.99, targetPercent: 99.9}",
+            "{duration: 7d, isRolling: true}",
+            "has both",
+        ),
+    ],
+)
+def test_openslo_problems_are_config_errors_naming_the_file(  # type: ignore[no-untyped-def]
+    write, objective: str, window: str, expected: str
+) -> None:
+    slo = write(
+        "slo.yaml",
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\nspec:\n"
+        "  budgetingMethod: Occurrences\n"
+        f"  timeWindow: [{window}]\n"
+        "  indicator:\n    metadata: {name: i}\n    spec:\n      ratioMetric:\n"
+        "        counter: true\n"
+        "        good: {metricSource: {type: Prometheus, spec: {query: g}}}\n"
+        "        total: {metricSource: {type: Prometheus, spec: {query: t}}}\n"
+        f"  objectives: [{objective}]\n",
+    )
+    config = write(
+        "c.yaml",
+        "metrics:\n  - {name: g, path: g.csv, format: csv}\n"
+        "  - {name: t, path: t.csv, format: csv}\nopenslo: [slo.yaml]\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    message = str(caught.value)
+    assert message.startswith(f"{slo}: SLO 'a': spec.")
+    assert expected in message
+    assert "Fix:" in message

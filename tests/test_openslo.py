@@ -78,7 +78,7 @@ def test_budgeting_methods(method):
 @pytest.mark.parametrize(
     ("parts", "message"),
     [
-        ({"method": "Sometimes"}, "budgeting_method"),
+        ({"method": "Sometimes"}, "spec.budgetingMethod"),
         ({"method": "Timeslices"}, "timeSliceWindow"),
         ({"objective": "{target: 1.5}"}, "target"),
         ({"objective": "{displayName: x}"}, "target"),
@@ -127,10 +127,116 @@ def test_doctests_run():
 
 
 def test_time_slice_window_may_be_seconds():
-    # The spec allows a number (seconds) as well as a duration shorthand.
+    # A number is read as seconds (the OpenSLO v1 README says minutes; see docs/config.md).
     slo = parse_openslo(
         slo_text(
             method="RatioTimeslices", objective="{target: 0.99, timeSliceWindow: 300}"
         )
     )[0]
     assert slo.objectives[0].time_slice_window == "300s"
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        (
+            {"objective": "{targetPercent: 0.999}"},
+            "spec.objectives[0].targetPercent is 0.999, an objective of 0.999 %; that"
+            " looks like a ratio written where a percentage belongs",
+        ),
+        (
+            {"objective": "{target: 99.9}"},
+            "spec.objectives[0].target is 99.9, but target is a ratio below 1;"
+            " 99.9 looks like a percentage. Fix: write targetPercent: 99.9",
+        ),
+        ({"objective": "{target: 0.005}"}, "an objective of 0.5 %"),
+        ({"objective": "{targetPercent: 100}"}, "must be below 100"),
+        ({"objective": "{target: '0.99'}"}, "target is '0.99', not a number"),
+        ({"objective": "{target: true}"}, "target is True, not a number"),
+        (
+            {"objective": "{target: 0.99, targetPercent: 99.9}"},
+            "spec.objectives[0] has both target (0.99) and targetPercent (99.9)",
+        ),
+        ({"objective": "{displayName: x}"}, "needs target"),
+        (
+            {"window": "{duration: 0d, isRolling: true}"},
+            "spec.timeWindow[0].duration '0d' is zero long",
+        ),
+        (
+            {"window": "{duration: 28 days, isRolling: true}"},
+            "is not a number and a unit",
+        ),
+        (
+            {"window": "{duration: 28d, isRolling: 'false'}"},
+            "isRolling is 'false', not true or false",
+        ),
+        (
+            {"window": "{duration: 1M, calendar: {startTime: '2026-01-01 00:00:00'}}"},
+            "spec.timeWindow[0].calendar has no timeZone; OpenSLO v1 requires it",
+        ),
+        (
+            {"window": "{duration: 1M, isRolling: true, calendar: {timeZone: UTC}}"},
+            "has isRolling: true and a calendar",
+        ),
+        ({"window": "{duration: 1M, calendar: x}"}, "calendar must be a mapping"),
+        (
+            {"window": "{duration: 1M, calendar: {timeZone: Mars/Base}}"},
+            "calendar.timeZone 'Mars/Base' is not an IANA zone",
+        ),
+        (
+            {
+                "method": "Timeslices",
+                "objective": "{target: 0.99, timeSliceTarget: 0.9, timeSliceWindow: 0}",
+            },
+            "timeSliceWindow is 0",
+        ),
+        (
+            {
+                "method": "Timeslices",
+                "objective": "{target: 0.99, timeSliceTarget: 0.9, timeSliceWindow: 0m}",
+            },
+            "timeSliceWindow '0m' is zero long",
+        ),
+        (
+            {
+                "method": "Timeslices",
+                "objective": "{target: 0.99, timeSliceTarget: 1.5, timeSliceWindow: 5m}",
+            },
+            "spec.objectives[0].timeSliceTarget: Input should be less than or equal to 1 (got 1.5)",
+        ),
+        ({"method": "Sometimes"}, "spec.budgetingMethod: Input should be"),
+        (
+            {
+                "indicator": "{ratioMetric: {counter: 'no', good: {metricSource: {spec: {query: g}}}, total: {metricSource: {spec: {query: t}}}}}"
+            },
+            "ratioMetric.counter is 'no', not true or false",
+        ),
+        ({"indicator": "{ratioMetric: [a]}"}, "ratioMetric must be a mapping"),
+        ({"indicator": "[a]"}, "the indicator's spec must be a mapping"),
+    ],
+)
+def test_every_bad_field_is_one_config_error_naming_file_field_and_value(
+    tmp_path: Path, parts: dict[str, str], expected: str
+) -> None:
+    path = tmp_path / "slo.yaml"
+    path.write_text(slo_text(**parts), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_openslo(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: SLO 's': ")
+    assert expected in message
+
+
+def test_a_calendar_window_with_its_time_zone_is_read() -> None:
+    window = "{duration: 1M, calendar: {startTime: '2026-01-01 00:00:00', timeZone: Europe/Berlin}}"
+    slo = parse_openslo(slo_text(window=window))[0]
+    assert (slo.time_window.is_rolling, slo.time_window.timezone) == (
+        False,
+        "Europe/Berlin",
+    )
+    assert slo.time_window.calendar_unit == "month"
+
+
+def test_target_percent_alone_is_read_as_a_ratio() -> None:
+    slo = parse_openslo(slo_text(objective="{targetPercent: 99.9}"))[0]
+    assert slo.objectives[0].target == pytest.approx(0.999)
