@@ -8,8 +8,8 @@ an IANA ``timeZone``); ``budgetingMethod`` ``Occurrences``, ``Timeslices`` or
 ``RatioTimeslices``; objectives with ``target`` or ``targetPercent`` and, for
 time slices, ``timeSliceTarget`` and ``timeSliceWindow``.
 
-``timeSliceWindow`` is a duration shorthand (``5m``) or a number of seconds
-(the spec allows both). Not supported (refused with a clear message):
+``timeSliceWindow`` is a duration shorthand (``5m``) or a number of minutes
+(the spec: "default interpretation of unit if specified as a number in minutes"). Not supported (refused with a clear message):
 ``ratioMetric.raw`` and ``rawType``, several time windows, composite SLOs.
 
 The budgeting methods mean different things (OpenSLO): *Occurrences* is the
@@ -426,13 +426,14 @@ def _objective(item: Any, where: str, index: int = 0) -> OpenSLOObjective:
                 " such as 5m"
             )
         if isinstance(window, int | float):
-            # Read as seconds here (OpenSLO v1's README says minutes: see docs/config.md).
+            # A bare number is minutes (OpenSLO v1).
             if window <= 0 or window != int(window):
                 raise ConfigError(
                     f"{where}: {field}.timeSliceWindow is {window!r}; a number here is"
-                    " whole seconds above zero. Fix: write a duration such as 5m"
+                    " whole minutes above zero (OpenSLO v1). Fix: write a duration such"
+                    " as 5m"
                 )
-            window = f"{int(window)}s"
+            window = f"{int(window)}m"
         _duration_parts(str(window), where, f"{field}.timeSliceWindow")
     try:
         return OpenSLOObjective(

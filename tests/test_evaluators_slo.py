@@ -720,10 +720,10 @@ def test_openslo_timeslices_become_a_slice_criterion(tmp_path: Path) -> None:
     assert "1 good of 3 slices" in result.detail
 
 
-def test_openslo_ratio_timeslices_window_in_seconds(tmp_path: Path) -> None:
-    # RatioTimeslices, timeSliceWindow given as a number of seconds (the spec
-    # allows it): mean(1993/2000, 2993/3000, 1) = 0.997927.
-    text = _slice_slo("RatioTimeslices", "target: 0.999, timeSliceWindow: 1200")
+def test_openslo_ratio_timeslices_window_in_minutes(tmp_path: Path) -> None:
+    # RatioTimeslices, timeSliceWindow given as a number, which OpenSLO v1 reads
+    # as minutes: mean(1993/2000, 2993/3000, 1) = 0.997927.
+    text = _slice_slo("RatioTimeslices", "target: 0.999, timeSliceWindow: 20")
     path = _openslo_config(tmp_path, text, live_source=False)
     crit = load_config(path).criteria["checkout-availability"]
     assert crit.params == {

@@ -126,14 +126,14 @@ def test_doctests_run():
     assert failures == 0
 
 
-def test_time_slice_window_may_be_seconds():
-    # A number is read as seconds (the OpenSLO v1 README says minutes; see docs/config.md).
+def test_time_slice_window_as_a_number_is_minutes():
+    # OpenSLO v1: "default interpretation of unit if specified as a number in minutes".
     slo = parse_openslo(
         slo_text(
-            method="RatioTimeslices", objective="{target: 0.99, timeSliceWindow: 300}"
+            method="RatioTimeslices", objective="{target: 0.99, timeSliceWindow: 5}"
         )
     )[0]
-    assert slo.objectives[0].time_slice_window == "300s"
+    assert slo.objectives[0].time_slice_window == "5m"
 
 
 @pytest.mark.parametrize(

@@ -338,7 +338,7 @@ def test_openslo_threshold_timeslices_and_ratio_timeslices(tmp_path: Path) -> No
     path = openslo_config(
         tmp_path,
         "RatioTimeslices",
-        "{op: lt, value: 100, target: 0.6, timeSliceWindow: 1200}",
+        "{op: lt, value: 100, target: 0.6, timeSliceWindow: 20}",
     )
     assert evaluate(path, "queue-depth").value == pytest.approx(50.0)
 
