@@ -300,7 +300,7 @@ def _assemble(
     path: Path,
 ) -> pd.DataFrame:
     start_text, end_text = _time_text(raw["starts_at"]), _time_text(raw["ends_at"])
-    order: Any = date_order
+    order: Any = date_order  # "iso", "dayfirst" or "monthfirst"
     starts = parse_timestamps(
         start_text, timezone=timezone, date_order=order, path=path, column="starts_at"
     )
