@@ -318,3 +318,44 @@ def test_unreadable_drills_file_stops_the_run(tmp_path: Path) -> None:
         InputError, match=r"drills\.csv: lacks column\(s\) failover_end"
     ):
         build_post_launch(config, "2026-03-01", 28)
+
+
+def _checklist_review(tmp_path: Path, rows: str) -> tuple[Status, str]:
+    (tmp_path / "checklist.csv").write_text(
+        "item,area,owner,status,evidence,date,blocking\n"
+        "Orders flow end to end,business process,Ops,done,https://x/1,2026-03-10,true\n"
+        + rows,
+        "utf-8",
+    )
+    config = tmp_path / "readiness.yaml"
+    config.write_text(
+        "report: {service: Shop}\nchecklist: {path: checklist.csv, max_age_days: 30}\n",
+        "utf-8",
+    )
+    report = build_post_launch(config, "2026-03-01", 14)
+    status, _, detail = _result(report, "business_processes")
+    return status, detail
+
+
+def test_unreadable_business_process_row_is_no_data(tmp_path: Path) -> None:
+    """A row rejected (status 'down') is a process not known to be up, not no row."""
+    status, detail = _checklist_review(
+        tmp_path, "Payroll run,business process,HR,down,https://x/2,2026-03-10,true\n"
+    )
+    assert status is Status.NO_DATA
+    assert "row 3 ('Payroll run')" in detail and "status 'down'" in detail
+
+
+def test_unreadable_row_of_unknown_area_is_no_data(tmp_path: Path) -> None:
+    status, detail = _checklist_review(
+        tmp_path, "Payroll run,,HR,down,https://x/2,2026-03-10,true\n"
+    )
+    assert status is Status.NO_DATA
+    assert "row 3 ('Payroll run'), area unknown" in detail
+
+
+def test_unreadable_row_of_another_area_does_not_count(tmp_path: Path) -> None:
+    status, detail = _checklist_review(
+        tmp_path, "Runbooks,support,Desk,down,https://x/3,2026-03-10,true\n"
+    )
+    assert status is Status.PASS, detail

@@ -47,7 +47,7 @@ from analytics.config import (
     parse_duration,
 )
 from analytics.criterion_params import param
-from analytics.errors import ConfigError
+from analytics.errors import AnalyticsError, ConfigError
 from analytics.evaluate import EVALUATORS, distrust_unfit_sources, to_criterion
 from analytics.evaluators_adoption import evaluate_adoption
 from analytics.evaluators_slo import counter_frames
@@ -295,6 +295,19 @@ def _business_processes(
         )
     frame = evidence.checklist.frame
     items = frame[frame["area"].astype("string").str.casefold() == area]
+    unreadable = _unreadable_checklist_rows(evidence.checklist, area)
+    if unreadable:
+        # As in go / no-go, an unreadable row is an item without evidence, not no item.
+        return no_data(
+            criterion,
+            f"{len(unreadable)} checklist row(s) that may be '{area}' items could not"
+            f" be read, so not every process is known to be up: {'; '.join(unreadable)}"
+            f" ({len(items)} readable '{area}' items); fix the rows (see"
+            " rejected_rows.csv)",
+            window_start=start,
+            window_end=end,
+            sources=("checklist",),
+        )
     if items.empty:
         return no_data(
             criterion,
@@ -327,6 +340,48 @@ def _business_processes(
         detail=detail,
         sources=("checklist",),
     )
+
+
+def _unreadable_checklist_rows(load: LoadResult, area: str) -> list[str]:
+    """Rejected checklist rows of ``area``, or of an area that cannot be known, named.
+
+    The rejected-rows table does not carry the row's area, so the file is read
+    again for it (same reader, same row numbers); when that fails, or the row's
+    area is empty, the row may be in ``area`` and counts.
+    """
+    rejected = load.rejected
+    if rejected.empty:
+        return []
+    areas: dict[int, str] = {}
+    items: dict[int, str] = {}
+    try:
+        # The checklist reader's own table: row n is table row n - 2, as it numbers them.
+        from analytics.checklist import _read_table
+
+        table = _read_table(Path(load.source_file))
+        table.columns = [str(c).strip().lower() for c in table.columns]
+        for position, row in enumerate(table.to_dict("records"), start=2):
+            areas[position] = str(row.get("area") or "").strip()
+            items[position] = str(row.get("item") or "").strip()
+    except (ImportError, AnalyticsError, OSError, ValueError):
+        pass
+    named = []
+    for row_number, rows in rejected.groupby("row_number", sort=True):
+        number = int(row_number)  # type: ignore[arg-type]  # a row number
+        row_area = areas.get(number, "")
+        if row_area and row_area.casefold() != area:
+            continue
+        problems = ", ".join(
+            f"{c} {v!r}: {m}"
+            for c, v, m in rows[["column", "value", "message"]].itertuples(index=False)
+        )
+        label = f"row {number}"
+        if items.get(number):
+            label += f" ({items[number]!r})"
+        if not row_area:
+            label += ", area unknown"
+        named.append(f"{label}: {problems}")
+    return named
 
 
 _LOCAL_EVALUATORS: Final[dict[str, Evaluator]] = {
