@@ -361,3 +361,41 @@ def test_unreadable_row_of_another_area_does_not_count(tmp_path: Path) -> None:
         tmp_path, "Runbooks,support,Desk,down,https://x/3,2026-03-10,true\n"
     )
     assert status is Status.PASS, detail
+
+
+def _incidents_review(tmp_path: Path, last_row: str) -> tuple[Status, str]:
+    (tmp_path / "incidents.csv").write_text(
+        "number,priority,incident_state,opened_at,resolved_at,closed_at\n"
+        "INC1,4 - Low,Closed,2026-02-16 10:47,2026-02-18 03:13,2026-02-21 03:13\n"
+        "INC2,3 - Moderate,Closed,2026-02-25 06:00,2026-02-25 14:55,2026-02-28 14:55\n"
+        + last_row,
+        "utf-8",
+    )
+    config = tmp_path / "readiness.yaml"
+    config.write_text(
+        "report: {service: Shop}\n"
+        "tickets:\n"
+        "  - {name: incidents, path: incidents.csv, format: servicenow_csv}\n",
+        "utf-8",
+    )
+    report = build_post_launch(config, "2026-03-02T09:00:00Z", 28)
+    status, _, detail = _result(report, "critical_incidents_24h")
+    return status, detail
+
+
+def test_export_ending_before_go_live_is_no_evidence_for_the_first_day(
+    tmp_path: Path,
+) -> None:
+    """Within max_data_age of the 24 h window's end, yet holding nothing about it."""
+    status, detail = _incidents_review(tmp_path, "")
+    assert status is Status.NO_DATA
+    assert "source 'incidents' has no record from the window's start" in detail
+    assert "2026-02-28 14:55 UTC" in detail
+
+
+def test_export_with_records_in_the_window_is_evidence(tmp_path: Path) -> None:
+    status, detail = _incidents_review(
+        tmp_path,
+        "INC3,4 - Low,Resolved,2026-03-02 12:00,2026-03-02 13:00,\n",
+    )
+    assert status is Status.PASS, detail

@@ -48,7 +48,12 @@ from analytics.config import (
 )
 from analytics.criterion_params import param
 from analytics.errors import AnalyticsError, ConfigError
-from analytics.evaluate import EVALUATORS, distrust_unfit_sources, to_criterion
+from analytics.evaluate import (
+    EVALUATORS,
+    distrust_unfit_sources,
+    newest_record,
+    to_criterion,
+)
 from analytics.evaluators_adoption import evaluate_adoption
 from analytics.evaluators_slo import counter_frames
 from analytics.evaluators_support import tickets_in_window
@@ -391,6 +396,60 @@ _LOCAL_EVALUATORS: Final[dict[str, Evaluator]] = {
 }
 
 
+def _sources_ending_before(
+    evidence: Evidence, names: Sequence[str], window_start: pd.Timestamp
+) -> list[str]:
+    """Ticket, survey and activity sources of ``names`` with no record since ``window_start``.
+
+    ``max_data_age`` (see :func:`analytics.evaluate.stale_sources`) is judged
+    against the window's end, so an export ending shortly before go-live
+    passes it for a 24-hour or one-week window; yet it holds nothing about
+    that window, and "0 incidents" measured on it is not evidence. Records
+    after the window end (or the run's clock) do not count, as there.
+    """
+    timed: dict[str, LoadResult] = {**evidence.tickets, **evidence.surveys}
+    if evidence.activity is not None:
+        timed["activity"] = evidence.activity
+    horizon = min(evidence.as_of, evidence.read_at)
+    reasons = []
+    for name in names:
+        load = timed.get(name)
+        if load is None:
+            continue
+        newest = newest_record(load.frame, not_after=horizon)
+        if newest is None or newest < window_start:
+            last = (
+                "no usable record" if newest is None else f"{newest:%Y-%m-%d %H:%M} UTC"
+            )
+            reasons.append(
+                f"source '{name}' has no record from the window's start"
+                f" {window_start:%Y-%m-%d %H:%M} UTC on (last record: {last}), so it"
+                " shows nothing about the window: export it again after"
+                f" {evidence.as_of:%Y-%m-%d %H:%M} UTC"
+            )
+    return reasons
+
+
+def _distrust_sources_before(
+    result: CriterionResult, evidence: Evidence, window_start: pd.Timestamp
+) -> CriterionResult:
+    """NO DATA when a source behind ``result`` ends before its window starts."""
+    reasons = _sources_ending_before(evidence, result.sources, window_start)
+    if not reasons:
+        return result
+    if result.status is Status.NO_DATA:
+        return replace(result, detail="; ".join([result.detail, *reasons]))
+    measured = "" if result.value is None else f" (measured {result.value:g} on it)"
+    return no_data(
+        result.criterion,
+        "; ".join(reasons) + measured,
+        window_start=result.window_start,
+        window_end=result.window_end,
+        coverage_ratio=result.coverage_ratio,
+        sources=result.sources,
+    )
+
+
 # --- build ----------------------------------------------------------------------------
 
 
@@ -560,7 +619,8 @@ class PostLaunchReport:
             evidence = replace(self.evidence, as_of=end)
             self.windows[crit_id] = window
             result = self._evaluate_one(crit_id, crit, evidence)
-            results.append(distrust_unfit_sources(result, evidence))
+            result = distrust_unfit_sources(result, evidence)
+            results.append(_distrust_sources_before(result, evidence, self.go_live))
         return results
 
     def _evaluate_one(
