@@ -143,6 +143,8 @@ class Evidence:
     licences: LoadResult | None = None
     alerts: LoadResult | None = None
     """The post-launch review's alert history (``post_launch.alerts``), when read."""
+    drills: LoadResult | None = None
+    """The post-launch review's DR drill records (``post_launch.drills``), when read."""
     unavailable: dict[str, str] = field(default_factory=dict)
     """Live sources that could not be read, with the reason (their criteria are NO DATA)."""
     read_at: pd.Timestamp = field(default_factory=lambda: pd.Timestamp(utc_now()))
@@ -156,7 +158,7 @@ class Evidence:
             *self.surveys.items(),
             *self.loadtests.items(),
         ]
-        for name in ("activity", "licences", "alerts", "checklist"):
+        for name in ("activity", "licences", "alerts", "drills", "checklist"):
             load = getattr(self, name)
             if load is not None:
                 named.append((name, load))
@@ -174,6 +176,7 @@ class Evidence:
                 "licences": "date",
                 "checklist": "date",
                 "alerts": "starts_at",
+                "drills": "failover_start",
                 "loadtest steps": "started_at",
             }.get(load.kind, "")
             first, last = load.time_range(column)

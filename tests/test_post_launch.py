@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analytics.errors import ConfigError
+from analytics.errors import ConfigError, InputError
 from analytics.readiness import Status
 from analytics.report.go_no_go import COMPLETION_MARKER
 from analytics.report.post_launch import PostLaunchReport, build_post_launch
@@ -260,3 +260,142 @@ def test_availability_from_an_error_counter_is_bad_over_total(tmp_path: Path) ->
     availability = checks["Availability"].values.set_index("period_start")["value"]
     assert availability[pd.Timestamp("2026-03-02T13:00Z")] == pytest.approx(40.0)
     assert checks["Error rate"].status is Status.FAIL
+
+
+def test_bad_drill_cells_are_rejected_with_reasons(tmp_path: Path) -> None:
+    """30m, 1,5 and -5 are never read as the default objective or accepted."""
+    (tmp_path / "drills.csv").write_text(
+        "drill,failover_start,failover_end,last_good_backup,rto_minutes,rpo_minutes\n"
+        "db,2026-03-10T10:00:00Z,2026-03-10T12:00:00Z,2026-03-10T09:50:00Z,30m,15\n"
+        'region,2026-03-12T10:00:00Z,2026-03-12T10:20:00Z,2026-03-12T08:00:00Z,60,"1,5"\n'
+        "zero,2026-03-15T10:00:00Z,2026-03-15T10:05:00Z,2026-03-15T10:00:00Z,-5,0\n"
+        "late,2026-03-15T10:00:00Z,2026-03-15T09:05:00Z,2026-03-15T10:30:00Z,,\n"
+        "ok,2026-03-15T10:00:00Z,2026-03-15T10:05:00Z,2026-03-15T10:00:00Z,,\n",
+        "utf-8",
+    )
+    config = tmp_path / "readiness.yaml"
+    config.write_text(
+        "report: {service: Shop}\npost_launch:\n  drills: drills.csv\n  rto: 45m\n",
+        "utf-8",
+    )
+    report = build_post_launch(config, "2026-03-01", 28)
+
+    drills = report.drills_frame()
+    assert drills["drill"].tolist() == ["ok"]
+    assert drills["rto_minutes"].tolist() == [45.0]  # the config's, for an empty cell
+    assert drills["rpo_minutes"].tolist() == [60.0]  # the default 1h
+    rejected = report.evidence.rejected()
+    assert set(rejected["source"]) == {"drills"}
+    reasons = rejected.groupby("row_number")["reason_code"].apply(set).to_dict()
+    assert reasons == {
+        2: {"bad_objective"},
+        3: {"bad_objective"},
+        4: {"negative_objective"},
+        5: {"end_before_start", "backup_after_failover"},
+    }
+    assert rejected["row_time"].notna().all()
+    record = report.run_record()
+    entry = next(d for d in record["data"] if d["source"] == "drills")
+    assert (entry["rows_in"], entry["rows_used"], entry["rows_rejected"]) == (5, 1, 4)
+    assert entry["kind"] == "drills" and len(entry["sha256"]) == 64
+    assert record["rejected_rows"] == 4
+    section = report.dr_drills().markup
+    assert "4 of 5 drill rows of drills.csv were rejected" in section
+    assert "30m" in section and "not a number of minutes" in section
+    assert any("could not be judged" in item for item in report.lesson_items())
+
+
+def test_unreadable_drills_file_stops_the_run(tmp_path: Path) -> None:
+    (tmp_path / "drills.csv").write_text(
+        "drill,failover_start\nx,2026-03-10\n", "utf-8"
+    )
+    config = tmp_path / "readiness.yaml"
+    config.write_text(
+        "report: {service: Shop}\npost_launch:\n  drills: drills.csv\n", "utf-8"
+    )
+
+    with pytest.raises(
+        InputError, match=r"drills\.csv: lacks column\(s\) failover_end"
+    ):
+        build_post_launch(config, "2026-03-01", 28)
+
+
+def _checklist_review(tmp_path: Path, rows: str) -> tuple[Status, str]:
+    (tmp_path / "checklist.csv").write_text(
+        "item,area,owner,status,evidence,date,blocking\n"
+        "Orders flow end to end,business process,Ops,done,https://x/1,2026-03-10,true\n"
+        + rows,
+        "utf-8",
+    )
+    config = tmp_path / "readiness.yaml"
+    config.write_text(
+        "report: {service: Shop}\n"
+        "max_rejected_ratio: 0.9\n"  # one bad row of two is not a degraded file here
+        "checklist: {path: checklist.csv, max_age_days: 30}\n",
+        "utf-8",
+    )
+    report = build_post_launch(config, "2026-03-01", 14)
+    status, _, detail = _result(report, "business_processes")
+    return status, detail
+
+
+def test_unreadable_business_process_row_is_no_data(tmp_path: Path) -> None:
+    """A row rejected (status 'down') is a process not known to be up, not no row."""
+    status, detail = _checklist_review(
+        tmp_path, "Payroll run,business process,HR,down,https://x/2,2026-03-10,true\n"
+    )
+    assert status is Status.NO_DATA
+    assert "row 3 ('Payroll run')" in detail and "status 'down'" in detail
+
+
+def test_unreadable_row_of_unknown_area_is_no_data(tmp_path: Path) -> None:
+    status, detail = _checklist_review(
+        tmp_path, "Payroll run,,HR,down,https://x/2,2026-03-10,true\n"
+    )
+    assert status is Status.NO_DATA
+    assert "row 3 ('Payroll run'), area unknown" in detail
+
+
+def test_unreadable_row_of_another_area_does_not_count(tmp_path: Path) -> None:
+    status, detail = _checklist_review(
+        tmp_path, "Runbooks,support,Desk,down,https://x/3,2026-03-10,true\n"
+    )
+    assert status is Status.PASS, detail
+
+
+def _incidents_review(tmp_path: Path, last_row: str) -> tuple[Status, str]:
+    (tmp_path / "incidents.csv").write_text(
+        "number,priority,incident_state,opened_at,resolved_at,closed_at\n"
+        "INC1,4 - Low,Closed,2026-02-16 10:47,2026-02-18 03:13,2026-02-21 03:13\n"
+        "INC2,3 - Moderate,Closed,2026-02-25 06:00,2026-02-25 14:55,2026-02-28 14:55\n"
+        + last_row,
+        "utf-8",
+    )
+    config = tmp_path / "readiness.yaml"
+    config.write_text(
+        "report: {service: Shop}\n"
+        "tickets:\n"
+        "  - {name: incidents, path: incidents.csv, format: servicenow_csv}\n",
+        "utf-8",
+    )
+    report = build_post_launch(config, "2026-03-02T09:00:00Z", 28)
+    status, _, detail = _result(report, "critical_incidents_24h")
+    return status, detail
+
+
+def test_export_ending_before_go_live_is_no_evidence_for_the_first_day(
+    tmp_path: Path,
+) -> None:
+    """Within max_data_age of the 24 h window's end, yet holding nothing about it."""
+    status, detail = _incidents_review(tmp_path, "")
+    assert status is Status.NO_DATA
+    assert "source 'incidents' has no record from the window's start" in detail
+    assert "2026-02-28 14:55 UTC" in detail
+
+
+def test_export_with_records_in_the_window_is_evidence(tmp_path: Path) -> None:
+    status, detail = _incidents_review(
+        tmp_path,
+        "INC3,4 - Low,Resolved,2026-03-02 12:00,2026-03-02 13:00,\n",
+    )
+    assert status is Status.PASS, detail

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
+from analytics.errors import InputError
 from analytics.report.post_launch import PostLaunchReport, build_post_launch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,13 +70,47 @@ def test_notes_when_not_configured(tmp_path: Path) -> None:
     assert "No alert history is configured" in report.alert_noise().markup
 
 
-def test_unreadable_alert_history_is_a_note(tmp_path: Path) -> None:
+def _scenario_with_alerts(tmp_path: Path, name: str, content: str) -> Path:
     text = SCENARIO.read_text("utf-8").replace("path: ", f"path: {SCENARIO.parent}/")
-    (tmp_path / "alerts.json").write_text('{"not": "a list"}', "utf-8")
+    text = re.sub(r"  alerts: .*\n", f"  alerts: {name}\n", text)
+    (tmp_path / name).write_text(content, "utf-8")
     config = tmp_path / "readiness.yaml"
     config.write_text(text, "utf-8")
+    return config
+
+
+def test_unreadable_alert_history_stops_the_run(tmp_path: Path) -> None:
+    """Like any other input file: the reader's message, never a note in the report."""
+    config = _scenario_with_alerts(tmp_path, "alerts.json", '{"not": "a list"}')
+
+    with pytest.raises(InputError) as error:
+        build_post_launch(config, GO_LIVE, 28)
+
+    assert "alerts.json" in str(error.value)
+    assert "not a list of alerts" in str(error.value)
+
+
+def test_alert_csv_with_an_extra_field_stops_the_run(tmp_path: Path) -> None:
+    config = _scenario_with_alerts(
+        tmp_path,
+        "alerts.csv",
+        "name,starts_at,ends_at\nA,2026-03-03T10:00:00Z,\nB,2026-03-03T10:00:00Z,,x\n",
+    )
+
+    with pytest.raises(InputError, match=r"alerts\.csv: line 3 has 4 fields"):
+        build_post_launch(config, GO_LIVE, 28)
+
+
+def test_all_alert_rows_rejected_is_not_no_alerts(tmp_path: Path) -> None:
+    """Objects without labels.alertname or startsAt: unknown noise, said so."""
+    rows = [{"labels": {"job": "api"}, "alerts_here": []}] * 2
+    config = _scenario_with_alerts(tmp_path, "alerts.json", json.dumps(rows))
     report = build_post_launch(config, GO_LIVE, 28)
 
-    note = report.alert_noise().markup
-    assert "alerts.json" in note and "not a list of alerts" in note
-    assert "alerts" not in set(report.evidence.inventory()["source"])
+    text = _text(report.alert_noise().markup)
+    assert "all 2 rows of alerts.json were rejected" in text
+    assert 'not "no alerts"' in text or "not &quot;no alerts&quot;" in text
+    assert "/api/v2/alerts" in text
+    assert "No alerts in the history" not in text
+    inventory = report.evidence.inventory().set_index("source")
+    assert inventory.loc["alerts", "rows_rejected"] == 2

@@ -47,8 +47,13 @@ from analytics.config import (
     parse_duration,
 )
 from analytics.criterion_params import param
-from analytics.errors import AnalyticsError, ConfigError, InputError
-from analytics.evaluate import EVALUATORS, distrust_unfit_sources, to_criterion
+from analytics.errors import AnalyticsError, ConfigError
+from analytics.evaluate import (
+    EVALUATORS,
+    distrust_unfit_sources,
+    newest_record,
+    to_criterion,
+)
 from analytics.evaluators_adoption import evaluate_adoption
 from analytics.evaluators_slo import counter_frames
 from analytics.evaluators_support import tickets_in_window
@@ -82,9 +87,8 @@ from analytics.report.go_no_go import (
     write_run_files,
 )
 from analytics.report.html import CSS, Chart, Html, chart_text, esc, format_value, table
-from analytics.sources._compressed import decompression_errors
-from analytics.sources._csv import refuse_shifted_columns, unsplittable_csv
 from analytics.sources.alerts import read_alert_history
+from analytics.sources.drills import read_drills
 
 __all__ = [
     "CLOSE_MARGIN",
@@ -296,6 +300,19 @@ def _business_processes(
         )
     frame = evidence.checklist.frame
     items = frame[frame["area"].astype("string").str.casefold() == area]
+    unreadable = _unreadable_checklist_rows(evidence.checklist, area)
+    if unreadable:
+        # As in go / no-go, an unreadable row is an item without evidence, not no item.
+        return no_data(
+            criterion,
+            f"{len(unreadable)} checklist row(s) that may be '{area}' items could not"
+            f" be read, so not every process is known to be up: {'; '.join(unreadable)}"
+            f" ({len(items)} readable '{area}' items); fix the rows (see"
+            " rejected_rows.csv)",
+            window_start=start,
+            window_end=end,
+            sources=("checklist",),
+        )
     if items.empty:
         return no_data(
             criterion,
@@ -330,11 +347,107 @@ def _business_processes(
     )
 
 
+def _unreadable_checklist_rows(load: LoadResult, area: str) -> list[str]:
+    """Rejected checklist rows of ``area``, or of an area that cannot be known, named.
+
+    The rejected-rows table does not carry the row's area, so the file is read
+    again for it (same reader, same row numbers); when that fails, or the row's
+    area is empty, the row may be in ``area`` and counts.
+    """
+    rejected = load.rejected
+    if rejected.empty:
+        return []
+    areas: dict[int, str] = {}
+    items: dict[int, str] = {}
+    try:
+        # The checklist reader's own table: row n is table row n - 2, as it numbers them.
+        from analytics.checklist import _read_table
+
+        table = _read_table(Path(load.source_file))
+        table.columns = [str(c).strip().lower() for c in table.columns]
+        for position, row in enumerate(table.to_dict("records"), start=2):
+            areas[position] = str(row.get("area") or "").strip()
+            items[position] = str(row.get("item") or "").strip()
+    except (ImportError, AnalyticsError, OSError, ValueError):
+        pass
+    named = []
+    for row_number, rows in rejected.groupby("row_number", sort=True):
+        number = int(row_number)  # type: ignore[arg-type]  # a row number
+        row_area = areas.get(number, "")
+        if row_area and row_area.casefold() != area:
+            continue
+        problems = ", ".join(
+            f"{c} {v!r}: {m}"
+            for c, v, m in rows[["column", "value", "message"]].itertuples(index=False)
+        )
+        label = f"row {number}"
+        if items.get(number):
+            label += f" ({items[number]!r})"
+        if not row_area:
+            label += ", area unknown"
+        named.append(f"{label}: {problems}")
+    return named
+
+
 _LOCAL_EVALUATORS: Final[dict[str, Evaluator]] = {
     "critical_incidents": _critical_incidents,
     "ticket_volume_range": _ticket_volume_range,
     "business_processes": _business_processes,
 }
+
+
+def _sources_ending_before(
+    evidence: Evidence, names: Sequence[str], window_start: pd.Timestamp
+) -> list[str]:
+    """Ticket, survey and activity sources of ``names`` with no record since ``window_start``.
+
+    ``max_data_age`` (see :func:`analytics.evaluate.stale_sources`) is judged
+    against the window's end, so an export ending shortly before go-live
+    passes it for a 24-hour or one-week window; yet it holds nothing about
+    that window, and "0 incidents" measured on it is not evidence. Records
+    after the window end (or the run's clock) do not count, as there.
+    """
+    timed: dict[str, LoadResult] = {**evidence.tickets, **evidence.surveys}
+    if evidence.activity is not None:
+        timed["activity"] = evidence.activity
+    horizon = min(evidence.as_of, evidence.read_at)
+    reasons = []
+    for name in names:
+        load = timed.get(name)
+        if load is None:
+            continue
+        newest = newest_record(load.frame, not_after=horizon)
+        if newest is None or newest < window_start:
+            last = (
+                "no usable record" if newest is None else f"{newest:%Y-%m-%d %H:%M} UTC"
+            )
+            reasons.append(
+                f"source '{name}' has no record from the window's start"
+                f" {window_start:%Y-%m-%d %H:%M} UTC on (last record: {last}), so it"
+                " shows nothing about the window: export it again after"
+                f" {evidence.as_of:%Y-%m-%d %H:%M} UTC"
+            )
+    return reasons
+
+
+def _distrust_sources_before(
+    result: CriterionResult, evidence: Evidence, window_start: pd.Timestamp
+) -> CriterionResult:
+    """NO DATA when a source behind ``result`` ends before its window starts."""
+    reasons = _sources_ending_before(evidence, result.sources, window_start)
+    if not reasons:
+        return result
+    if result.status is Status.NO_DATA:
+        return replace(result, detail="; ".join([result.detail, *reasons]))
+    measured = "" if result.value is None else f" (measured {result.value:g} on it)"
+    return no_data(
+        result.criterion,
+        "; ".join(reasons) + measured,
+        window_start=result.window_start,
+        window_end=result.window_end,
+        coverage_ratio=result.coverage_ratio,
+        sources=result.sources,
+    )
 
 
 # --- build ----------------------------------------------------------------------------
@@ -436,9 +549,22 @@ class PostLaunchReport:
         self.evidence = replace(
             evidence, as_of=self.review_end, config=self._review_config(evidence.config)
         )
-        self.alerts_error = ""
-        if self.evidence.alerts is None:
-            self.evidence = replace(self.evidence, alerts=self._read_alerts())
+        # Read like every other input file: one that cannot be used stops the run
+        # with the reader's InputError (exit 2), never a note inside the report.
+        settings = self.evidence.config.post_launch
+        if self.evidence.alerts is None and settings.alerts is not None:
+            self.evidence = replace(
+                self.evidence, alerts=read_alert_history(settings.alerts)
+            )
+        if self.evidence.drills is None and settings.drills is not None:
+            self.evidence = replace(
+                self.evidence,
+                drills=read_drills(
+                    settings.drills,
+                    rto=parse_duration(settings.rto),
+                    rpo=parse_duration(settings.rpo),
+                ),
+            )
         self.windows: dict[str, str] = {}
         self.results = self._evaluate()
         # The go / no-go sections are reused on the review window, sharing one chart
@@ -493,7 +619,8 @@ class PostLaunchReport:
             evidence = replace(self.evidence, as_of=end)
             self.windows[crit_id] = window
             result = self._evaluate_one(crit_id, crit, evidence)
-            results.append(distrust_unfit_sources(result, evidence))
+            result = distrust_unfit_sources(result, evidence)
+            results.append(_distrust_sources_before(result, evidence, self.go_live))
         return results
 
     def _evaluate_one(
@@ -812,10 +939,7 @@ class PostLaunchReport:
             return _note(
                 "No disaster-recovery drill records are configured (post_launch.drills)."
             )
-        try:
-            frame = self.drills_frame()
-        except AnalyticsError as exc:
-            return _note(str(exc))
+        frame = self.drills_frame()
         columns = [
             ("status", "Status"),
             ("drill", "Drill"),
@@ -837,7 +961,29 @@ class PostLaunchReport:
                 numeric=[c for c, _ in columns if c.endswith("minutes")],
             )
             + '<p class="note">Recovery time = failover end − failover start; recovery point'
-            " = failover start − last good backup (data written after it is lost).</p></div>"
+            " = failover start − last good backup (data written after it is lost).</p>"
+            + self._drills_rejected()
+            + "</div>"
+        )
+
+    def _drills_rejected(self) -> str:
+        """The drill rows that could not be judged, with every reason."""
+        load = self.evidence.drills
+        if load is None or load.rejected.empty:
+            return ""
+        return (
+            f'<p class="box">{load.rows_rejected} of {load.rows_in} drill rows of'
+            f" {esc(Path(load.source_file).name)} were rejected and are not judged"
+            " (also in rejected_rows.csv):</p>"
+            + table(
+                load.rejected,
+                [
+                    ("row_number", "Line"),
+                    ("column", "Column"),
+                    ("value", "Value"),
+                    ("message", "Why"),
+                ],
+            )
         )
 
     def anomaly_review(self) -> Html:
@@ -898,16 +1044,35 @@ class PostLaunchReport:
                 " Alertmanager's /api/v2/alerts JSON, or a CSV of name, starts_at,"
                 " ends_at, and name it there."
             )
-        if self.evidence.alerts is None:
-            return _note(self.alerts_error or "The alert history could not be read.")
-        frame = self.evidence.alerts.frame
+        load = self.evidence.alerts
+        if load is None:
+            return _note("The alert history was not read.")
+        if load.rows_in and not load.rows_used:
+            reasons = ", ".join(
+                f"{code} ({count})"
+                for code, count in load.rejected["reason_code"].value_counts().items()
+            )
+            return _note(
+                f"Alert noise is unknown: all {load.rows_in:,} rows of"
+                f" {Path(load.source_file).name} were rejected ({reasons}; see"
+                ' rejected_rows.csv), so this is not "no alerts". Expected'
+                + (
+                    " a CSV with the columns name, starts_at, ends_at and optionally"
+                    " labels"
+                    if load.source_file.lower().removesuffix(".gz").endswith(".csv")
+                    else " Alertmanager's GET /api/v2/alerts body: a JSON list of"
+                    " alerts, each with labels.alertname, startsAt and endsAt"
+                )
+                + "."
+            )
+        frame = load.frame
         inside = (frame["starts_at"] >= self.go_live) & (
             frame["starts_at"] < self.review_end
         )
         outside = int((~inside).sum())
         intro = (
             f'<p class="note">Firings that started in the review window, from'
-            f" {esc(Path(self.evidence.alerts.source_file).name)}"
+            f" {esc(Path(load.source_file).name)}"
             + (f"; {outside:,} outside it are left out" if outside else "")
             + "; an alert still firing counts until the end of the window.</p>"
         )
@@ -977,17 +1142,6 @@ class PostLaunchReport:
             write_run_files(Path(run_dir), self.run_record(parameters), self.evidence)
         return completion_marker(run_token, f"Launch {self.outcome}.")
 
-    def _read_alerts(self) -> LoadResult | None:
-        """The configured alert history, or None (the reason in ``alerts_error``)."""
-        path = self.evidence.config.post_launch.alerts
-        if path is None:
-            return None
-        try:
-            return read_alert_history(path)
-        except InputError as exc:
-            self.alerts_error = str(exc)
-            return None
-
     # ------------------------------------------------------------------ frames
 
     def impact_frame(self) -> pd.DataFrame:
@@ -1042,48 +1196,19 @@ class PostLaunchReport:
         return self._rollback
 
     def drills_frame(self) -> pd.DataFrame:
-        """The drills CSV with achieved recovery time / point and a status per drill.
-
-        Raises
-        ------
-        AnalyticsError
-            The file cannot be read or lacks the required columns.
-        """
-        settings = self.evidence.config.post_launch
-        assert settings.drills is not None
-        try:
-            with decompression_errors(settings.drills):
-                raw = pd.read_csv(settings.drills, dtype="string")
-        except pd.errors.ParserError as exc:
-            raise unsplittable_csv(settings.drills, exc, fix="save it as CSV") from exc
-        except (OSError, ValueError) as exc:
-            raise AnalyticsError(
-                f"cannot read drills file {settings.drills.name}: {exc}"
-            ) from exc
-        refuse_shifted_columns(raw, settings.drills)
-        needed = ("drill", "failover_start", "failover_end", "last_good_backup")
-        missing = [c for c in needed if c not in raw.columns]
-        if missing:
-            raise AnalyticsError(
-                f"drills file {settings.drills.name} lacks column(s) {missing};"
-                f" it has {list(raw.columns)}"
+        """The drills read (rejected rows left out) with achieved recovery time / point
+        and a status per drill; empty when no drills file is configured."""
+        load = self.evidence.drills
+        if load is None:
+            return pd.DataFrame(
+                columns=["drill", "rto_achieved_minutes", "rpo_achieved_minutes"]
             )
-        times = {c: _utc_times(raw[c]) for c in needed[1:]}
-        rto = _objectives(raw, "rto_minutes", parse_duration(settings.rto))
-        rpo = _objectives(raw, "rpo_minutes", parse_duration(settings.rpo))
-        frame = pd.DataFrame(
-            {
-                "drill": raw["drill"],
-                **times,
-                "rto_achieved_minutes": _minutes(
-                    times["failover_end"] - times["failover_start"]
-                ),
-                "rto_minutes": rto,
-                "rpo_achieved_minutes": _minutes(
-                    times["failover_start"] - times["last_good_backup"]
-                ),
-                "rpo_minutes": rpo,
-            }
+        frame = load.frame.copy()
+        frame["rto_achieved_minutes"] = _minutes(
+            frame["failover_end"] - frame["failover_start"]
+        )
+        frame["rpo_achieved_minutes"] = _minutes(
+            frame["failover_start"] - frame["last_good_backup"]
         )
         verdicts = [_drill_verdict(r) for r in frame.to_dict("records")]
         frame["status"] = [v[0] for v in verdicts]
@@ -1122,14 +1247,20 @@ class PostLaunchReport:
                     f" {check.fired['period_start'].min():%Y-%m-%d %H:%M} UTC. Review why"
                     " no rollback was made and whether the trigger is right."
                 )
-        if self.evidence.config.post_launch.drills is not None:
-            try:
-                drills = self.drills_frame()
-            except AnalyticsError:
-                drills = pd.DataFrame()
-            for row in drills.to_dict("records"):
+        if self.evidence.drills is not None:
+            for row in self.drills_frame().to_dict("records"):
                 if row["status"] != str(Status.PASS):
                     items.append(f"DR drill '{row['drill']}': {row['detail']}.")
+            load = self.evidence.drills
+            if load.rows_rejected:
+                lines = ", ".join(
+                    str(n) for n in sorted(set(load.rejected["row_number"]))
+                )
+                items.append(
+                    f"DR drills: {load.rows_rejected} row(s) of"
+                    f" {Path(load.source_file).name} could not be judged (lines"
+                    f" {lines}; see rejected_rows.csv). Correct and re-run."
+                )
         return items
 
     # ---------------------------------------------------------------- helpers
@@ -1680,35 +1811,13 @@ def _first_time(*values: object) -> pd.Timestamp:
     raise ValueError("no timestamp given")
 
 
-def _utc_times(values: pd.Series) -> pd.Series:
-    times: pd.Series = pd.to_datetime(
-        values, utc=True, errors="coerce", format="ISO8601"
-    )
-    return times
-
-
 def _minutes(delta: pd.Series) -> pd.Series:
     minutes: pd.Series = delta.dt.total_seconds() / 60
     return minutes
 
 
-def _objectives(raw: pd.DataFrame, column: str, default: pd.Timedelta) -> pd.Series:
-    fallback = default.total_seconds() / 60
-    if column not in raw.columns:
-        return pd.Series([fallback] * len(raw), dtype="float64")
-    return (
-        pd.to_numeric(raw[column], errors="coerce").fillna(fallback).astype("float64")
-    )
-
-
 def _drill_verdict(row: Mapping[Hashable, Any]) -> tuple[str, str]:
     rto, rpo = row["rto_achieved_minutes"], row["rpo_achieved_minutes"]
-    if pd.isna(rto) or pd.isna(rpo):
-        return str(Status.NO_DATA), "a time is missing or not ISO 8601"
-    if rto < 0 or rpo < 0:
-        return str(
-            Status.NO_DATA
-        ), "times out of order (end before start, or backup after)"
     misses = []
     if rto > row["rto_minutes"]:
         misses.append(

@@ -4,10 +4,19 @@ Two formats are accepted (chosen by the file name, or by ``format``):
 
 * **Alertmanager JSON**: the body of ``GET /api/v2/alerts`` (a list of alerts
   with ``labels.alertname``, ``startsAt`` and ``endsAt``), also the
-  ``{"status": ..., "data": [...]}`` envelope of the older v1 API. Gzip is
-  fine.
+  ``{"status": ..., "data": [...]}`` envelope of the older v1 API, and the
+  body of ``GET /api/v2/alerts/groups`` (a list of groups, each with its
+  ``alerts``): the groups' alerts are read in order, and an alert listed in
+  several groups (same ``fingerprint`` and ``startsAt``) is counted once, its
+  repeats rejected as ``duplicate``. Gzip is fine.
 * **CSV**: columns ``name``, ``starts_at``, ``ends_at`` and optionally
   ``labels`` (a JSON object as text, e.g. ``{"instance": "api-1"}``).
+
+Times are read with :func:`analytics.timeparse.parse_timestamps`: JSON times
+are ISO 8601 (RFC 3339); in a CSV the date order is decided once for the whole
+file from ``starts_at`` and ``ends_at`` together (ISO, day first or month
+first). A file mixing orders, or whose numeric dates could be either (every day
+and month 12 or less), is an ``InputError``, never a guess per row.
 
 The result is the alert-history frame that
 :func:`analytics.metrics.alert_noise.alert_noise` takes: ``name``,
@@ -18,9 +27,12 @@ are read in ``timezone``. An empty ``ends_at`` (or Go's zero time
 
 Rows that cannot be used are rejected, never dropped silently. Reason codes:
 ``not_an_object`` (a JSON list item that is not an object), ``missing_name``,
-``missing_start``, ``unparseable_time``, ``bad_labels`` (labels that are not a
-JSON object), ``end_before_start``. ``row_number`` is the 1-based position in
-the JSON list, or the line in the CSV with the header as line 1.
+``missing_start``, ``unparseable_time`` (also a naive local time that does not
+exist or exists twice in ``timezone``), ``bad_labels`` (labels that are not a
+JSON object), ``end_before_start``, ``duplicate`` (groups shape only).
+``row_number`` is the 1-based position in the JSON list (in the groups shape:
+of the alert among all the groups' alerts), or the line in the CSV with the
+header as line 1. A rejected row's ``row_time`` is its start when that parsed.
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ from analytics.errors import InputError
 from analytics.frames import LoadResult, Rejections, file_sha256
 from analytics.sources._csv import refuse_semicolon_separated
 from analytics.sources._readers import read_json, read_text_csv
+from analytics.timeparse import detect_date_order, parse_timestamps
 
 __all__ = ["ALERT_COLUMNS", "read_alert_history"]
 
@@ -52,6 +65,11 @@ _CSV_HINT: Final = (
     " labels (a JSON object as text)"
 )
 _GO_ZERO_TIME: Final = "0001-01-01T00:00:00Z"
+_EXPECTED_SHAPE: Final = (
+    "a JSON list of alerts, each with labels.alertname, startsAt and endsAt"
+    " (GET /api/v2/alerts), or a list of groups each with its 'alerts'"
+    " (GET /api/v2/alerts/groups)"
+)
 
 
 def read_alert_history(
@@ -99,8 +117,10 @@ def read_alert_history(
     rejections = Rejections(path)
     if chosen == "alertmanager_json":
         raw = _raw_from_json(path, rejections)
+        date_order = "iso"
     elif chosen == "csv":
         raw = _raw_from_csv(path, rejections)
+        date_order = _csv_date_order(raw, path)
     else:
         raise InputError(
             path,
@@ -108,7 +128,7 @@ def read_alert_history(
             fix="use auto, alertmanager_json or csv",
         )
     rows_in = len(raw) + len(rejections.frame())
-    frame = _assemble(raw, rejections, timezone)
+    frame = _assemble(raw, rejections, timezone, date_order, path)
     result = LoadResult(
         frame=frame,
         rejected=rejections.frame(),
@@ -152,8 +172,25 @@ def _raw_from_json(path: Path, rejections: Rejections) -> pd.DataFrame:
             f"holds a JSON {type(body).__name__}, not a list of alerts",
             fix=_JSON_HINT,
         )
+    grouped = _is_groups_shape(body)
+    if grouped:
+        body = [alert for group in body for alert in group["alerts"]]
+    seen: set[tuple[str, str]] = set()
     rows: list[dict[str, Any]] = []
     for number, item in enumerate(body, start=1):
+        if grouped and isinstance(item, dict) and item.get("fingerprint"):
+            key = (str(item.get("fingerprint")), str(item.get("startsAt")))
+            if key in seen:
+                rejections.add(
+                    number,
+                    "fingerprint",
+                    key[0],
+                    "duplicate",
+                    f"the same alert (fingerprint and startsAt {key[1]}) is listed"
+                    " in an earlier group; counted once",
+                )
+                continue
+            seen.add(key)
         if not isinstance(item, dict):
             rejections.add(
                 number,
@@ -174,6 +211,16 @@ def _raw_from_json(path: Path, rejections: Rejections) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["row", "name", "labels", "starts_at", "ends_at"])
+
+
+def _is_groups_shape(body: list[Any]) -> bool:
+    """The body of ``/api/v2/alerts/groups``: every item a group with an ``alerts`` list."""
+    return bool(body) and all(
+        isinstance(item, dict)
+        and isinstance(item.get("alerts"), list)
+        and "startsAt" not in item
+        for item in body
+    )
 
 
 def _raw_from_csv(path: Path, rejections: Rejections) -> pd.DataFrame:
@@ -206,20 +253,28 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _parse_time(text: str, timezone: str) -> pd.Timestamp | None:
-    """A UTC time, NaT for empty / Go's zero time, None if unparseable."""
+def _time_text(values: pd.Series) -> pd.Series:
+    """Stripped text; empty for missing values and Go's zero time (still firing)."""
+    text = pd.Series([_text(v) for v in values], index=values.index, dtype="object")
+    return text.where(text != _GO_ZERO_TIME, "")
+
+
+def _csv_date_order(raw: pd.DataFrame, path: Path) -> str:
+    """One date order for the whole CSV, from starts_at and ends_at together."""
+    both = pd.concat(
+        [_time_text(raw["starts_at"]), _time_text(raw["ends_at"])], ignore_index=True
+    )
     try:
-        stamp = pd.Timestamp(text)
-    except (ValueError, TypeError, OverflowError):
-        return None
-    if pd.isna(stamp):
-        return None
-    if stamp.tzinfo is None:
-        try:
-            stamp = stamp.tz_localize(timezone)
-        except (ValueError, TypeError, KeyError):
-            return None
-    return stamp.tz_convert("UTC")
+        return detect_date_order(both, path=path, column="starts_at, ends_at")
+    except InputError as exc:
+        raise InputError(
+            path,
+            exc.problem,
+            value=exc.value,
+            fix="write every time in one form, preferably ISO 8601 such as"
+            " 2024-05-01T10:00:00Z, or numeric dates in one order with at least one"
+            " day above 12 (the alert history has no date_order setting)",
+        ) from exc
 
 
 def _labels(value: object) -> dict[str, str] | None:
@@ -237,9 +292,29 @@ def _labels(value: object) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in value.items() if k != "alertname"}
 
 
-def _assemble(raw: pd.DataFrame, rejections: Rejections, timezone: str) -> pd.DataFrame:
+def _assemble(
+    raw: pd.DataFrame,
+    rejections: Rejections,
+    timezone: str,
+    date_order: str,
+    path: Path,
+) -> pd.DataFrame:
+    start_text, end_text = _time_text(raw["starts_at"]), _time_text(raw["ends_at"])
+    order: Any = date_order  # "iso", "dayfirst" or "monthfirst"
+    starts = parse_timestamps(
+        start_text, timezone=timezone, date_order=order, path=path, column="starts_at"
+    )
+    ends = parse_timestamps(
+        end_text, timezone=timezone, date_order=order, path=path, column="ends_at"
+    )
+    example = (
+        "an ISO 8601 time such as 2024-05-01T10:00:00Z"
+        if date_order == "iso"
+        else f"a {date_order} date such as the file's others"
+    )
+    rejections.note_row_times(raw["row"], starts.values)
     kept: list[dict[str, Any]] = []
-    for record in raw.to_dict("records"):
+    for i, record in enumerate(raw.to_dict("records")):
         number = int(record["row"])
         name = _text(record["name"])
         if not name:
@@ -257,42 +332,48 @@ def _assemble(raw: pd.DataFrame, rejections: Rejections, timezone: str) -> pd.Da
                 "labels must be a JSON object of label name to value",
             )
             continue
-        start_text = _text(record["starts_at"])
-        if not start_text or start_text == _GO_ZERO_TIME:
-            rejections.add(
-                number, "starts_at", start_text, "missing_start", "no start time"
-            )
-            continue
-        start = _parse_time(start_text, timezone)
-        if start is None:
+        if not start_text.iloc[i]:
             rejections.add(
                 number,
                 "starts_at",
-                start_text,
-                "unparseable_time",
-                "not an ISO 8601 time such as 2024-05-01T10:00:00Z",
+                _text(record["starts_at"]),
+                "missing_start",
+                "no start time",
             )
             continue
-        end_text = _text(record["ends_at"])
+        start = starts.values.iloc[i]
+        if pd.isna(start):
+            rejections.add(
+                number,
+                "starts_at",
+                start_text.iloc[i],
+                "unparseable_time",
+                f"not {example}"
+                if not starts.nonexistent_or_ambiguous.iloc[i]
+                else f"a local time that does not exist or exists twice in {timezone}",
+            )
+            continue
         end: pd.Timestamp | None = None  # still firing
-        if end_text and end_text != _GO_ZERO_TIME:
-            end = _parse_time(end_text, timezone)
-            if end is None:
+        if end_text.iloc[i]:
+            end = ends.values.iloc[i]
+            if pd.isna(end):
                 rejections.add(
                     number,
                     "ends_at",
-                    end_text,
+                    end_text.iloc[i],
                     "unparseable_time",
-                    "not an ISO 8601 time such as 2024-05-01T10:05:00Z",
+                    f"not {example}"
+                    if not ends.nonexistent_or_ambiguous.iloc[i]
+                    else f"a local time that does not exist or exists twice in {timezone}",
                 )
                 continue
             if end < start:
                 rejections.add(
                     number,
                     "ends_at",
-                    end_text,
+                    end_text.iloc[i],
                     "end_before_start",
-                    f"ends before it starts ({start_text})",
+                    f"ends before it starts ({start_text.iloc[i]})",
                 )
                 continue
         kept.append(
