@@ -57,6 +57,7 @@ __all__ = [
     "checklist_criteria",
     "evidence_problem",
     "read_checklist",
+    "row_labels",
 ]
 
 logger = logging.getLogger(__name__)
@@ -259,6 +260,22 @@ def _read_table(path: Path) -> _Table:
         ) from exc
     refuse_shifted_columns(table, path)
     return _Table(table)
+
+
+def row_labels(path: str | Path) -> dict[int, tuple[str, str]]:
+    """Row number → (item, area) of every checklist row, rejected rows included.
+
+    The rejected-rows table names a row by number only; a caller that must
+    know whether a rejected row belongs to an area (the post-launch business
+    processes criterion) reads it here. Numbers are those of
+    :func:`read_checklist` (the first item is row 2).
+    """
+    table = _read_table(Path(path)).table
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    return {
+        number: (str(row.get("item") or "").strip(), str(row.get("area") or "").strip())
+        for number, row in enumerate(table.to_dict("records"), start=2)
+    }
 
 
 def read_checklist(

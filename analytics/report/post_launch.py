@@ -36,7 +36,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from pydantic import ValidationError
 
-from analytics.checklist import checklist_criteria
+from analytics.checklist import checklist_criteria, row_labels
 from analytics.config import (
     CriterionConfig,
     ReadinessConfig,
@@ -360,15 +360,9 @@ def _unreadable_checklist_rows(load: LoadResult, area: str) -> list[str]:
     areas: dict[int, str] = {}
     items: dict[int, str] = {}
     try:
-        # The checklist reader's own table: row n is table row n - 2, as it numbers them.
-        from analytics.checklist import _read_table
-
-        table = _read_table(Path(load.source_file))
-        table.columns = [str(c).strip().lower() for c in table.columns]
-        for position, row in enumerate(table.to_dict("records"), start=2):
-            areas[position] = str(row.get("area") or "").strip()
-            items[position] = str(row.get("item") or "").strip()
-    except (ImportError, AnalyticsError, OSError, ValueError):
+        for number, (item, row_area) in row_labels(load.source_file).items():
+            items[number], areas[number] = item, row_area
+    except (AnalyticsError, OSError, ValueError):
         pass
     named = []
     for row_number, rows in rejected.groupby("row_number", sort=True):
