@@ -714,7 +714,8 @@ def _csat(crit_id: str, config: CriterionConfig, evidence: Evidence) -> Criterio
         undated = int(answers["answered_at"].isna().sum())
         answered = answers["answered_at"]
         scores = answers.loc[(answered >= start) & (answered < end)]
-        basis = f"survey answers answered in the window ({', '.join(names)})"
+        holding = [n for n in names if not survey_answers(evidence, (n,), "csat").empty]
+        basis = f"survey answers answered in the window ({', '.join(holding)})"
         if undated:
             basis += (
                 f"; {undated} answer(s) without answered_at cannot be placed in time"
