@@ -272,7 +272,7 @@ def ticket_reader_options(ticket_format: str) -> list[str]:
     settings the source has keys for (:data:`TICKET_SOURCE_SETTINGS`).
 
     >>> ticket_reader_options("servicenow_csv")
-    ['event_log']
+    ['event_log', 'state_map']
     """
     parameters = inspect.signature(_TICKET_READERS[ticket_format]).parameters
     return sorted(set(parameters) - {"path", "known_at", *TICKET_SOURCE_SETTINGS})

@@ -118,7 +118,7 @@ def test_unknown_reader_option_is_refused_at_load(write) -> None:  # type: ignor
         load_config(path)
     message = str(caught.value)
     assert "tickets['desk'].options has ['bogus']" in message
-    assert "format servicenow_csv (it accepts ['event_log'])" in message
+    assert "format servicenow_csv (it accepts ['event_log', 'state_map'])" in message
 
 
 def test_option_the_source_has_a_key_for_is_refused(write) -> None:  # type: ignore[no-untyped-def]

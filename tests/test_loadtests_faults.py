@@ -474,3 +474,100 @@ def test_load_test_without_usable_rows_is_no_data(tmp_path: Path) -> None:
     assert result.status is Status.NO_DATA
     assert "load test 'lt' has no usable load step" in result.detail
     assert "; ;" not in result.detail
+
+
+# ------------------------------------------------ timestamps in the wrong unit
+
+
+@pytest.mark.parametrize(
+    ("scale", "looks", "fix"),
+    [
+        (1000, "microseconds", "divide the timestamps by 1000"),
+        (0.001, "seconds", "multiply the timestamps by 1000"),
+    ],
+)
+def test_jtl_timestamps_in_another_unit_name_unit_row_and_fix(
+    tmp_path: Path, scale: float, looks: str, fix: str
+) -> None:
+    # Microseconds crashed (strftime on a year-58000 time, exit 3); seconds
+    # were read as January 1970 and the criterion had no data, with no hint.
+    rows = [f"{int((T0 + i * 1000) * scale)},50,GET /,true" for i in range(5)]
+    path = jtl(tmp_path, rows, name="unit.jtl")
+    with pytest.raises(InputError) as caught:
+        lt.read_jmeter_jtl(path)
+    message = str(caught.value)
+    assert "unit.jtl, row 2, column 'timeStamp'" in message
+    assert f"look like epoch {looks}, not milliseconds (5 of 5 values)" in message
+    assert f"(value '{int(T0 * scale)}')" in message
+    assert "JMeter writes epoch milliseconds" in message
+    assert fix in message
+
+
+def test_jtl_one_row_in_another_unit_is_named(tmp_path: Path) -> None:
+    rows = jtl_rows(5, every_ms=1000)
+    rows[3] = f"{(T0 + 3000) // 1000},50,GET /,true"  # line 5, in seconds
+    with pytest.raises(InputError, match=r"row 5, column 'timeStamp'.*1 of 5 values"):
+        lt.read_jmeter_jtl(jtl(tmp_path, rows))
+
+
+def test_locust_history_in_milliseconds_is_an_error(tmp_path: Path) -> None:
+    rows = [f"{(1772000000 + i) * 1000},10,,Aggregated,100,0,40" for i in range(3)]
+    with pytest.raises(InputError) as caught:
+        lt.read_locust_history(history(tmp_path, rows))
+    message = str(caught.value)
+    assert "h_stats_history.csv, row 2, column 'Timestamp'" in message
+    assert "look like epoch milliseconds, not seconds (3 of 3 values)" in message
+    assert "Locust's --csv history writes epoch seconds" in message
+    assert "divide the timestamps by 1000" in message
+
+
+def test_locust_history_in_seconds_still_reads(tmp_path: Path) -> None:
+    rows = [f"{1772000000 + i},10,,Aggregated,100,0,40" for i in range(3)]
+    load = lt.read_locust_history(history(tmp_path, rows))
+    assert load.frame["started_at"].tolist() == [
+        pd.Timestamp(1772000000, unit="s", tz="UTC")
+    ]
+
+
+def test_jtl_infinite_timestamp_is_not_a_time(tmp_path: Path) -> None:
+    path = jtl(tmp_path, [f"{T0},50,GET /,true", "inf,50,GET /,true"])
+    with pytest.raises(
+        InputError, match=r"row 3, column 'timeStamp': timeStamp is not"
+    ):
+        lt.read_jmeter_jtl(path)
+
+
+# ------------------------------------------------------------ UTF-16 CSV files
+
+
+@pytest.mark.parametrize(
+    ("encoding", "name"), [("utf-16", "UTF-16LE"), ("utf-16-be", "UTF-16BE")]
+)
+@pytest.mark.parametrize("reader", ["jtl", "history", "stats"])
+def test_utf16_load_test_csv_names_encoding_and_conversion(
+    tmp_path: Path, encoding: str, name: str, reader: str
+) -> None:
+    text, read, file_name = {
+        "jtl": (
+            JTL_HEADER + "\n".join(jtl_rows(3)) + "\n",
+            lt.read_jmeter_jtl,
+            "r.jtl",
+        ),
+        "history": (
+            HISTORY_HEADER + "1772000001,10,,Aggregated,100,0,40\n",
+            lt.read_locust_history,
+            "h_stats_history.csv",
+        ),
+        "stats": (
+            STATS_HEADER + ",Aggregated,12000,60,1200.0,180\n",
+            lt.read_locust_stats,
+            "x_stats.csv",
+        ),
+    }[reader]
+    path = tmp_path / file_name
+    path.write_bytes(text.encode(encoding))
+    with pytest.raises(InputError) as caught:
+        read(path)
+    message = str(caught.value)
+    assert f"is UTF-16 text ({name}), not UTF-8" in message
+    assert f"iconv -f {name} -t UTF-8 {file_name}" in message

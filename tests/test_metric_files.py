@@ -15,9 +15,11 @@ from analytics.errors import InputError
 from analytics.evidence import gather_evidence
 from analytics.frames import REJECTED_COLUMNS, SAMPLES_COLUMNS
 from analytics.sources.metric_files import (
+    epoch_unit_of,
     parse_values,
     read_metric_csv,
     read_metric_parquet,
+    wrong_epoch_unit,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "metrics"
@@ -81,8 +83,74 @@ def test_csv_epoch_seconds_and_metric_argument() -> None:
 def test_csv_epoch_milliseconds_raise(tmp_path: Path) -> None:
     path = tmp_path / "ms.csv"
     path.write_text("timestamp,value\n1714557600000,1\n")
-    with pytest.raises(InputError, match=r"ms\.csv: timestamps look like milliseconds"):
+    with pytest.raises(
+        InputError,
+        match=r"ms\.csv, row 2, column 'timestamp': timestamps look like milliseconds",
+    ):
         read_metric_csv(path, metric="up")
+
+
+@pytest.mark.parametrize(
+    ("stamp", "unit", "fix"),
+    [
+        ("1714557600000000", "microseconds", "divide the timestamps by 1000000"),
+        (
+            "1714557600000000000",
+            "nanoseconds",
+            "divide the timestamps by 1000000000",
+        ),
+    ],
+)
+def test_csv_epoch_in_a_smaller_unit_names_unit_row_and_fix(
+    tmp_path: Path, stamp: str, unit: str, fix: str
+) -> None:
+    path = tmp_path / "us.csv"
+    path.write_text(f"timestamp,value\n1714557600,1\n{stamp},2\n")
+    with pytest.raises(InputError) as caught:
+        read_metric_csv(path, metric="up")
+    message = str(caught.value)
+    assert "us.csv, row 3, column 'timestamp'" in message
+    assert f"timestamps look like {unit} since the epoch, not seconds" in message
+    assert fix in message
+
+
+@pytest.mark.parametrize(
+    ("encoding", "name"),
+    [("utf-16", "UTF-16LE"), ("utf-16-be", "UTF-16BE"), ("utf-32", "UTF-32LE")],
+)
+def test_csv_in_utf16_names_the_encoding_and_the_conversion(
+    tmp_path: Path, encoding: str, name: str
+) -> None:
+    # Excel's "Unicode Text": was a generic "not a UTF-8 text file".
+    path = tmp_path / "metrics.csv"
+    path.write_bytes("timestamp,value,metric\n1714557600,1,up\n".encode(encoding))
+    with pytest.raises(InputError) as caught:
+        read_metric_csv(path)
+    message = str(caught.value)
+    assert f"is {name[:6]} text ({name}), not UTF-8" in message
+    assert f"iconv -f {name} -t UTF-8 metrics.csv > metrics-utf8.csv" in message
+
+
+def test_gzipped_utf16_csv_is_named_too(tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "metrics.csv.gz"
+    text = "timestamp,value,metric\n1714557600,1,up\n"
+    path.write_bytes(gzip.compress(text.encode("utf-16")))
+    with pytest.raises(InputError, match=r"is UTF-16 text \(UTF-16LE\)"):
+        read_metric_csv(path)
+
+
+def test_epoch_unit_of_each_magnitude() -> None:
+    assert epoch_unit_of(1_772_100_000) == "s"
+    assert epoch_unit_of(1_772_100_000_000) == "ms"
+    assert epoch_unit_of(1_772_100_000_000_000) == "us"
+    assert epoch_unit_of(1_772_100_000_000_000_000) == "ns"
+    assert epoch_unit_of(60) is None
+    found = wrong_epoch_unit(np.array([np.nan, 5.0, 1_772_100_000_000.0]), "s")
+    assert found is not None
+    assert (found.position, found.looks_like, found.count) == (2, "ms", 1)
+    assert wrong_epoch_unit(np.array([np.nan, 5.0, 1_772_100_000.0]), "s") is None
 
 
 def test_csv_without_metric_column_needs_metric_argument() -> None:

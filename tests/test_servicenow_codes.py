@@ -1,8 +1,9 @@
-"""ServiceNow JSON/XML exports holding stored codes instead of display values.
+"""ServiceNow exports holding stored codes instead of display values.
 
 Small hand-written exports in the shapes ServiceNow writes with
 ``sysparm_display_value=false`` (REST) or ``incident.do?JSONv2`` / ``?XML``:
-``"priority": "1"``, ``"incident_state": "7"`` or a task ``"state"``.
+``"priority": "1"``, ``"incident_state": "7"`` or a task ``"state"``; and CSV
+exports whose ``incident_state`` column holds the codes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from analytics.config import load_config
 from analytics.errors import ConfigError
 from analytics.evidence import gather_evidence, parse_as_of
 from analytics.frames import LoadResult
+from analytics.metrics.resolution import resolution_outcome
 from analytics.sources.servicenow import (
+    read_servicenow_csv,
     read_servicenow_json,
     read_servicenow_xml,
 )
@@ -236,11 +239,11 @@ def test_xml_export_with_stored_codes(tmp_path: Path) -> None:
     assert "'99'" in result.rejected["message"].iloc[0]
 
 
-def test_state_map_from_the_config_and_refused_for_csv(tmp_path: Path) -> None:
+def test_state_map_from_the_config_for_json_and_csv(tmp_path: Path) -> None:
     write_json(tmp_path, [record("INC2", "2", "9")], "result")
     (tmp_path / "incident.csv").write_text(
         "number,priority,incident_state,opened_at,resolved_at\n"
-        "INC1,1 - Critical,Closed,2026-03-02 09:00:00,2026-03-02 10:00:00\n",
+        "INC2,2,9,2026-03-02 09:00:00,\n",
         "utf-8",
     )
     config = tmp_path / "readiness.yaml"
@@ -248,10 +251,116 @@ def test_state_map_from_the_config_and_refused_for_csv(tmp_path: Path) -> None:
         "tickets:\n  - name: sn\n    path: {path}\n    format: {format}\n"
         "    options: {{state_map: {{'9': Awaiting Vendor}}}}\ncriteria: {{}}\n"
     )
-    config.write_text(source.format(path="incident.json", format="servicenow_json"))
-    evidence = gather_evidence(load_config(config), parse_as_of("2026-03-03T00:00Z"))
-    assert evidence.tickets["sn"].frame["status"].tolist() == ["Awaiting Vendor"]
+    for path, format_ in (
+        ("incident.json", "servicenow_json"),
+        ("incident.csv", "servicenow_csv"),
+    ):
+        config.write_text(source.format(path=path, format=format_))
+        evidence = gather_evidence(
+            load_config(config), parse_as_of("2026-03-03T00:00Z")
+        )
+        assert evidence.tickets["sn"].frame["status"].tolist() == ["Awaiting Vendor"]
 
-    config.write_text(source.format(path="incident.csv", format="servicenow_csv"))
-    with pytest.raises(ConfigError, match="state_map"):
-        gather_evidence(load_config(config), parse_as_of("2026-03-03T00:00Z"))
+
+CODES_CSV = (
+    "number,priority,incident_state,opened_at,resolved_at\n"
+    "INC1,2,6,2026-03-20 10:00:00,2026-03-20 12:00:00\n"
+    "INC2,2,7,2026-03-20 10:00:00,\n"
+    "INC3,2,8,2026-03-20 10:00:00,\n"
+    "INC4,2, 2 ,2026-03-20 10:00:00,\n"
+    "INC5,2,99,2026-03-20 10:00:00,\n"
+    "INC6,2,Canceled,2026-03-20 10:00:00,\n"
+)
+
+
+@pytest.mark.parametrize("padded", [False, True], ids=["polars", "pandas"])
+def test_csv_state_codes_map_and_unknown_ones_are_rejected(
+    tmp_path: Path, padded: bool
+) -> None:
+    # The tester's file: 8 (Canceled) and 7 (Closed) were kept as open states
+    # and 99 was accepted silently. A padded header name takes the pandas path.
+    text = CODES_CSV.replace("number,", " number,") if padded else CODES_CSV
+    path = tmp_path / "incidents.csv"
+    path.write_text(text, "utf-8")
+    result = read_servicenow_csv(path)
+    frame = result.frame.set_index("ticket_id")
+    assert frame["status"].to_dict() == {
+        "INC1": "Resolved",
+        "INC2": "Closed",
+        "INC3": "Canceled",
+        "INC4": "In Progress",
+        "INC6": "Canceled",
+    }
+    rejected = result.rejected.set_index("row_number")
+    assert rejected["reason_code"].to_dict() == {6: "unknown_state"}
+    assert rejected.loc[6, "column"] == "incident_state"
+    assert rejected.loc[6, "value"] == "99"
+    assert "state_map: {'99': '<label>'}" in rejected.loc[6, "message"]
+    assert result.rows_in == result.rows_used + result.rows_rejected == 6
+
+    mapped = read_servicenow_csv(path, state_map={"99": "Awaiting Vendor"})
+    assert mapped.frame["status"].iloc[-2:].tolist() == ["Awaiting Vendor", "Canceled"]
+    assert mapped.rejected.empty
+    with pytest.raises(ConfigError, match="keys must be numeric state codes"):
+        read_servicenow_csv(path, state_map={"Vendor": "Awaiting Vendor"})
+
+
+def test_csv_event_log_codes_give_on_hold_time_and_first_resolution() -> None:
+    path = Path(__file__).parent / "fixtures" / "servicenow" / "incident_codes.csv"
+    result = read_servicenow_csv(path)
+    frame = result.frame.set_index("ticket_id")
+    assert frame["status"].to_dict() == {
+        "INC0000201": "Closed",
+        "INC0000202": "Canceled",
+        "INC0000204": "Resolved",
+    }
+    assert frame.loc["INC0000201", "on_hold_seconds"] == 7200.0
+    assert frame.loc["INC0000201", "first_resolved_at"] == pd.Timestamp(
+        "2026-03-02 11:00Z"
+    )
+    assert result.rejected["reason_code"].tolist() == ["unknown_state"] * 2
+    assert result.rejected["row_number"].tolist() == [8, 9]
+    result.check_accounting()
+
+
+def test_cancelled_csv_code_leaves_the_ticket_out_of_resolution(
+    tmp_path: Path,
+) -> None:
+    # End to end, as in the tester's config: Canceled (8) is not a missed P2.
+    (tmp_path / "sn.csv").write_text(CODES_CSV, "utf-8")
+    config = tmp_path / "readiness.yaml"
+    config.write_text(
+        "tickets:\n  - {name: sn, path: sn.csv, format: servicenow_csv}\ncriteria: {}\n"
+    )
+    evidence = gather_evidence(load_config(config), parse_as_of("2026-03-24T00:00Z"))
+    frame = evidence.tickets["sn"].frame
+    outcome = resolution_outcome(frame, as_of=pd.Timestamp("2026-03-24", tz="UTC"))
+    assert dict(zip(frame["ticket_id"], outcome, strict=True)) == {
+        "INC1": "resolved",
+        "INC2": "unknown",
+        "INC3": "cancelled",
+        "INC4": "open",
+        "INC6": "cancelled",
+    }
+    assert evidence.tickets["sn"].rejected["reason_code"].tolist() == ["unknown_state"]
+
+
+@pytest.mark.parametrize("padded", [False, True], ids=["polars", "pandas"])
+def test_a_stray_number_among_labels_is_kept_with_a_note(
+    tmp_path: Path, padded: bool
+) -> None:
+    # A display-value export (labels, no known code) with the UCI log's -100:
+    # not a stored code, so kept as written, as before; a note says so.
+    header = " number" if padded else "number"
+    path = tmp_path / "incidents.csv"
+    path.write_text(
+        f"{header},priority,incident_state,opened_at,resolved_at\n"
+        "INC1,2 - High,New,2026-03-20 10:00:00,\n"
+        "INC2,2 - High,-100,2026-03-20 10:00:00,\n"
+        "INC3,2 - High,Closed,2026-03-20 10:00:00,2026-03-20 11:00:00\n",
+        "utf-8",
+    )
+    result = read_servicenow_csv(path)
+    assert result.frame["status"].tolist() == ["New", "-100", "Closed"]
+    assert result.rejected.empty
+    assert any("'-100'" in note and "kept as written" in note for note in result.notes)

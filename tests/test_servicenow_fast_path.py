@@ -38,6 +38,12 @@ STATES = [
     "On Hold",
     "ON HOLD",
     "?",
+    # Stored codes: Closed, Canceled, On Hold (padded), unknown unless mapped.
+    "7",
+    "8",
+    " 3 ",
+    "99",
+    "-100",  # the UCI log's odd state: kept in a file of labels
 ]
 PRIORITIES = ["1 - Critical", "2 - High", " 3 - moderate ", "4 - Low", "5 - Planning"]
 DATES = [
@@ -134,6 +140,7 @@ def assert_same(path: Path, **options: Any) -> None:
         "event_log": None,
         "priority_map": None,
         "column_map": None,
+        "state_map": None,
         **options,
     }
     fast = outcome(servicenow.read_servicenow_csv, path, **options)
@@ -179,6 +186,7 @@ def assert_pauses_sum_to_on_hold(frame: pd.DataFrame, pauses: pd.DataFrame) -> N
     date_order=st.sampled_from(["auto", "dayfirst"]),
     timezone=st.sampled_from(["UTC", "Europe/Amsterdam"]),
     known_at=st.sampled_from([None, "2016-03-02T00:00Z", "2016-03-13T09:00Z"]),
+    state_map=st.sampled_from([None, {"99": "Awaiting Vendor"}]),
 )
 # Found by CI: every ticket rejected for lack of opened_at left an empty frame
 # whose times had the unit pandas infers for no values (seconds), not microseconds.
@@ -189,6 +197,21 @@ def assert_pauses_sum_to_on_hold(frame: pd.DataFrame, pauses: pd.DataFrame) -> N
     date_order="auto",
     timezone="UTC",
     known_at=None,
+    state_map=None,
+)
+# Stored state codes: 8 Canceled, 3 On Hold, an unknown 99 in one update.
+@example(
+    text="number,incident_state,priority,opened_at,resolved_at,sys_updated_at\n"
+    "INC1,1,1 - Critical,1/3/2016 10:00,?,1/3/2016 10:00\n"
+    "INC1, 3 ,1 - Critical,1/3/2016 10:00,?,1/3/2016 11:00\n"
+    "INC1,8,1 - Critical,1/3/2016 10:00,?,1/3/2016 12:00\n"
+    "INC2,99,2 - High,1/3/2016 10:00,?,1/3/2016 10:00\n"
+    "INC2,7,2 - High,1/3/2016 10:00,?,1/3/2016 11:00\n",
+    event_log=None,
+    date_order="dayfirst",
+    timezone="UTC",
+    known_at=None,
+    state_map=None,
 )
 def test_polars_path_equals_the_pandas_path(
     tmp_path: Path,
@@ -197,6 +220,7 @@ def test_polars_path_equals_the_pandas_path(
     date_order: str,
     timezone: str,
     known_at: str | None,
+    state_map: dict[str, str] | None,
 ) -> None:
     path = tmp_path / "incidents.csv"
     path.write_text(text, encoding="utf-8")
@@ -207,6 +231,7 @@ def test_polars_path_equals_the_pandas_path(
         date_order=date_order,
         timezone=timezone,
         known_at=None if known_at is None else pd.Timestamp(known_at),
+        state_map=state_map,
     )
 
 
@@ -218,6 +243,9 @@ def test_polars_path_equals_the_pandas_path(
         ("incident_event_log.csv", {"priority_map": {"5 - Planning": "P4"}}),
         ("incident_export.csv", {}),
         ("incident_export.csv", {"timezone": "Europe/Amsterdam"}),
+        ("incident_codes.csv", {}),
+        ("incident_codes.csv", {"state_map": {"99": "Awaiting Vendor"}}),
+        ("incident_codes.csv", {"state_map": {"9": "x"}, "event_log": False}),
         (
             "incidents_renamed.csv",
             {

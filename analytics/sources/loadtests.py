@@ -104,6 +104,11 @@ import pandas as pd
 from analytics.errors import ConfigError, InputError
 from analytics.frames import LoadResult, Rejections, file_sha256
 from analytics.sources._compressed import decompression_errors, open_by_content
+from analytics.sources.metric_files import (
+    EPOCH_UNITS,
+    refuse_wide_text,
+    wrong_epoch_unit,
+)
 
 __all__ = [
     "LOAD_STEPS_COLUMNS",
@@ -813,17 +818,31 @@ def _one_step(
     )
 
 
+_TOOL_DEFAULT: Final = {
+    "ms": "JMeter writes epoch milliseconds by default"
+    " (jmeter.save.saveservice.timestamp_format=ms)",
+    "s": "Locust's --csv history writes epoch seconds",
+}
+
+
 def _epoch(
     frame: pd.DataFrame, path: str | Path, column: str, unit: Literal["s", "ms"]
 ) -> pd.Series:
-    """``frame[column]`` (Unix epoch in ``unit``) as tz-aware UTC; an error names the row."""
+    """``frame[column]`` (Unix epoch in ``unit``) as tz-aware UTC; an error names the row.
+
+    Numbers that are times in another unit (seconds or microseconds in a JTL,
+    milliseconds in a Locust history; see
+    :func:`~analytics.sources.metric_files.wrong_epoch_unit`) are refused, not
+    read as 1970 or as a year after 5138.
+    """
     numbers = pd.to_numeric(frame[column].astype("string").str.strip(), errors="coerce")
-    bad = numbers.isna()
+    values = numbers.to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(values)
     if bad.any():
-        position = int(np.flatnonzero(bad.to_numpy())[0])
+        position = int(np.flatnonzero(bad)[0])
         raise InputError(
             path,
-            f"{column} is not a Unix time in {'milliseconds' if unit == 'ms' else 'seconds'}",
+            f"{column} is not a Unix time in {EPOCH_UNITS[unit]}",
             row=int(frame.index[position]) + 2,  # header is line 1
             column=column,
             value=frame[column].iloc[position],
@@ -832,14 +851,28 @@ def _epoch(
                 " (jmeter.save.saveservice.timestamp_format=ms)" if unit == "ms" else ""
             ),
         )
-    return pd.to_datetime(numbers.astype(float), unit=unit, utc=True)
+    found = wrong_epoch_unit(values, unit)
+    if found is not None:
+        raise InputError(
+            path,
+            found.problem(f"{column} values", unit, len(values))
+            + f"; {_TOOL_DEFAULT[unit]}",
+            row=int(frame.index[found.position]) + 2,
+            column=column,
+            value=frame[column].iloc[found.position],
+            fix=f"{found.fix(unit)} in the {column} column, or export the results"
+            " again with the tool's default timestamps",
+        )
+    return pd.to_datetime(values, unit=unit, utc=True).to_series(index=frame.index)
 
 
 def _read_csv(
     path: str | Path, *, delimiters: tuple[str, ...] = (",",)
 ) -> pd.DataFrame:
     """The CSV as text cells (empty cells ``""``), with the first delimiter that
-    splits the header into more than one column."""
+    splits the header into more than one column. UTF-16/32 text is refused
+    naming its encoding and the conversion."""
+    refuse_wide_text(path)
     try:
         with decompression_errors(path):
             chosen = delimiters[0]

@@ -33,7 +33,8 @@ reason code                 meaning
 The building blocks :class:`SamplesLoadResult`, :func:`series_key`,
 :func:`parse_values`, :func:`epoch_seconds_to_utc` and :func:`assemble_samples`
 are shared with :mod:`analytics.sources.prometheus_json` and any other source of
-samples.
+samples; :func:`wrong_epoch_unit` (epoch numbers in another unit than the
+format's) with :mod:`analytics.sources.loadtests`.
 """
 
 from __future__ import annotations
@@ -56,23 +57,30 @@ from analytics.frames import (
     LoadResult,
     file_sha256,
 )
-from analytics.sources._compressed import decompression_errors
+from analytics.sources._compressed import decompression_errors, open_by_content
 from analytics.sources._csv import (
     refuse_semicolon_separated,
     refuse_shifted_columns,
     unsplittable_csv,
+    wide_text_encoding,
+    wide_text_error,
 )
 from analytics.timeparse import DateOrder, parse_timestamps
 
 __all__ = [
+    "EPOCH_UNITS",
     "TIMESTAMP_DTYPE",
     "SamplesLoadResult",
+    "WrongEpochUnit",
     "assemble_samples",
     "epoch_seconds_to_utc",
+    "epoch_unit_of",
     "parse_values",
     "read_metric_csv",
     "read_metric_parquet",
+    "refuse_wide_text",
     "series_key",
+    "wrong_epoch_unit",
 ]
 
 logger = logging.getLogger(__name__)
@@ -82,6 +90,25 @@ TIMESTAMP_DTYPE: Final = "datetime64[us, UTC]"
 
 MILLISECONDS_THRESHOLD = 1e11
 """Epoch seconds above this (year 5138) are almost surely milliseconds."""
+
+EPOCH_UNITS: Final[Mapping[str, str]] = {
+    "s": "seconds",
+    "ms": "milliseconds",
+    "us": "microseconds",
+    "ns": "nanoseconds",
+}
+"""Units of epoch numbers, by pandas' name, and what they are called in messages."""
+
+_EPOCH_FACTORS: Final[Mapping[str, float]] = {
+    "s": 1.0,
+    "ms": 1e3,
+    "us": 1e6,
+    "ns": 1e9,
+}
+# Epoch seconds from 1e8 (1973-03-03) to MILLISECONDS_THRESHOLD (5138): the
+# range in which a number is read as a time in one unit. The units are 1000
+# apart and the range 1000 wide, so a number in it fits exactly one unit.
+_EARLIEST_EPOCH_SECONDS: Final = 1e8
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 _ISO_START = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -329,6 +356,7 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
         raise InputError(
             path, "this is a Parquet file, not a CSV", fix="use read_metric_parquet"
         )
+    refuse_wide_text(path)
     try:
         # The compression follows the name (.gz, .bz2, .xz, .zip).
         with decompression_errors(path):
@@ -351,6 +379,26 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
         ) from exc
     refuse_shifted_columns(table, path)
     return table
+
+
+_WIDE_HEAD: Final = 4096
+
+
+def refuse_wide_text(path: str | Path) -> None:
+    """Refuse a text file in UTF-16 or UTF-32 (gzip, bzip2, xz: its content).
+
+    The error says which encoding and gives the ``iconv`` command that converts
+    it (:func:`~analytics.sources._csv.wide_text_error`). A file that cannot
+    be opened is left to the reader, which reports that.
+    """
+    try:
+        with decompression_errors(path), open_by_content(path) as stream:
+            head = stream.read(_WIDE_HEAD)
+    except OSError:
+        return
+    wide = wide_text_encoding(head)
+    if wide is not None:
+        raise wide_text_error(path, wide)
 
 
 def _read_parquet_table(path: Path) -> pd.DataFrame:
@@ -416,13 +464,23 @@ def _require_columns(table: pd.DataFrame, path: Path, metric: str | None) -> Non
 
 
 def _csv_timestamps(
-    text: pd.Series, path: Path, *, timezone: str, date_order: DateOrder
+    text: pd.Series,
+    path: Path,
+    *,
+    timezone: str,
+    date_order: DateOrder,
+    first_row: int = 2,
 ) -> tuple[pd.Series, np.ndarray, str]:
-    """Parse a text column; plain numbers are epoch seconds."""
+    """Parse a text column; plain numbers are epoch seconds.
+
+    ``first_row`` is the row number of the first value (CSV: line 2).
+    """
     present = text != ""
     if present.any() and text[present].str.match(_NUMBER).all():
         seconds = pd.to_numeric(text.where(present), errors="coerce")
-        times = epoch_seconds_to_utc(seconds.to_numpy(dtype=float), path)
+        times = epoch_seconds_to_utc(
+            seconds.to_numpy(dtype=float), path, rows=np.arange(len(text)) + first_row
+        )
         reasons = np.where(present.to_numpy(), "", "missing_value")
         return times.set_axis(text.index), reasons, "epoch seconds"
 
@@ -480,7 +538,9 @@ def _parquet_timestamps(
         return times.dt.tz_convert("UTC").astype(TIMESTAMP_DTYPE), reasons
     elif pd.api.types.is_numeric_dtype(column.dtype):
         seconds = column.to_numpy(dtype=float, na_value=np.nan)
-        times = epoch_seconds_to_utc(seconds, path).set_axis(column.index)
+        times = epoch_seconds_to_utc(
+            seconds, path, rows=np.arange(len(column)) + 1
+        ).set_axis(column.index)
     else:
         text = _cells_as_text(column)
         naive = (text != "") & ~text.str.contains(_OFFSET, na=False)
@@ -490,7 +550,7 @@ def _parquet_timestamps(
             else "UTC"
         )
         times, reasons, _ = _csv_timestamps(
-            text, path, timezone=zone, date_order="auto"
+            text, path, timezone=zone, date_order="auto", first_row=1
         )
         return times, reasons
     reasons = np.where(missing, "missing_value", "")
@@ -526,25 +586,111 @@ def _cells_as_text(column: pd.Series) -> pd.Series:
     return text.fillna("").astype(object)
 
 
-def epoch_seconds_to_utc(seconds: np.ndarray, path: str | Path) -> pd.Series:
+@dataclass(frozen=True)
+class WrongEpochUnit:
+    """The first of ``count`` epoch numbers that are not in the expected unit."""
+
+    # Position of the first such number in the values checked.
+    position: int
+    value: float
+    # The unit it is a 1973..5138 time in (a key of EPOCH_UNITS); None if none.
+    looks_like: str | None
+    count: int
+
+    def fix(self, unit: str) -> str:
+        """How to convert the numbers to ``unit``: ``"divide ... by 1000"``."""
+        if self.looks_like is None:
+            return f"write the times as epoch {EPOCH_UNITS[unit]}"
+        ratio = _EPOCH_FACTORS[self.looks_like] / _EPOCH_FACTORS[unit]
+        if ratio > 1:
+            return f"divide the timestamps by {ratio:.0f}"
+        return f"multiply the timestamps by {1 / ratio:.0f}"
+
+    def problem(self, what: str, unit: str, total: int) -> str:
+        """``"<what> look like epoch microseconds, not milliseconds (n of m)"``."""
+        shown = f"{self.count:,} of {total:,} values"
+        if self.looks_like is None:
+            return f"{what} are too large to be epoch {EPOCH_UNITS[unit]} ({shown})"
+        return (
+            f"{what} look like epoch {EPOCH_UNITS[self.looks_like]}, not"
+            f" {EPOCH_UNITS[unit]} ({shown})"
+        )
+
+
+def epoch_unit_of(value: float) -> str | None:
+    """The unit (a key of :data:`EPOCH_UNITS`) in which ``value`` is a time in 1973..5138.
+
+    Examples
+    --------
+    >>> [epoch_unit_of(v) for v in (1772100000, 1772100000000, 1.7721e15, 1e20, 60)]
+    ['s', 'ms', 'us', None, None]
+    """
+    size = abs(float(value))
+    for unit, factor in _EPOCH_FACTORS.items():
+        if _EARLIEST_EPOCH_SECONDS <= size / factor < MILLISECONDS_THRESHOLD:
+            return unit
+    return None
+
+
+def wrong_epoch_unit(values: np.ndarray, unit: str) -> WrongEpochUnit | None:
+    """The epoch numbers (NaN ignored) that are not in ``unit``, if any.
+
+    A number is in the wrong unit when, read in ``unit``, it is after the year
+    5138 (it is then a time in a smaller unit: milliseconds read as seconds),
+    or, for a unit below seconds, when it is a time since 1973 in a larger
+    unit (seconds read as milliseconds would be January 1970). Smaller
+    numbers are left alone: offsets from zero are common in tests and tools.
+
+    Examples
+    --------
+    >>> found = wrong_epoch_unit(np.array([1772100000.0, 1772100001.0]), "ms")
+    >>> found.looks_like, found.position, found.count, found.fix("ms")
+    ('s', 0, 2, 'multiply the timestamps by 1000')
+    >>> wrong_epoch_unit(np.array([0.0, 500.0, 1772100000000.0]), "ms") is None
+    True
+    """
+    size = np.abs(np.asarray(values, dtype=float))
+    with np.errstate(invalid="ignore"):
+        seconds = size / _EPOCH_FACTORS[unit]
+        wrong = np.isfinite(size) & (
+            (seconds >= MILLISECONDS_THRESHOLD)
+            | ((seconds < _EARLIEST_EPOCH_SECONDS) & (size >= _EARLIEST_EPOCH_SECONDS))
+        )
+    if not wrong.any():
+        return None
+    position = int(np.flatnonzero(wrong)[0])
+    value = float(np.asarray(values, dtype=float)[position])
+    return WrongEpochUnit(position, value, epoch_unit_of(value), int(wrong.sum()))
+
+
+def epoch_seconds_to_utc(
+    seconds: np.ndarray, path: str | Path, *, rows: np.ndarray | None = None
+) -> pd.Series:
     """Epoch seconds (float, NaN allowed) to UTC times rounded to the millisecond.
 
-    Returns a Series with a default index; NaN becomes NaT.
+    Returns a Series with a default index; NaN becomes NaT. ``rows`` (the
+    file's row number of each value), when given, lets an error name the row.
 
     Raises
     ------
     InputError
-        If a value looks like milliseconds (above 1e11), a classic unit bug.
+        If a value looks like milliseconds (or micro- or nanoseconds: above
+        1e11 seconds, after the year 5138), a classic unit bug.
     """
-    finite = seconds[np.isfinite(seconds)]
-    too_big = finite[np.abs(finite) > MILLISECONDS_THRESHOLD]
-    if too_big.size:
+    found = wrong_epoch_unit(seconds, "s")
+    if found is not None:
+        looks = (
+            f"look like {EPOCH_UNITS[found.looks_like]} since the epoch, not seconds"
+            if found.looks_like is not None
+            else "are too large to be epoch seconds"
+        )
         raise InputError(
             path,
-            "timestamps look like milliseconds since the epoch, not seconds"
-            f" ({too_big.size:,} values above 1e11)",
-            value=float(too_big[0]),
-            fix="divide the timestamps by 1000 (Prometheus writes float seconds)",
+            f"timestamps {looks} ({found.count:,} values above 1e11)",
+            row=None if rows is None else int(rows[found.position]),
+            column=None if rows is None else "timestamp",
+            value=found.value,
+            fix=found.fix("s") + " (Prometheus writes float seconds)",
         )
     millis = np.rint(seconds * 1000.0)
     # NaN cannot be an int64: keep them as NaT via a masked conversion.

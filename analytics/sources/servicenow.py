@@ -31,8 +31,8 @@ reason code                 meaning
 ``nonexistent_local_time``  a naive local time does not exist (or happens
                             twice) in ``timezone``
 ``unknown_priority``        the last row's priority is not a known label
-``unknown_state``           (JSON/XML) a raw ``incident_state`` code that is
-                            not a known state code nor in ``state_map``
+``unknown_state``           a stored ``incident_state`` code (a number) that
+                            is not a known state code nor in ``state_map``
 ``invalid_number``          a count is not a non-negative integer
 ``resolved_before_opened``  the final (or first) resolution is before
                             ``opened_at``
@@ -170,6 +170,7 @@ def read_servicenow_csv(
     event_log: bool | None = None,
     priority_map: Mapping[str, str] | None = None,
     column_map: Mapping[str, str] | None = None,
+    state_map: Mapping[str, str] | None = None,
     known_at: pd.Timestamp | None = None,
 ) -> LoadResult:
     """Read a ServiceNow incident CSV export (plain or gzip) as a tickets frame.
@@ -196,7 +197,13 @@ def read_servicenow_csv(
     column_map
         The file's column names mapped to the ServiceNow names this reader
         expects, for renamed exports, e.g. ``{"Number": "number"}``.
-
+    state_map
+        Extra or overriding stored state codes, e.g. ``{"9": "Awaiting
+        Vendor"}``, merged over :data:`DEFAULT_STATE_CODES`. An
+        ``incident_state`` that is a number (a stored code, as the Table API
+        writes without display values) is replaced by its label, so ``8`` is
+        ``Canceled`` and ``7`` ``Closed``; a number with no label rejects its
+        ticket (``unknown_state``). Labels such as ``Resolved`` are kept.
     known_at
         The decision time. An event log's updates after it were not known
         then: those rows are set aside (``after_decision_time``) before each
@@ -216,7 +223,7 @@ def read_servicenow_csv(
         (or is separated by semicolons),
         lacks a required column, or a date column cannot be read at all.
     ConfigError
-        ``priority_map`` or ``column_map`` is invalid.
+        ``priority_map``, ``column_map`` or ``state_map`` is invalid.
 
     Notes
     -----
@@ -290,6 +297,7 @@ def read_servicenow_csv(
         event_log=event_log,
         priority_map=priority_map,
         column_map=column_map,
+        state_map=state_map,
         known_at=known_at,
     )
     if fast is not None:
@@ -302,6 +310,7 @@ def read_servicenow_csv(
         event_log=event_log,
         priority_map=priority_map,
         column_map=column_map,
+        state_map=state_map,
         known_at=known_at,
     )
 
@@ -465,7 +474,9 @@ class _Export:
     read: Callable[[Path, Mapping[str, str] | None], pd.DataFrame]
     # The rejection row number of the first record.
     first_row: int
-    # Whether the export holds stored codes (JSON, XML) that need labels.
+    # Whether a record's task ``state`` stands in for a missing
+    # ``incident_state`` (JSON, XML). Stored state codes are labelled in every
+    # format.
     codes: bool = False
 
 
@@ -518,8 +529,9 @@ def _read_export(
         )
 
     tickets = _TicketRejector(raw, rows.candidates, rejections)
-    if export.codes:
-        _label_state_codes(rows.candidates, tickets, states)
+    kept_numbers = _label_state_codes(
+        rows.candidates, tickets, states, stored=export.codes
+    )
     order = _parse_dates(
         rows.candidates, tickets, path, timezone, date_order, rows.event_log
     )
@@ -559,6 +571,7 @@ def _read_export(
         pauses=pauses,
         row_times=rejections.row_times(),
     )
+    result.notes.extend(kept_numbers)
     return _finish(
         result, export.label, timezone, order, event_log=rows.event_log, started=started
     )
@@ -1014,26 +1027,77 @@ def _state_lookup(state_map: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def _label_state_codes(
-    rows: pd.DataFrame, tickets: _TicketRejector, states: Mapping[str, str]
-) -> None:
-    """Replace numeric ``incident_state`` codes by labels in place; reject unknown."""
+    rows: pd.DataFrame,
+    tickets: _TicketRejector,
+    states: Mapping[str, str],
+    *,
+    stored: bool,
+) -> list[str]:
+    """Replace numeric ``incident_state`` codes by labels in place.
+
+    A number with no label rejects its ticket when the states are stored codes:
+    always in a JSON/XML export (``stored``), and in a CSV that holds a known
+    code or no label at all. A CSV of labels with no known code (a
+    display-value export) keeps such a number as written, as it always did (the
+    public UCI log has ``-100``); the returned note says so.
+    """
     state = rows["incident_state"].str.strip()
     coded = state.str.fullmatch(_STATE_CODE, na=False)
     if not coded.any():
-        return
+        return []
     labels = state.where(coded).map(states)
     unknown = coded & labels.isna()
-    known = ", ".join(f"{code} {label}" for code, label in states.items())
-    for value in sorted(state[unknown].unique()):
-        tickets.reject_rows(
-            unknown & (state == value),
-            "incident_state",
-            "unknown_state",
-            f"incident_state {value!r} is a stored state code with no known label"
-            f" (known: {known}); map it with options: {{state_map: {{'{value}':"
-            " '<label>'}} in the ticket source config (state_map= in Python)",
-        )
+    values = sorted(state[unknown].unique())
+    notes: list[str] = []
+    known = bool((coded & ~unknown).any())
+    if values and not stored and not known and _holds_labels(rows["incident_state"]):
+        notes = _kept_numbers_note(values, int(unknown.sum()))
+    else:
+        for value in values:
+            tickets.reject_rows(
+                unknown & (state == value),
+                "incident_state",
+                "unknown_state",
+                _unknown_state_message(value, states),
+            )
     rows.loc[coded & ~unknown, "incident_state"] = labels[coded & ~unknown]
+    return notes
+
+
+def _holds_labels(state: pd.Series) -> bool:
+    """Whether some state text is a label (not blank, not a stored code)."""
+    stripped = state.str.strip()
+    label = stripped.notna() & (stripped != "")
+    return bool((label & ~stripped.str.fullmatch(_STATE_CODE, na=False)).any())
+
+
+def _kept_numbers_note(values: list[str], rows: int) -> list[str]:
+    if not values:
+        return []
+    shown = ", ".join(repr(value) for value in values)
+    return [
+        f"incident_state holds labels and no known state code; {rows:,} row(s)"
+        f" hold a number that is no state code ({shown}), kept as written. If it is an instance's own state,"
+        " label it with options: {state_map: {'<code>': '<label>'}}."
+    ]
+
+
+def _unknown_state_message(value: str, states: Mapping[str, str]) -> str:
+    known = ", ".join(f"{code} {label}" for code, label in states.items())
+    return (
+        f"incident_state {value!r} is a stored state code with no known label"
+        f" (known: {known}); map it with options: {{state_map: {{'{value}':"
+        " '<label>'}} in the ticket source config (state_map= in Python)"
+    )
+
+
+def _state_code_labels(state: pd.Series, states: Mapping[str, str]) -> pd.Series:
+    """Per state text: its label if it is a known stored code, ``""`` if an
+    unknown code, missing if it is not a code (as :func:`_label_state_codes`)."""
+    stripped = state.str.strip()
+    coded = stripped.str.fullmatch(_STATE_CODE, na=False)
+    labels = stripped.where(coded).map(states)
+    return labels.where(~coded | labels.notna(), "")
 
 
 def _state_fallback(raw: pd.DataFrame) -> pd.DataFrame:
@@ -1574,11 +1638,13 @@ def _read_csv_fast(
     event_log: bool | None,
     priority_map: Mapping[str, str] | None,
     column_map: Mapping[str, str] | None,
+    state_map: Mapping[str, str] | None = None,
     known_at: pd.Timestamp | None = None,
 ) -> LoadResult | None:
     """The CSV pipeline in polars; None when the file needs the pandas path."""
     started = time.perf_counter()
     labels = _priority_lookup(priority_map)
+    states = _state_lookup(state_map)
     read = _polars_table(path, _sniff(path), column_map)
     if read is None:
         return None
@@ -1610,6 +1676,7 @@ def _read_csv_fast(
         # No ticket at all: the pandas path gives the empty frame its dtypes.
         return None
     tickets = _FastRejector(rows, rejections)
+    candidates, kept_numbers = _fast_state_codes(candidates, tickets, states)
     candidates, order = _fast_dates(
         candidates, tickets, path, timezone, date_order, event_log=is_event_log
     )
@@ -1653,6 +1720,7 @@ def _read_csv_fast(
         pauses=pauses,
         row_times=rejections.row_times(),
     )
+    result.notes.extend(kept_numbers)
     return _finish(
         result, "CSV", timezone, order, event_log=is_event_log, started=started
     )
@@ -1978,6 +2046,43 @@ def _map_distinct(
     )
     lookup = pl.DataFrame({column: distinct, name: values})
     return rows.join(lookup, on=column, how="left", maintain_order="left")
+
+
+def _fast_state_codes(
+    rows: pl.DataFrame, tickets: _FastRejector, states: Mapping[str, str]
+) -> tuple[pl.DataFrame, list[str]]:
+    """:func:`_label_state_codes` (CSV) on polars rows: codes become labels."""
+    rows = _map_distinct(
+        rows,
+        "incident_state",
+        lambda state: _state_code_labels(state, states),
+        "_state_label",
+        pl.String(),
+    )
+    label = pl.col("_state_label")
+    unknown = label == ""
+    unknown_rows = rows.filter(unknown).select(_strip("incident_state")).to_series()
+    values = sorted(unknown_rows.unique().to_list())
+    notes: list[str] = []
+    known = rows.select((label.is_not_null() & ~unknown).any()).item()
+    distinct = rows["incident_state"].drop_nulls().unique().to_list()
+    if values and not known and _holds_labels(pd.Series(distinct, dtype=str)):
+        notes = _kept_numbers_note(values, unknown_rows.len())
+    else:
+        for value in values:
+            tickets.reject_rows(
+                rows,
+                unknown & (_strip("incident_state") == value),
+                "incident_state",
+                "unknown_state",
+                _unknown_state_message(value, states),
+            )
+    rows = rows.with_columns(
+        incident_state=pl.when(label.is_not_null() & ~unknown)
+        .then(label)
+        .otherwise(pl.col("incident_state"))
+    ).drop("_state_label")
+    return rows, notes
 
 
 def _fast_dates(
