@@ -25,6 +25,7 @@ from analytics.frames import TICKETS_COLUMNS, LoadResult, Rejections, file_sha25
 from analytics.sources._compressed import decompression_errors
 from analytics.sources._csv import (
     refuse_other_delimiter,
+    refuse_semicolon_separated,
     unsplittable_csv,
     wide_text_encoding,
     wide_text_error,
@@ -39,6 +40,7 @@ __all__ = [
     "parse_formatted_dates",
     "priority_lookup",
     "read_json",
+    "read_named_csv",
     "read_text_csv",
     "rename_columns",
     "require_columns",
@@ -318,6 +320,30 @@ def _sniff(path: Path, *, expect: Literal["csv", "json"], export_hint: str) -> b
         # as a row with too many fields.
         refuse_other_delimiter(head.decode("utf-8", errors="replace"), path)
     return magic
+
+
+def read_named_csv(
+    path: Path, required: Iterable[str], *, export_hint: str
+) -> pd.DataFrame:
+    """The cells of a CSV export as text, by lower-case column name.
+
+    The ``required`` columns (lower case) must be there, or an
+    :class:`InputError` names those missing and the file's own header; a
+    repeated column name keeps its first column. Row ``i`` of the result is
+    file line ``i + 2``.
+    """
+    names, cells = read_text_csv(path, export_hint=export_hint)
+    refuse_semicolon_separated(names, path)
+    lowered = [n.strip().lower() for n in names]
+    missing = [c for c in required if c not in lowered]
+    if missing:
+        raise InputError(
+            path,
+            f"lacks column(s) {', '.join(missing)}; found {', '.join(names) or 'none'}",
+            fix=export_hint,
+        )
+    cells.columns = pd.Index(lowered)
+    return cells.loc[:, ~cells.columns.duplicated()].reset_index(drop=True)
 
 
 def read_text_csv(path: Path, *, export_hint: str) -> tuple[list[str], pd.DataFrame]:

@@ -45,8 +45,7 @@ import pandas as pd
 
 from analytics.errors import InputError
 from analytics.frames import LoadResult, Rejections, file_sha256
-from analytics.sources._csv import refuse_semicolon_separated
-from analytics.sources._readers import read_json, read_text_csv
+from analytics.sources._readers import read_json, read_named_csv
 from analytics.timeparse import detect_date_order, parse_timestamps
 
 __all__ = ["ALERT_COLUMNS", "read_alert_history"]
@@ -224,18 +223,9 @@ def _is_groups_shape(body: list[Any]) -> bool:
 
 
 def _raw_from_csv(path: Path, rejections: Rejections) -> pd.DataFrame:
-    names, cells = read_text_csv(path, export_hint=_CSV_HINT)
-    refuse_semicolon_separated(names, path)
-    lowered = [n.strip().lower() for n in names]
-    missing = [c for c in ("name", "starts_at", "ends_at") if c not in lowered]
-    if missing:
-        raise InputError(
-            path,
-            f"lacks column(s) {', '.join(missing)}; found {', '.join(names) or 'none'}",
-            fix=_CSV_HINT,
-        )
-    cells.columns = pd.Index(lowered)
-    cells = cells.loc[:, ~cells.columns.duplicated()]
+    cells = read_named_csv(
+        path, ("name", "starts_at", "ends_at"), export_hint=_CSV_HINT
+    )
     return pd.DataFrame(
         {
             "row": range(2, len(cells) + 2),

@@ -27,8 +27,7 @@ import pandas as pd
 
 from analytics.errors import InputError
 from analytics.frames import LoadResult, Rejections, file_sha256
-from analytics.sources._csv import refuse_semicolon_separated
-from analytics.sources._readers import read_text_csv
+from analytics.sources._readers import read_named_csv
 from analytics.timeparse import DateOrder, detect_date_order, parse_timestamps
 
 __all__ = ["DRILL_COLUMNS", "read_drills"]
@@ -83,18 +82,7 @@ def read_drills(
     ['bad_objective']
     """
     path = Path(path)
-    names, cells = read_text_csv(path, export_hint=_HINT)
-    refuse_semicolon_separated(names, path)
-    lowered = [n.strip().lower() for n in names]
-    missing = [c for c in ("drill", *_TIMES) if c not in lowered]
-    if missing:
-        raise InputError(
-            path,
-            f"lacks column(s) {', '.join(missing)}; found {', '.join(names) or 'none'}",
-            fix=_HINT,
-        )
-    cells.columns = pd.Index(lowered)
-    cells = cells.loc[:, ~cells.columns.duplicated()].reset_index(drop=True)
+    cells = read_named_csv(path, ("drill", *_TIMES), export_hint=_HINT)
     rows = pd.Series(range(2, len(cells) + 2), dtype="int64")
     rejections = Rejections(path)
 
