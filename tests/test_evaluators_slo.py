@@ -326,6 +326,29 @@ def test_error_counter_born_in_the_window_is_judged_pessimistically(
     assert result.status is Status.PASS
 
 
+@pytest.mark.parametrize("kind", ["error_rate", "availability"])
+def test_an_error_counter_silent_for_half_the_window_is_no_data(
+    tmp_path: Path, kind: str
+) -> None:
+    # Found by a fresh-user test: the error counter's samples start half-way
+    # through the window with a value far above one scrape's worth of errors
+    # (it existed before; its earlier samples are missing). The errors of the
+    # silent half are unknown: they used to count as none, giving a PASS.
+    write_counter(
+        tmp_path / "all.csv", "requests_total", [float(1000 * i) for i in range(7)]
+    )
+    write_counter(
+        tmp_path / "err.csv", "errors_total", [600, 601, 602, 603], times=TIMES[3:]
+    )
+    crit = {"source": "errors", "total_source": "all", "lookback": "1h"}
+    path = write_config(tmp_path, {"errors": "err.csv", "all": "all.csv"}, {kind: crit})
+
+    result = one(path, kind)
+
+    assert result.status is Status.NO_DATA
+    assert result.coverage_ratio == pytest.approx(0.5)
+
+
 def test_zero_traffic_is_no_data_for_every_ratio_kind(tmp_path: Path) -> None:
     flat = [500.0] * 7
     write_counter(tmp_path / "all.csv", "requests_total", flat)

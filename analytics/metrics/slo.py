@@ -597,14 +597,33 @@ def _from_counters(
 ) -> SLOResult:
     start, end, window_seconds = _window(window_start, window_end)
     _check_target(target)
-    part, _ = _counter_series(_prepare(numerator, None), start, end)
+    part_data = _prepare(numerator, None)
+    part, part_spacing = _counter_series(part_data, start, end)
+    part = _unlikely_births(part, part_data, start, end)
     whole, spacing = _counter_series(_prepare(total, None), start, end)
-    covered = _counter_covered(whole, start, end, spacing)
+    known = _counter_span(whole, start, end, spacing)
+    covered = max((known[1] - known[0]).total_seconds(), 0.0)
+    # The numerator's own silence at the window's edges: its requests are counted
+    # by the total but their outcome is unknown. Series born in the window are
+    # not silent before their birth (their first value is bounded below).
+    # No such series at all (an error counter never incremented) bounds nothing.
+    existing = part[~part["born"].astype(bool)]
+    part_known = (
+        _counter_span(existing, start, end, part_spacing or spacing)
+        if not existing.empty
+        else (start, end)
+    )
+    both = (max(known[0], part_known[0]), min(known[1], part_known[1]))
+    both_seconds = max((both[1] - both[0]).total_seconds(), 0.0)
 
     counted = float(part["increase"].sum())
     requests = float(whole["increase"].sum())
     part_missed = float(part.loc[part["born"], "first_value"].sum())
     whole_missed = float(whole.loc[whole["born"], "first_value"].sum())
+    outcome_unknown = (
+        requests / covered * (covered - both_seconds) if covered > 0 else 0.0
+    )
+    part_missed += outcome_unknown
 
     notes = [
         "occurrences: increase of each counter over the window, resets handled,"
@@ -612,7 +631,7 @@ def _from_counters(
         *_born_notes(part, "bad" if is_bad else "good"),
         *_born_notes(whole, "total"),
     ]
-    coverage = min(covered / window_seconds, 1.0) if window_seconds > 0 else 0.0
+    coverage = min(both_seconds / window_seconds, 1.0) if window_seconds > 0 else 0.0
     # Requests in the time without samples are unknown: estimated at the rate
     # seen in the covered time, they count as failed in the lower bound.
     unseen = requests / covered * (window_seconds - covered) if covered > 0 else 0.0
@@ -620,12 +639,21 @@ def _from_counters(
         counted, requests, part_missed, whole_missed + unseen, is_bad=is_bad
     )
     notes.extend(sli_note)
-    if coverage < 1.0:
+    if covered < window_seconds:
         notes.append(
-            f"total counters cover {coverage:.1%} of the window (no sample within two"
-            " scrape intervals of its start or end); about"
+            f"total counters cover {covered / window_seconds:.1%} of the window (no"
+            " sample within two scrape intervals of its start or end); about"
             f" {unseen:,.0f} requests at the observed rate fell in the time without"
             " samples, counted as failed in the lower bound (judged)"
+        )
+    if both_seconds < covered:
+        role = "bad" if is_bad else "good"
+        notes.append(
+            f"the {role} counters are silent for"
+            f" {(covered - both_seconds) / 3600:,.1f} h at the window's edges that the"
+            f" total counters cover: the outcome of about {outcome_unknown:,.0f} requests"
+            " is unknown (counted as failed in the lower bound, judged); coverage"
+            f" {coverage:.1%}"
         )
     return _result(
         method=METHOD_OCCURRENCES,
@@ -749,29 +777,67 @@ def _counter_series(
     return series, spacing_all
 
 
-def _counter_covered(
+def _unlikely_births(
+    series: pd.DataFrame, data: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """Un-flag "born in the window" where the first value is too large for a birth.
+
+    A counter created by its first event is exported from then on, so its
+    first sample counts at most about one scrape interval of events. A first
+    value above ten times the largest step the series takes later (and above
+    10, room for a burst) is an older counter whose earlier samples are
+    missing: a gap, whose events are unknown, not a birth whose first value
+    bounds them.
+
+    >>> t = pd.date_range("2024-05-01 10:00", periods=4, freq="1min", tz="UTC")
+    >>> data = pd.DataFrame({"timestamp": t, "series": "e", "value": [600.0, 602, 604, 606]})
+    >>> s = pd.DataFrame({"series": ["e"], "first_value": [600.0], "born": [True]})
+    >>> bool(_unlikely_births(s, data, t[0] - pd.Timedelta("1h"), t[-1])["born"].iloc[0])
+    False
+    """
+    if series.empty or not series["born"].any():
+        return series
+    inside = data[(data["timestamp"] >= start) & (data["timestamp"] <= end)]
+    inside = inside[inside["value"].notna()].sort_values(["series", "timestamp"])
+    steps = inside.groupby("series", sort=False)["value"].diff().clip(lower=0.0)
+    largest = steps.groupby(inside["series"], sort=False).max()
+    step = series["series"].map(largest).astype(float)
+    unlikely = (
+        series["born"].astype(bool)
+        & step.notna()
+        & (series["first_value"].astype(float) > np.maximum(10.0 * step, 10.0))
+    )
+    if not unlikely.any():
+        return series
+    marked = series.copy()
+    marked.loc[unlikely, "born"] = False
+    return marked
+
+
+def _counter_span(
     series: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, spacing: float
-) -> float:
-    """Seconds of ``[start, end]`` in which the total counters' requests are known.
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The part of ``[start, end]`` in which the counters' requests are known.
 
     Counters are cumulative: a scrape gap between two samples loses no
     request, the later sample counts them. What is unknown is the time before
     the first sample and after the last one in the window; up to two scrape
-    intervals of it is ordinary scrape timing, more is time without data.
+    intervals of it is ordinary scrape timing, more is time without data. No
+    series at all: an empty span.
 
     >>> t = pd.to_datetime(["2024-05-01 00:00", "2024-05-01 00:40"], utc=True)
     >>> s = pd.DataFrame({"first_time": t[:1], "last_time": t[1:]})
-    >>> _counter_covered(s, t[0], t[0] + pd.Timedelta("1h"), spacing=300.0)
+    >>> lo, hi = _counter_span(s, t[0], t[0] + pd.Timedelta("1h"), spacing=300.0)
+    >>> (hi - lo).total_seconds()
     2400.0
     """
-    window = (end - start).total_seconds()
     if series.empty:
-        return 0.0
-    lead = (series["first_time"].min() - start).total_seconds()
-    tail = (end - series["last_time"].max()).total_seconds()
-    allowance = 2.0 * spacing
-    missing = (lead if lead > allowance else 0.0) + (tail if tail > allowance else 0.0)
-    return max(window - missing, 0.0)
+        return start, start
+    first, last = series["first_time"].min(), series["last_time"].max()
+    allowance = pd.Timedelta(seconds=2.0 * spacing)
+    low = first if first - start > allowance else start
+    high = last if end - last > allowance else end
+    return low, high
 
 
 def _born_notes(series: pd.DataFrame, role: str) -> list[str]:
