@@ -380,8 +380,11 @@ def evaluate_time_to_first_value(
 ) -> CriterionResult:
     """Time to first value in days, for users whose start event is in the window.
 
-    ``licences`` and ``min_coverage`` are not used (uniform signature). The
-    target is read in days.
+    ``licences`` is not used (uniform signature). The target is read in days.
+    An activity feed that starts inside the window covers only its later part:
+    users who started before it are unseen and the slow ones have not yet
+    decided, so the value would be biased low; below ``min_coverage`` it is
+    NO DATA, as for adoption.
 
     Examples
     --------
@@ -393,10 +396,13 @@ def evaluate_time_to_first_value(
     ...                                 utc=True)})
     >>> load = LoadResult(events, empty_rejected(), "events.csv", "activity", 4, 4)
     >>> config = CriterionConfig(title="TTV", kind="time_to_first_value",
-    ...     unit="days", op="<", target=30, alert=45, lookback="90d")
+    ...     unit="days", op="<", target=30, alert=45, lookback="31d")
     >>> r = evaluate_time_to_first_value(config, load, None, "2026-04-01")
     >>> r.status.value, r.value, r.evidence_count
     ('PASS', 15.0, 2)
+    >>> longer = config.model_copy(update={"lookback": "90d"})
+    >>> evaluate_time_to_first_value(longer, load, None, "2026-04-01").status.value
+    'NO DATA'
     """
     criterion = _criterion(criterion_id, config)
     end = _utc(as_of)
@@ -457,6 +463,8 @@ def evaluate_time_to_first_value(
         value,
         window_start=start,
         window_end=end,
+        coverage_ratio=_coverage(activity, start, end),
+        min_coverage=_min_coverage(config, min_coverage),
         evidence_count=len(decided),
         detail=detail,
         sources=sources,

@@ -331,3 +331,31 @@ def test_real_access_log_as_activity() -> None:
     inside = frame["timestamp"] < pd.Timestamp("2015-05-20T10:00:00Z")
     assert adoption.value == pytest.approx(frame.loc[inside, "user_id"].nunique() / 20)
     assert adoption.evidence_count == int(inside.sum())
+
+
+def test_time_to_first_value_on_a_feed_covering_little_of_the_window_is_no_data() -> (
+    None
+):
+    # Found by a fresh-user test: five events on one day of a 90-day window gave
+    # a blocking PASS from one user (fast starters are seen, slow ones are not).
+    from analytics.config import CriterionConfig
+    from analytics.evaluators_adoption import evaluate_time_to_first_value
+    from analytics.frames import LoadResult, empty_rejected
+
+    events = pd.DataFrame(
+        {
+            "user_id": ["a", "a"],
+            "feature": ["onboarding", "insight"],
+            "timestamp": pd.to_datetime(
+                ["2026-03-01 09:00", "2026-03-01 10:00"], utc=True
+            ),
+        }
+    )
+    load = LoadResult(events, empty_rejected(), "events.csv", "activity", 2, 2)
+    config = CriterionConfig(
+        title="TTV", kind="time_to_first_value", unit="days", op="<", target=30,
+        lookback="90d",
+    )  # fmt: skip
+    result = evaluate_time_to_first_value(config, load, None, "2026-03-02")
+    assert result.status.value == "NO DATA"
+    assert result.coverage_ratio is not None and result.coverage_ratio < 0.02
