@@ -336,7 +336,7 @@ class MetricSource(_Strict):
     query: str | None = None
     step: StepDuration = "60s"
     lookback: RangeDuration = "30d"
-    verify_tls: bool = True
+    verify_tls: bool = Field(default=True, strict=True)
 
     @field_validator("url")
     @classmethod
@@ -363,7 +363,7 @@ class ChecklistSource(_Strict):
     """The launch checklist the team keeps (CSV or YAML)."""
 
     path: Path
-    max_age_days: float = Field(default=30.0, gt=0)
+    max_age_days: float = Field(default=30.0, gt=0, strict=True)
     date_order: Literal["auto", "iso", "dayfirst", "monthfirst"] = "iso"
     timezone: TimeZoneName = "UTC"
 
@@ -470,21 +470,23 @@ class CriterionConfig(_Strict):
     area: str = "general"
     unit: str = ""
     op: Literal[">=", ">", "<=", "<"] = ">="
-    target: float = Field(allow_inf_nan=False)
-    alert: float | None = Field(default=None, allow_inf_nan=False)
-    rollback: float | None = Field(default=None, allow_inf_nan=False)
+    target: float = Field(allow_inf_nan=False, strict=True)
+    alert: float | None = Field(default=None, allow_inf_nan=False, strict=True)
+    rollback: float | None = Field(default=None, allow_inf_nan=False, strict=True)
     lookback: PositiveDuration = "30d"
-    blocking: bool = True
-    enabled: bool = True
+    blocking: bool = Field(default=True, strict=True)
+    enabled: bool = Field(default=True, strict=True)
     source: str | None = None
     selector: dict[str, str] = Field(default_factory=dict)
     good_source: str | None = None
     total_source: str | None = None
     priority: str | None = None
-    target_hours: float | None = None
+    target_hours: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False, strict=True
+    )
     priorities: list[str] = Field(default_factory=lambda: ["P1", "P2"])
-    min_coverage: float | None = Field(default=None, ge=0, le=1)
-    min_events: int = Field(default=1, ge=1)
+    min_coverage: float | None = Field(default=None, ge=0, le=1, strict=True)
+    min_events: int = Field(default=1, ge=1, strict=True)
     params: dict[str, Any] = Field(default_factory=dict)
     """Kind-specific options, documented with each evaluator; the keys a kind
     accepts are those of :data:`~analytics.criterion_params.CRITERION_PARAMS`."""
@@ -765,8 +767,8 @@ class ReadinessConfig(_Strict):
     report: ReportSettings = Field(default_factory=ReportSettings)
     as_of: str | None = None
     """Decision time, ISO 8601; a date-time without an offset is UTC."""
-    min_coverage: float = Field(default=0.9, ge=0, le=1)
-    max_rejected_ratio: float = Field(default=0.1, ge=0, le=1)
+    min_coverage: float = Field(default=0.9, ge=0, le=1, strict=True)
+    max_rejected_ratio: float = Field(default=0.1, ge=0, le=1, strict=True)
     max_data_age: str = "7d"
     """A ticket, survey or activity source whose newest record is older than this
     before the decision time (or a post-launch window's end) is stale: the
@@ -1006,6 +1008,33 @@ def error_location(item: ErrorDetails) -> str:
     return where
 
 
+def _type_fix(error_type: str, value: object) -> str:
+    """The fix for a value of the wrong type, or ``""``.
+
+    Numbers and switches are read strictly: YAML gives ``0.5`` and ``true``
+    their types, so a quoted ``'0.5'`` or a ``true`` where a share belongs is a
+    slip that lax coercion would turn into a silent 1.0 (``max_rejected_ratio:
+    true`` would accept every row rejected).
+
+    >>> _type_fix("float_type", "99.5%")
+    '. Fix: write the number without the % sign, e.g. 99.5'
+    >>> _type_fix("bool_type", "no")
+    '. Fix: write true or false, without quotes'
+    """
+    if isinstance(value, str) and value.strip().endswith("%"):
+        number = value.strip().removesuffix("%").strip()
+        example = number if _is_number(number) else "99.95"
+        return f". Fix: write the number without the % sign, e.g. {example}"
+    if error_type == "bool_type":
+        return ". Fix: write true or false, without quotes"
+    if error_type in ("float_type", "int_type") and isinstance(value, str):
+        if _is_number(value):
+            return f". Fix: write the number without quotes, e.g. {value.strip()}"
+    if error_type in ("float_type", "int_type") and isinstance(value, bool):
+        return ". Fix: write a number here, not true/false"
+    return ""
+
+
 def _format_validation(path: Path, error: ValidationError) -> str:
     problems = []
     for item in error.errors():
@@ -1021,10 +1050,7 @@ def _format_validation(path: Path, error: ValidationError) -> str:
             problems.append(f"{where}: {item['msg']}")
         else:
             problem = f"'{where}': {item['msg']} (got {value!r})"
-            if isinstance(value, str) and value.strip().endswith("%"):
-                number = value.strip().removesuffix("%").strip()
-                example = number if _is_number(number) else "99.95"
-                problem += f". Fix: write the number without the % sign, e.g. {example}"
+            problem += _type_fix(item["type"], value)
             problems.append(problem)
     return f"{path}: invalid config: " + "; ".join(problems)
 

@@ -841,3 +841,38 @@ def test_openslo_problems_are_config_errors_naming_the_file(  # type: ignore[no-
     assert message.startswith(f"{slo}: SLO 'a': spec.")
     assert expected in message
     assert "Fix:" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [
+        ("max_rejected_ratio: true\n", "write a number here, not true/false"),
+        ("min_coverage: '0.5'\n", "write the number without quotes, e.g. 0.5"),
+        (
+            "criteria:\n  availability:\n    blocking: 'no'\n",
+            "write true or false, without quotes",
+        ),
+        (
+            "criteria:\n  availability:\n    target: '99.9'\n",
+            "write the number without quotes, e.g. 99.9",
+        ),
+        ("criteria:\n  availability:\n    min_events: 2.5\n", "valid integer"),
+    ],
+)
+def test_numbers_and_switches_are_not_coerced_from_other_types(  # type: ignore[no-untyped-def]
+    write, text: str, fix: str
+) -> None:
+    # Lax coercion read `max_rejected_ratio: true` as 1.0: every row could be
+    # rejected without the sources turning NO DATA.
+    path = write("c.yaml", text)
+    with pytest.raises(ConfigError, match=re.escape(fix)):
+        load_config(path)
+
+
+def test_resolution_target_hours_must_be_above_zero(write) -> None:  # type: ignore[no-untyped-def]
+    path = write(
+        "c.yaml",
+        "criteria:\n  resolution_p1:\n    priority: P1\n    target_hours: 0\n",
+    )
+    with pytest.raises(ConfigError, match="target_hours"):
+        load_config(path)
