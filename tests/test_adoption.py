@@ -521,3 +521,36 @@ def test_window_adoption_flags_more_users_than_licences() -> None:
     assert adoption.user_ids_differing_in_case(events, **window) == [("U001", "u001")]
     fewer = adoption.adoption_in_window(events.iloc[:2], seats, **window)
     assert not fewer.exceeds_licences
+
+
+def test_ids_differing_only_in_surrounding_blanks_are_one_user() -> None:
+    events = pd.DataFrame(
+        {
+            "user_id": ["u1", " u1", "u1\t", "   "],
+            "timestamp": pd.to_datetime(["2026-03-02"] * 4, utc=True),
+        }
+    )
+    window = adoption.adoption_in_window(
+        events, None, window_start="2026-03-01", window_end="2026-03-08"
+    )
+    assert (window.active_users, window.events) == (1, 3)
+
+
+@pytest.mark.parametrize("count", ["abc", -3])
+def test_a_licence_count_that_is_not_a_count_is_an_error(count: object) -> None:
+    seats = pd.DataFrame({"date": ["2026-03-01"], "licensed_users": [count]})
+    with pytest.raises(InputError, match=f"not a count of users.*{count}"):
+        adoption.adoption_in_window(
+            SMALL, seats, window_start="2026-03-01", window_end="2026-03-08"
+        )
+
+
+def test_a_window_ending_before_it_starts_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="is after window_end"):
+        adoption.adoption_in_window(
+            SMALL, SEATS, window_start="2026-03-08", window_end="2026-03-01"
+        )
+    with pytest.raises(ConfigError, match="'soon' is not a date"):
+        adoption.adoption_in_window(
+            SMALL, SEATS, window_start="soon", window_end="2026-03-01"
+        )

@@ -191,7 +191,7 @@ def adoption_in_window(
     (2, 4, 0.5)
     """
     events = _activity(activity)
-    start, end = _utc(window_start), _utc(window_end)
+    start, end = _window(window_start, window_end)
     inside = events[(events["timestamp"] >= start) & (events["timestamp"] < end)]
 
     active = int(inside["user_id"].nunique())
@@ -222,7 +222,7 @@ def user_ids_differing_in_case(
     [('U001', 'u001')]
     """
     events = _activity(activity)
-    start, end = _utc(window_start), _utc(window_end)
+    start, end = _window(window_start, window_end)
     inside = events[(events["timestamp"] >= start) & (events["timestamp"] < end)]
     groups: dict[str, list[str]] = {}
     for user in inside["user_id"].unique():
@@ -308,7 +308,7 @@ def feature_utilisation(
     """
     wanted = _feature_list(features)
     events = _activity(activity, extra=(feature_column,))
-    start, end = _utc(window_start), _utc(window_end)
+    start, end = _window(window_start, window_end)
     inside = events[(events["timestamp"] >= start) & (events["timestamp"] < end)]
 
     seen = set(inside[feature_column].dropna().astype(str))
@@ -873,9 +873,10 @@ def _activity(frame: Any, *, extra: Sequence[str] = ()) -> pd.DataFrame:
             f"column 'timestamp' has dtype {stamps.dtype}, not tz-aware times",
             fix="localise the times (e.g. .dt.tz_localize('UTC')) before computing KPIs",
         )
-    data = data.assign(
-        timestamp=stamps.dt.tz_convert("UTC"), user_id=data["user_id"].astype("string")
-    )
+    # Blanks around an id are never part of it (the readers strip them too):
+    # " u1" and "u1" are one user, not two.
+    users = data["user_id"].astype("string").str.strip().replace("", pd.NA)
+    data = data.assign(timestamp=stamps.dt.tz_convert("UTC"), user_id=users)
     return data[data["user_id"].notna() & data["timestamp"].notna()]
 
 
@@ -888,13 +889,28 @@ def _licences(frame: Any) -> pd.DataFrame:
             f"has no column(s) {', '.join(missing)}; it has {', '.join(map(str, data.columns))}",
             fix="read licence counts with analytics.sources.activity.read_licences_csv",
         )
+    counts = pd.to_numeric(data["licensed_users"], errors="coerce")
+    bad = (counts.isna() & data["licensed_users"].notna()) | (counts < 0)
+    if bad.any():
+        where = int(np.flatnonzero(bad.to_numpy())[0])
+        value = data["licensed_users"].iloc[where]
+        raise InputError(
+            _LICENCES,
+            f"licensed_users at position {where} (0-based) is not a count of users",
+            value=value.item() if isinstance(value, np.generic) else value,
+            fix="give whole numbers of 0 or more (read the file with"
+            " analytics.sources.activity.read_licences_csv to list such rows)",
+        )
+    try:
+        dates = pd.to_datetime(data["date"], utc=True)
+    except (ValueError, TypeError) as error:
+        raise InputError(
+            _LICENCES,
+            f"column 'date' holds a value that is not a date ({error})",
+            fix="give ISO dates, e.g. 2026-03-01",
+        ) from None
     table = pd.DataFrame(
-        {
-            "date": pd.to_datetime(data["date"], utc=True).astype(
-                "datetime64[us, UTC]"
-            ),
-            "licensed_users": pd.to_numeric(data["licensed_users"]),
-        }
+        {"date": dates.astype("datetime64[us, UTC]"), "licensed_users": counts}
     ).dropna()
     return table.sort_values(["date", "licensed_users"], kind="stable")
 
@@ -909,10 +925,31 @@ def _licence_at(licences: Any | None, moment: pd.Timestamp) -> int | None:
 def _utc(value: DateLike) -> pd.Timestamp:
     if value is None:
         raise ConfigError("a window bound is missing: pass a date or date-time")
-    stamp = pd.Timestamp(value)
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ConfigError(
+            f"{value!r} is not a date or date-time; pass ISO 8601, e.g. 2026-03-01"
+        ) from None
+    if stamp is pd.NaT:
+        raise ConfigError(f"{value!r} is not a date or date-time (NaT)")
     if stamp.tzinfo is None:
         return stamp.tz_localize("UTC")
     return stamp.tz_convert("UTC")
+
+
+def _window(start: DateLike, end: DateLike) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``[start, end)`` in UTC; a window that ends before it starts is an error.
+
+    >>> _window("2026-03-08", "2026-03-01")
+    Traceback (most recent call last):
+    ...
+    analytics.errors.ConfigError: window_start 2026-03-08 00:00:00+00:00 is after window_end 2026-03-01 00:00:00+00:00: swap them
+    """
+    first, last = _utc(start), _utc(end)
+    if first > last:
+        raise ConfigError(f"window_start {first} is after window_end {last}: swap them")
+    return first, last
 
 
 def _local_days(
