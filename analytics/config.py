@@ -1027,10 +1027,10 @@ def _type_fix(error_type: str, value: object) -> str:
         return f". Fix: write the number without the % sign, e.g. {example}"
     if error_type == "bool_type":
         return ". Fix: write true or false, without quotes"
-    if error_type in ("float_type", "int_type") and isinstance(value, str):
-        if _is_number(value):
-            return f". Fix: write the number without quotes, e.g. {value.strip()}"
-    if error_type in ("float_type", "int_type") and isinstance(value, bool):
+    number_type = error_type in ("float_type", "int_type")
+    if number_type and isinstance(value, str) and _is_number(value):
+        return f". Fix: write the number without quotes, e.g. {value.strip()}"
+    if number_type and isinstance(value, bool):
         return ". Fix: write a number here, not true/false"
     return ""
 

@@ -875,7 +875,8 @@ def _activity(frame: Any, *, extra: Sequence[str] = ()) -> pd.DataFrame:
         )
     # Blanks around an id are never part of it (the readers strip them too):
     # " u1" and "u1" are one user, not two.
-    users = data["user_id"].astype("string").str.strip().replace("", pd.NA)
+    users = data["user_id"].astype("string").str.strip()
+    users = users.mask(users == "")
     data = data.assign(timestamp=stamps.dt.tz_convert("UTC"), user_id=users)
     return data[data["user_id"].notna() & data["timestamp"].notna()]
 
@@ -931,7 +932,7 @@ def _utc(value: DateLike) -> pd.Timestamp:
         raise ConfigError(
             f"{value!r} is not a date or date-time; pass ISO 8601, e.g. 2026-03-01"
         ) from None
-    if stamp is pd.NaT:
+    if pd.isna(stamp):
         raise ConfigError(f"{value!r} is not a date or date-time (NaT)")
     if stamp.tzinfo is None:
         return stamp.tz_localize("UTC")
