@@ -13,7 +13,7 @@ import yaml
 from analytics.config import load_config
 from analytics.errors import InputError
 from analytics.evidence import gather_evidence
-from analytics.frames import REJECTED_COLUMNS, SAMPLES_COLUMNS
+from analytics.frames import REJECTED_COLUMNS, ROW_TIME, SAMPLES_COLUMNS
 from analytics.sources.metric_files import (
     epoch_unit_of,
     parse_values,
@@ -33,7 +33,7 @@ def test_csv_rows_become_samples_and_bad_rows_are_rejected_with_reasons() -> Non
     result = read_metric_csv(FIXTURES / "up_small.csv")
 
     assert tuple(result.frame.columns) == SAMPLES_COLUMNS
-    assert tuple(result.rejected.columns) == REJECTED_COLUMNS
+    assert tuple(result.rejected.columns) == (*REJECTED_COLUMNS, ROW_TIME)
     assert (result.rows_in, result.rows_used, result.rows_rejected) == (9, 4, 5)
     result.check_accounting()
 
@@ -46,6 +46,10 @@ def test_csv_rows_become_samples_and_bad_rows_are_rejected_with_reasons() -> Non
         [8, "timestamp", "2024-05-01 10:00:40+00:00", "duplicate_sample"],
         [10, "value", "NaN", "nan_value"],
     ]
+    # Each rejected row keeps its own time where that parsed.
+    times = result.rejected[ROW_TIME]
+    assert times.isna().tolist() == [True, False, False, False, False]
+    assert str(times.dtype) == "datetime64[us, UTC]"
 
 
 def test_csv_labels_series_and_utc_times() -> None:

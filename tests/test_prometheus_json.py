@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics.errors import InputError
-from analytics.frames import REJECTED_COLUMNS, SAMPLES_COLUMNS
+from analytics.frames import REJECTED_COLUMNS, ROW_TIME, SAMPLES_COLUMNS
 from analytics.sources import prometheus_json
 from analytics.sources.metric_files import (
     TIMESTAMP_DTYPE,
@@ -35,7 +35,7 @@ def test_full_matrix_response_is_read_with_rejections_and_warnings() -> None:
 
     assert result.kind == "samples"
     assert tuple(result.frame.columns) == SAMPLES_COLUMNS
-    assert tuple(result.rejected.columns) == REJECTED_COLUMNS
+    assert tuple(result.rejected.columns) == (*REJECTED_COLUMNS, ROW_TIME)
     assert (result.rows_in, result.rows_used, result.rows_rejected) == (7, 5, 2)
     result.check_accounting()
 

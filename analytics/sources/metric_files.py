@@ -30,6 +30,9 @@ reason code                 meaning
                             copies rejected, the instant is unknown
 ==========================  ==================================================
 
+The rejected frame carries each row's timestamp as ``row_time`` where it parsed
+(NaT where it did not).
+
 The building blocks :class:`SamplesLoadResult`, :func:`series_key`,
 :func:`parse_values`, :func:`epoch_seconds_to_utc` and :func:`assemble_samples`
 are shared with :mod:`analytics.sources.prometheus_json` and any other source of
@@ -53,6 +56,7 @@ import pandas as pd
 from analytics.errors import InputError
 from analytics.frames import (
     REJECTED_COLUMNS,
+    ROW_TIME,
     SAMPLES_COLUMNS,
     LoadResult,
     file_sha256,
@@ -910,8 +914,9 @@ def _rejected_frame(raw: pd.DataFrame, reasons: np.ndarray) -> pd.DataFrame:
             "value": shown.astype(object),
             "reason_code": codes.astype(object),
             "message": np.asarray(messages, dtype=object),
+            ROW_TIME: part["timestamp"].array,
         },
-        columns=list(REJECTED_COLUMNS),
+        columns=[*REJECTED_COLUMNS, ROW_TIME],
     )
 
 
