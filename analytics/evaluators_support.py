@@ -6,7 +6,12 @@ Kinds and what they measure (evidence window ``[as_of - lookback, as_of)``):
 ``mttd``               minutes from ``impact_started_at`` to ``detected_at``
 ``incident_response``  minutes from ``created_at`` to the earliest of
                        ``acknowledged_at`` and ``first_response_at``
-``first_response``     minutes from ``created_at`` to ``first_response_at``
+``first_response``     minutes from ``created_at`` to ``first_response_at``;
+                       for both response clocks, a ticket still unanswered
+                       past the target at the window's end counts with its
+                       wait so far, younger ones are pending, and tickets
+                       that ended unanswered are unknown (NO DATA above
+                       ``max_rejected_ratio``); see ``_unanswered``
 ``resolution_within``  % of the ``priority``'s tickets resolved within
 ``_target``            ``target_hours`` (final resolution); open tickets past
                        the target count as missed, younger ones are pending;
@@ -59,6 +64,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 import pandas as pd
@@ -76,7 +82,11 @@ from analytics.metrics.resolution import (
     resolution_outcome,
 )
 from analytics.metrics.satisfaction import csat_summary
-from analytics.metrics.support import first_response_times, support_rates
+from analytics.metrics.support import (
+    first_response_times,
+    sla_elapsed_seconds,
+    support_rates,
+)
 from analytics.readiness import Criterion, CriterionResult, evaluate_value, no_data
 
 __all__ = [
@@ -92,6 +102,7 @@ __all__ = [
     "ticket_pauses",
     "ticket_source_names",
     "tickets_in_window",
+    "unknown_response_problem",
     "unknown_share_problem",
 ]
 
@@ -358,6 +369,27 @@ def unknown_share_problem(
     )
 
 
+def unknown_response_problem(
+    unknown: int, decided: int, limit: float, what: str
+) -> str | None:
+    """Why too many tickets that ended without a response time make a figure not evidence.
+
+    Like :func:`unknown_share_problem` for response clocks: ``unknown`` of the
+    ``decided`` tickets (measured plus unknown) were resolved or closed with
+    no response time recorded, in a source that records responses.
+
+    >>> unknown_response_problem(3, 10, 0.1, "first response").split(",")[0]
+    '3 of 10 tickets (30%) ended without a first response time'
+    """
+    if not decided or unknown / decided <= limit:
+        return None
+    return (
+        f"{unknown} of {decided} tickets ({unknown / decided:.0%}) ended without a"
+        f" {what} time, more than the allowed {limit:.0%} (max_rejected_ratio), so the"
+        " rest may be the quick ones; fix the export or set max_rejected_ratio"
+    )
+
+
 def survey_answers(
     evidence: Evidence, names: Sequence[str], kind: str = "csat"
 ) -> pd.DataFrame:
@@ -545,6 +577,135 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:,.1f} min"
 
 
+_RESPONSE_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
+    "first_response": ("first_response_at",),
+    "response_initiation": ("acknowledged_at", "first_response_at"),
+}
+"""The times that end each response clock (the earliest known one counts)."""
+
+
+@dataclass(frozen=True)
+class _Unanswered:
+    """The window's tickets with no response yet, sorted by what is known of them.
+
+    ``frame`` holds the window's tickets with the late ones' response time set
+    to the window's end, so their wait so far counts (a lower bound: whatever
+    happens next, they missed the target). Tickets of a source whose export
+    never records the response (no such column, or empty throughout) are not
+    in these counts: they are "not recorded", as before.
+    """
+
+    frame: pd.DataFrame
+    late: int
+    """Open, unanswered and past the target at the window's end: counted."""
+    pending: int
+    """Open, unanswered, still within the target: undecided, not counted."""
+    unknown: int
+    """Ended (resolved or closed) without a response time: unknown, not counted."""
+    cancelled: int
+    """Cancelled without a response: left out."""
+
+
+def _unanswered(
+    config: CriterionConfig,
+    evidence: Evidence,
+    names: Sequence[str],
+    measure: str,
+    schedule: BusinessSchedule | None,
+) -> _Unanswered:
+    """Classify the window's unanswered tickets (see :class:`_Unanswered`).
+
+    Leaving every unanswered ticket out would judge only the answered ones: a
+    queue where one ticket got a reply in 5 minutes and nine wait for hours
+    would pass a 15-minute target. A ticket still open past the target at the
+    decision time has missed it whatever happens next; its wait so far is
+    counted. The response clock is the criterion's (business hours when set,
+    pauses excluded then).
+    """
+    columns = _RESPONSE_COLUMNS[measure]
+    start, end = _window(config, evidence)
+    parts = []
+    for name in names:
+        source = evidence.tickets[name].frame
+        records = any(c in source and source[c].notna().any() for c in columns)
+        window, _ = _by_priority(
+            tickets_in_window(evidence, [name], start, end, with_outcome=True), config
+        )
+        parts.append(window.assign(_records=records))
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    answered = pd.Series(False, index=frame.index)
+    for column in columns:
+        if column in frame:
+            answered |= frame[column].notna()
+    open_unanswered = (
+        ~answered & frame["_records"] & (frame["resolution_outcome"] == "open")
+    )
+    waited = _waited_seconds(
+        frame, open_unanswered, columns[0], end, schedule, names, evidence
+    )
+    late = open_unanswered & (waited > config.target * 60)
+    ended = ~answered & frame["_records"]
+    outcome = frame["resolution_outcome"]
+    measured = frame.drop(columns=["_records", "resolution_outcome"])
+    if columns[0] not in measured:
+        measured[columns[0]] = pd.Series(
+            pd.NaT, index=measured.index, dtype="datetime64[us, UTC]"
+        )
+    measured.loc[late, columns[0]] = end
+    return _Unanswered(
+        frame=measured,
+        late=int(late.sum()),
+        pending=int((open_unanswered & ~late).sum()),
+        unknown=int((ended & outcome.isin(["resolved", "unknown"])).sum()),
+        cancelled=int((ended & (outcome == "cancelled")).sum()),
+    )
+
+
+def _waited_seconds(
+    frame: pd.DataFrame,
+    waiting: pd.Series,
+    column: str,
+    end: pd.Timestamp,
+    schedule: BusinessSchedule | None,
+    names: Sequence[str],
+    evidence: Evidence,
+) -> pd.Series:
+    """Seconds each ``waiting`` ticket has waited by ``end`` on the response clock."""
+    if not waiting.any():
+        return pd.Series(0.0, index=frame.index)
+    subset = frame.loc[waiting, ["created_at"]].assign(**{column: end})
+    if "ticket_id" in frame:
+        subset["ticket_id"] = frame.loc[waiting, "ticket_id"]
+    seconds, _ = sla_elapsed_seconds(
+        subset,
+        end=column,
+        clock="wall" if schedule is None else "business",
+        schedule=schedule,
+        pauses=None if schedule is None else ticket_pauses(evidence, names),
+    )
+    return seconds.reindex(frame.index, fill_value=0.0)
+
+
+def _unanswered_note(gaps: _Unanswered, end: pd.Timestamp) -> str:
+    parts = []
+    if gaps.late:
+        parts.append(
+            f"{gaps.late} still unanswered past the target at {end:%Y-%m-%d %H:%M} UTC,"
+            " counted with their wait so far (a lower bound)"
+        )
+    if gaps.pending:
+        parts.append(
+            f"{gaps.pending} unanswered but within the target: not yet counted"
+        )
+    if gaps.unknown:
+        parts.append(
+            f"{gaps.unknown} ended without a response time: unknown, not counted"
+        )
+    if gaps.cancelled:
+        parts.append(f"{gaps.cancelled} cancelled before a response: left out")
+    return "; ".join(parts)
+
+
 # --- duration criteria -------------------------------------------------------------
 
 
@@ -565,6 +726,10 @@ def _duration_result(
     if isinstance(scoped, CriterionResult):
         return scoped
     names, frame, scope = scoped
+    gaps = None
+    if measure in _RESPONSE_COLUMNS:
+        gaps = _unanswered(config, evidence, names, measure, criterion_schedule(config))
+        frame = gaps.frame
 
     if measure == "first_response":
         schedule = criterion_schedule(config)
@@ -612,6 +777,18 @@ def _duration_result(
             criterion, reason, window_start=start, window_end=end, sources=names
         )
 
+    if gaps is not None:
+        problem = unknown_response_problem(
+            gaps.unknown, count + gaps.unknown, evidence.config.max_rejected_ratio, what
+        )
+        if problem is not None:
+            return no_data(
+                criterion,
+                f"{what} not judged: {problem}",
+                window_start=start,
+                window_end=end,
+                sources=names,
+            )
     value = float(table[f"{statistic}_seconds"]) / 60
     detail = (
         f"{statistic} of {definition}, n={count} ({scope}, opened in the window);"
@@ -624,6 +801,9 @@ def _duration_result(
             f"; {int(table['within_target'])} of {count} within"
             f" {config.target:g} min, {int(table['breached'])} over"
         )
+    if gaps is not None and (note := _unanswered_note(gaps, end)):
+        detail += f"; of the unanswered tickets: {note}"
+        missing -= gaps.pending + gaps.unknown + gaps.cancelled
     if missing:
         detail += f"; {missing} ticket(s) without the needed timestamps not counted"
     return evaluate_value(

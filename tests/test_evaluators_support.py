@@ -126,22 +126,25 @@ def test_kinds_cover_the_launch_plan() -> None:
 
 
 def test_first_response_mean_wall_clock(both: Evidence) -> None:
-    # In window: 5, 20, 10, 45 min; T6's response came after as_of (unknown then).
+    # In window: 5, 20, 10, 45 min; T6's response came after as_of, so at as_of
+    # it had waited 60 min unanswered: past the target whatever came next, it
+    # counts with its wait so far.
     result = run(both, "first_response")
-    assert result.status is Status.WARN  # 20 min: over 15, not over 30
-    assert result.value == pytest.approx(20.0)
-    assert result.evidence_count == 4
+    assert result.status is Status.WARN  # 28 min: over 15, not over 30
+    assert result.value == pytest.approx(28.0)
+    assert result.evidence_count == 5
     assert result.sources == ("hd",)
     assert "mean of created_at → first_response_at, wall clock" in result.detail
-    assert "n=4" in result.detail
-    assert "2 of 4 within 15 min" in result.detail
-    assert "p90 37.5 min" in result.detail
+    assert "n=5" in result.detail
+    assert "2 of 5 within 15 min" in result.detail
+    assert "p90 54.0 min" in result.detail
+    assert "1 still unanswered past the target at 2026-03-10 00:00 UTC" in result.detail
     assert result.window_start == pd.Timestamp("2026-02-08", tz="UTC")
 
 
 def test_first_response_median_statistic_and_bad_params(both: Evidence) -> None:
     result = run(both, "first_response", params={"statistic": "median"})
-    assert result.value == pytest.approx(15.0)
+    assert result.value == pytest.approx(20.0)  # 5, 10, 20, 45 and T6's 60 so far
     assert result.status is Status.WARN
     with pytest.raises(ConfigError, match="statistic"):
         run(both, "first_response", params={"statistic": "max"})
@@ -156,10 +159,10 @@ def test_first_response_median_statistic_and_bad_params(both: Evidence) -> None:
 
 
 def test_min_events_gives_no_data(both: Evidence) -> None:
-    result = run(both, "first_response", min_events=5)
+    result = run(both, "first_response", min_events=6)
     assert result.status is Status.NO_DATA
-    assert "only 4 of 5 tickets" in result.detail
-    assert "need 5 (min_events)" in result.detail
+    assert "only 5 of 5 tickets" in result.detail
+    assert "need 6 (min_events)" in result.detail
 
 
 def test_incident_response_from_pagerduty_acknowledgements(both: Evidence) -> None:
@@ -396,3 +399,90 @@ def test_within_the_limit_unknown_times_count_as_missed(tmp_path: Path) -> None:
         "left out: 2 ended without resolved_at, time unknown (INC002, INC003);"
         " 1 cancelled (INC005)"
     ) in mttr.detail
+
+
+def _response_evidence(
+    tmp_path: Path, rows: list[tuple[str, str, str | None, str | None, str]]
+) -> Evidence:
+    """Help-desk-like tickets (id, created, first response, resolved, status) at AS_OF."""
+
+    def times(values: list[str | None]) -> pd.Series:
+        return pd.Series(pd.to_datetime(values, utc=True), dtype="datetime64[us, UTC]")
+
+    frame = pd.DataFrame(
+        {
+            "ticket_id": [r[0] for r in rows],
+            "priority": "P2",
+            "created_at": times([r[1] for r in rows]),
+            "first_response_at": times([r[2] for r in rows]),
+            "resolved_at": times([r[3] for r in rows]),
+            "status": [r[4] for r in rows],
+        }
+    )
+    path = tmp_path / "c.yaml"
+    path.write_text("criteria:\n  first_response: {lookback: 30d}\n", "utf-8")
+    evidence = Evidence(load_config(path), as_of=parse_as_of(AS_OF))
+    evidence.tickets["hd"] = LoadResult(
+        frame, empty_rejected(), "hd.csv", "tickets", len(frame), len(frame)
+    )
+    return evidence
+
+
+def test_first_response_counts_tickets_still_waiting_past_the_target(
+    tmp_path: Path,
+) -> None:
+    # Found by review: unanswered tickets were left out, so one quick reply among
+    # nine tickets waiting for hours gave a PASS on a 15-minute target.
+    waiting = [(f"W{i}", "2026-03-09 09:00", None, None, "Open") for i in range(9)]
+    evidence = _response_evidence(
+        tmp_path,
+        [("Q", "2026-03-09 09:00", "2026-03-09 09:05", None, "Open"), *waiting],
+    )
+    result = run(evidence, "first_response")
+    assert result.status is Status.FAIL
+    assert result.evidence_count == 10
+    # Nine waited 15 h by the decision time (a lower bound), one 5 min.
+    assert result.value == pytest.approx((9 * 15 * 60 + 5) / 10)
+    assert "9 still unanswered past the target" in result.detail
+
+
+def test_first_response_pending_unknown_and_cancelled_tickets(tmp_path: Path) -> None:
+    evidence = _response_evidence(
+        tmp_path,
+        [
+            ("A", "2026-03-08 09:00", "2026-03-08 09:05", None, "Open"),
+            ("B", "2026-03-08 09:00", "2026-03-08 09:10", None, "Open"),
+            ("C", "2026-03-08 09:00", "2026-03-08 09:10", None, "Open"),
+            ("D", "2026-03-08 09:00", "2026-03-08 09:10", None, "Open"),
+            ("E", "2026-03-08 09:00", "2026-03-08 09:10", None, "Open"),
+            ("F", "2026-03-08 09:00", "2026-03-08 09:10", None, "Open"),
+            ("G", "2026-03-08 09:00", "2026-03-08 09:10", None, "Open"),
+            ("H", "2026-03-08 09:00", "2026-03-08 09:10", None, "Open"),
+            ("I", "2026-03-08 09:00", "2026-03-08 09:10", None, "Open"),
+            ("J", "2026-03-08 09:00", "2026-03-08 09:10", None, "Open"),
+            ("P", "2026-03-09 23:55", None, None, "Open"),  # 5 min old: pending
+            ("R", "2026-03-08 09:00", None, "2026-03-08 12:00", "Resolved"),
+            ("X", "2026-03-08 09:00", None, None, "Canceled"),
+        ],
+    )
+    result = run(evidence, "first_response")
+    assert result.status is Status.PASS
+    assert result.evidence_count == 10
+    assert "1 unanswered but within the target: not yet counted" in result.detail
+    assert "1 ended without a response time: unknown, not counted" in result.detail
+    assert "1 cancelled before a response: left out" in result.detail
+    assert "without the needed timestamps" not in result.detail
+
+    # Two resolved without a response among ten answered: 2 of 12 is over 10 %.
+    more = _response_evidence(
+        tmp_path,
+        [
+            *[(f"A{i}", "2026-03-08 09:00", "2026-03-08 09:05", None, "Open")
+              for i in range(10)],
+            ("R1", "2026-03-08 09:00", None, "2026-03-08 12:00", "Resolved"),
+            ("R2", "2026-03-08 09:00", None, "2026-03-08 12:00", "Resolved"),
+        ]
+    )  # fmt: skip
+    result = run(more, "first_response")
+    assert result.status is Status.NO_DATA
+    assert "2 of 12 tickets (17%) ended without a first response time" in result.detail
