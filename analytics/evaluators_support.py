@@ -691,7 +691,8 @@ def _unanswered_note(gaps: _Unanswered, end: pd.Timestamp) -> str:
     if gaps.late:
         parts.append(
             f"{gaps.late} still unanswered past the target at {end:%Y-%m-%d %H:%M} UTC,"
-            " counted with their wait so far (a lower bound)"
+            " counted with their wait so far (a lower bound; the judged figure is"
+            " never below that of the answered tickets alone)"
         )
     if gaps.pending:
         parts.append(
@@ -726,26 +727,19 @@ def _duration_result(
     if isinstance(scoped, CriterionResult):
         return scoped
     names, frame, scope = scoped
+    answered = None
     gaps = None
     if measure in _RESPONSE_COLUMNS:
         gaps = _unanswered(config, evidence, names, measure, criterion_schedule(config))
+        if gaps.late:
+            answered = _duration_table(frame, measure, config, evidence, names)
         frame = gaps.frame
 
+    table = _duration_table(frame, measure, config, evidence, names)
     if measure == "first_response":
-        schedule = criterion_schedule(config)
-        table = first_response_times(
-            frame,
-            targets_minutes=config.target,
-            by=None,
-            clock="wall" if schedule is None else "business",
-            schedule=schedule,
-            # The wall clock keeps on-hold time, as its definition says.
-            pauses=None if schedule is None else ticket_pauses(evidence, names),
-        ).iloc[0]
-        clock = clock_text(schedule, evidence, names)
+        clock = clock_text(criterion_schedule(config), evidence, names)
         definition = f"created_at → first_response_at, {clock}"
     else:
-        table = incident_times(frame, measures=[measure], by=None).iloc[0]
         definition = MEASURES[measure].definition
     count = int(table["count"])
     missing = int(table["missing"])
@@ -790,6 +784,10 @@ def _duration_result(
                 sources=names,
             )
     value = float(table[f"{statistic}_seconds"]) / 60
+    if answered is not None and int(answered["count"]):
+        # The late tickets' final times are longer than their wait so far, so
+        # counting them must not bring the figure below the answered ones' own.
+        value = max(value, float(answered[f"{statistic}_seconds"]) / 60)
     detail = (
         f"{statistic} of {definition}, n={count} ({scope}, opened in the window);"
         f" mean {_minutes(float(table['mean_seconds']))},"
@@ -815,6 +813,30 @@ def _duration_result(
         detail=detail,
         sources=names,
     )
+
+
+def _duration_table(
+    frame: pd.DataFrame,
+    measure: str,
+    config: CriterionConfig,
+    evidence: Evidence,
+    names: Sequence[str],
+) -> pd.Series:
+    """One row of count, missing and the mean/median/p90 seconds of ``measure``."""
+    if measure != "first_response":
+        row: pd.Series = incident_times(frame, measures=[measure], by=None).iloc[0]
+        return row
+    schedule = criterion_schedule(config)
+    response: pd.Series = first_response_times(
+        frame,
+        targets_minutes=config.target,
+        by=None,
+        clock="wall" if schedule is None else "business",
+        schedule=schedule,
+        # The wall clock keeps on-hold time, as its definition says.
+        pauses=None if schedule is None else ticket_pauses(evidence, names),
+    ).iloc[0]
+    return response
 
 
 def _mttd(crit_id: str, config: CriterionConfig, evidence: Evidence) -> CriterionResult:

@@ -486,3 +486,46 @@ def test_first_response_pending_unknown_and_cancelled_tickets(tmp_path: Path) ->
     result = run(more, "first_response")
     assert result.status is Status.NO_DATA
     assert "2 of 12 tickets (17%) ended without a first response time" in result.detail
+
+
+def test_mttr_counts_incidents_still_open_past_the_target(tmp_path: Path) -> None:
+    # One P1 restored in 10 minutes and two still open for 14 h at the decision
+    # time: leaving the open ones out gave a 10-minute MTTR and a PASS.
+    evidence = _response_evidence(
+        tmp_path,
+        [
+            ("A", "2026-03-09 10:00", None, "2026-03-09 10:10", "Resolved"),
+            ("B", "2026-03-09 10:00", None, None, "In Progress"),
+            ("C", "2026-03-09 10:00", None, None, "In Progress"),
+            ("D", "2026-03-09 23:50", None, None, "New"),  # 10 min old: pending
+        ],
+    )
+    config = CriterionConfig(title="MTTR", kind="mttr", unit="min", op="<", target=30)
+    result = EVALUATORS["mttr"]("mttr", config, evidence)
+    assert result.status is Status.FAIL
+    assert result.evidence_count == 3
+    assert result.value == pytest.approx((10 + 2 * 14 * 60) / 3)
+    assert "2 still open past the target at the decision time (B, C)" in result.detail
+    assert "1 not resolved by the decision time and still within the target (D)" in (
+        result.detail
+    )
+
+
+def test_late_tickets_never_bring_the_figure_below_the_answered_ones(
+    tmp_path: Path,
+) -> None:
+    # Resolved in 5 h; one open for 40 min (past 30): its age so far would pull
+    # the mean down to 2.8 h, though its final time can only be longer.
+    evidence = _response_evidence(
+        tmp_path,
+        [
+            ("A", "2026-03-09 18:00", None, "2026-03-09 23:00", "Resolved"),
+            ("B", "2026-03-09 23:20", None, None, "In Progress"),
+        ],
+    )
+    config = CriterionConfig(
+        title="MTTR", kind="mttr", unit="min", op="<", target=30, alert=200
+    )
+    result = EVALUATORS["mttr"]("mttr", config, evidence)
+    assert result.value == pytest.approx(300.0)
+    assert result.status is Status.FAIL

@@ -288,6 +288,9 @@ class TimeToResolve:
     unknown_ids: tuple[str, ...] = ()
     open_ids: tuple[str, ...] = ()
     cancelled_ids: tuple[str, ...] = ()
+    open_late_ids: tuple[str, ...] = ()
+    """Open tickets older than ``open_past_seconds`` at ``as_of``: in the
+    figures with their age so far (a lower bound), and not in ``open_ids``."""
 
     @property
     def mean_hours(self) -> float:
@@ -301,6 +304,7 @@ def mean_time_to_resolve(
     priorities: tuple[str, ...] = ("P1", "P2"),
     as_of: pd.Timestamp | None = None,
     window_start: pd.Timestamp | None = None,
+    open_past_seconds: float | None = None,
 ) -> TimeToResolve:
     """Mean time to resolve (MTTR) of resolved tickets of the given priorities.
 
@@ -321,6 +325,12 @@ def mean_time_to_resolve(
         Priorities to include.
     as_of, window_start
         As in :func:`resolution_by_priority`.
+    open_past_seconds
+        With ``as_of``: open tickets older than this at ``as_of`` (a target
+        they have missed whatever happens next) count in the figures with
+        their age so far, a lower bound of their time to resolve
+        (``open_late_ids``). Without it, open tickets are left out, so a
+        queue of old unresolved incidents cannot lower the figure.
 
     Returns
     -------
@@ -341,6 +351,14 @@ def mean_time_to_resolve(
     >>> mttr = mean_time_to_resolve(tickets)
     >>> mttr.mean_seconds, mttr.median_seconds, mttr.count, mttr.unknown_ids
     (1200.0, 1200.0, 2, ('D',))
+
+    An open P1 ticket 50 minutes old at ``as_of``, with a 30-minute target:
+
+    >>> tickets.loc[4] = ["E", "P1", "In Progress", t, pd.NaT]
+    >>> late = mean_time_to_resolve(tickets, as_of=t + pd.Timedelta(minutes=50),
+    ...                             open_past_seconds=1800)
+    >>> late.count, late.mean_seconds, late.open_late_ids, late.open_ids
+    (3, 1800.0, ('E',), ())
     """
     frame = _select(
         tickets, ("priority", "created_at", "resolved_at"), as_of, window_start
@@ -358,6 +376,17 @@ def mean_time_to_resolve(
 
     frame = frame.loc[outcome != _CANCELLED]
     seconds = _hours_to_resolve(frame, "resolved_at", as_of) * _SECONDS_PER_HOUR
+    late = pd.Series(False, index=frame.index)
+    if open_past_seconds is not None and as_of is not None:
+        age = _age_hours(frame, _utc(as_of), None, None) * _SECONDS_PER_HOUR
+        late = (outcome.loc[frame.index] == _OPEN) & (age > open_past_seconds)
+        seconds = seconds.where(~late, age)
+    open_ids = tuple(
+        sorted(
+            str(n)
+            for n in names.loc[frame.index][(outcome.loc[frame.index] == _OPEN) & ~late]
+        )
+    )
     seconds = seconds.dropna()
     empty = seconds.empty
     return TimeToResolve(
@@ -367,8 +396,9 @@ def mean_time_to_resolve(
         count=len(seconds),
         priorities=tuple(priorities),
         unknown_ids=named(_UNKNOWN),
-        open_ids=named(_OPEN),
+        open_ids=open_ids,
         cancelled_ids=named(_CANCELLED),
+        open_late_ids=tuple(sorted(str(n) for n in names.loc[frame.index][late])),
     )
 
 
