@@ -43,6 +43,8 @@ def test_report_is_published_with_decision_and_marker(rendered) -> None:  # type
     record = json.loads(outcome.run_json_path.read_text("utf-8"))
     assert record["decision"] == outcome.decision
     assert record["title"] and record["service"]
+    # The browser tab and a saved PDF are named after the report, not "Notebook".
+    assert f"<title>{record['title']} — {outcome.decision} — " in html
     assert record["outputs"]["html"] == "report.html"
     # The executed notebook may hold raw data: it is kept apart, under private/.
     assert record["outputs"]["notebook"] == "private/report.ipynb"

@@ -34,6 +34,7 @@ half-written ``report.html`` under a run's final name.
 
 from __future__ import annotations
 
+import copy
 import errno
 import json
 import logging
@@ -133,12 +134,20 @@ def default_notebook(name: str) -> Path:
     return path
 
 
-def export_html(notebook: nbformat.NotebookNode) -> str:
-    """HTML of an executed notebook: outputs only, no code, nothing fetched from a network."""
+def export_html(notebook: nbformat.NotebookNode, title: str = "") -> str:
+    """HTML of an executed notebook: outputs only, no code, nothing fetched from a network.
+
+    ``title`` is the page's ``<title>`` (the browser tab, a bookmark, the PDF
+    file name suggested on print); the template escapes it. Without it the
+    title is the notebook's file name.
+    """
     exporter = HTMLExporter(template_name="lab")  # type: ignore[no-untyped-call]  # nbconvert is untyped
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
+    if title:
+        notebook = copy.deepcopy(notebook)
+        notebook.metadata["title"] = title
     body, _ = exporter.from_notebook_node(notebook)
     body = _REMOTE_SCRIPT.sub("", body)
     body = _REMOTE_LINK.sub("", body)
@@ -279,7 +288,9 @@ def _execute_and_export(
     executed = nbformat.read(executed_path, as_version=4)  # type: ignore[no-untyped-call]
     _check_complete(executed, token, executed_path)
     record = _read_run_json(work / "run.json")
-    (work / "report.html").write_text(export_html(executed), "utf-8")
+    (work / "report.html").write_text(
+        export_html(executed, title=_page_title(record)), "utf-8"
+    )
 
     record["outputs"] = {
         "html": "report.html",
@@ -289,6 +300,17 @@ def _execute_and_export(
     }
     (work / "run.json").write_text(json.dumps(record, indent=2), "utf-8")
     return record
+
+
+def _page_title(record: dict[str, Any]) -> str:
+    """``<title>`` of a report: its title, decision and decision time.
+
+    >>> _page_title({"title": "Go / no-go", "decision": "NO-GO",
+    ...              "as_of": "2026-03-02T08:00:00+00:00"})
+    'Go / no-go — NO-GO — 2026-03-02T08:00:00+00:00'
+    """
+    parts = (record.get("title"), record.get("decision"), record.get("as_of"))
+    return " — ".join(str(p) for p in parts if p)
 
 
 def _read_run_json(path: Path) -> dict[str, Any]:
