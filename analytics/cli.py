@@ -36,6 +36,7 @@ from analytics import __version__
 from analytics.config import ReadinessConfig, load_config, missing_files, named_files
 from analytics.errors import AnalyticsError, ConfigError, InputError, RenderError
 from analytics.report.baseline import read_baseline
+from analytics.runinfo import refuse_future_decision
 from analytics.sources._compressed import check_compressed_file
 from analytics.timeparse import parse_instant
 
@@ -447,6 +448,12 @@ def check_config(
     except AnalyticsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    if cfg.as_of:
+        try:
+            refuse_future_decision(parse_instant(cfg.as_of, name="as_of"))
+        except ConfigError as exc:
+            typer.echo(f"error: {config}: as_of: {exc}", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
     missing = missing_files(cfg)
     if missing:
         typer.echo(

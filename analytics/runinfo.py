@@ -5,12 +5,20 @@ from __future__ import annotations
 import logging
 import secrets
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from analytics import __version__
+from analytics.errors import ConfigError
 
-__all__ = ["git_commit", "new_run_id", "package_version", "utc_now"]
+__all__ = [
+    "CLOCK_SKEW",
+    "git_commit",
+    "new_run_id",
+    "package_version",
+    "refuse_future_decision",
+    "utc_now",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -57,3 +65,26 @@ def new_run_id(kind: str, as_of: datetime) -> str:
     """A unique, sortable run folder name, e.g. ``go-no-go_asof-20160630_20261203T141500Z_a1b2c3``."""
     stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
     return f"{kind}_asof-{as_of:%Y%m%d}_{stamp}_{secrets.token_hex(3)}"
+
+
+CLOCK_SKEW = timedelta(minutes=15)
+"""How far a decision time may lie ahead of this machine's clock (skew, not intent)."""
+
+
+def refuse_future_decision(when: datetime) -> None:
+    """A decision time after now has no evidence yet: its report would be all NO DATA.
+
+    >>> refuse_future_decision(datetime(2000, 1, 1, tzinfo=UTC))
+    >>> refuse_future_decision(datetime(2999, 1, 1, tzinfo=UTC))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    analytics.errors.ConfigError: the decision time 2999-01-01T00:00:00+00:00 is in the future ...
+    """
+    now = utc_now()
+    if when > now + CLOCK_SKEW:
+        raise ConfigError(
+            f"the decision time {when.isoformat()} is in the future (now"
+            f" {now:%Y-%m-%dT%H:%M}Z): the evidence for it does not exist yet."
+            " Fix: pass a past --as-of (or as_of in the config), or leave it out"
+            " to decide on the config's as_of"
+        )

@@ -132,6 +132,12 @@ def test_check_config_reports_missing_files_and_bad_as_of(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "yesterday" in result.stderr
 
+    # As the report would refuse it: no evidence exists yet for a future time.
+    config.write_text("as_of: '2999-01-01'\n")
+    result = _readiness("check-config", "--config", str(config))
+    assert result.returncode == 2
+    assert "2999-01-01T00:00:00+00:00 is in the future" in result.stderr
+
 
 # --- bad input is refused before anything runs: exit 2, one line, the key and the fix ---
 

@@ -18,13 +18,12 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.config import CriterionConfig, load_config
-from analytics.errors import ConfigError
 from analytics.evaluate import evaluate_criteria
 from analytics.evidence import Evidence, gather_evidence, parse_as_of
 from analytics.frames import ROW_TIME, LoadResult, file_sha256
@@ -36,7 +35,12 @@ from analytics.metrics.slo import availability_timeline
 from analytics.metrics.volume import ticket_volume
 from analytics.readiness import CriterionResult, Decision, Status, decide, status_counts
 from analytics.report.html import CSS, Chart, Html, chart_text, esc, format_value, table
-from analytics.runinfo import git_commit, package_version, utc_now
+from analytics.runinfo import (
+    git_commit,
+    package_version,
+    refuse_future_decision,
+    utc_now,
+)
 
 __all__ = [
     "COMPLETION_MARKER",
@@ -70,7 +74,7 @@ def build_go_no_go(
     """
     cfg = load_config(Path(config))
     when = parse_as_of(as_of if as_of else cfg.as_of)
-    _refuse_future(when)
+    refuse_future_decision(when)
     evidence = gather_evidence(cfg, when)
     results, excluded = evaluate_criteria(evidence)
     return GoNoGoReport(evidence=evidence, results=results, excluded=excluded)
@@ -126,21 +130,6 @@ def completion_marker(run_token: str, closing: str) -> Html:
 def _status_cell(value: object) -> str:
     text = str(value)
     return f'<span class="st st-{esc(text.replace(" ", "-"))}">{esc(text)}</span>'
-
-
-_CLOCK_SKEW: Final = pd.Timedelta(minutes=15)
-
-
-def _refuse_future(when: pd.Timestamp) -> None:
-    """A decision time after now has no evidence yet; its report would be all NO DATA."""
-    now = pd.Timestamp(utc_now())
-    if when > now + _CLOCK_SKEW:
-        raise ConfigError(
-            f"the decision time {when.isoformat()} is in the future (now"
-            f" {now:%Y-%m-%dT%H:%M}Z): the evidence for it does not exist yet."
-            " Fix: pass a past --as-of (or as_of in the config), or leave it out"
-            " to decide on the config's as_of"
-        )
 
 
 class GoNoGoReport:
