@@ -901,7 +901,7 @@ def _csat(crit_id: str, config: CriterionConfig, evidence: Evidence) -> Criterio
     )
     if use_surveys:
         names: tuple[str, ...] = (
-            (config.source,) if config.source else tuple(evidence.surveys)
+            (config.source,) if config.source else _csat_survey_sources(evidence)
         )
         answers = survey_answers(evidence, names, "csat")
         if answers.empty:
@@ -985,6 +985,21 @@ def _csat(crit_id: str, config: CriterionConfig, evidence: Evidence) -> Criterio
         detail=detail,
         sources=names,
     )
+
+
+def _csat_survey_sources(evidence: Evidence) -> tuple[str, ...]:
+    """Survey sources that can bear on CSAT: all but those holding only other kinds.
+
+    A source whose usable answers are all NPS is not CSAT evidence: its
+    rejected rows or age must not judge the CSAT criterion. A source with no
+    usable answer at all stays (its rows may all have been rejected).
+    """
+    kept = tuple(
+        name
+        for name, load in evidence.surveys.items()
+        if load.frame.empty or not survey_answers(evidence, (name,), "csat").empty
+    )
+    return kept or tuple(evidence.surveys)
 
 
 # --- escalation rate -------------------------------------------------------------------

@@ -529,3 +529,29 @@ def test_late_tickets_never_bring_the_figure_below_the_answered_ones(
     result = EVALUATORS["mttr"]("mttr", config, evidence)
     assert result.value == pytest.approx(300.0)
     assert result.status is Status.FAIL
+
+
+def test_csat_is_not_judged_by_a_damaged_nps_source(tmp_path: Path) -> None:
+    # Found by a fresh-user test: with no `source:` set, CSAT counted the NPS
+    # file's rejected rows in its window and turned NO DATA, naming the NPS file.
+    from analytics.evaluate import evaluate_criteria
+
+    csat = ["response_id,answered_at,kind,score"] + [
+        f"C{i},2026-03-0{1 + i % 8} 12:00,csat,5" for i in range(12)
+    ]
+    nps = ["response_id,answered_at,kind,score"] + [
+        f"N{i},2026-03-0{1 + i % 8} 12:00,nps,{'x' if i % 3 == 0 else 9}"
+        for i in range(12)
+    ]
+    (tmp_path / "csat.csv").write_text("\n".join(csat) + "\n", "utf-8")
+    (tmp_path / "nps.csv").write_text("\n".join(nps) + "\n", "utf-8")
+    config = tmp_path / "readiness.yaml"
+    config.write_text(
+        "surveys:\n  - {name: csat, path: csat.csv}\n  - {name: nps, path: nps.csv}\n"
+        "criteria:\n  csat: {lookback: 30d}\n",
+        "utf-8",
+    )
+    results, _ = evaluate_criteria(evidence_for(config))
+    csat_result = next(r for r in results if r.criterion.criterion_id == "csat")
+    assert csat_result.sources == ("csat",)
+    assert csat_result.status is Status.PASS, csat_result.detail
