@@ -66,6 +66,7 @@ Examples
 
 from __future__ import annotations
 
+import base64
 import gc
 import json
 import logging
@@ -317,6 +318,7 @@ class PrometheusSource:
 
         settings = _Settings.from_environ(os.environ if environ is None else environ)
         self._credentials = settings.credential_names
+        self._secrets = settings.secret_values()
         self._last = threading.local()
         self._session = _session(settings, verify_tls=verify_tls)
         self._session.hooks["response"].append(self._remember)
@@ -456,7 +458,8 @@ class PrometheusSource:
             ]
         except _MALFORMED as exc:
             raise self._not_api(query, getattr(self._last, "response", None)) from exc
-        loaded = self._result(query, series, _warnings(body), (moment, moment, 0.0))
+        warnings = [self._scrub(w) for w in _warnings(body)]
+        loaded = self._result(query, series, warnings, (moment, moment, 0.0))
         logger.info(
             "prometheus %s query %r at %s: %d samples in %.3f s",
             self.server,
@@ -514,7 +517,7 @@ class PrometheusSource:
         try:
             warnings: list[str] = []
             if response is not None and b'"warnings"' in response.content:
-                warnings = _warnings(response.json())
+                warnings = [self._scrub(w) for w in _warnings(response.json())]
             return [_series_arrays(item) for item in result or []], warnings
         except _MALFORMED as exc:
             raise self._not_api(query, response) from exc
@@ -551,6 +554,18 @@ class PrometheusSource:
                 query,
                 "cannot connect to the server",
                 fix="check that the server runs and the URL is right",
+            ) from exc
+        except (
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as exc:
+            raise PrometheusError(
+                self.server,
+                query,
+                "the answer was cut off: the connection closed in the middle of the"
+                " response (the server stopped or restarted, or a proxy timed out)",
+                fix="check that the server runs, then pull again; the result would"
+                " have been incomplete",
             ) from exc
         except requests.exceptions.RequestException as exc:
             # Anything else (a header requests refuses, a body cut short): the
@@ -614,6 +629,8 @@ class PrometheusSource:
                 detail = f" ({body.get('errorType', '?')}: {body.get('error', '?')})"
             except ValueError:
                 detail = ""
+            # A server (or a proxy) may echo the request in its error text.
+            detail = self._scrub(detail)
         if status in (401, 403):
             return self._refused(query, status, detail)
         if status in (400, 422):
@@ -623,6 +640,12 @@ class PrometheusSource:
         return PrometheusError(
             self.server, query, f"the server answered HTTP {status}{detail}", fix=fix
         )
+
+    def _scrub(self, text: str) -> str:
+        """``text`` with every credential this source sends replaced."""
+        for secret in self._secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
 
     def _refused(self, query: str, status: int, detail: str) -> PrometheusError:
         """A 401 or 403: name the credentials that were sent, never their values."""
@@ -838,6 +861,32 @@ class _Settings:
 
     def __repr__(self) -> str:  # never show secrets, even in a debugger
         return f"_Settings(headers={sorted(self.headers)}, basic_auth=<hidden>)"
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every form in which a credential is sent, longest first.
+
+        A server's error text may repeat the request (its headers, a decoded
+        Basic header): these strings are taken out of anything it says before
+        it reaches a message.
+
+        >>> _Settings({"Authorization": "Bearer t0k3n", "X-Scope-OrgID": "a"},
+        ...           None, None).secret_values()
+        ('Bearer t0k3n', 't0k3n')
+        """
+        found: set[str] = set()
+        for name, value in self.headers.items():
+            if _is_credential(name) and value:
+                found.add(value)
+                scheme, _, credential = value.partition(" ")
+                if credential and scheme.lower() in ("bearer", "basic", "token"):
+                    found.add(credential)
+        if self.basic_auth is not None:
+            user, password = self.basic_auth
+            pair = f"{user}:{password}".encode()
+            found.update(
+                (password, base64.b64encode(pair).decode(), f"{user}:{password}")
+            )
+        return tuple(sorted((v for v in found if v), key=lambda v: (-len(v), v)))
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> _Settings:

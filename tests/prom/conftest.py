@@ -298,6 +298,13 @@ class _Handler(BaseHTTPRequestHandler):
             page = b"<!doctype html><html><body><form>Log in</form></body></html>"
             self._send(200, "text/html; charset=utf-8", page)
             return
+        if self.behaviour == "reflect400":
+            # A proxy that repeats the request headers in its error text.
+            echoed = "; ".join(f"{k}: {v}" for k, v in self.headers.items())
+            self._reply(
+                400, {"status": "error", "errorType": "bad_data", "error": echoed}
+            )
+            return
         if self.behaviour == "other-json":
             self._reply(200, {"status": "success", "message": "not the query API"})
             return
@@ -347,7 +354,8 @@ def fake_server() -> Iterator[Callable[..., FakeServer]]:
     Behaviours: ``503``; ``401`` / ``403`` (refused); ``html`` (200 with a
     login page); ``login-redirect`` (302 to a login page answering 200 HTML);
     ``other-json`` (200 JSON without ``data``); ``cut-json`` (200 JSON cut
-    short); ``warnings`` (a good answer carrying response warnings).
+    short); ``reflect400`` (400 whose error text repeats the request headers);
+    ``warnings`` (a good answer carrying response warnings).
     """
     servers: list[ThreadingHTTPServer] = []
 

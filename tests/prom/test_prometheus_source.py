@@ -436,6 +436,33 @@ def test_a_refused_key_header_is_named_not_shown(fake_server):
     assert "CANARY" not in message
 
 
+@pytest.mark.parametrize(
+    ("environ", "canaries"),
+    [
+        ({"PROMETHEUS_BEARER_TOKEN": "BEARER-CANARY-1"}, ["BEARER-CANARY-1"]),
+        (
+            {"PROMETHEUS_USERNAME": "ops", "PROMETHEUS_PASSWORD": "PW-CANARY-2"},
+            ["PW-CANARY-2", "b3BzOlBXLUNBTkFSWS0y"],  # base64 of ops:PW-CANARY-2
+        ),
+        ({"PROMETHEUS_HEADERS": "X-Api-Key=KEY-CANARY-3"}, ["KEY-CANARY-3"]),
+    ],
+)
+def test_a_server_echoing_the_request_headers_leaks_no_credential(
+    fake_server, environ, canaries
+):
+    # Found by a fresh-user test: a 400 whose error text repeated the request
+    # headers put the token into the report, run.json and stderr.
+    server = fake_server("reflect400")
+    with pytest.raises(PrometheusError) as caught:
+        PrometheusSource(server.url, environ=environ).instant_query(
+            "up", at="2024-05-01T00:00:00Z"
+        )
+    message = str(caught.value)
+    assert "HTTP 400" in message and "<redacted>" in message
+    for canary in canaries:
+        assert canary not in message
+
+
 def test_credentials_come_from_the_environment_and_stay_secret(fake_server, tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("s3cret-token\n")
