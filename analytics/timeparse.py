@@ -85,6 +85,12 @@ class ParsedTimes:
     date_order: str
 
 
+_MIXED_ORDER_FIX = (
+    "re-export the file with one date order (ISO 8601 is safest); no date_order"
+    " setting reads a file that mixes day-first and month-first dates"
+)
+
+
 def detect_date_order(
     text: pd.Series, *, path: str | Path = "<data>", column: str = "?"
 ) -> str:
@@ -142,8 +148,7 @@ def detect_date_order(
             path,
             f"column {column!r} mixes day-first dates (e.g. {day_first_evidence.iloc[0]!r})"
             f" and month-first dates (e.g. {month_first_evidence.iloc[0]!r})",
-            fix="clean the export so it uses one date order, or set date_order"
-            " in the source's config and accept the rows of the other order as rejected",
+            fix=_MIXED_ORDER_FIX,
         )
     if not day_first_evidence.empty:
         return "dayfirst"
@@ -243,7 +248,11 @@ def _check_order_fits(
     When most numeric dates fail in the configured order but the other order
     reads them, the config is wrong: rejecting those rows one by one would
     leave a biased remainder (only the dates whose day is 12 or less, with
-    day and month swapped) that still looks like evidence.
+    day and month swapped) that still looks like evidence. When a smaller but
+    real share (over 5 %) fits only the other order, the file mixes the two
+    orders: no setting reads it, since its dates with day and month both 12
+    or less cannot be told apart. A few such dates (5 % or less) are rejected
+    row by row as unparseable.
     """
     present = raw.notna()
     failed = present & parsed.isna()
@@ -254,12 +263,22 @@ def _check_order_fits(
         return
     other_order = "monthfirst" if order == "dayfirst" else "dayfirst"
     example = raw[failed].iloc[0]
+    counts = f"{int(failed.sum()):,} of {int(present.sum()):,} dates"
+    if failed.sum() / present.sum() > 0.5:
+        raise InputError(
+            path,
+            f"column {column!r}: {counts} do not fit date_order {order} but do fit"
+            f" {other_order}",
+            value=example,
+            fix=f"set date_order: {other_order} (or auto) for this source",
+        )
     raise InputError(
         path,
-        f"column {column!r}: {int(failed.sum()):,} of {int(present.sum()):,} dates do not"
-        f" fit date_order {order} but do fit {other_order}",
+        f"column {column!r}: {counts} fit only {other_order}, the rest {order}: the"
+        " export mixes date orders, and its dates with day and month both 12 or less"
+        " cannot be told apart",
         value=example,
-        fix=f"set date_order: {other_order} (or auto) for this source",
+        fix=_MIXED_ORDER_FIX,
     )
 
 

@@ -83,6 +83,22 @@ def test_configured_order_contradicted_by_the_data_is_an_error() -> None:
         parse_timestamps(values, timezone="UTC", date_order="dayfirst", path="t.csv")
 
 
+def test_a_file_mixing_orders_is_refused_with_no_order_to_switch_to() -> None:
+    # Found by a fresh-user test: 2 of 12 month-first dates in a day-first file
+    # were answered with "set date_order: monthfirst", which breaks the other 10,
+    # and auto mode advised setting an order that was then refused.
+    values = pd.Series(["25/2/2026 10:00"] * 10 + ["2/25/2026 10:00"] * 2)
+    with pytest.raises(InputError) as caught:
+        parse_timestamps(values, timezone="UTC", date_order="dayfirst", path="t.csv")
+    message = str(caught.value)
+    assert "2 of 12 dates fit only monthfirst, the rest dayfirst" in message
+    assert "no date_order setting reads a file that mixes" in message
+    assert "set date_order: monthfirst" not in message
+    with pytest.raises(InputError) as caught:
+        detect_date_order(values)
+    assert "no date_order setting reads a file that mixes" in str(caught.value)
+
+
 def test_a_few_bad_dates_in_the_configured_order_are_rejected_not_an_error() -> None:
     values = pd.Series(["29/2/2016 01:16"] * 40 + ["2/29/2016 01:16"])
     parsed = parse_timestamps(values, timezone="UTC", date_order="dayfirst")
