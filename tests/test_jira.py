@@ -319,3 +319,28 @@ def test_rest_json_changelog_is_cut_at_the_decision_time(write) -> None:  # type
         and "2 issues take the priority, status or resolution date" in note
         for note in result.notes
     )
+
+
+def test_comments_without_reporter_id_say_why_first_response_is_unknown(write) -> None:  # type: ignore[no-untyped-def]
+    path = write(
+        "jira.csv",
+        "Issue key,Priority,Created,Comment\n"
+        'SUP-1,High,25/Feb/26 10:17 PM,"25/Feb/26 10:30 PM;agent;hello"\n',
+    )
+    result = read_jira_csv(path)
+    assert result.frame["first_response_at"].isna().all()
+    assert any("no Reporter Id column" in note for note in result.notes)
+
+
+def test_a_repeated_key_after_a_rejected_first_row_is_worded_truly(write) -> None:  # type: ignore[no-untyped-def]
+    path = write(
+        "jira.csv",
+        "Issue key,Priority,Created\n"
+        "SUP-2,Whatever,25/Feb/26 10:17 PM\n"
+        "SUP-2,High,25/Feb/26 10:17 PM\n",
+    )
+    result = read_jira_csv(path)
+    result.check_accounting()
+    duplicate = result.rejected.loc[result.rejected["reason_code"] == "duplicate_id"]
+    assert "the first row is used" not in duplicate["message"].iloc[0]
+    assert "when that row is rejected too" in duplicate["message"].iloc[0]

@@ -34,7 +34,7 @@ Reason codes in ``LoadResult.rejected``:
 reason code                 meaning
 ==========================  =================================================
 ``missing_value``           no issue key, no created date, or no priority
-``duplicate_id``            the issue key repeats; the first row is used
+``duplicate_id``            the issue key repeats; only the first row is read
 ``unparseable_date``        a date does not fit ``date_format``
 ``nonexistent_local_time``  a local time skipped or repeated by a DST change
 ``unknown_priority``        a priority label not in the priority map
@@ -254,6 +254,12 @@ def read_jira_csv(
         notes.append(
             "SLA cells hold remaining time (negative = breached);"
             " elapsed = goal - remaining, NA where the goal was not given."
+        )
+    if "Comment" in table and "Reporter Id" not in table:
+        notes.append(
+            "Comment columns but no Reporter Id column: a reply cannot be told from"
+            " the reporter's own comments, so first_response_at is unknown (NA)."
+            " Fix: export the Reporter Id field too, or map it with column_map."
         )
     return finish(frame, rows, path, kind="tickets", notes=notes, started=started)
 
@@ -533,7 +539,8 @@ def _csv_tickets(
         "Issue key",
         key,
         "duplicate_id",
-        "issue key repeats; the first row is used",
+        "issue key repeats an earlier row's; only the first row with a key is read"
+        " (when that row is rejected too, the issue is not used)",
     )
 
     parse: dict[str, Any] = {
@@ -751,7 +758,8 @@ def _json_tickets(
         "key",
         key,
         "duplicate_id",
-        "issue key repeats; the first is used",
+        "issue key repeats an earlier issue's; only the first is read (when that one"
+        " is rejected too, the issue is not used)",
     )
 
     created = iso_times(table, "fields.created", rows, noun="date")
