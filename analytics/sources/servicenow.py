@@ -141,7 +141,10 @@ _USED: Final = (*_REQUIRED, *_OPTIONAL)
 # Columns the reader adds to the raw table (line number, file order); not the file's.
 _HELPER_COLUMNS: Final = frozenset({"_row", "_pos"})
 _MISSING_MARKERS: Final = ["?", ""]
-_RESOLVED_STATES: Final = frozenset({"resolved", "closed"})
+_RESOLVED_STATES: Final = frozenset({"resolved"})
+"""States whose first update is a resolution. Not ``Closed``: closing often
+follows the resolution by days, and a ticket closed without being resolved has
+no known resolution time (see analytics.metrics.resolution)."""
 _ON_HOLD_PREFIXES: Final = ("awaiting", "on hold")
 _NOT_IN_EXPORT: Final = (
     "first_response_at",
@@ -243,7 +246,8 @@ def read_servicenow_csv(
       ``resolved_at`` (the final resolution), ``closed_at``, the counts,
       assignment group, category, and ``created_at`` (its ``opened_at``).
     * ``first_resolved_at`` is the earliest ``sys_updated_at`` of a row whose
-      ``incident_state`` is ``Resolved`` or ``Closed``, capped at the final
+      ``incident_state`` is ``Resolved`` (not ``Closed``: a closing time is
+      never taken for a resolution time), capped at the final
       ``resolved_at`` (a first resolution cannot come after the final one);
       when no such row exists, it is ``resolved_at``.
     * ``on_hold_seconds`` is the sum, over rows whose state starts with
@@ -1477,7 +1481,7 @@ def _check_last_rows(
 
 
 def _first_resolved(rows: pd.DataFrame, last: pd.DataFrame) -> pd.Series:
-    """Earliest update in a resolved/closed state, capped at the final resolution."""
+    """Earliest update in the Resolved state, capped at the final resolution."""
     state = rows["incident_state"].str.strip().str.casefold()
     resolved_rows = rows.loc[state.isin(_RESOLVED_STATES)]
     earliest = resolved_rows.groupby("number")["sys_updated_at_t"].min()
@@ -1503,7 +1507,7 @@ def _check_resolution_order(
         last.loc[first_before, "resolved_at"].fillna(""),
         "sys_updated_at",
         "resolved_before_opened",
-        "the first update in a Resolved/Closed state is before opened_at",
+        "the first update in the Resolved state is before opened_at",
     )
 
 
@@ -2256,7 +2260,7 @@ def _state_kind(state: pd.Series) -> pd.Series:
 def _per_ticket_event_times(rows: pl.DataFrame) -> pl.DataFrame:
     """Per ticket, in ticket order: ``_earliest`` and ``_on_hold``.
 
-    ``_earliest`` is the first update in a resolved/closed state (as
+    ``_earliest`` is the first update in the Resolved state (as
     :func:`_first_resolved` before capping) and ``_on_hold`` the seconds of
     :func:`_on_hold_seconds`; ``rows`` are ordered and numbered by ``_ticket``.
     """
@@ -2380,7 +2384,7 @@ def _fast_check_resolution_order(last: pl.DataFrame, tickets: _FastRejector) -> 
         last.filter(first_before & ~before).select("number", value="resolved_at"),
         "sys_updated_at",
         "resolved_before_opened",
-        "the first update in a Resolved/Closed state is before opened_at",
+        "the first update in the Resolved state is before opened_at",
     )
 
 
@@ -2448,7 +2452,7 @@ def _notes(
             " Rows ordered by sys_mod_count, then sys_updated_at, then file order; the"
             " last row gives priority, status, final resolved_at, closed_at, counts,"
             " group, category and created_at (its opened_at).",
-            "first_resolved_at = earliest sys_updated_at of a Resolved/Closed row,"
+            "first_resolved_at = earliest sys_updated_at of a Resolved row,"
             " capped at resolved_at; resolved_at when there is no such row.",
             "on_hold_seconds = time from each Awaiting*/On Hold update to the next"
             " update of the ticket, summed; an open final interval is not counted."
