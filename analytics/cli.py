@@ -24,6 +24,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -87,10 +89,48 @@ def _root(
 
 
 def _fail(message: str, code: int, *, debug: bool) -> NoReturn:
+    """One ``error:`` line and exit ``code``; ``--debug`` adds the traceback first.
+
+    The exit code is the same with or without ``--debug``: a scheduler reads it.
+    """
     if debug:
-        raise
+        traceback.print_exc()
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+@dataclass(frozen=True)
+class _Paths:
+    config: Path
+    out: Path
+    notebook: Path | None
+
+
+def _paths(*, config: str, out: str, notebook: str | None) -> _Paths:
+    """The report commands' path options, each refused when blank."""
+    return _Paths(
+        _path_option("--config", config),
+        _path_option("--out", out),
+        None if notebook is None else _path_option("--notebook", notebook),
+    )
+
+
+def _path_option(option: str, text: str) -> Path:
+    """The path given to ``option``; a blank one (an unset variable) is refused.
+
+    >>> _path_option("--out", "reports")
+    PosixPath('reports')
+    >>> _path_option("--out", " ")
+    Traceback (most recent call last):
+    ...
+    analytics.errors.ConfigError: --out is empty (an unset variable in a scheduler's command?); give a path
+    """
+    if not text.strip():
+        raise ConfigError(
+            f"{option} is empty (an unset variable in a scheduler's command?);"
+            " give a path"
+        )
+    return Path(text)
 
 
 def _given_instant(option: str, given: str, *, optional: bool) -> pd.Timestamp:
@@ -211,7 +251,7 @@ def _run_report(
     fail_on
         Which decisions (``decision`` in the run's ``run.json``) exit 4.
     debug
-        Re-raise errors with their traceback instead of one line.
+        Print the traceback before the one-line error (the exit code is the same).
     """
     # Imported here so that --help stays fast.
     from analytics.report import render
@@ -297,9 +337,9 @@ _FAIL_ON_HELP = (
 
 @report_app.command("go-no-go")
 def go_no_go(
-    config: Annotated[Path, typer.Option(help="Readiness config (YAML).")],
+    config: Annotated[str, typer.Option(help="Readiness config (YAML).")],
     out: Annotated[
-        Path, typer.Option(help="Folder for run folders; each run gets its own.")
+        str, typer.Option(help="Folder for run folders; each run gets its own.")
     ],
     as_of: Annotated[
         str | None,
@@ -307,7 +347,7 @@ def go_no_go(
     ] = None,
     fail_on: Annotated[FailOn, typer.Option(help=_FAIL_ON_HELP)] = FailOn.never,
     notebook: Annotated[
-        Path | None,
+        str | None,
         typer.Option(help="Report notebook (default: notebooks/go_no_go.ipynb)."),
     ] = None,
     timeout: Annotated[int, typer.Option(help=_TIMEOUT_HELP)] = 1800,
@@ -318,18 +358,19 @@ def go_no_go(
     """Render the go / no-go readiness report; print the decision and the HTML path."""
     _setup_logging(debug=debug)
     try:
+        paths = _paths(config=config, out=out, notebook=notebook)
         _check_timeout(timeout)
-        cfg = load_config(config)
+        cfg = load_config(paths.config)
         when = _decision_time("--as-of", as_of, cfg.as_of)
     except AnalyticsError as exc:
         _fail(str(exc), EXIT_BAD_INPUT, debug=debug)
 
     _run_report(
         kind="go-no-go",
-        notebook=notebook,
+        notebook=paths.notebook,
         default_notebook="go_no_go",
-        parameters={"config": str(config.resolve()), "as_of": when.isoformat()},
-        out=out,
+        parameters={"config": str(paths.config.resolve()), "as_of": when.isoformat()},
+        out=paths.out,
         as_of=when,
         timeout=timeout,
         fail_on=fail_on,
@@ -339,21 +380,21 @@ def go_no_go(
 
 @report_app.command("post-launch")
 def post_launch(
-    config: Annotated[Path, typer.Option(help="Readiness config (YAML).")],
+    config: Annotated[str, typer.Option(help="Readiness config (YAML).")],
     go_live: Annotated[str, typer.Option(help=_GO_LIVE_HELP)],
     out: Annotated[
-        Path, typer.Option(help="Folder for run folders; each run gets its own.")
+        str, typer.Option(help="Folder for run folders; each run gets its own.")
     ],
     days: Annotated[
         int, typer.Option(min=1, help="Review window after go-live, in days.")
     ] = 28,
     baseline: Annotated[
-        Path | None,
+        str | None,
         typer.Option(help="run.json of the go/no-go run to compare with."),
     ] = None,
     fail_on: Annotated[FailOn, typer.Option(help=_FAIL_ON_HELP)] = FailOn.never,
     notebook: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             help="Report notebook (default: notebooks/post_launch_review.ipynb)."
         ),
@@ -366,25 +407,29 @@ def post_launch(
     """Render the post-launch review (as of go-live + days); print its decision and path."""
     _setup_logging(debug=debug)
     try:
+        paths = _paths(config=config, out=out, notebook=notebook)
+        baseline_path = (
+            None if baseline is None else _path_option("--baseline", baseline)
+        )
         _check_timeout(timeout)
-        cfg = load_config(config)
+        cfg = load_config(paths.config)
         start = _given_instant("--go-live", go_live, optional=False)
         _check_review_window(start, days)
-        baseline_run = _check_baseline(baseline, cfg, start)
+        baseline_run = _check_baseline(baseline_path, cfg, start)
     except AnalyticsError as exc:
         _fail(str(exc), EXIT_BAD_INPUT, debug=debug)
 
     _run_report(
         kind="post-launch",
-        notebook=notebook,
+        notebook=paths.notebook,
         default_notebook="post_launch_review",
         parameters={
-            "config": str(config.resolve()),
+            "config": str(paths.config.resolve()),
             "go_live": start.isoformat(),
             "review_days": days,
             "baseline_run": baseline_run,
         },
-        out=out,
+        out=paths.out,
         as_of=start + timedelta(days=days),
         timeout=timeout,
         fail_on=fail_on,
@@ -433,7 +478,7 @@ def _check_baseline(
 
 @app.command("check-config")
 def check_config(
-    config: Annotated[Path, typer.Option(help="Readiness config (YAML).")],
+    config: Annotated[str, typer.Option(help="Readiness config (YAML).")],
 ) -> None:
     """Validate a readiness config, its as_of, and the files it names.
 
@@ -444,7 +489,7 @@ def check_config(
     """
     try:
         # Checks every field, as_of (ISO 8601 only) and time zones included.
-        cfg = load_config(config)
+        cfg = load_config(_path_option("--config", config))
     except AnalyticsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -448,3 +448,31 @@ def test_unavailable_sources_are_warned_about_for_the_scheduler_log(
         " http://prom:9090"
     ]
     assert _source_warnings(tmp_path / "missing.json") == []
+
+
+@pytest.mark.parametrize("option", ["--out", "--config"])
+def test_a_blank_path_option_is_refused_not_read_as_the_current_folder(
+    tmp_path: Path, option: str
+) -> None:
+    # Found by a fresh-user test: `--out "$REPORT_DIR"` with the variable unset
+    # published into the current folder and exited 0.
+    args = {"--config": "data/demo/readiness.yaml", "--out": str(tmp_path / "out")}
+    args[option] = ""
+    result = _readiness(
+        "report", "go-no-go", *(part for pair in args.items() for part in pair),
+        cwd=ROOT,
+    )  # fmt: skip
+    _bad_input(result, f"{option} is empty", "give a path")
+    assert not list(ROOT.glob("go-no-go_asof-*"))
+
+
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("criteria:\n  availability: {target: 150}\n")
+    result = _readiness(
+        "report", "go-no-go", "--config", str(config),
+        "--out", str(tmp_path / "out"), "--debug",
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1].startswith("error: ")

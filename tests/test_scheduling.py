@@ -381,7 +381,7 @@ def test_permission_denied_is_one_clear_error(
 def test_disk_full_while_writing_publishes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def full(*_: object) -> str:
+    def full(*_: object, **__: object) -> str:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(render, "export_html", full)
