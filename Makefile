@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(BIN)/readiness report go-no-go --config data/scenario/readiness.yaml --out $(OUT)
 	$(BIN)/readiness report post-launch --config data/scenario/readiness.yaml \
 	    --go-live $(SCENARIO_GO_LIVE) --days 28 --out $(OUT) \
-	    --baseline "$$(ls -td $(OUT)/go-no-go_asof-20260302_*/ | head -1)run.json"
+	    --baseline "$$(ls -td $(OUT)/go-no-go_asof-20260302_*/ | grep -v '\.failed/$$' | head -1)run.json"
 
 ## Install the Debian packages the tests use when missing: prometheus, chromium, poppler-utils
 ## (needs root, as on CI).

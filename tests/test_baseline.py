@@ -115,3 +115,23 @@ def test_another_or_changed_config_is_a_warning(tmp_path: Path, config: Path) ->
     changed = _run_json(tmp_path, config, config_sha256="0" * 64)
     (warning,) = _read(changed, config)
     assert "changed after the go / no-go run" in warning
+
+
+@pytest.mark.parametrize(
+    ("folder", "why"),
+    [
+        ("go-no-go_asof-20260301_20260301T000000Z_abc123.failed", "a failed run"),
+        (".incomplete-go-no-go_asof-20260301_abc123", "has not finished"),
+    ],
+)
+def test_a_run_that_was_never_published_is_no_baseline(
+    tmp_path: Path, config: Path, folder: str, why: str
+) -> None:
+    # Found by a fresh-user test: a run whose disk filled after the notebook
+    # finished kept a run.json with decision GO in its .failed folder, and the
+    # Makefile's `ls -td ... | head -1` picked it as the baseline.
+    run_dir = tmp_path / folder
+    run_dir.mkdir()
+    path = _run_json(run_dir, config)
+    with pytest.raises(ConfigError, match=why):
+        _read(path, config)

@@ -69,10 +69,24 @@ def read_baseline(
     Raises
     ------
     ConfigError
-        The file cannot be read as JSON, holds no decision or criteria, is not
-        from a go / no-go report, or is of another service.
+        The file is in a failed or unfinished run's folder, cannot be read as
+        JSON, holds no decision or criteria, is not from a go / no-go report,
+        or is of another service.
     """
     path = Path(path)
+    folder = path.parent
+    if folder.name.endswith(".failed") or (folder / "failure.json").exists():
+        # A run that failed after its notebook finished keeps a run.json with a
+        # decision; it was never published and must not be compared with.
+        raise ConfigError(
+            f"{name}: is in the folder of a failed run ({folder.name}), which was"
+            f" never published. {_FIX}"
+        )
+    if folder.name.startswith(".incomplete-"):
+        raise ConfigError(
+            f"{name}: is in the folder of a run that has not finished or was"
+            f" interrupted ({folder.name}). {_FIX}"
+        )
     record = _read_record(path, name)
     kind = record.get("report")
     if kind != "go-no-go":
