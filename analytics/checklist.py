@@ -51,6 +51,7 @@ from analytics.sources._csv import (
     wide_text_error,
 )
 from analytics.timeparse import DateOrder, parse_timestamps
+from analytics.yamlread import load_yaml
 
 __all__ = [
     "CHECKLIST_COLUMNS",
@@ -224,7 +225,7 @@ def _read_table(path: Path) -> _Table:
                 f" {path.name} > {path.name.split('.')[0] or 'file'}-utf8{path.suffix}",
             )
         try:
-            raw = yaml.safe_load(path.read_text("utf-8"))
+            raw = load_yaml(path.read_text("utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise InputError(
                 path, f"not valid YAML ({exc})", fix="fix the YAML syntax"

@@ -39,6 +39,7 @@ from analytics.business_hours import BusinessSchedule, parse_holidays
 from analytics.criterion_params import unknown_params_problem
 from analytics.errors import ConfigError
 from analytics.timeparse import instant_problem
+from analytics.yamlread import load_yaml
 
 __all__ = [
     "BUSINESS_CLOCK_KINDS",
@@ -1099,7 +1100,7 @@ def load_config(path: str | Path) -> ReadinessConfig:
             " Fix: pass the path of an existing YAML file, e.g. data/demo/readiness.yaml"
         )
     try:
-        raw = yaml.safe_load(path.read_text("utf-8"))
+        raw = load_yaml(path.read_text("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}".replace("\n", " ")) from exc
     if not isinstance(raw, dict):

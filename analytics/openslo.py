@@ -55,6 +55,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from analytics.errors import ConfigError
+from analytics.yamlread import load_yaml_all
 
 __all__ = [
     "OpenSLO",
@@ -186,7 +187,7 @@ def load_openslo(path: str | Path) -> list[OpenSLO]:
 def parse_openslo(text: str, *, source: str = "<text>") -> list[OpenSLO]:
     """Parse OpenSLO v1 YAML text; see :func:`load_openslo`."""
     try:
-        documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        documents = [doc for doc in load_yaml_all(text) if doc is not None]
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML ({exc})") from exc
     for number, doc in enumerate(documents, start=1):

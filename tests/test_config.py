@@ -876,3 +876,22 @@ def test_resolution_target_hours_must_be_above_zero(write) -> None:  # type: ign
     )
     with pytest.raises(ConfigError, match="target_hours"):
         load_config(path)
+
+
+def test_a_key_given_twice_is_an_error_not_the_last_one_winning(write) -> None:  # type: ignore[no-untyped-def]
+    # Found by a fresh-user test: a second `criteria:` block replaced the first,
+    # so criteria switched off in it came back, and check-config said ok.
+    path = write(
+        "c.yaml",
+        "criteria:\n  availability: {enabled: false}\n"
+        "min_coverage: 0.9\n"
+        "criteria:\n  csat: {target: 4.2}\n",
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"key 'criteria' is given twice \(first on line 1, again on line 4\)",
+    ):
+        load_config(path)
+    nested = write("d.yaml", "criteria:\n  csat:\n    target: 4.2\n    target: 3\n")
+    with pytest.raises(ConfigError, match="key 'target' is given twice"):
+        load_config(nested)
