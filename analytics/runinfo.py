@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import subprocess
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +19,7 @@ __all__ = [
     "new_run_id",
     "package_version",
     "refuse_future_decision",
+    "refuse_secret_parameters",
     "utc_now",
 ]
 
@@ -88,3 +91,50 @@ def refuse_future_decision(when: datetime) -> None:
             " Fix: pass a past --as-of (or as_of in the config), or leave it out"
             " to decide on the config's as_of"
         )
+
+
+_SECRET_NAME = re.compile(
+    r"token|passw|secret|api_?key|bearer|credential|auth|cookie|session", re.IGNORECASE
+)
+REPORT_PARAMETERS = frozenset(
+    {
+        "config",
+        "as_of",
+        "go_live",
+        "review_days",
+        "baseline_run",
+        "run_dir",
+        "run_token",
+    }
+)
+"""The notebooks' own parameters (``run_token`` is a completion marker, not a secret)."""
+
+
+def refuse_secret_parameters(namespace: Mapping[str, object]) -> None:
+    """Refuse a credential handed to a report notebook as a parameter.
+
+    Papermill writes every parameter into the executed notebook, which is kept
+    with the run: a token given with ``-p token ...`` would sit on disk and in
+    any copy of the run. ``namespace`` is the notebook's (the report builders
+    pass their caller's globals); a non-empty text under a credential-like name
+    (token, password, secret, api key, ...) other than the notebooks' own
+    parameters is refused, naming the variable, never its value.
+
+    >>> refuse_secret_parameters({"config": "c.yaml", "run_token": "abc"})
+    >>> refuse_secret_parameters({"PROMETHEUS_BEARER_TOKEN": "s3cret"})
+    Traceback (most recent call last):
+    ...
+    analytics.errors.ConfigError: notebook variable 'PROMETHEUS_BEARER_TOKEN' looks like a credential; credentials are read from the environment or files (PROMETHEUS_BEARER_TOKEN(_FILE), PROMETHEUS_USERNAME/PROMETHEUS_PASSWORD(_FILE), PROMETHEUS_HEADERS; see docs/prometheus.md), never from notebook parameters, which are written into the executed notebook. Fix: remove the parameter (papermill -p) and set the variable in the run's environment
+    """
+    for name, value in namespace.items():
+        if name.startswith("_") or name in REPORT_PARAMETERS:
+            continue
+        if isinstance(value, str) and value.strip() and _SECRET_NAME.search(name):
+            raise ConfigError(
+                f"notebook variable {name!r} looks like a credential; credentials are"
+                " read from the environment or files (PROMETHEUS_BEARER_TOKEN(_FILE),"
+                " PROMETHEUS_USERNAME/PROMETHEUS_PASSWORD(_FILE), PROMETHEUS_HEADERS;"
+                " see docs/prometheus.md), never from notebook parameters, which are"
+                " written into the executed notebook. Fix: remove the parameter"
+                " (papermill -p) and set the variable in the run's environment"
+            )

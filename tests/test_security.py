@@ -272,3 +272,33 @@ def test_support_section_shows_payloads_escaped(
     shown = getattr(support_section, section)(report)
     text = _PLOTLY_LIBRARY.sub("<script>/*plotly.js*/</script>", shown._repr_html_())
     _assert_inert(text, section)
+
+
+@pytest.mark.parametrize(
+    "name", ["token", "PROMETHEUS_BEARER_TOKEN", "api_key", "password"]
+)
+def test_a_credential_passed_as_a_notebook_parameter_is_refused(name: str) -> None:
+    # Papermill writes parameters into the executed notebook; `-p token ...`
+    # was run without a word. The builders look at the notebook's namespace.
+    from analytics.errors import ConfigError
+    from analytics.report.post_launch import build_post_launch
+
+    demo = str(Path(__file__).resolve().parents[1] / "data" / "demo" / "readiness.yaml")
+    namespace = {
+        "build_go_no_go": build_go_no_go,
+        "build_post_launch": build_post_launch,
+        "config": demo,
+        "as_of": "",
+        "run_token": "a-completion-marker-not-a-secret",
+        name: "CANARY-SECRET",
+    }
+    for call in (
+        "build_go_no_go(config, as_of)",
+        "build_post_launch(config, '2016-04-01T00:00:00Z')",
+    ):
+        with pytest.raises(ConfigError) as caught:
+            exec(call, namespace)  # the notebook's own call, as papermill runs it
+        assert f"notebook variable {name!r} looks like a credential" in str(
+            caught.value
+        )
+        assert "CANARY" not in str(caught.value)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from analytics.runinfo import (
     git_commit,
     package_version,
     refuse_future_decision,
+    refuse_secret_parameters,
     utc_now,
 )
 
@@ -72,6 +74,7 @@ def build_go_no_go(
     as_of
         Decision time (ISO 8601). Empty or None: the config's ``as_of``.
     """
+    refuse_secret_parameters(sys._getframe(1).f_globals)
     cfg = load_config(Path(config))
     when = parse_as_of(as_of if as_of else cfg.as_of)
     refuse_future_decision(when)

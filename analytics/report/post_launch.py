@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sys
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -87,6 +88,7 @@ from analytics.report.go_no_go import (
     write_run_files,
 )
 from analytics.report.html import CSS, Chart, Html, chart_text, esc, format_value, table
+from analytics.runinfo import refuse_secret_parameters
 from analytics.sources.alerts import read_alert_history
 from analytics.sources.drills import read_drills
 
@@ -472,6 +474,7 @@ def build_post_launch(
         A bad config, go-live time or review length, or a baseline that is not
         a go / no-go run of this service (see :func:`read_baseline`).
     """
+    refuse_secret_parameters(sys._getframe(1).f_globals)
     if int(review_days) < 1:
         raise ConfigError(f"review_days is {review_days!r}; give a whole number ≥ 1")
     cfg = load_config(Path(config))
