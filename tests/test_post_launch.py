@@ -223,6 +223,28 @@ def test_run_record_names_the_report_for_the_index(small_config: Path) -> None:
     assert record["service"] == "Shop"
 
 
+def test_switched_off_success_criteria_are_named_not_hidden(small_config: Path) -> None:
+    # Found by a fresh-user test: "Launch PASS ... of 5 success criteria" with the
+    # criteria switched off named nowhere (the go/no-go report lists them).
+    report = build_post_launch(small_config, "2026-03-01", 14)
+    assert report.excluded == ["latency_p95"]
+    assert report.run_record()["excluded_criteria"] == ["latency_p95"]
+    assert "Not judged (1):" in report.decision_summary().markup
+    assert "latency_p95" not in {r.criterion.criterion_id for r in report.results}
+
+
+def test_a_review_whose_window_is_not_over_says_interim(small_config: Path) -> None:
+    now = pd.Timestamp.now(tz="UTC").floor("D")
+    going = build_post_launch(
+        small_config, (now - pd.Timedelta(days=2)).isoformat(), 14
+    )
+    assert going.is_interim() and going.run_record()["interim"] is True
+    assert "Interim review:" in going.decision_summary().markup
+    done = build_post_launch(small_config, "2026-03-01", 14)
+    assert not done.is_interim()
+    assert "Interim review:" not in done.decision_summary().markup
+
+
 def test_availability_from_an_error_counter_is_bad_over_total(tmp_path: Path) -> None:
     # Hourly counters over the first 3 days: 1,000 requests an hour and 1 error
     # an hour, except 600 errors by the 13:00 reading of day 2. An increase

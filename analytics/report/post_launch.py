@@ -97,6 +97,7 @@ __all__ = [
     "PostLaunchReport",
     "RollbackCheck",
     "build_post_launch",
+    "disabled_success_criteria",
     "success_criteria_configs",
 ]
 
@@ -135,13 +136,36 @@ def success_criteria_configs(
 
     Defaults come from ``go_live_success.yaml``; sources from the config's
     enabled criterion of the same kind; then ``post_launch.criteria``
-    overrides. Disabled criteria are left out.
+    overrides. Disabled criteria are left out (:func:`disabled_success_criteria`
+    names them).
 
     Raises
     ------
     ConfigError
         An override names an unknown id without a ``kind``, or a bad field.
     """
+    return {
+        crit_id: (window, crit)
+        for crit_id, (window, crit) in _success_criteria(config, go_live).items()
+        if crit.enabled
+    }
+
+
+def disabled_success_criteria(
+    config: ReadinessConfig, go_live: pd.Timestamp
+) -> list[str]:
+    """Ids of the success criteria switched off (``enabled: false``), in order."""
+    return [
+        crit_id
+        for crit_id, (_, crit) in _success_criteria(config, go_live).items()
+        if not crit.enabled
+    ]
+
+
+def _success_criteria(
+    config: ReadinessConfig, go_live: pd.Timestamp
+) -> dict[str, tuple[str, CriterionConfig]]:
+    """Every go-live success criterion, switched off or not."""
     merged = default_criteria("go_live_success")
     for crit_id, fields in config.post_launch.criteria.items():
         if crit_id in merged:
@@ -175,8 +199,7 @@ def success_criteria_configs(
                 for error in exc.errors()
             )
             raise ConfigError(f"post_launch.criteria.{crit_id}: {problems}") from exc
-        if crit.enabled:
-            out[crit_id] = (window, crit)
+        out[crit_id] = (window, crit)
     return out
 
 
@@ -564,6 +587,7 @@ class PostLaunchReport:
             )
         self.windows: dict[str, str] = {}
         self.results = self._evaluate()
+        self.excluded = disabled_success_criteria(self.evidence.config, go_live)
         # The go / no-go sections are reused on the review window, sharing one chart
         # counter so that plotly.js is inlined once and chart ids stay unique.
         self.inner = GoNoGoReport(
@@ -657,6 +681,7 @@ class PostLaunchReport:
             f"<h2>Post-launch review — {esc(service)}</h2>",
             f"<p>Go-live <b>{self.go_live:%Y-%m-%d %H:%M} UTC</b>; review window"
             f" <b>{self.review_days} days</b>, to {self.review_end:%Y-%m-%d %H:%M} UTC.</p>",
+            *self._interim_note(),
             f'<div class="decision decision-{"GO" if self.outcome == "PASS" else "NO-GO"}">'
             f"Launch {esc(self.outcome)}</div>",
             "<p>"
@@ -670,6 +695,13 @@ class PostLaunchReport:
                     + "".join(f"<li>{esc(r.criterion.title)}</li>" for r in items)
                     + "</ul>"
                 )
+        if self.excluded:
+            parts.append(
+                f"<p><b>Not judged ({len(self.excluded)}):</b> switched off in the"
+                " config (<code>enabled: false</code>): "
+                + ", ".join(esc(crit_id) for crit_id in self.excluded)
+                + ".</p>"
+            )
         parts.append(
             f"<p>Rollback triggers that would have fired: {len(fired)}"
             + (f" ({esc(', '.join(c.name for c in fired))})" if fired else "")
@@ -681,6 +713,21 @@ class PostLaunchReport:
             " of success.</p></div>"
         )
         return Html("".join(parts))
+
+    def is_interim(self) -> bool:
+        """The review window had not ended when the review was generated."""
+        return bool(pd.Timestamp(self.generated_at) < self.review_end)
+
+    def _interim_note(self) -> list[str]:
+        if not self.is_interim():
+            return []
+        return [
+            '<p class="note"><b>Interim review:</b> the review window ends'
+            f" {self.review_end:%Y-%m-%d %H:%M} UTC, after this report was generated"
+            f" ({pd.Timestamp(self.generated_at):%Y-%m-%d %H:%M} UTC). Criteria whose"
+            " window is not over lack evidence (NO DATA) and the outcome can still"
+            " change; render the review again after the window ends.</p>"
+        ]
 
     def criteria_frame(self) -> pd.DataFrame:
         """The success criteria results as a frame (the table's data)."""
@@ -1122,6 +1169,8 @@ class PostLaunchReport:
                 for c in self.rollback_checks()
             ],
             "lessons": self.lesson_items(),
+            "excluded_criteria": self.excluded,
+            "interim": self.is_interim(),
             **evidence_audit(self.evidence),
             **self.inner.metadata(parameters),
             "title": f"Post-launch review — {self.evidence.config.report.service}",
