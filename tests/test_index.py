@@ -158,3 +158,36 @@ def test_lock_stays_exclusive_while_its_file_is_removed(tmp_path: Path) -> None:
 
     assert most[0] == 1
     assert not lock.exists()
+
+
+def test_a_later_failed_run_of_the_same_report_is_flagged_on_its_latest_row(
+    tmp_path: Path,
+) -> None:
+    # Found by a fresh-user test: after a run failed, "Latest decision" still
+    # showed the older GO with nothing saying a newer run had failed.
+    out = tmp_path / "reports"
+    demo, demo_sha = _config(tmp_path / "demo" / "readiness.yaml", "Demo")
+    other, other_sha = _config(tmp_path / "other" / "readiness.yaml", "Other")
+    for name, config, sha in (("a", demo, demo_sha), ("b", other, other_sha)):
+        _run(
+            out, f"go-no-go_asof-20260302_{name}", decision="GO", config=config,
+            config_sha256=sha, generated_at="2026-03-02T10:00:00+00:00",
+        )  # fmt: skip
+    failed = out / "go-no-go_asof-20260303_c.failed"
+    failed.mkdir()
+    (failed / "failure.json").write_text(
+        json.dumps(
+            {
+                "report": "go-no-go", "config": demo, "as_of": "2026-03-03T00:00:00+00:00",
+                "failed_at": "2026-03-03T10:00:00+00:00", "reason": "bad input",
+            }
+        )
+    )  # fmt: skip
+
+    latest = _latest_section(write_index(out).read_text("utf-8"))
+    rows = latest.split("<tr>")[2:]
+    flagged = [row for row in rows if "A later run failed" in row]
+    assert len(flagged) == 1 and "demo/readiness.yaml" in flagged[0]
+    page = (out / "index.html").read_text("utf-8")
+    failed_section = page[page.index("<h2>Failed runs</h2>") :]
+    assert "demo/readiness.yaml" in failed_section

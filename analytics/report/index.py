@@ -113,6 +113,14 @@ class FailedRun:
     failed_at: str
     reason: str
     sort_key: datetime
+    config: str = ""
+    """The config the run was given (``failure.json``'s ``config``), "" when not
+    recorded (runs of older versions)."""
+
+    @property
+    def report_key(self) -> tuple[str, str]:
+        """Which report this was a run of, as :attr:`PublishedRun.report_key`."""
+        return (self.kind, self.config)
 
 
 def scan_runs(
@@ -244,7 +252,7 @@ def render_index_html(
         f'<p class="note">Index regenerated {_esc(_display_time(generated_at))}.'
         f" {len(published)} published run(s), {len(failed)} failed.</p>",
         "<h2>Latest decision per report</h2>",
-        _latest_table(list(latest.values())),
+        _latest_table(list(latest.values()), failed),
         "<h2>All published runs (newest first)</h2>",
         _published_table(published),
         "<h2>Failed runs</h2>",
@@ -337,6 +345,7 @@ def _failed_run(folder: Path) -> FailedRun:
         reason=_shared_path_free(_text(record.get("reason")), folder.name)
         or "no reason recorded",
         sort_key=_parse_time(failed_at) or _mtime(folder),
+        config=_text(record.get("config")),
     )
 
 
@@ -504,13 +513,19 @@ def _table(header: list[str], rows: list[list[str]], empty: str) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _latest_table(runs: list[PublishedRun]) -> str:
+def _latest_table(runs: list[PublishedRun], failed: Sequence[FailedRun] = ()) -> str:
+    """One row per report; a later failed run of the same report is flagged on it.
+
+    The row stays the last *published* decision (a failed run publishes
+    nothing), but a reader must not take it for today's: when a run of the
+    same report (kind and config) failed after it, the row says when.
+    """
     rows = [
         [
             _esc(run.kind),
             _esc(run.title),
             _config_cell(run.config),
-            _decision_badge(run.decision),
+            _decision_badge(run.decision) + _newer_failure(run, failed),
             _esc(_display_time(run.as_of)),
             _link(run.folder),
         ]
@@ -520,6 +535,24 @@ def _latest_table(runs: list[PublishedRun]) -> str:
         ["Kind", "Report", "Config", "Decision", "As of", "Report file"],
         rows,
         "No runs yet.",
+    )
+
+
+def _newer_failure(run: PublishedRun, failed: Sequence[FailedRun]) -> str:
+    later = [
+        f
+        for f in failed
+        if f.kind == run.kind
+        and (f.config == run.config or not f.config)
+        and f.sort_key > run.sort_key
+    ]
+    if not later:
+        return ""
+    newest = max(later, key=lambda f: f.sort_key)
+    return (
+        f'<br><span class="note"><b>A later run failed</b>'
+        f" ({_esc(_display_time(newest.failed_at or newest.sort_key))}; see Failed runs):"
+        " this is not a current decision</span>"
     )
 
 
@@ -566,6 +599,7 @@ def _failed_table(runs: list[FailedRun]) -> str:
     rows = [
         [
             _esc(run.kind),
+            _config_cell(run.config),
             _esc(_display_time(run.as_of)),
             _esc(_display_time(run.failed_at)),
             f"<code>{_esc(run.folder)}</code>",
@@ -574,5 +608,7 @@ def _failed_table(runs: list[FailedRun]) -> str:
         for run in runs
     ]
     return _table(
-        ["Kind", "As of", "Failed at", "Folder", "Reason"], rows, "No failed runs."
+        ["Kind", "Config", "As of", "Failed at", "Folder", "Reason"],
+        rows,
+        "No failed runs.",
     )

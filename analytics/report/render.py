@@ -251,7 +251,13 @@ def render_report(
     except BaseException as exc:
         error = _as_render_error(exc, failed, timeout_seconds)
         reason = str(error) if error is not None else "interrupted"
-        _discard(work, failed, _failure_record(run_id, kind, as_of_label, reason))
+        _discard(
+            work,
+            failed,
+            _failure_record(
+                run_id, kind, as_of_label, reason, config=parameters.get("config")
+            ),
+        )
         if error is None or error is exc:
             raise
         raise error from exc
@@ -391,12 +397,13 @@ def _discard(work: Path, failed: Path, record: dict[str, Any]) -> None:
 
 
 def _failure_record(
-    run_id: str, kind: str, as_of_label: Any, reason: str
+    run_id: str, kind: str, as_of_label: Any, reason: str, *, config: Any = None
 ) -> dict[str, Any]:
     as_of = as_of_label.isoformat() if isinstance(as_of_label, datetime) else None
     return {
         "run_id": run_id,
         "report": kind,
+        "config": str(config) if config else None,
         "as_of": as_of,
         "failed_at": utc_now().isoformat(),
         "reason": reason,
