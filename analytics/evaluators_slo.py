@@ -23,8 +23,9 @@ Wired into the evaluator table through :data:`SLO_EVALUATORS`:
     ``100 × increase(errors) / increase(total)`` in %. ``source`` is the
     error counter and ``total_source`` the request counter; alternatively
     ``good_source`` and ``total_source`` (errors = total − good). The judged
-    value is the pessimistic bound: an error counter first seen inside the
-    window with a value (born at its first error) counts that value as errors.
+    value is the pessimistic bound: the requests of time without data (at the
+    observed rate) and the first value of an error counter born inside the
+    window (at its first error) count as errors.
 
 ``latency_share``
     The share of requests at or under a latency threshold, in %, from the
@@ -805,8 +806,9 @@ def _error_rate(
     bad = result.valid - result.good
     detail = (
         f"occurrences ({roles} counters): {bad:,.0f} errors of {result.valid:,.0f}"
-        f" requests, {observed:.4f} %; {judged:.4f} % when counters first seen in the"
-        f" window with a value count as errors (judged); coverage"
+        f" requests, {observed:.4f} %; {judged:.4f} % when requests of unknown outcome"
+        " (time without data, first values of counters born in the window) count as"
+        " errors (judged); coverage"
         f" {result.coverage_ratio:.1%}"
     )
     if config.target > 0:

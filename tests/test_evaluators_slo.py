@@ -349,6 +349,91 @@ def test_an_error_counter_silent_for_half_the_window_is_no_data(
     assert result.coverage_ratio == pytest.approx(0.5)
 
 
+def _write_old_counters(
+    folder: Path, times: pd.DatetimeIndex, steps: dict[str, float]
+) -> dict[str, str]:
+    """Long-running counters of two instances, first seen at ``times[0]``.
+
+    ``steps`` is each instance's total step per sample; the totals
+    start at 123456 (a) and 98765 (b), the good counters 456 and 65 lower,
+    the error counters at 456 and 65. Three errors on ``a`` at the third step.
+    """
+    index = pd.Series(range(len(times)), dtype=float)
+    errors = {"a": (index >= 3) * 3.0, "b": index * 0.0}
+    for instance, first in (("a", 123456.0), ("b", 98765.0)):
+        total = first + steps[instance] * index
+        bad = errors[instance] + (456.0 if instance == "a" else 65.0)
+        labels = {"instance": instance}
+        write_counter(
+            folder / "all.csv",
+            "requests_total",
+            list(total),
+            times=times,
+            labels=labels,
+        )
+        write_counter(
+            folder / "good.csv",
+            "good_total",
+            list(total - bad),
+            times=times,
+            labels=labels,
+        )
+        write_counter(
+            folder / "err.csv", "errors_total", list(bad), times=times, labels=labels
+        )
+    return {"all": "all.csv", "good": "good.csv", "errors": "err.csv"}
+
+
+def test_old_counters_first_seen_two_intervals_into_the_window_pass(
+    tmp_path: Path,
+) -> None:
+    # Found by a tester with a real Prometheus: counters that ran long before
+    # the window, whose samples start two scrape intervals after its start
+    # (at 123456 and 98765). Those first values are no requests of the window
+    # (far above 10x the later steps: old counters, not births); they used to
+    # be counted as failed, a FAIL at 100 % coverage. Samples at 20..60 min,
+    # 4 steps: total a 4 x 1000 + b 4 x 500 = 6000, 3 errors: 99.95 % and
+    # 0.05 %, coverage 100 % (two intervals before the first are scrape timing).
+    sources = _write_old_counters(tmp_path, TIMES[2:], {"a": 1000.0, "b": 500.0})
+    ratio = {"total_source": "all", "lookback": "1h"}
+    criteria = {
+        "availability": {"good_source": "good", **ratio},
+        "error_rate": {"source": "errors", **ratio},
+        "auth_success": {"good_source": "good", **ratio},
+    }
+    results = evaluate(write_config(tmp_path, sources, criteria))
+
+    assert results["availability"].value == pytest.approx(5997 / 6000 * 100)
+    assert results["auth_success"].value == pytest.approx(5997 / 6000 * 100)
+    assert results["error_rate"].value == pytest.approx(3 / 6000 * 100)
+    for crit_id in criteria:
+        assert results[crit_id].status is Status.PASS, results[crit_id].detail
+        assert results[crit_id].coverage_ratio == 1.0
+
+
+def test_old_counters_first_seen_late_count_the_unseen_time_as_failed(
+    tmp_path: Path,
+) -> None:
+    # The same counters, every minute over the last 60 min of a 65 min window:
+    # 60 steps, total a 60 x 60 + b 60 x 40 = 6000, 3 errors, coverage 60/65.
+    # The 5 unseen minutes hold 6000 / 60 x 5 = 500 requests at the observed
+    # rate, failed in the judged bound: 5997 / 6500 = 92.2615 % and an error
+    # rate of 503 / 6500 = 7.7385 %. The first values add nothing.
+    times = pd.date_range(AS_OF - pd.Timedelta(hours=1), AS_OF, freq="1min")
+    sources = _write_old_counters(tmp_path, times, {"a": 60.0, "b": 40.0})
+    ratio = {"total_source": "all", "lookback": "65m"}
+    criteria = {
+        "availability": {"good_source": "good", **ratio},
+        "error_rate": {"source": "errors", **ratio},
+    }
+    results = evaluate(write_config(tmp_path, sources, criteria))
+
+    assert results["availability"].value == pytest.approx(5997 / 6500 * 100)
+    assert results["error_rate"].value == pytest.approx(503 / 6500 * 100)
+    assert results["availability"].coverage_ratio == pytest.approx(60 / 65)
+    assert results["availability"].status is Status.FAIL
+
+
 def test_zero_traffic_is_no_data_for_every_ratio_kind(tmp_path: Path) -> None:
     flat = [500.0] * 7
     write_counter(tmp_path / "all.csv", "requests_total", flat)

@@ -445,6 +445,122 @@ def test_counter_present_from_window_start_is_not_flagged() -> None:
     assert not any("possible undercount" in note for note in result.notes)
 
 
+def _old_counters(
+    metric: str,
+    firsts: dict[str, float],
+    steps: dict[str, list[float]],
+    *,
+    start: pd.Timestamp,
+    step_seconds: float = 60.0,
+) -> pd.DataFrame:
+    """Long-running counters, one per instance, whose first sample is at ``start``."""
+    parts = [
+        samples(
+            list(firsts[name] + np.r_[0.0, np.cumsum(steps[name])]),
+            step_seconds=step_seconds,
+            start=start,
+            metric=metric,
+            instance=name,
+        )
+        for name in firsts
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_old_total_counter_first_seen_two_minutes_in_is_not_a_birth() -> None:
+    # Found by a tester with a real Prometheus: long-running counters whose
+    # samples start 2 min after the window's start, at 123456 and 98765, with
+    # steps of 60 and 40 a minute. Those first values are the counters' whole
+    # past (above 10x their largest step), not requests of the window: they
+    # used to count as failed in the judged bound (81.9 % instead of 99.95 %).
+    # Window [0, 60 min], samples every minute from 2 to 60 min: 58 steps.
+    # Total: a 58 x 60 = 3480, b 58 x 40 = 2320, 5800 requests. Three errors
+    # on a (one step of 57 on the good counter): 5797 good, 1 - 3/5800.
+    # The 2 min before the first sample are two scrape intervals: covered.
+    at = minutes(2)
+    steps = {"a": [60.0] * 58, "b": [40.0] * 58}
+    good_steps = {"a": [60.0] * 20 + [57.0] + [60.0] * 37, "b": [40.0] * 58}
+    error_steps = {"a": [0.0] * 20 + [3.0] + [0.0] * 37, "b": [0.0] * 58}
+    total = _old_counters("requests", {"a": 123456, "b": 98765}, steps, start=at)
+    good = _old_counters("good", {"a": 123000, "b": 98700}, good_steps, start=at)
+    errors = _old_counters("errors", {"a": 456, "b": 65}, error_steps, start=at)
+
+    by_good = availability_from_counters(
+        good, total, window_start=T0, window_end=minutes(60), target=0.999
+    )
+    by_bad = availability_from_error_counters(
+        errors, total, window_start=T0, window_end=minutes(60), target=0.999
+    )
+
+    for result in (by_good, by_bad):
+        assert result.valid == 5800.0
+        assert result.good == 5797.0
+        assert result.coverage_ratio == 1.0
+        assert result.sli == pytest.approx(5797 / 5800)
+        assert result.sli_lower_bound == pytest.approx(5797 / 5800)  # > 99.9 %
+        assert not any("possible undercount" in note for note in result.notes)
+
+
+def test_old_total_counter_first_seen_late_leaves_that_time_uncovered() -> None:
+    # The same counters first seen 1 h into a 13 h window (the tester's 12 h of
+    # 156 h, scaled), every 5 min to the end: 144 steps. Total: a 144 x 300 =
+    # 43200, b 144 x 200 = 28800, 72000 requests in the 12 h covered (coverage
+    # 12/13); 36 errors on a (36 steps of 299), sli = 71964/72000 = 0.9995. The
+    # unseen hour holds 72000/12 = 6000 requests at the observed rate, failed
+    # in the judged bound: 71964 / 78000 = 0.922615 (sli x 12/13). The first
+    # values are not a birth and add nothing (they used to give 0.7457).
+    at = minutes(60)
+    steps = {"a": [300.0] * 144, "b": [200.0] * 144}
+    good_steps = {"a": [299.0] * 36 + [300.0] * 108, "b": [200.0] * 144}
+    firsts = {"a": 123456.0, "b": 98765.0}
+    total = _old_counters("requests", firsts, steps, start=at, step_seconds=300)
+    good = _old_counters("good", firsts, good_steps, start=at, step_seconds=300)
+
+    result = availability_from_counters(
+        good, total, window_start=T0, window_end=minutes(13 * 60), target=0.999
+    )
+
+    assert result.valid == 72000.0
+    assert result.good == 71964.0
+    assert result.coverage_ratio == pytest.approx(12 / 13)
+    assert result.sli == pytest.approx(0.9995)
+    assert result.sli_lower_bound == pytest.approx(71964 / 78000)
+    assert not any("possible undercount" in note for note in result.notes)
+
+
+def test_total_counter_born_in_the_window_still_counts_its_first_value() -> None:
+    # A new total series b appears at 10 min at 90, then steps by 100: a birth
+    # (90 is below ten times its step), whose 90 requests are of unknown
+    # outcome. Counted: a 300 + b 100 = 400 good of 400; judged 400 / 490.
+    total = pd.concat(
+        [
+            samples(
+                [0, 100, 200, 300], step_seconds=300, metric="requests", instance="a"
+            ),
+            samples(
+                [90, 190],
+                step_seconds=300,
+                start=minutes(10),
+                metric="requests",
+                instance="b",
+            ),
+        ],
+        ignore_index=True,
+    )
+    good = total.assign(series=total["series"].str.replace("requests", "good"))
+
+    result = availability_from_counters(
+        good, total, window_start=T0, window_end=minutes(15), target=0.9
+    )
+
+    assert result.sli == 1.0
+    assert result.coverage_ratio == 1.0
+    assert result.sli_lower_bound == pytest.approx(400 / 490)
+    assert any(
+        "possible undercount: total counter requests" in note for note in result.notes
+    )
+
+
 def test_counter_coverage_leaves_out_silence_at_the_window_edges() -> None:
     # Samples at 10, 15 and 20 min of a 40 min window, 5 min apart: the 10 min
     # before the first is two intervals (scrape timing, covered); the 20 min

@@ -528,7 +528,10 @@ def availability_from_counters(
     Prometheus loses that first value and so does this increase. The bounds
     take it into account: ``sli_lower_bound`` counts every such total-counter
     value as bad requests, ``sli_upper_bound`` as good ones, and a note names
-    the series.
+    the series. A first value more than ten times the series' largest later
+    step (and above 10) is no birth but an older counter whose earlier samples
+    are missing, good or total alike: its first value (its whole past) is not
+    counted, and the time before its first sample is time without data.
 
     Parameters
     ----------
@@ -600,7 +603,12 @@ def _from_counters(
     part_data = _prepare(numerator, None)
     part, part_spacing = _counter_series(part_data, start, end)
     part = _unlikely_births(part, part_data, start, end)
-    whole, spacing = _counter_series(_prepare(total, None), start, end)
+    # The total counters follow the same rule: a long-running one first seen
+    # in the window (its earlier samples missing) is not born there, so its
+    # first value, the requests of its whole life, is not of this window.
+    whole_data = _prepare(total, None)
+    whole, spacing = _counter_series(whole_data, start, end)
+    whole = _unlikely_births(whole, whole_data, start, end)
     known = _counter_span(whole, start, end, spacing)
     covered = max((known[1] - known[0]).total_seconds(), 0.0)
     # The numerator's own silence at the window's edges: its requests are counted
