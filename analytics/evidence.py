@@ -67,6 +67,7 @@ _INVENTORY_COLUMNS = [
     "rows_in",
     "rows_used",
     "rows_rejected",
+    "rows_set_aside",
     "records",
     "first",
     "last",
@@ -188,6 +189,9 @@ class Evidence:
                     "rows_in": load.rows_in,
                     "rows_used": load.rows_used,
                     "rows_rejected": load.rows_rejected,
+                    # Of rows_rejected: sound rows recorded after the decision
+                    # time, set aside rather than bad (the report counts apart).
+                    "rows_set_aside": load.rows_set_aside,
                     "records": len(load.frame),
                     "first": first,
                     "last": last,
@@ -209,6 +213,7 @@ class Evidence:
                     "rows_in": 0,
                     "rows_used": 0,
                     "rows_rejected": 0,
+                    "rows_set_aside": 0,
                     "records": 0,
                     "first": None,
                     "last": None,

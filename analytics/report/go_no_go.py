@@ -103,6 +103,8 @@ def evidence_audit(evidence: Evidence) -> dict[str, Any]:
         # Rows, as in each file's rows_in = rows_used + rows_rejected; one row can
         # carry several reasons, each a line of rejected_rows.csv.
         "rejected_rows": sum(load.rows_rejected for _, load in evidence.loads()),
+        # Of rejected_rows: recorded after the decision time, set aside (not bad).
+        "set_aside_rows": sum(load.rows_set_aside for _, load in evidence.loads()),
         "rejected_reasons": len(evidence.rejected()),
     }
 
