@@ -362,6 +362,8 @@ def go_no_go(
         _check_timeout(timeout)
         cfg = load_config(paths.config)
         when = _decision_time("--as-of", as_of, cfg.as_of)
+        refuse_future_decision(when)
+        _refuse_missing_files(paths.config, cfg)
     except AnalyticsError as exc:
         _fail(str(exc), EXIT_BAD_INPUT, debug=debug)
 
@@ -416,6 +418,7 @@ def post_launch(
         start = _given_instant("--go-live", go_live, optional=False)
         _check_review_window(start, days)
         baseline_run = _check_baseline(baseline_path, cfg, start)
+        _refuse_missing_files(paths.config, cfg)
     except AnalyticsError as exc:
         _fail(str(exc), EXIT_BAD_INPUT, debug=debug)
 
@@ -499,14 +502,11 @@ def check_config(
         except ConfigError as exc:
             typer.echo(f"error: {config}: as_of: {exc}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
-    missing = missing_files(cfg)
-    if missing:
-        typer.echo(
-            f"error: {config}: {len(missing)} file(s) not found: {'; '.join(missing)}."
-            " Fix: correct the paths (they are relative to the config file)",
-            err=True,
-        )
-        raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        _refuse_missing_files(Path(config), cfg)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     unreadable = _unreadable_files(cfg)
     if unreadable:
         typer.echo(f"error: {'; '.join(unreadable)}", err=True)
@@ -517,6 +517,16 @@ def check_config(
         f" {len(cfg.metrics)} metric source(s), checklist:"
         f" {'yes (its items are added as criteria when it is read)' if cfg.checklist else 'no'}"
     )
+
+
+def _refuse_missing_files(path: Path, config: ReadinessConfig) -> None:
+    """Every file the config names must exist before a report starts (exit 2, no run)."""
+    missing = missing_files(config)
+    if missing:
+        raise ConfigError(
+            f"{path}: {len(missing)} file(s) not found: {'; '.join(missing)}."
+            " Fix: correct the paths (they are relative to the config file)"
+        )
 
 
 def _unreadable_files(config: ReadinessConfig) -> list[str]:

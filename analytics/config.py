@@ -1648,13 +1648,19 @@ def named_files(config: ReadinessConfig) -> list[tuple[str, Path]]:
 
 
 def missing_files(config: ReadinessConfig) -> list[str]:
-    """Every file the config names that does not exist, as ``"where: path"`` lines.
+    """Every file the config names that does not exist (or is a folder where a
+    file is expected), as ``"where: path"`` lines.
 
     Examples
     --------
     >>> missing_files(load_config("data/demo/readiness.yaml"))  # doctest: +SKIP
     []
     """
-    return [
-        f"{where}: {path}" for where, path in named_files(config) if not path.exists()
-    ]
+    problems = []
+    for where, path in named_files(config):
+        if not path.exists():
+            problems.append(f"{where}: {path}")
+        elif path.is_dir() and not where.startswith("metrics "):
+            # Only a metrics source reads a folder (of files, or a snapshot).
+            problems.append(f"{where}: {path} (a folder, not a file)")
+    return problems

@@ -476,3 +476,38 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_code(tmp_path: Path) -> No
     assert result.returncode == 2, result.stderr
     assert "Traceback" in result.stderr
     assert result.stderr.rstrip().splitlines()[-1].startswith("error: ")
+
+
+def test_a_missing_data_file_stops_the_report_before_any_run_folder(
+    tmp_path: Path,
+) -> None:
+    # Found by a fresh-user test: a missing file check-config would have caught
+    # was found only inside the notebook, leaving a .failed run in the index.
+    (tmp_path / "folder.csv").mkdir()
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "as_of: '2016-06-30'\n"
+        "tickets:\n  - {name: sn, path: nope.csv}\nchecklist: {path: folder.csv}\n"
+    )
+    out = tmp_path / "out"
+    result = _readiness(
+        "report", "go-no-go", "--config", str(config), "--out", str(out)
+    )
+    _bad_input(
+        result, "2 file(s) not found", "nope.csv", "folder.csv (a folder, not a file)"
+    )
+    assert not out.exists()
+    result = _readiness("check-config", "--config", str(config))
+    _bad_input(result, "folder.csv (a folder, not a file)")
+
+
+def test_a_future_decision_time_stops_the_report_before_any_run_folder(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    result = _readiness(
+        "report", "go-no-go", "--config", "data/demo/readiness.yaml",
+        "--out", str(out), "--as-of", "2999-01-01",
+    )  # fmt: skip
+    _bad_input(result, "is in the future")
+    assert not out.exists()
