@@ -18,6 +18,14 @@ What a pull guarantees:
   differ), as :mod:`analytics.sources.prometheus_json` does for saved chunks.
 * **Concurrency.** Chunks are fetched by a bounded thread pool
   (``max_workers``).
+* **A step without a sample is a gap.** Prometheus evaluates a selector at
+  each step with the most recent sample up to 5 minutes old (its lookback
+  delta), so the first minutes of a scrape gap would repeat the last sample
+  (an ``up`` of 1 read as good time). A query that is a plain series selector
+  (a metric name with optional label matchers) is therefore sent as
+  ``last_over_time(<selector>[<step - 1 ms>])`` (:func:`real_samples_query`):
+  a step gets a value only from a sample in ``(t - step, t]``. Any other
+  query is sent as it is, and the result says so in a ``"coverage:"`` note.
 * **Explicit time.** An instant query always sends ``time=``: data that ends in
   the past is invisible to a query at "now", and good and total must be read at
   the same instant.
@@ -72,6 +80,7 @@ import json
 import logging
 import math
 import os
+import re
 import ssl
 import threading
 import time
@@ -116,6 +125,7 @@ __all__ = [
     "PrometheusSource",
     "chunk_ranges",
     "load_snapshot",
+    "real_samples_query",
     "redact_url",
     "save_snapshot",
 ]
@@ -161,7 +171,7 @@ class PrometheusLoadResult(SamplesLoadResult):
     Attributes
     ----------
     query
-        The PromQL sent.
+        The PromQL asked for (the source's ``query``).
     server
         The server URL without credentials.
     range_start, range_end
@@ -173,6 +183,10 @@ class PrometheusLoadResult(SamplesLoadResult):
     snapshot
         Path of the snapshot manifest this result was read from; empty for a
         live pull.
+    sent_query
+        The PromQL sent to the server: ``query`` itself, or for a range pull
+        of a plain selector ``last_over_time(query[step - 1 ms])`` (see
+        :func:`real_samples_query`). Empty when unknown (older snapshots).
     """
 
     query: str = ""
@@ -182,6 +196,7 @@ class PrometheusLoadResult(SamplesLoadResult):
     step_seconds: float = 0.0
     pulled_at: pd.Timestamp | None = None
     snapshot: str = ""
+    sent_query: str = ""
 
     def provenance(self) -> dict[str, Any]:
         """Where the samples come from, JSON-ready: query, server, range, step, pull.
@@ -202,6 +217,7 @@ class PrometheusLoadResult(SamplesLoadResult):
             "step_seconds": self.step_seconds,
             "pulled_at": _iso(self.pulled_at),
             "snapshot": self.snapshot or None,
+            "sent_query": self.sent_query or None,
         }
 
 
@@ -250,6 +266,79 @@ def chunk_ranges(
         last = min(first + max_points, points) - 1
         chunks.append((start + first * step_seconds, start + last * step_seconds))
     return chunks
+
+
+_METRIC_NAME: Final = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+_MATCHERS: Final = r"""\{(?:[^{}"'`]|"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|`[^`]*`)*\}"""
+_PLAIN_SELECTOR: Final = re.compile(
+    rf"\s*(?P<name>{_METRIC_NAME})?\s*(?P<matchers>{_MATCHERS})?\s*"
+)
+
+LOOKBACK_NOTE: Final = (
+    f"{COVERAGE_NOTE_PREFIX} the query is not a plain series selector (a metric"
+    " name with label matchers), so it was sent as it is and a step may get a"
+    " value from older samples: a selector in it takes the most recent sample up"
+    " to 5 minutes old (Prometheus's lookback delta), a range function its whole"
+    " range, so the first minutes of a scrape gap can read as data (an up of 1 as"
+    " good time, a counter as flat) and coverage is overstated. Query the series"
+    " themselves so that a step without a sample of its own is a gap"
+)
+"""Note of a range pull whose query could not be sent as :func:`real_samples_query`."""
+
+
+def _plain_selector(query: str) -> tuple[str, str] | None:
+    """``(selector, metric name or "")`` of a plain series selector; else None."""
+    match = _PLAIN_SELECTOR.fullmatch(query)
+    if match is None or not (match["name"] or match["matchers"]):
+        return None
+    name = match["name"] or ""
+    if name.lower() in _NOT_METRIC_NAMES:
+        return None
+    return f"{name}{match['matchers'] or ''}", name
+
+
+_NOT_METRIC_NAMES: Final = frozenset(
+    {"and", "or", "unless", "by", "without", "on", "ignoring", "offset", "bool"}
+)
+
+
+def real_samples_query(query: str, step_seconds: float) -> str | None:
+    """The range query that gives a step only a sample of its own, or None.
+
+    Prometheus evaluates a selector at each step with the most recent sample up
+    to 5 minutes old (its lookback delta): after a scrape gap starts, the last
+    sample is repeated at every step for 5 minutes, and an ``up`` of 1 would
+    read as good time where nothing was scraped. For a plain series selector
+    (a metric name and/or label matchers, nothing else) this returns
+    ``last_over_time(<selector>[<step - 1 ms>])``: the step at ``t`` takes the
+    last sample in ``(t - step, t]`` and has no value when that window holds
+    none. The window is one millisecond shorter than the step because
+    Prometheus 2 includes both ends of a range (a window of one step would
+    repeat a sample lying exactly on the previous step); Prometheus 3 leaves
+    the start out, so there a sample exactly 1 ms after a step is lost (a
+    missing slot, never a good one). Without a gap the values are those of the
+    plain query, and a step shorter than the scrape interval gets a point only
+    where a scrape lies, so the spacing of points is the scrape interval.
+
+    None when the query is anything else (a function, an aggregation,
+    arithmetic, ``offset``/``@``): a subquery would not help, since its inner
+    steps use the same lookback. Such a query is sent as it is and the pull
+    carries :data:`LOOKBACK_NOTE`.
+
+    Examples
+    --------
+    >>> real_samples_query('up{job="api"}', 60)
+    'last_over_time(up{job="api"}[59999ms])'
+    >>> real_samples_query('{__name__="up", job="a}b"}', 15)
+    'last_over_time({__name__="up", job="a}b"}[14999ms])'
+    >>> real_samples_query('avg(up{job="api"})', 60) is None
+    True
+    """
+    found = _plain_selector(query)
+    window_ms = round(step_seconds * 1000) - 1
+    if found is None or window_ms < 1:
+        return None
+    return f"last_over_time({found[0]}[{window_ms}ms])"
 
 
 # --- the source -------------------------------------------------------------------
@@ -373,12 +462,19 @@ class PrometheusSource:
             Resolution. Any range length works: the range is split into
             chunks of at most ``max_points_per_chunk`` steps.
 
+        A plain series selector is sent as :func:`real_samples_query` makes
+        it, so that a step without a sample of its own in ``(t - step, t]``
+        has no value (a gap) instead of repeating an older sample up to 5
+        minutes old; any other query is sent as it is, with
+        :data:`LOOKBACK_NOTE` among the notes.
+
         Returns
         -------
         PrometheusLoadResult
             Kind ``"samples"``, the canonical samples frame sorted by series and
             time. ``rows_in`` counts every sample received; NaN and infinite
             values and repeated samples are rejected with a reason code.
+            ``query`` is the query asked for, ``sent_query`` the one sent.
 
         Raises
         ------
@@ -394,24 +490,35 @@ class PrometheusSource:
             first.timestamp(), last.timestamp(), step_seconds, self.max_points_per_chunk
         )
 
+        wrapped = real_samples_query(query, step_seconds)
+        sent = wrapped or query
         workers = min(self.max_workers, len(chunks))
         with _cyclic_gc_paused(), ThreadPoolExecutor(max_workers=workers) as pool:
             answers = list(
                 pool.map(
-                    lambda chunk: self._fetch_range(query, chunk, step_seconds), chunks
+                    lambda chunk: self._fetch_range(
+                        query, chunk, step_seconds, sent=sent
+                    ),
+                    chunks,
                 )
             )
 
         series = [item for result, _ in answers for item in result]
+        if wrapped is not None:
+            series = _with_metric_name(series, query)
         warnings = [warning for _, found in answers for warning in found]
         result = self._result(
             query, series, warnings, (first, last, float(step_seconds))
         )
+        result.sent_query = sent
+        if wrapped is None:
+            result.notes.append(LOOKBACK_NOTE)
         logger.info(
-            "prometheus %s query_range %r %s..%s step %gs: %d chunks, %d samples,"
-            " %d series in %.3f s",
+            "prometheus %s query_range %r (sent %r) %s..%s step %gs: %d chunks,"
+            " %d samples, %d series in %.3f s",
             self.server,
             query,
+            sent,
             first.isoformat(),
             last.isoformat(),
             step_seconds,
@@ -494,19 +601,28 @@ class PrometheusSource:
     # --- one request --------------------------------------------------------------
 
     def _fetch_range(
-        self, query: str, chunk: tuple[float, float], step_seconds: float
+        self,
+        query: str,
+        chunk: tuple[float, float],
+        step_seconds: float,
+        *,
+        sent: str | None = None,
     ) -> tuple[list[_SeriesArrays], list[str]]:
         """The series of one chunk, as arrays, and its warnings.
+
+        ``sent`` is the PromQL sent (default ``query``); errors name ``query``,
+        the one in the config.
 
         The pairs become arrays here, in the worker thread, while other chunks
         are still on the wire; the chunk's Python lists can then be freed.
         """
         first, last = chunk
         params = {"start": _seconds_text(first), "end": _seconds_text(last)}
+        promql = query if sent is None else sent
         result = self._call(
             query,
             lambda: self.client.custom_query_range(
-                query,
+                promql,
                 start_time=datetime.fromtimestamp(first, UTC),
                 end_time=datetime.fromtimestamp(last, UTC),
                 step=f"{step_seconds:g}",
@@ -760,6 +876,7 @@ class PrometheusSource:
             notes=notes,
             partial=any(note.startswith(PARTIAL_NOTE_PREFIX) for note in notes),
             query=query,
+            sent_query=query,
             server=self.server,
             range_start=first,
             range_end=last,
@@ -1023,6 +1140,24 @@ def _series_arrays(item: Mapping[str, Any]) -> _SeriesArrays:
     )
 
 
+def _with_metric_name(series: list[_SeriesArrays], query: str) -> list[_SeriesArrays]:
+    """Series of a wrapped plain selector, each with the selector's metric name.
+
+    Prometheus keeps the name through ``last_over_time``; an engine that drops
+    it would change every series key, so the name is put back when missing.
+    """
+    found = _plain_selector(query)
+    name = found[1] if found is not None else ""
+    if not name:
+        return series
+    return [
+        item
+        if "__name__" in item.metric
+        else _SeriesArrays({**item.metric, "__name__": name}, item.seconds, item.values)
+        for item in series
+    ]
+
+
 def _samples(
     series: Sequence[_SeriesArrays],
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
@@ -1226,7 +1361,7 @@ def _utc(value: str | datetime | pd.Timestamp, name: str) -> pd.Timestamp:
 def save_snapshot(result: PrometheusLoadResult, folder: str | Path) -> Path:
     """Save a pull as ``samples.parquet`` plus ``manifest.json`` in ``folder``.
 
-    The manifest holds the query, range, step, server (without credentials),
+    The manifest holds the query, the query sent, range, step, server (without credentials),
     the time of the pull, the notes, the series' labels and the Parquet file's
     SHA-256, so that :func:`load_snapshot` can rebuild the same result later.
 
@@ -1243,6 +1378,7 @@ def save_snapshot(result: PrometheusLoadResult, folder: str | Path) -> Path:
     manifest: dict[str, Any] = {
         "format": "readiness-analytics prometheus snapshot 1",
         "query": result.query,
+        "sent_query": result.sent_query,
         "server": redact_url(result.server) if result.server else "",
         "range_start": _iso(result.range_start),
         "range_end": _iso(result.range_end),
@@ -1322,6 +1458,7 @@ def load_snapshot(folder: str | Path) -> PrometheusLoadResult:
     )
     rejected = pd.DataFrame(manifest["rejected"], columns=list(REJECTED_COLUMNS))
     notes = [_current_note(note) for note in manifest["notes"]]
+    notes.extend(_old_pull_notes(manifest))
     # Partial only through the server's own warnings (older snapshots also
     # flagged a late first sample, now a coverage note).
     partial = bool(manifest["partial"]) and any(
@@ -1340,6 +1477,7 @@ def load_snapshot(folder: str | Path) -> PrometheusLoadResult:
         files=(str(samples_path),),
         file_hashes={str(samples_path): digest},
         query=manifest["query"],
+        sent_query=str(manifest.get("sent_query") or ""),
         server=manifest["server"],
         range_start=_timestamp(manifest["range_start"]),
         range_end=_timestamp(manifest["range_end"]),
@@ -1366,6 +1504,24 @@ def _current_note(note: str) -> str:
     if note.startswith(_OLD_COVERAGE_NOTES):
         return COVERAGE_NOTE_PREFIX + note.removeprefix(PARTIAL_NOTE_PREFIX)
     return note
+
+
+def _old_pull_notes(manifest: Mapping[str, Any]) -> list[str]:
+    """A note for a snapshot of a range pull saved before ``sent_query`` existed.
+
+    Such pulls sent every query as it is, so their samples may repeat a
+    series' last sample for up to 5 minutes into a scrape gap. Snapshots that
+    record ``sent_query`` say what was sent and already carry any note.
+    """
+    if "sent_query" in manifest or not float(manifest.get("step_seconds") or 0.0):
+        return []
+    return [
+        f"{COVERAGE_NOTE_PREFIX} this snapshot was saved before pulls kept scrape"
+        " gaps as gaps: its query was sent as it is, so the first minutes of a"
+        " scrape gap may repeat a series' last sample (Prometheus's 5-minute"
+        " lookback) and read as data (an up of 1 as good time). Pull and save it"
+        " again to keep those steps unknown"
+    ]
 
 
 def _snapshot_note(path: Path, manifest: Mapping[str, Any]) -> str:

@@ -18,6 +18,10 @@ The fixture data (all series carry ``job="api"``):
   6 hours of zero traffic on day 20 (counters flat).
 * ``app_request_duration_seconds``: a histogram of the same requests with
   buckets 0.1, 0.2, 0.3, 0.45, 1 and +Inf (50/30/15/4/1 % of requests).
+* ``up``: 1 at every minute with a sample, 0 for the incident's first 10
+  minutes; besides the 3-hour gap it has an 8-minute gap of its own on day 18
+  (no staleness markers, as after a Prometheus outage or a backfill: a plain
+  range query repeats its last 1 for 5 minutes into each gap).
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ ZERO = (20 * MINUTES_PER_DAY, 20 * MINUTES_PER_DAY + 360)  # no traffic
 INCIDENT = (25 * MINUTES_PER_DAY, 25 * MINUTES_PER_DAY + 180)  # 20 bad a minute
 BUCKETS = ("0.1", "0.2", "0.3", "0.45", "1", "+Inf")
 BUCKET_PERCENT = np.array([50.0, 30.0, 15.0, 4.0, 1.0])  # per bucket; last (0.45, 1]
+UP_GAP = (18 * MINUTES_PER_DAY + 600, 18 * MINUTES_PER_DAY + 608)  # no up samples
+UP_DOWN = (INCIDENT[0], INCIDENT[0] + 10)  # up is 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,8 @@ class FixtureData:
     buckets: dict[str, np.ndarray]  # cumulative bucket counters by le
     total_increase: np.ndarray  # true requests per minute, every minute of the span
     good_increase: np.ndarray
+    up_minutes: np.ndarray  # minute offsets from START with an up sample
+    up: np.ndarray  # up's values at those minutes
 
     @property
     def start(self) -> pd.Timestamp:
@@ -113,6 +121,10 @@ def make_data() -> FixtureData:
 
     scraped = np.ones(count, dtype=bool)
     scraped[GAP[0] : GAP[1]] = False
+    up = np.ones(count)
+    up[UP_DOWN[0] : UP_DOWN[1]] = 0.0
+    up_scraped = scraped.copy()
+    up_scraped[UP_GAP[0] : UP_GAP[1]] = False
     return FixtureData(
         minutes=minute[scraped],
         total=counter(requests_per_minute)[scraped],
@@ -120,6 +132,8 @@ def make_data() -> FixtureData:
         buckets={le: values[scraped] for le, values in buckets.items()},
         total_increase=requests_per_minute,
         good_increase=good_per_minute,
+        up_minutes=minute[up_scraped],
+        up=up[up_scraped],
     )
 
 
@@ -149,6 +163,12 @@ def openmetrics_text(data: FixtureData) -> str:
         lines.append(
             f'{family}_sum{{job="api"}} {columns[-1][row] * 0.15:.17g} {stamp}'
         )
+    lines.append("# TYPE up gauge")
+    up_seconds = (int(START.timestamp()) + data.up_minutes * STEP_SECONDS).tolist()
+    lines.extend(
+        f'up{{job="api"}} {value:.17g} {stamp}'
+        for value, stamp in zip(data.up.tolist(), up_seconds, strict=True)
+    )
     lines.append("# EOF")
     return "\n".join(lines) + "\n"
 

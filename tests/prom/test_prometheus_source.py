@@ -20,11 +20,13 @@ from analytics.metrics.slo import availability_from_counters
 from analytics.sources import prometheus as prometheus_module
 from analytics.sources.prometheus import (
     COVERAGE_NOTE_PREFIX,
+    LOOKBACK_NOTE,
     PARTIAL_NOTE_PREFIX,
     PrometheusError,
     PrometheusSource,
     chunk_ranges,
     load_snapshot,
+    real_samples_query,
     redact_url,
     save_snapshot,
 )
@@ -97,10 +99,8 @@ def test_too_many_points_need_chunks(prometheus):
     inside = times <= end
     truth = pd.Series(data.total[inside], index=times[inside])
     assert frame.reindex(truth.index).tolist() == truth.tolist()
-    # Extra points only where the 5-minute lookback repeats a sample into the gap.
-    extra = frame.index.difference(truth.index)
-    assert len(extra) <= 5
-    assert (extra >= data.start + pd.Timedelta(days=15)).all()
+    # No extra points: the 5-minute lookback does not repeat a sample into the gap.
+    assert frame.index.difference(truth.index).empty
 
 
 def test_chunk_ranges_cover_every_step_once():
@@ -118,6 +118,96 @@ def test_chunk_ranges_thirty_days_at_15_s():
     assert sum(points) == 30 * 5760 + 1
     assert max(points) <= 11_000
     assert all(b[0] - a[1] == 15.0 for a, b in itertools.pairwise(chunks))
+
+
+# --- a step without a sample of its own is a gap --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "step", "sent"),
+    [
+        ("up", 60, "last_over_time(up[59999ms])"),
+        (' up{job="api"} ', 60, 'last_over_time(up{job="api"}[59999ms])'),
+        (
+            "up {job='a', instance=~\"b.*\"}",
+            15,
+            "last_over_time(up{job='a', instance=~\"b.*\"}[14999ms])",
+        ),
+        (
+            '{__name__="up", job="a}b"}',
+            30,
+            'last_over_time({__name__="up", job="a}b"}[29999ms])',
+        ),
+        (
+            "job:app_requests_total:sum",
+            300,
+            "last_over_time(job:app_requests_total:sum[299999ms])",
+        ),
+        ("up{}", 0.5, "last_over_time(up{}[499ms])"),
+        ("up", 0.002, "last_over_time(up[1ms])"),
+        ("up", 0.001, None),
+        ('avg(up{job="api"})', 60, None),
+        ("sum by (job) (up)", 60, None),
+        ('up{job="api"} >= bool 0', 60, None),
+        ("rate(app_requests_total[5m])", 60, None),
+        ("up[5m]", 60, None),
+        ("up offset 5m", 60, None),
+        ("up @ 1714557600", 60, None),
+        ("a - b", 60, None),
+        ("up{job='a'} and on() vector(1)", 60, None),
+        ("{job='a'", 60, None),
+        ("", 60, None),
+        ("by", 60, None),
+    ],
+)
+def test_real_samples_query_wraps_plain_selectors_only(query, step, sent):
+    assert real_samples_query(query, step) == sent
+
+
+def test_a_plain_selector_is_sent_wrapped_and_named_as_asked(fake_server):
+    server = fake_server("warnings")
+    result = source(server.url).range_query(
+        'up{job="api"}', "2024-05-01T10:00:00Z", "2024-05-01T10:01:00Z", 60
+    )
+    sent = requests.utils.unquote(server.requests_seen[0]["path"])
+    assert 'query=last_over_time(up{job="api"}[59999ms])' in sent.replace("+", " ")
+    assert result.query == 'up{job="api"}'
+    assert result.sent_query == 'last_over_time(up{job="api"}[59999ms])'
+    assert result.provenance()["sent_query"] == result.sent_query
+    assert LOOKBACK_NOTE not in result.notes
+
+
+def test_another_query_is_sent_as_it_is_with_a_note(fake_server):
+    server = fake_server("warnings")
+    result = source(server.url).range_query(
+        "avg(up)", "2024-05-01T10:00:00Z", "2024-05-01T10:01:00Z", 60
+    )
+    sent = requests.utils.unquote(server.requests_seen[0]["path"])
+    assert "query=avg(up)" in sent
+    assert result.sent_query == "avg(up)"
+    assert LOOKBACK_NOTE in result.notes
+    assert LOOKBACK_NOTE.startswith(COVERAGE_NOTE_PREFIX)
+
+
+def test_instant_queries_are_sent_as_they_are(fake_server):
+    server = fake_server("warnings")
+    result = source(server.url).instant_query("up", "2024-05-01T10:00:00Z")
+    assert "query=up&" in server.requests_seen[0]["path"]
+    assert result.sent_query == "up"
+    assert LOOKBACK_NOTE not in result.notes
+
+
+def test_a_wrapped_series_without_its_name_gets_it_back():
+    arrays = prometheus_module._series_arrays(
+        {"metric": {"job": "api"}, "values": [[1714557600, "1"]]}
+    )
+    named = prometheus_module._series_arrays(
+        {"metric": {"__name__": "x", "job": "b"}, "values": [[1714557600, "0"]]}
+    )
+    restored = prometheus_module._with_metric_name([arrays, named], 'up{job="api"}')
+    assert restored[0].metric == {"job": "api", "__name__": "up"}
+    assert restored[1] is named
+    assert prometheus_module._with_metric_name([arrays], '{job="api"}') == [arrays]
 
 
 # --- server-side and offline SLO agree ------------------------------------------------
@@ -223,8 +313,9 @@ def test_range_after_the_data_has_a_coverage_note(prometheus):
     )
     assert not result.partial
     notes = [n for n in result.notes if n.startswith(COVERAGE_NOTE_PREFIX)]
-    # Prometheus repeats the last sample for 5 minutes (its lookback delta).
     assert len(notes) == 1 and "before the requested end" in notes[0]
+    # The last sample is not repeated for 5 minutes (the lookback delta).
+    assert f"the last sample is at {data.end.isoformat()}," in notes[0]
 
 
 def test_response_warnings_are_partial_data(fake_server):
