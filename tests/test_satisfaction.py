@@ -111,6 +111,20 @@ def test_polars_input_gives_identical_results() -> None:
 def test_nps_in_range_and_order_independent(scores: list[int], seed: int) -> None:
     answers = pd.DataFrame({"kind": "nps", "score": scores})
     row = nps_summary(answers).iloc[0]
-    assert -100 <= row["nps_low"] <= row["nps"] <= row["nps_high"] <= 100
+    assert -100 <= row["nps"] <= 100
+    one_kind = len(scores) < 2 or len({(s >= 9) - (s <= 6) for s in scores}) == 1
+    if one_kind:  # no spread to estimate: no interval, never a zero-width one
+        assert pd.isna(row["nps_low"]) and pd.isna(row["nps_high"])
+    else:
+        assert -100 <= row["nps_low"] <= row["nps"] <= row["nps_high"] <= 100
     shuffled = nps_summary(answers.sample(frac=1.0, random_state=seed))
     pd.testing.assert_frame_equal(shuffled, nps_summary(answers))
+
+
+def test_identical_answers_give_no_interval_not_a_certain_one() -> None:
+    # Found by a fresh-user test: four 5s gave "5.00–5.00", one NPS answer "0.0 – 0.0".
+    csat = csat_summary(pd.DataFrame({"kind": "csat", "score": [5, 5, 5, 5]})).iloc[0]
+    assert csat["csat_mean"] == 5 and pd.isna(csat["csat_mean_low"])
+    assert csat["share_low"] < 1  # Wilson still bounds the share honestly
+    nps = nps_summary(pd.DataFrame({"kind": "nps", "score": [8]})).iloc[0]
+    assert nps["nps"] == 0 and pd.isna(nps["nps_low"]) and pd.isna(nps["nps_high"])

@@ -41,7 +41,9 @@ def test_window_is_longest_support_lookback(report: GoNoGoReport) -> None:
 def test_incidents_table_rows_and_no_data(report: GoNoGoReport) -> None:
     markup = incidents_table(report)._repr_html_()
     plain = text(markup)
-    assert "|MTTA (to acknowledge)|P1|OK|2|6.0 min|6.0 min|" in plain  # Q1 2, Q3 10 min
+    assert (
+        "|MTTA (to acknowledge)|P1|measured|2|6.0 min|6.0 min|" in plain
+    )  # Q1 2, Q3 10 min
     assert "|MTTD (to detect)|P1|NO DATA|0|" in plain
     assert "impact_started_at" in plain
     assert "mean time to detect: impact_started_at → detected_at" in markup
@@ -62,11 +64,12 @@ def test_data_strings_are_escaped(report: GoNoGoReport) -> None:
 def test_support_sla_counts(report: GoNoGoReport) -> None:
     plain = text(support_sla(report).markup)
     # First response P2: T2 20 min (help desk) measured; PagerDuty has no first response.
-    assert "|first response|P2|OK|15 min|1|20.0 min|" in plain
+    assert "|first response|P2|measured|15 min|1|20.0 min|" in plain
     # Resolution P2: T2 10 h breached the 8 h target; Q2 and Q4 (10, 15 min) within.
-    assert "|resolution|P2|OK|8 h|3|" in plain
+    assert "|resolution|P2|measured|8 h|3|" in plain
     row = re.search(
-        r"\|resolution\|P2\|OK\|8 h\|3\|[^|]*\|[^|]*\|[^|]*\|(\d+)\|(\d+)\|", plain
+        r"\|resolution\|P2\|measured\|8 h\|3\|[^|]*\|[^|]*\|[^|]*\|(\d+)\|(\d+)\|",
+        plain,
     )
     assert row is not None and row.groups() == ("2", "1")
     assert "Worst breaches" in plain
@@ -131,10 +134,10 @@ def test_cancelled_and_unknown_tickets_are_not_open_breaches(tmp_path: Path) -> 
     # cancelled; the rest within target); first responses are not recorded.
     assert "No ticket breached its target." in plain
     # Resolution P1: INC001 measured (1 h), INC002 not measured; INC005 left out.
-    assert "|resolution|P1|OK|2 h|1|" in plain
+    assert "|resolution|P1|measured|2 h|1|" in plain
     incidents = text(incidents_table(report).markup)
     # MTTR (to resolve) P1: INC001 only; INC002 not measurable; INC005 cancelled.
-    assert "|MTTR (to resolve)|P1|OK|1|1.0 h|1.0 h|1.0 h|1|1|" in incidents
+    assert "|MTTR (to resolve)|P1|measured|1|1.0 h|1.0 h|1.0 h|1|1|" in incidents
     resolution = text(report.resolution().markup)
     # Priority, target, opened, resolved, unresolved, unknown, pending, cancelled.
     assert "|P1|2|2|1|1|1|0|1|1|50.0%|" in resolution

@@ -35,10 +35,12 @@ __all__ = ["csat_summary", "nps_summary", "satisfaction_trend", "wilson_interval
 
 _FRAME: Final = "<survey frame>"
 _CSAT_DEFINITION: Final = (
-    "CSAT: mean of 1..5 scores (Student-t interval) and share of 4–5 (Wilson interval)"
+    "CSAT: mean of 1..5 scores (Student-t interval; none when fewer than 2 answers or"
+    " all equal) and share of 4–5 (Wilson interval)"
 )
 _NPS_DEFINITION: Final = (
-    "NPS = % of 9–10 minus % of 0–6 (Wald interval of the difference of proportions)"
+    "NPS = % of 9–10 minus % of 0–6 (Wald interval of the difference of proportions;"
+    " none when fewer than 2 answers or all in one category)"
 )
 
 
@@ -168,6 +170,10 @@ def nps_summary(
             nps = 100 * (plus - minus)
             se = 100 * math.sqrt(max(plus + minus - (plus - minus) ** 2, 0.0) / n)
             low, high = max(nps - z * se, -100.0), min(nps + z * se, 100.0)
+            if n < 2 or se == 0:
+                # All answers in one category (or just one): the Wald interval
+                # collapses to a point, which would read as certainty.
+                low = high = math.nan
         return {
             "n": n,
             "promoters": promoters,
@@ -280,9 +286,12 @@ _CSAT_MAX: Final = 5.0
 
 def _t_interval(values: np.ndarray[Any, Any], confidence: float) -> tuple[float, float]:
     n = len(values)
-    if n < 2:
+    spread = float(values.std(ddof=1)) if n >= 2 else 0.0
+    if n < 2 or spread == 0:
+        # Identical answers (four 5s) give a zero-width interval, which would
+        # read as certainty: the t interval has nothing to estimate the spread from.
         return math.nan, math.nan
     t = float(stdtrit(n - 1, 0.5 + confidence / 2))  # Student t quantile
-    half = t * float(values.std(ddof=1)) / math.sqrt(n)
+    half = t * spread / math.sqrt(n)
     mean = float(values.mean())
     return max(mean - half, _CSAT_MIN), min(mean + half, _CSAT_MAX)

@@ -221,7 +221,7 @@ class GoNoGoReport:
         ]
         if blockers:
             parts.append(
-                f"<p><b>Blocking GO ({len(blockers)}):</b></p><ul>"
+                f"<p><b>Blocking criteria not met ({len(blockers)}):</b></p><ul>"
                 + "".join(
                     f"<li>{_status_cell(r.status)} {esc(r.criterion.title)}</li>"
                     for r in blockers

@@ -52,6 +52,7 @@ CSS = """
 .rr .st-WARN { background: #fff1cc; color: #7a5200; }
 .rr .st-FAIL { background: #fbdcdc; color: #8a1010; }
 .rr .st-NO-DATA { background: #e4e4e4; color: #333; }
+.rr .st-INFO { background: #eef2f7; color: #1d3557; font-weight: 400; }
 .rr .decision { font-size: 28px; font-weight: 700; padding: 12px 18px; border-radius: 6px;
   display: inline-block; margin: 4px 0 8px; }
 .rr .decision-GO { background: #d9f2e3; color: #0b5d2a; }

@@ -874,8 +874,9 @@ class PostLaunchReport:
         return Html(
             f'<div class="rr">{warnings}<p>Go / no-go run: decision'
             f" <b>{esc(record.get('decision'))}</b>"
-            f" as of {esc(record.get('as_of'))}. {len(changed)} of {len(frame)} success"
-            " criteria changed status.</p>"
+            f" as of {esc(record.get('as_of'))}. {len(changed)} of"
+            f" {int((frame['before'] != 'not checked').sum())} success criteria it"
+            " also checked changed status (pp: percentage points).</p>"
             + table(
                 frame,
                 columns,
@@ -1843,11 +1844,20 @@ def _change_row(
             result.criterion.unit,
         ),
         "value_now": format_value(now_value, result.criterion.unit),
-        "delta": ""
-        if delta is None
-        else f"{delta:+.3g} {result.criterion.unit}".strip(),
-        "changed": then_status != str(result.status),
+        "delta": "" if delta is None else _delta_text(delta, result.criterion.unit),
+        # A criterion the go / no-go run did not check has no status to change.
+        "changed": before is not None and then_status != str(result.status),
     }
+
+
+def _delta_text(delta: float, unit: str) -> str:
+    """A change of value; a change of a percentage is in percentage points.
+
+    >>> _delta_text(-0.0512, "%"), _delta_text(12.0, "min")
+    ('-0.0512 pp', '+12 min')
+    """
+    shown_unit = "pp" if unit.strip().startswith("%") else unit
+    return f"{delta:+.3g} {shown_unit}".strip()
 
 
 def _first_time(*values: object) -> pd.Timestamp:

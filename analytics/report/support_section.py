@@ -875,17 +875,22 @@ def _number(value: Any, fmt: str) -> str:
 
 def _range(low: Any, high: Any, fmt: str) -> str:
     if low is None or high is None or pd.isna(low) or pd.isna(high):
-        return "n < 2: none"
+        return "none (fewer than 2 answers, or all alike)"
     return f"{format(float(low), fmt)} – {format(float(high), fmt)}"
 
 
-_STATUS_CLASS: Final[Mapping[str, str]] = {"OK": "PASS", "NO DATA": "NO-DATA"}
+_STATUS_CLASS: Final[Mapping[str, str]] = {"OK": "INFO", "NO DATA": "NO-DATA"}
+# The KPI tables' "OK" says the measure has data, not that it met a target:
+# shown as "measured" in a neutral colour, never as a green pass beside a
+# value far over its target.
+_STATUS_TEXT: Final[Mapping[str, str]] = {"OK": "measured"}
 
 
 def _status_cell(value: object) -> str:
     text = str(value)
     css = _STATUS_CLASS.get(text, "NO-DATA")
-    return f'<span class="st st-{esc(css)}">{esc(text)}</span>'
+    shown = _STATUS_TEXT.get(text, text)
+    return f'<span class="st st-{esc(css)}">{esc(shown)}</span>'
 
 
 def _box(text: str) -> str:
