@@ -103,6 +103,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from analytics.config import (
     CriterionConfig,
@@ -1331,7 +1332,7 @@ def _openslo_window(slo: OpenSLO, where: str) -> dict[str, Any]:
                 f"{where}: a rolling window of {window.duration} has no fixed length;"
                 " use days or weeks (e.g. 28d)"
             )
-        fields["lookback"] = f"{window.seconds:g}s"
+        fields["lookback"] = _duration_text(window.seconds)
     else:
         unit = window.calendar_unit
         if unit not in ("day", "week", "month", "quarter"):
@@ -1342,6 +1343,56 @@ def _openslo_window(slo: OpenSLO, where: str) -> dict[str, Any]:
         fields["calendar"] = unit
         fields["timezone"] = window.timezone
     return fields
+
+
+def _duration_text(seconds: float) -> str:
+    """An exact duration: whole days as days, anything else as whole seconds.
+
+    Never in scientific notation (``f"{2419200.0:g}"`` is ``2.4192e+06``, which is
+    not a duration).
+
+    Examples
+    --------
+    >>> _duration_text(28 * 86_400.0)
+    '28d'
+    >>> _duration_text(30 * 3_600.0)
+    '108000s'
+    >>> _duration_text(1_200.0)
+    '1200s'
+    """
+    whole = round(seconds)
+    return f"{whole // 86_400}d" if whole % 86_400 == 0 else f"{whole}s"
+
+
+# The OpenSLO field each criterion field is built from, for errors in the result.
+_OPENSLO_FIELDS: Final[Mapping[str, str]] = {
+    "lookback": "spec.timeWindow[0].duration",
+    "calendar": "spec.timeWindow[0].duration",
+    "timezone": "spec.timeWindow[0].calendar.timeZone",
+    "target": "spec.objectives[0].target",
+    "time_slice_window": "spec.objectives[0].timeSliceWindow",
+    "time_slice_target": "spec.objectives[0].timeSliceTarget",
+    "threshold_op": "spec.objectives[0].op",
+    "threshold_value": "spec.objectives[0].value",
+}
+
+
+def _openslo_validated(fields: dict[str, Any], where: str) -> CriterionConfig:
+    """The criterion built from an SLO; a refusal names the SLO and its field path."""
+    try:
+        return CriterionConfig.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = [str(part) for part in first["loc"]]
+        field = next(
+            (_OPENSLO_FIELDS[p] for p in reversed(loc) if p in _OPENSLO_FIELDS), ""
+        )
+        criterion_field = ".".join(loc)
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(
+            f"{where}: {field or 'spec'} gives an invalid criterion"
+            f" ({criterion_field or 'criterion'}): {message}"
+        ) from None
 
 
 def _openslo_slice_params(slo: OpenSLO, where: str) -> dict[str, Any]:
@@ -1360,7 +1411,7 @@ def _openslo_slice_params(slo: OpenSLO, where: str) -> dict[str, Any]:
         "budgeting_method": (
             "timeslices" if slo.budgeting_method == "Timeslices" else "ratio_timeslices"
         ),
-        "time_slice_window": f"{seconds:g}s",
+        "time_slice_window": _duration_text(seconds),
     }
     if slo.budgeting_method == "Timeslices":
         assert objective.time_slice_target is not None
@@ -1407,5 +1458,5 @@ def openslo_criteria(
                     " rename the SLO or the criterion"
                 )
             fields = _openslo_criterion(slo, config.metrics, where)
-            criteria[slo.name] = CriterionConfig.model_validate(fields)
+            criteria[slo.name] = _openslo_validated(fields, where)
     return criteria

@@ -711,6 +711,50 @@ def test_openslo_refusals(
         load_config(_openslo_config(tmp_path, text))
 
 
+@pytest.mark.parametrize(
+    ("duration", "lookback", "days"),
+    [
+        # 12 days and more used to become "1.0368e+06s" (scientific notation).
+        ("12d", "12d", 12),
+        ("14d", "14d", 14),
+        ("28d", "28d", 28),
+        ("30d", "30d", 30),
+        ("4w", "28d", 28),
+        ("672h", "28d", 28),  # 672 = 28 x 24
+        ("300h", "1080000s", 12.5),  # 300 h = 1 080 000 s, not whole days
+    ],
+)
+def test_openslo_long_rolling_window_is_an_exact_lookback(
+    tmp_path: Path, duration: str, lookback: str, days: float
+) -> None:
+    text = OPENSLO.replace(
+        "duration: 1h, isRolling", f"duration: {duration}, isRolling"
+    )
+    crit = load_config(_openslo_config(tmp_path, text)).criteria[
+        "checkout-availability"
+    ]
+    assert crit.lookback == lookback
+    assert crit.lookback_timedelta == pd.Timedelta(days=days)
+
+
+def test_openslo_invalid_criterion_names_the_slo_and_the_field_path() -> None:
+    from analytics.evaluators_slo import _openslo_validated
+
+    fields = {
+        "title": "t",
+        "kind": "availability",
+        "unit": "%",
+        "target": 99.9,
+        "lookback": "2.4192e+06s",
+    }
+    with pytest.raises(ConfigError) as caught:
+        _openslo_validated(fields, "readiness.yaml: slos.yaml: SLO 'shop-avail-28d'")
+    message = str(caught.value)
+    assert message.startswith("readiness.yaml: slos.yaml: SLO 'shop-avail-28d':")
+    assert "spec.timeWindow[0].duration" in message
+    assert "'2.4192e+06s' is not a duration" in message
+
+
 def _slice_slo(method: str, objective: str) -> str:
     return (
         OPENSLO.split("---")[0]
