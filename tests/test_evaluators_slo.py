@@ -531,6 +531,59 @@ def test_calendar_month_over_a_dst_change(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("unit", "as_of", "length", "factors", "budget"),
+    [
+        # March 2024 in Berlin is 743 h: factor = share × 743 h / long window:
+        # 0.02 × 743 = 14.86, 0.05 × 743/6 = 6.192, 0.1 × 743/24 = 3.096,
+        # 0.1 × 743/72 = 1.032; budget 0.001 × 743 × 60 = 44.58 min.
+        (
+            "month",
+            "2024-04-10T09:30:00Z",
+            "743h",
+            ["14.86", "6.192", "3.096", "1.032"],
+            "44.6",
+        ),
+        # The week 2024-03-25 .. 2024-03-31 in Berlin is 167 h (clocks forward):
+        # 0.02 × 167 = 3.34, 0.05 × 167/6 = 1.392, 0.1 × 167/24 = 0.6958,
+        # 0.1 × 167/72 = 0.2319; budget 0.001 × 167 × 60 = 10.02 min.
+        (
+            "week",
+            "2024-04-01T09:30:00Z",
+            "167h",
+            ["3.34", "1.392", "0.6958", "0.2319"],
+            "10.0",
+        ),
+    ],
+)
+def test_calendar_burn_policy_and_burndown_use_the_period_length(
+    tmp_path: Path,
+    unit: str,
+    as_of: str,
+    length: str,
+    factors: list[str],
+    budget: str,
+) -> None:
+    # Not the 30-day policy of the (unused) default lookback: 14.4, 6, 3, 1.
+    sources = _hourly_counters(tmp_path, "2024-02-20", "2024-04-10")
+    crit = {
+        "good_source": "good",
+        "total_source": "all",
+        "calendar": unit,
+        "timezone": "Europe/Berlin",
+    }
+    path = write_config(tmp_path, sources, {"availability": crit})
+    report = build_go_no_go(path, pd.Timestamp(as_of))
+
+    alerts = slo_section.burn_rate_alerts(report).markup
+    assert f"Policy for an SLO window of {length}, calendar {unit} in" in alerts
+    for factor in factors:
+        assert f">{factor}<" in alerts
+    assert ">14.4<" not in alerts
+    burndown = slo_section.budget_burndown(report).markup
+    assert f"budget {budget} min over {length}, calendar {unit}" in burndown
+
+
+@pytest.mark.parametrize(
     ("unit", "as_of", "start", "hours"),
     [
         # Monday 00:00 Berlin exactly: the week that just ended is complete.
