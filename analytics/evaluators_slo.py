@@ -660,14 +660,19 @@ def _latency_share(
             coverage_ratio=result.coverage_ratio,
             sources=names,
         )
+    # Judged like availability: requests in time without data, at the observed
+    # rate, count as slow (SLOResult.sli_lower_bound).
+    judged = result.sli if result.sli_lower_bound is None else result.sli_lower_bound
+    remaining = result.budget_remaining_ratio_lower
     detail = (
         f"{result.method}: {result.good:,.0f} of {result.valid:,.0f} requests took"
-        f" <= {threshold:g} s, {result.sli:.4%}; coverage {result.coverage_ratio:.1%};"
-        f" error budget remaining {result.budget_remaining_ratio or 0.0:.1%}"
+        f" <= {threshold:g} s, {result.sli:.4%} over the {result.coverage_ratio:.1%}"
+        f" of the window with data, {judged:.4%} when time without data counts as"
+        f" slow (judged); error budget remaining {remaining or 0.0:.1%} when judged so"
     )
     return evaluate_value(
         criterion,
-        result.sli * 100.0,
+        judged * 100.0,
         window_start=start,
         window_end=end,
         coverage_ratio=result.coverage_ratio,

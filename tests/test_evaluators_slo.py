@@ -1081,6 +1081,35 @@ def test_latency_share_with_a_reset_and_summed_instances(tmp_path: Path) -> None
     assert result.status is Status.PASS
 
 
+def test_latency_share_is_judged_with_time_without_data_as_slow(
+    tmp_path: Path,
+) -> None:
+    # A 90-minute window whose samples (every 10 min) cover only its last hour:
+    # 30 min before the first sample is more than two scrape intervals, so
+    # coverage is 60 / 90. Observed: 540 of 600 requests <= 0.3 s, 90 %. Judged
+    # like availability: the 30 minutes without data hold 600 / 60 min × 30 min
+    # = 300 requests at the observed rate, all counted as slow:
+    # 540 / (600 + 300) = 60 %.
+    write_histogram(tmp_path / "lat.csv", SHARE_BUCKETS)
+    path = _share_config(
+        tmp_path, 0.3, target=90, alert=80, lookback="90m", min_coverage=0.5
+    )
+    result = one(path, "within")
+    assert result.value == pytest.approx(60.0)
+    assert result.status is Status.FAIL  # 90 % observed would have passed
+    assert result.coverage_ratio == pytest.approx(2 / 3)
+    assert result.evidence_count == 600
+    assert "540 of 600 requests took <= 0.3 s, 90.0000%" in result.detail
+    assert "60.0000% when time without data counts as slow (judged)" in result.detail
+    # budget 10 %, consumed (1 - 0.6) / 0.1 = 4 budgets: -300 % remaining
+    assert "error budget remaining -300.0% when judged so" in result.detail
+    # The SLO summary reads the same judged figure.
+    report = build_go_no_go(path, AS_OF)
+    summary = slo_section.slo_summary(report).markup
+    assert "60.0000 %" in summary
+    assert "about 300 requests at the observed rate" in summary
+
+
 def test_latency_share_without_requests_is_no_data(tmp_path: Path) -> None:
     write_histogram(tmp_path / "lat.csv", {k: [5.0] * 7 for k in SHARE_BUCKETS})
     result = one(_share_config(tmp_path, 0.3), "within")
