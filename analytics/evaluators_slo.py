@@ -155,6 +155,7 @@ __all__ = [
     "latency_share_result",
     "latency_share_threshold",
     "negative_counter",
+    "no_traffic_reason",
     "not_cumulative",
     "openslo_criteria",
     "partial_sources",
@@ -768,6 +769,36 @@ def unmeasured_reason(result: SLOResult) -> str | None:
     return None
 
 
+def no_traffic_reason(result: SLOResult, min_events: int) -> str:
+    """Why a ratio of counters with too few requests is NO DATA.
+
+    Counters with samples in the window but no increase of the total are no
+    traffic, not missing samples.
+
+    >>> from analytics.metrics.slo import slo_from_counts
+    >>> r = slo_from_counts(method="m", target=0.99, window_start="2024-05-01T00:00Z",
+    ...     window_end="2024-05-02T00:00Z", good=0, valid=0, coverage_ratio=1.0,
+    ...     series_count=2)
+    >>> print(no_traffic_reason(r, 1))  # doctest: +ELLIPSIS
+    no traffic: the total counter did not increase in the evidence window ...
+    """
+    reason = unmeasured_reason(result)
+    if reason is not None:
+        return reason
+    if result.valid <= 0 and result.series_count > 0:
+        return (
+            "no traffic: the total counter did not increase in the evidence window"
+            f" (0 requests, though {result.series_count:,} counter series have samples"
+            " there); no traffic is no data, not 0 % or 100 %"
+        )
+    if result.valid <= 0:
+        return f"no counter samples in the evidence window ({result.method})"
+    return (
+        f"{result.valid:,.0f} requests counted in the evidence window (need"
+        f" {min_events}): too little traffic to judge, no data rather than 0 % or 100 %"
+    )
+
+
 def _no_traffic(
     criterion: Criterion,
     result: SLOResult,
@@ -776,15 +807,9 @@ def _no_traffic(
 ) -> CriterionResult | None:
     if result.sli is not None and result.valid >= config.min_events:
         return None
-    reason = unmeasured_reason(result)
-    if reason is None:
-        reason = (
-            f"{result.valid:,.0f} requests counted in the evidence window (need"
-            f" {config.min_events}): no traffic is no data, not 0 % or 100 %"
-        )
     return no_data(
         criterion,
-        reason,
+        no_traffic_reason(result, config.min_events),
         window_start=result.window_start,
         window_end=result.window_end,
         coverage_ratio=result.coverage_ratio,

@@ -1124,6 +1124,26 @@ def test_latency_share_threshold_is_checked(tmp_path: Path, threshold: object) -
         one(_share_config(tmp_path, threshold), "within")
 
 
+def test_zero_traffic_is_said_to_be_no_traffic_not_missing_samples(
+    tmp_path: Path,
+) -> None:
+    # Both counters are sampled every 10 minutes but never increase: 0 requests.
+    write_counter(tmp_path / "good.csv", "good_total", [42.0] * 7)
+    write_counter(tmp_path / "all.csv", "requests_total", [42.0] * 7)
+    counters = {"good_source": "good", "total_source": "all", "lookback": "1h"}
+    criteria = {"availability": counters, "error_rate": counters}
+    path = write_config(tmp_path, {"good": "good.csv", "all": "all.csv"}, criteria)
+    results = evaluate(path)
+    for crit_id in criteria:
+        result = results[crit_id]
+        assert result.status is Status.NO_DATA
+        assert result.detail.startswith(
+            "no traffic: the total counter did not increase in the evidence window"
+            " (0 requests, though 2 counter series have samples there)"
+        )
+        assert "no samples" not in result.detail
+
+
 def test_good_counting_more_requests_than_total_is_no_data(tmp_path: Path) -> None:
     # The good counter sums two instances, total one: good 2 × 0.95 × total.
     # Capping the ratio at 1 would report 0 % errors and 100 % availability.
