@@ -836,9 +836,8 @@ def _error_rate(
     bad = result.valid - result.good
     detail = (
         f"occurrences ({roles} counters): {bad:,.0f} errors of {result.valid:,.0f}"
-        f" requests, {observed:.4f} %; {judged:.4f} % when counters first seen in the"
-        f" window with a value count as errors (judged); coverage"
-        f" {result.coverage_ratio:.1%}"
+        f" requests, {observed:.4f} %; {judged:.4f} %"
+        f" {_judged_because(result, 'errors')}; coverage {result.coverage_ratio:.1%}"
     )
     if config.target > 0:
         detail += (
@@ -855,6 +854,34 @@ def _error_rate(
         detail=detail,
         sources=names,
     )
+
+
+def _judged_because(result: SLOResult, bad: str) -> str:
+    """Why the judged (pessimistic) figure is what it is, from its actual causes.
+
+    The requests estimated for time without data (coverage below 100 %) and
+    the uncounted first values of counters first seen in the window (the
+    ``possible undercount`` notes) count as ``bad``; with neither, nothing was
+    unknown and the judged figure is the observed one.
+
+    >>> from analytics.metrics.slo import slo_from_counts
+    >>> r = slo_from_counts(method="m", target=0.99, window_start="2024-05-01T00:00Z",
+    ...     window_end="2024-05-02T00:00Z", good=90, valid=100, coverage_ratio=0.8,
+    ...     series_count=2)
+    >>> _judged_because(r, "errors")
+    'when the requests at the observed rate in the 20.0% of the window without data count as errors (judged)'
+    """
+    causes = []
+    if result.coverage_ratio < 1.0:
+        causes.append(
+            "the requests at the observed rate in the"
+            f" {1.0 - result.coverage_ratio:.1%} of the window without data"
+        )
+    if any(note.startswith("possible undercount") for note in result.notes):
+        causes.append("the first values of counters first seen in the window")
+    if not causes:
+        return "(judged; no time without data and no uncounted first values)"
+    return f"when {' and '.join(causes)} count as {bad} (judged)"
 
 
 def _success_ratio(
@@ -876,8 +903,8 @@ def _success_ratio(
     lower = result.sli_lower_bound
     detail = (
         f"occurrences ({roles} counters): {result.good:,.0f} good of"
-        f" {result.valid:,.0f}, {result.sli:.4%}; {lower:.4%} with uncounted first"
-        f" values taken as bad (judged); error budget remaining"
+        f" {result.valid:,.0f}, {result.sli:.4%}; {lower:.4%}"
+        f" {_judged_because(result, 'bad')}; error budget remaining"
         f" {result.budget_remaining_ratio or 0.0:.1%}"
     )
     return evaluate_value(

@@ -304,6 +304,50 @@ def test_error_rate_from_good_and_total(tmp_path: Path) -> None:
     assert one(path, "error_rate").value == pytest.approx(0.2)
 
 
+@pytest.mark.parametrize(
+    ("lookback", "value", "because"),
+    [
+        # The counters (every 10 min) cover the last hour of a 90-minute window:
+        # coverage 2/3. 6 errors of 6,000 requests; the 30 minutes without data
+        # hold 6,000 / 60 × 30 = 3,000 requests at the observed rate, counted as
+        # errors: (6 + 3,000) / 9,000 = 33.4 %.
+        (
+            "90m",
+            3006 / 9000 * 100,
+            "when the requests at the observed rate in the 33.3% of the window"
+            " without data count as errors (judged)",
+        ),
+        # Fully covered: nothing unknown, the judged figure is the observed 0.1 %.
+        ("1h", 0.1, "(judged; no time without data and no uncounted first values)"),
+    ],
+)
+def test_error_rate_detail_names_the_actual_cause_of_the_judged_bound(
+    tmp_path: Path, lookback: str, value: float, because: str
+) -> None:
+    total = [float(1000 * i) for i in range(7)]
+    errors = [0, 0, 1, 1, 1, 2, 6]
+    write_counter(tmp_path / "all.csv", "requests_total", total)
+    write_counter(
+        tmp_path / "good.csv",
+        "good_total",
+        [t - e for t, e in zip(total, errors, strict=True)],
+    )
+    crit = {
+        "good_source": "good",
+        "total_source": "all",
+        "lookback": lookback,
+        "min_coverage": 0.5,
+    }
+    path = write_config(
+        tmp_path, {"good": "good.csv", "all": "all.csv"}, {"error_rate": crit}
+    )
+    result = one(path, "error_rate")
+    assert result.value == pytest.approx(value)
+    assert "6 errors of 6,000 requests, 0.1000 %" in result.detail
+    assert because in result.detail
+    assert "first seen" not in result.detail
+
+
 def test_error_counter_born_in_the_window_is_judged_pessimistically(
     tmp_path: Path,
 ) -> None:
