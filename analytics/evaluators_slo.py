@@ -544,16 +544,18 @@ def _latency_p95(
         # the highest finite bound, so judge a value just above it.
         floor = evaluate_value(criterion, math.nextafter(value, math.inf))
         if floor.status is not Status.FAIL:
-            return no_data(
+            unknown = no_data(
                 criterion,
-                f"the {label} lies above the highest finite bucket"
-                f" ({value:g} {config.unit}); the histogram cannot say how far above."
-                " Add larger buckets",
+                f"the {label} of {observations:,.0f} observations lies above the"
+                f" highest finite bucket ({value:g} {config.unit}); the histogram"
+                " cannot say how far above. Add larger buckets",
                 window_start=start,
                 window_end=end,
                 coverage_ratio=coverage,
                 sources=names,
             )
+            # The evidence is the observations, not none: only their quantile is unknown.
+            return replace(unknown, evidence_count=int(observations))
         method += (
             f"; the {label} lies above the highest finite bucket, so the value is a"
             " lower bound (and already fails)"

@@ -212,6 +212,9 @@ def test_latency_in_the_inf_bucket_is_no_data_unless_it_already_fails(
     warn = one(_latency_config(tmp_path, buckets), "latency_p95")
     assert warn.status is Status.NO_DATA
     assert "above the highest finite bucket" in warn.detail
+    # The evidence is the 60 observations (+Inf increase 0 → 60), not none.
+    assert warn.evidence_count == 60
+    assert "p95 of 60 observations lies above" in warn.detail
 
     (tmp_path / "lat.csv").unlink()
     fail = one(_latency_config(tmp_path, buckets, alert=400), "latency_p95")
