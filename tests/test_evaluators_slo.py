@@ -351,6 +351,43 @@ def test_error_rate_detail_names_the_actual_cause_of_the_judged_bound(
     assert "first seen" not in result.detail
 
 
+def test_burndown_is_labelled_observed_and_names_the_judged_budget(
+    tmp_path: Path,
+) -> None:
+    # Counters cover the last hour of a 90-minute window (coverage 2/3): 6 bad of
+    # 6,000 requests. Target 99 %: observed burn 0.001 / 0.01 = 0.1, 90.0 % of
+    # the budget left. Judged: the 3,000 requests of the 30 minutes without data
+    # count as bad, SLI 5,994 / 9,000, burn (3,006 / 9,000) / 0.01 = 33.4,
+    # remaining 1 − 33.4 = −3,240.0 %. Budget 0.01 × 90 min = 0.9 min.
+    total = [float(1000 * i) for i in range(7)]
+    errors = [0, 0, 1, 1, 1, 2, 6]
+    write_counter(tmp_path / "all.csv", "requests_total", total)
+    write_counter(
+        tmp_path / "good.csv",
+        "good_total",
+        [t - e for t, e in zip(total, errors, strict=True)],
+    )
+    crit = {
+        "good_source": "good",
+        "total_source": "all",
+        "lookback": "90m",
+        "target": 99,
+        "alert": 98,
+        "min_coverage": 0.5,
+    }
+    path = write_config(
+        tmp_path, {"good": "good.csv", "all": "all.csv"}, {"availability": crit}
+    )
+    report = build_go_no_go(path, AS_OF)
+    chart = slo_section.budget_burndown(report).markup
+    assert (
+        "Error budget remaining, availability, observed data: 90.0 % at the end;"
+        " judged -3240.0 % (time without data counted as bad)"
+        " (budget 0.9 min over 90m)"
+    ) in chart
+    assert "budget remaining (observed)" in chart
+
+
 def test_error_counter_born_in_the_window_is_judged_pessimistically(
     tmp_path: Path,
 ) -> None:

@@ -342,6 +342,8 @@ def _window_length(subject: _Subject) -> str:
         length = f"{seconds // 86_400}d"
     elif seconds % 3600 == 0:
         length = f"{seconds // 3600}h"
+    elif seconds % 60 == 0:
+        length = f"{seconds // 60}m"
     else:
         length = f"{seconds}s"
     config = subject.config
@@ -577,8 +579,10 @@ def budget_burndown(report: GoNoGoReport) -> Html:
     The budget is ``(1 − target)`` of the valid events (counters) or valid
     slots (up samples) of the whole window; at each time the chart shows the
     share not yet spent by the bad events or slots since the window's start.
-    It ends at the summary's *budget remaining* and falls below zero when the
-    budget is overspent. A dotted line shows an even burn (the budget spent
+    The curve is the observed data: it ends at the summary's observed *budget
+    remaining* and falls below zero when the budget is overspent. The title
+    names the judged figure too (the pessimistic bound, time without data
+    counted as bad), which the criterion is decided on. A dotted line shows an even burn (the budget spent
     exactly by the window's end).
 
     Parameters
@@ -602,6 +606,7 @@ def budget_burndown(report: GoNoGoReport) -> Html:
             continue
         try:
             curve = _burndown_curve(subject)
+            judged = _slo(subject, report).budget_remaining_ratio_lower
         except AnalyticsError as exc:
             parts.append(_note(f"No burn-down: {exc}"))
             continue
@@ -613,7 +618,7 @@ def budget_burndown(report: GoNoGoReport) -> Html:
                 )
             )
             continue
-        parts.append(_burndown_chart(report, subject, curve))
+        parts.append(_burndown_chart(report, subject, curve, judged))
     return _wrap(parts)
 
 
@@ -653,7 +658,10 @@ def _burndown_curve(subject: _Subject) -> pd.DataFrame | None:
 
 
 def _burndown_chart(
-    report: GoNoGoReport, subject: _Subject, curve: pd.DataFrame
+    report: GoNoGoReport,
+    subject: _Subject,
+    curve: pd.DataFrame,
+    judged: float | None,
 ) -> str:
     budget_minutes = (
         (1.0 - subject.target) * (subject.end - subject.start).total_seconds() / 60
@@ -663,7 +671,7 @@ def _burndown_chart(
         x=curve["time"],
         y=curve["remaining"] * 100,
         mode="lines",
-        name="budget remaining",
+        name="budget remaining (observed)",
         customdata=curve["remaining"] * budget_minutes,
         hovertemplate="%{x}<br>%{y:.1f} % of the budget (%{customdata:.1f} min)"
         "<extra></extra>",
@@ -677,9 +685,17 @@ def _burndown_chart(
     )
     figure.add_hline(y=0, line_color="#8a1010", line_width=1)
     final = float(curve["remaining"].iloc[-1])
+    # The curve is the observed data; the criterion is judged on the pessimistic
+    # bound (time without data counts as bad), named beside it.
+    judged_text = (
+        f"; judged {judged * 100:.1f} % (time without data counted as bad)"
+        if judged is not None
+        else ""
+    )
     figure.update_layout(
         title=chart_text(
-            f"Error budget remaining, {subject.crit_id}: {final * 100:.1f} % at the end"
+            f"Error budget remaining, {subject.crit_id}, observed data:"
+            f" {final * 100:.1f} % at the end{judged_text}"
             f" (budget {budget_minutes:,.1f} min over {_window_length(subject)})"
         ),
         yaxis={"title": "% of error budget remaining"},
