@@ -23,6 +23,7 @@ from analytics.evaluators_slo import (
     counter_frames,
     counter_problem,
     evidence_window,
+    no_traffic_reason,
     partial_sources,
     unmeasured_reason,
 )
@@ -155,7 +156,9 @@ def _availability(
     if result.sli is None or result.valid < config.min_events:
         return no_data(
             criterion,
-            unmeasured_reason(result)
+            no_traffic_reason(result, config.min_events)
+            if config.counters is not None
+            else unmeasured_reason(result)
             or f"no samples in the evidence window ({result.method})",
             window_start=start,
             window_end=end,

@@ -104,6 +104,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from analytics.config import (
     CriterionConfig,
@@ -155,6 +156,7 @@ __all__ = [
     "latency_share_result",
     "latency_share_threshold",
     "negative_counter",
+    "no_traffic_reason",
     "not_cumulative",
     "openslo_criteria",
     "partial_sources",
@@ -543,16 +545,18 @@ def _latency_p95(
         # the highest finite bound, so judge a value just above it.
         floor = evaluate_value(criterion, math.nextafter(value, math.inf))
         if floor.status is not Status.FAIL:
-            return no_data(
+            unknown = no_data(
                 criterion,
-                f"the {label} lies above the highest finite bucket"
-                f" ({value:g} {config.unit}); the histogram cannot say how far above."
-                " Add larger buckets",
+                f"the {label} of {observations:,.0f} observations lies above the"
+                f" highest finite bucket ({value:g} {config.unit}); the histogram"
+                " cannot say how far above. Add larger buckets",
                 window_start=start,
                 window_end=end,
                 coverage_ratio=coverage,
                 sources=names,
             )
+            # The evidence is the observations, not none: only their quantile is unknown.
+            return replace(unknown, evidence_count=int(observations))
         method += (
             f"; the {label} lies above the highest finite bucket, so the value is a"
             " lower bound (and already fails)"
@@ -660,14 +664,19 @@ def _latency_share(
             coverage_ratio=result.coverage_ratio,
             sources=names,
         )
+    # Judged like availability: requests in time without data, at the observed
+    # rate, count as slow (SLOResult.sli_lower_bound).
+    judged = result.sli if result.sli_lower_bound is None else result.sli_lower_bound
+    remaining = result.budget_remaining_ratio_lower
     detail = (
         f"{result.method}: {result.good:,.0f} of {result.valid:,.0f} requests took"
-        f" <= {threshold:g} s, {result.sli:.4%}; coverage {result.coverage_ratio:.1%};"
-        f" error budget remaining {result.budget_remaining_ratio or 0.0:.1%}"
+        f" <= {threshold:g} s, {result.sli:.4%} over the {result.coverage_ratio:.1%}"
+        f" of the window with data, {judged:.4%} when time without data counts as"
+        f" slow (judged); error budget remaining {remaining or 0.0:.1%} when judged so"
     )
     return evaluate_value(
         criterion,
-        result.sli * 100.0,
+        judged * 100.0,
         window_start=start,
         window_end=end,
         coverage_ratio=result.coverage_ratio,
@@ -763,6 +772,36 @@ def unmeasured_reason(result: SLOResult) -> str | None:
     return None
 
 
+def no_traffic_reason(result: SLOResult, min_events: int) -> str:
+    """Why a ratio of counters with too few requests is NO DATA.
+
+    Counters with samples in the window but no increase of the total are no
+    traffic, not missing samples.
+
+    >>> from analytics.metrics.slo import slo_from_counts
+    >>> r = slo_from_counts(method="m", target=0.99, window_start="2024-05-01T00:00Z",
+    ...     window_end="2024-05-02T00:00Z", good=0, valid=0, coverage_ratio=1.0,
+    ...     series_count=2)
+    >>> print(no_traffic_reason(r, 1))  # doctest: +ELLIPSIS
+    no traffic: the total counter did not increase in the evidence window ...
+    """
+    reason = unmeasured_reason(result)
+    if reason is not None:
+        return reason
+    if result.valid <= 0 and result.series_count > 0:
+        return (
+            "no traffic: the total counter did not increase in the evidence window"
+            f" (0 requests, though {result.series_count:,} counter series have samples"
+            " there); no traffic is no data, not 0 % or 100 %"
+        )
+    if result.valid <= 0:
+        return f"no counter samples in the evidence window ({result.method})"
+    return (
+        f"{result.valid:,.0f} requests counted in the evidence window (need"
+        f" {min_events}): too little traffic to judge, no data rather than 0 % or 100 %"
+    )
+
+
 def _no_traffic(
     criterion: Criterion,
     result: SLOResult,
@@ -771,15 +810,9 @@ def _no_traffic(
 ) -> CriterionResult | None:
     if result.sli is not None and result.valid >= config.min_events:
         return None
-    reason = unmeasured_reason(result)
-    if reason is None:
-        reason = (
-            f"{result.valid:,.0f} requests counted in the evidence window (need"
-            f" {config.min_events}): no traffic is no data, not 0 % or 100 %"
-        )
     return no_data(
         criterion,
-        reason,
+        no_traffic_reason(result, config.min_events),
         window_start=result.window_start,
         window_end=result.window_end,
         coverage_ratio=result.coverage_ratio,
@@ -806,10 +839,8 @@ def _error_rate(
     bad = result.valid - result.good
     detail = (
         f"occurrences ({roles} counters): {bad:,.0f} errors of {result.valid:,.0f}"
-        f" requests, {observed:.4f} %; {judged:.4f} % when requests of unknown outcome"
-        " (time without data, first values of counters born in the window) count as"
-        " errors (judged); coverage"
-        f" {result.coverage_ratio:.1%}"
+        f" requests, {observed:.4f} %; {judged:.4f} %"
+        f" {_judged_because(result, 'errors')}; coverage {result.coverage_ratio:.1%}"
     )
     if config.target > 0:
         detail += (
@@ -826,6 +857,34 @@ def _error_rate(
         detail=detail,
         sources=names,
     )
+
+
+def _judged_because(result: SLOResult, bad: str) -> str:
+    """Why the judged (pessimistic) figure is what it is, from its actual causes.
+
+    The requests estimated for time without data (coverage below 100 %) and
+    the uncounted first values of counters first seen in the window (the
+    ``possible undercount`` notes) count as ``bad``; with neither, nothing was
+    unknown and the judged figure is the observed one.
+
+    >>> from analytics.metrics.slo import slo_from_counts
+    >>> r = slo_from_counts(method="m", target=0.99, window_start="2024-05-01T00:00Z",
+    ...     window_end="2024-05-02T00:00Z", good=90, valid=100, coverage_ratio=0.8,
+    ...     series_count=2)
+    >>> _judged_because(r, "errors")
+    'when the requests at the observed rate in the 20.0% of the window without data count as errors (judged)'
+    """
+    causes = []
+    if result.coverage_ratio < 1.0:
+        causes.append(
+            "the requests at the observed rate in the"
+            f" {1.0 - result.coverage_ratio:.1%} of the window without data"
+        )
+    if any(note.startswith("possible undercount") for note in result.notes):
+        causes.append("the first values of counters first seen in the window")
+    if not causes:
+        return "(judged; no time without data and no uncounted first values)"
+    return f"when {' and '.join(causes)} count as {bad} (judged)"
 
 
 def _success_ratio(
@@ -847,8 +906,8 @@ def _success_ratio(
     lower = result.sli_lower_bound
     detail = (
         f"occurrences ({roles} counters): {result.good:,.0f} good of"
-        f" {result.valid:,.0f}, {result.sli:.4%}; {lower:.4%} with uncounted first"
-        f" values taken as bad (judged); error budget remaining"
+        f" {result.valid:,.0f}, {result.sli:.4%}; {lower:.4%}"
+        f" {_judged_because(result, 'bad')}; error budget remaining"
         f" {result.budget_remaining_ratio or 0.0:.1%}"
     )
     return evaluate_value(
@@ -1333,7 +1392,7 @@ def _openslo_window(slo: OpenSLO, where: str) -> dict[str, Any]:
                 f"{where}: a rolling window of {window.duration} has no fixed length;"
                 " use days or weeks (e.g. 28d)"
             )
-        fields["lookback"] = f"{window.seconds:g}s"
+        fields["lookback"] = _duration_text(window.seconds)
     else:
         unit = window.calendar_unit
         if unit not in ("day", "week", "month", "quarter"):
@@ -1344,6 +1403,56 @@ def _openslo_window(slo: OpenSLO, where: str) -> dict[str, Any]:
         fields["calendar"] = unit
         fields["timezone"] = window.timezone
     return fields
+
+
+def _duration_text(seconds: float) -> str:
+    """An exact duration: whole days as days, anything else as whole seconds.
+
+    Never in scientific notation (``f"{2419200.0:g}"`` is ``2.4192e+06``, which is
+    not a duration).
+
+    Examples
+    --------
+    >>> _duration_text(28 * 86_400.0)
+    '28d'
+    >>> _duration_text(30 * 3_600.0)
+    '108000s'
+    >>> _duration_text(1_200.0)
+    '1200s'
+    """
+    whole = round(seconds)
+    return f"{whole // 86_400}d" if whole % 86_400 == 0 else f"{whole}s"
+
+
+# The OpenSLO field each criterion field is built from, for errors in the result.
+_OPENSLO_FIELDS: Final[Mapping[str, str]] = {
+    "lookback": "spec.timeWindow[0].duration",
+    "calendar": "spec.timeWindow[0].duration",
+    "timezone": "spec.timeWindow[0].calendar.timeZone",
+    "target": "spec.objectives[0].target",
+    "time_slice_window": "spec.objectives[0].timeSliceWindow",
+    "time_slice_target": "spec.objectives[0].timeSliceTarget",
+    "threshold_op": "spec.objectives[0].op",
+    "threshold_value": "spec.objectives[0].value",
+}
+
+
+def _openslo_validated(fields: dict[str, Any], where: str) -> CriterionConfig:
+    """The criterion built from an SLO; a refusal names the SLO and its field path."""
+    try:
+        return CriterionConfig.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = [str(part) for part in first["loc"]]
+        field = next(
+            (_OPENSLO_FIELDS[p] for p in reversed(loc) if p in _OPENSLO_FIELDS), ""
+        )
+        criterion_field = ".".join(loc)
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(
+            f"{where}: {field or 'spec'} gives an invalid criterion"
+            f" ({criterion_field or 'criterion'}): {message}"
+        ) from None
 
 
 def _openslo_slice_params(slo: OpenSLO, where: str) -> dict[str, Any]:
@@ -1362,7 +1471,7 @@ def _openslo_slice_params(slo: OpenSLO, where: str) -> dict[str, Any]:
         "budgeting_method": (
             "timeslices" if slo.budgeting_method == "Timeslices" else "ratio_timeslices"
         ),
-        "time_slice_window": f"{seconds:g}s",
+        "time_slice_window": _duration_text(seconds),
     }
     if slo.budgeting_method == "Timeslices":
         assert objective.time_slice_target is not None
@@ -1409,5 +1518,5 @@ def openslo_criteria(
                     " rename the SLO or the criterion"
                 )
             fields = _openslo_criterion(slo, config.metrics, where)
-            criteria[slo.name] = CriterionConfig.model_validate(fields)
+            criteria[slo.name] = _openslo_validated(fields, where)
     return criteria

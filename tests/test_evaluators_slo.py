@@ -212,6 +212,9 @@ def test_latency_in_the_inf_bucket_is_no_data_unless_it_already_fails(
     warn = one(_latency_config(tmp_path, buckets), "latency_p95")
     assert warn.status is Status.NO_DATA
     assert "above the highest finite bucket" in warn.detail
+    # The evidence is the 60 observations (+Inf increase 0 → 60), not none.
+    assert warn.evidence_count == 60
+    assert "p95 of 60 observations lies above" in warn.detail
 
     (tmp_path / "lat.csv").unlink()
     fail = one(_latency_config(tmp_path, buckets, alert=400), "latency_p95")
@@ -302,6 +305,87 @@ def test_error_rate_from_good_and_total(tmp_path: Path) -> None:
         tmp_path, {"good": "good.csv", "all": "all.csv"}, {"error_rate": crit}
     )
     assert one(path, "error_rate").value == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize(
+    ("lookback", "value", "because"),
+    [
+        # The counters (every 10 min) cover the last hour of a 90-minute window:
+        # coverage 2/3. 6 errors of 6,000 requests; the 30 minutes without data
+        # hold 6,000 / 60 × 30 = 3,000 requests at the observed rate, counted as
+        # errors: (6 + 3,000) / 9,000 = 33.4 %.
+        (
+            "90m",
+            3006 / 9000 * 100,
+            "when the requests at the observed rate in the 33.3% of the window"
+            " without data count as errors (judged)",
+        ),
+        # Fully covered: nothing unknown, the judged figure is the observed 0.1 %.
+        ("1h", 0.1, "(judged; no time without data and no uncounted first values)"),
+    ],
+)
+def test_error_rate_detail_names_the_actual_cause_of_the_judged_bound(
+    tmp_path: Path, lookback: str, value: float, because: str
+) -> None:
+    total = [float(1000 * i) for i in range(7)]
+    errors = [0, 0, 1, 1, 1, 2, 6]
+    write_counter(tmp_path / "all.csv", "requests_total", total)
+    write_counter(
+        tmp_path / "good.csv",
+        "good_total",
+        [t - e for t, e in zip(total, errors, strict=True)],
+    )
+    crit = {
+        "good_source": "good",
+        "total_source": "all",
+        "lookback": lookback,
+        "min_coverage": 0.5,
+    }
+    path = write_config(
+        tmp_path, {"good": "good.csv", "all": "all.csv"}, {"error_rate": crit}
+    )
+    result = one(path, "error_rate")
+    assert result.value == pytest.approx(value)
+    assert "6 errors of 6,000 requests, 0.1000 %" in result.detail
+    assert because in result.detail
+    assert "first seen" not in result.detail
+
+
+def test_burndown_is_labelled_observed_and_names_the_judged_budget(
+    tmp_path: Path,
+) -> None:
+    # Counters cover the last hour of a 90-minute window (coverage 2/3): 6 bad of
+    # 6,000 requests. Target 99 %: observed burn 0.001 / 0.01 = 0.1, 90.0 % of
+    # the budget left. Judged: the 3,000 requests of the 30 minutes without data
+    # count as bad, SLI 5,994 / 9,000, burn (3,006 / 9,000) / 0.01 = 33.4,
+    # remaining 1 − 33.4 = −3,240.0 %. Budget 0.01 × 90 min = 0.9 min.
+    total = [float(1000 * i) for i in range(7)]
+    errors = [0, 0, 1, 1, 1, 2, 6]
+    write_counter(tmp_path / "all.csv", "requests_total", total)
+    write_counter(
+        tmp_path / "good.csv",
+        "good_total",
+        [t - e for t, e in zip(total, errors, strict=True)],
+    )
+    crit = {
+        "good_source": "good",
+        "total_source": "all",
+        "lookback": "90m",
+        "target": 99,
+        "alert": 98,
+        "min_coverage": 0.5,
+    }
+    path = write_config(
+        tmp_path, {"good": "good.csv", "all": "all.csv"}, {"availability": crit}
+    )
+    report = build_go_no_go(path, AS_OF)
+    chart = slo_section.budget_burndown(report).markup
+    assert (
+        "Error budget remaining, availability, observed data: 90.0 % at the end;"
+        " judged -3240.0 % (time without data counted as bad)"
+        " (budget 0.9 min over 90m)"
+    ) in chart
+    assert "budget remaining (observed)" in chart
 
 
 def test_error_counter_born_in_the_window_is_judged_pessimistically(
@@ -616,6 +700,59 @@ def test_calendar_month_over_a_dst_change(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("unit", "as_of", "length", "factors", "budget"),
+    [
+        # March 2024 in Berlin is 743 h: factor = share × 743 h / long window:
+        # 0.02 × 743 = 14.86, 0.05 × 743/6 = 6.192, 0.1 × 743/24 = 3.096,
+        # 0.1 × 743/72 = 1.032; budget 0.001 × 743 × 60 = 44.58 min.
+        (
+            "month",
+            "2024-04-10T09:30:00Z",
+            "743h",
+            ["14.86", "6.192", "3.096", "1.032"],
+            "44.6",
+        ),
+        # The week 2024-03-25 .. 2024-03-31 in Berlin is 167 h (clocks forward):
+        # 0.02 × 167 = 3.34, 0.05 × 167/6 = 1.392, 0.1 × 167/24 = 0.6958,
+        # 0.1 × 167/72 = 0.2319; budget 0.001 × 167 × 60 = 10.02 min.
+        (
+            "week",
+            "2024-04-01T09:30:00Z",
+            "167h",
+            ["3.34", "1.392", "0.6958", "0.2319"],
+            "10.0",
+        ),
+    ],
+)
+def test_calendar_burn_policy_and_burndown_use_the_period_length(
+    tmp_path: Path,
+    unit: str,
+    as_of: str,
+    length: str,
+    factors: list[str],
+    budget: str,
+) -> None:
+    # Not the 30-day policy of the (unused) default lookback: 14.4, 6, 3, 1.
+    sources = _hourly_counters(tmp_path, "2024-02-20", "2024-04-10")
+    crit = {
+        "good_source": "good",
+        "total_source": "all",
+        "calendar": unit,
+        "timezone": "Europe/Berlin",
+    }
+    path = write_config(tmp_path, sources, {"availability": crit})
+    report = build_go_no_go(path, pd.Timestamp(as_of))
+
+    alerts = slo_section.burn_rate_alerts(report).markup
+    assert f"Policy for an SLO window of {length}, calendar {unit} in" in alerts
+    for factor in factors:
+        assert f">{factor}<" in alerts
+    assert ">14.4<" not in alerts
+    burndown = slo_section.budget_burndown(report).markup
+    assert f"budget {budget} min over {length}, calendar {unit}" in burndown
+
+
+@pytest.mark.parametrize(
     ("unit", "as_of", "start", "hours"),
     [
         # Monday 00:00 Berlin exactly: the week that just ended is complete.
@@ -794,6 +931,50 @@ def test_openslo_refusals(
         text = text.replace(old, new)
     with pytest.raises(ConfigError, match=message):
         load_config(_openslo_config(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("duration", "lookback", "days"),
+    [
+        # 12 days and more used to become "1.0368e+06s" (scientific notation).
+        ("12d", "12d", 12),
+        ("14d", "14d", 14),
+        ("28d", "28d", 28),
+        ("30d", "30d", 30),
+        ("4w", "28d", 28),
+        ("672h", "28d", 28),  # 672 = 28 x 24
+        ("300h", "1080000s", 12.5),  # 300 h = 1 080 000 s, not whole days
+    ],
+)
+def test_openslo_long_rolling_window_is_an_exact_lookback(
+    tmp_path: Path, duration: str, lookback: str, days: float
+) -> None:
+    text = OPENSLO.replace(
+        "duration: 1h, isRolling", f"duration: {duration}, isRolling"
+    )
+    crit = load_config(_openslo_config(tmp_path, text)).criteria[
+        "checkout-availability"
+    ]
+    assert crit.lookback == lookback
+    assert crit.lookback_timedelta == pd.Timedelta(days=days)
+
+
+def test_openslo_invalid_criterion_names_the_slo_and_the_field_path() -> None:
+    from analytics.evaluators_slo import _openslo_validated
+
+    fields = {
+        "title": "t",
+        "kind": "availability",
+        "unit": "%",
+        "target": 99.9,
+        "lookback": "2.4192e+06s",
+    }
+    with pytest.raises(ConfigError) as caught:
+        _openslo_validated(fields, "readiness.yaml: slos.yaml: SLO 'shop-avail-28d'")
+    message = str(caught.value)
+    assert message.startswith("readiness.yaml: slos.yaml: SLO 'shop-avail-28d':")
+    assert "spec.timeWindow[0].duration" in message
+    assert "'2.4192e+06s' is not a duration" in message
 
 
 def _slice_slo(method: str, objective: str) -> str:
@@ -1069,6 +1250,35 @@ def test_latency_share_with_a_reset_and_summed_instances(tmp_path: Path) -> None
     assert result.status is Status.PASS
 
 
+def test_latency_share_is_judged_with_time_without_data_as_slow(
+    tmp_path: Path,
+) -> None:
+    # A 90-minute window whose samples (every 10 min) cover only its last hour:
+    # 30 min before the first sample is more than two scrape intervals, so
+    # coverage is 60 / 90. Observed: 540 of 600 requests <= 0.3 s, 90 %. Judged
+    # like availability: the 30 minutes without data hold 600 / 60 min × 30 min
+    # = 300 requests at the observed rate, all counted as slow:
+    # 540 / (600 + 300) = 60 %.
+    write_histogram(tmp_path / "lat.csv", SHARE_BUCKETS)
+    path = _share_config(
+        tmp_path, 0.3, target=90, alert=80, lookback="90m", min_coverage=0.5
+    )
+    result = one(path, "within")
+    assert result.value == pytest.approx(60.0)
+    assert result.status is Status.FAIL  # 90 % observed would have passed
+    assert result.coverage_ratio == pytest.approx(2 / 3)
+    assert result.evidence_count == 600
+    assert "540 of 600 requests took <= 0.3 s, 90.0000%" in result.detail
+    assert "60.0000% when time without data counts as slow (judged)" in result.detail
+    # budget 10 %, consumed (1 - 0.6) / 0.1 = 4 budgets: -300 % remaining
+    assert "error budget remaining -300.0% when judged so" in result.detail
+    # The SLO summary reads the same judged figure.
+    report = build_go_no_go(path, AS_OF)
+    summary = slo_section.slo_summary(report).markup
+    assert "60.0000 %" in summary
+    assert "about 300 requests at the observed rate" in summary
+
+
 def test_latency_share_without_requests_is_no_data(tmp_path: Path) -> None:
     write_histogram(tmp_path / "lat.csv", {k: [5.0] * 7 for k in SHARE_BUCKETS})
     result = one(_share_config(tmp_path, 0.3), "within")
@@ -1081,6 +1291,26 @@ def test_latency_share_threshold_is_checked(tmp_path: Path, threshold: object) -
     write_histogram(tmp_path / "lat.csv", SHARE_BUCKETS)
     with pytest.raises(ConfigError, match="threshold_seconds must be a positive"):
         one(_share_config(tmp_path, threshold), "within")
+
+
+def test_zero_traffic_is_said_to_be_no_traffic_not_missing_samples(
+    tmp_path: Path,
+) -> None:
+    # Both counters are sampled every 10 minutes but never increase: 0 requests.
+    write_counter(tmp_path / "good.csv", "good_total", [42.0] * 7)
+    write_counter(tmp_path / "all.csv", "requests_total", [42.0] * 7)
+    counters = {"good_source": "good", "total_source": "all", "lookback": "1h"}
+    criteria = {"availability": counters, "error_rate": counters}
+    path = write_config(tmp_path, {"good": "good.csv", "all": "all.csv"}, criteria)
+    results = evaluate(path)
+    for crit_id in criteria:
+        result = results[crit_id]
+        assert result.status is Status.NO_DATA
+        assert result.detail.startswith(
+            "no traffic: the total counter did not increase in the evidence window"
+            " (0 requests, though 2 counter series have samples there)"
+        )
+        assert "no samples" not in result.detail
 
 
 def test_good_counting_more_requests_than_total_is_no_data(tmp_path: Path) -> None:

@@ -33,7 +33,12 @@ import pandas as pd
 
 from analytics.errors import ConfigError
 from analytics.frames import to_pandas
-from analytics.metrics.slo import SLOResult, counter_increase, slo_from_counts
+from analytics.metrics.slo import (
+    SLOResult,
+    availability_from_counters,
+    counter_increase,
+    slo_from_counts,
+)
 
 __all__ = [
     "METHOD_LATENCY_SHARE",
@@ -221,9 +226,15 @@ def latency_share_slo(
     :func:`bucket_increase` (resets handled, no extrapolation, series summed
     per bound), so ``sli`` is exact, with no interpolation. Buckets whose
     cumulative counts decrease with the bound are raised to the running
-    maximum, as in :func:`histogram_quantile`. ``coverage_ratio`` is the
-    share of the window between the first and the last ``+Inf`` sample in it.
-    No observation gives ``sli = None`` (NO DATA).
+    maximum, as in :func:`histogram_quantile`. No observation gives
+    ``sli = None`` (NO DATA).
+
+    The bounds and ``coverage_ratio`` are those of
+    :func:`~analytics.metrics.slo.availability_from_counters` with the
+    threshold bucket as the good counter and the ``+Inf`` bucket as the total:
+    requests in time without samples, at the observed rate, count as slow in
+    ``sli_lower_bound`` (the judged figure), as do the first values of bucket
+    series born in the window.
 
     Raises
     ------
@@ -263,15 +274,34 @@ def latency_share_slo(
         at = np.flatnonzero(np.isclose(bounds, float(threshold_seconds), rtol=1e-9))
         good, observations = float(counts[at[0]]), float(counts[-1])
 
-    infinite = frame[[_is_inf_bound(lab) for lab in frame["labels"]]]
-    inside = infinite[(infinite["timestamp"] >= start) & (infinite["timestamp"] <= end)]
-    span = (
-        (inside["timestamp"].max() - inside["timestamp"].min()).total_seconds()
-        if not inside.empty
-        else 0.0
+    # The two buckets read as a good and a total counter: the same coverage and
+    # pessimistic bound as availability (time without data counts as bad).
+    les = [_le_bound(lab) for lab in frame["labels"]]
+    at_threshold = np.array(
+        [
+            le is not None and math.isclose(le, threshold_seconds, rel_tol=1e-9)
+            for le in les
+        ],
+        dtype=bool,
     )
-    window_seconds = (end - start).total_seconds()
-    coverage = min(max(span / window_seconds, 0.0), 1.0) if window_seconds > 0 else 0.0
+    infinite = np.array([le is not None and math.isinf(le) for le in les], dtype=bool)
+    counters = availability_from_counters(
+        frame[at_threshold],
+        frame[infinite],
+        window_start=start,
+        window_end=end,
+        target=target,
+    )
+    notes = [
+        f"share of requests at or under {threshold_seconds:g} s: increase of the"
+        f" le={threshold_seconds:g} bucket / increase of the +Inf bucket over the"
+        " window (resets handled, no extrapolation, no interpolation)",
+        *(
+            _bucket_words(note)
+            for note in counters.notes[1:]
+            if "no data in the window" not in note and "no traffic" not in note
+        ),
+    ]
     return slo_from_counts(
         method=METHOD_LATENCY_SHARE,
         target=target,
@@ -279,20 +309,34 @@ def latency_share_slo(
         window_end=end,
         good=good,
         valid=observations,
-        coverage_ratio=coverage,
+        coverage_ratio=counters.coverage_ratio,
         series_count=int(frame["series"].nunique()),
-        notes=[
-            f"share of requests at or under {threshold_seconds:g} s: increase of the"
-            f" le={threshold_seconds:g} bucket / increase of the +Inf bucket over the"
-            " window (resets handled, no extrapolation, no interpolation)"
-        ],
+        notes=notes,
+        bounds=(counters.sli_lower_bound, counters.sli_upper_bound),
     )
 
 
-def _is_inf_bound(labels: object) -> bool:
+_BUCKET_WORDS = (
+    ("total counters", "+Inf bucket series"),
+    ("total counter", "+Inf bucket series"),
+    ("good counters", "threshold bucket series"),
+    ("good counter", "threshold bucket series"),
+    ("counted as failed", "counted as slow"),
+)
+
+
+def _bucket_words(note: str) -> str:
+    """An availability note about good/total counters, said of the two buckets."""
+    for old, new in _BUCKET_WORDS:
+        note = note.replace(old, new)
+    return note
+
+
+def _le_bound(labels: object) -> float | None:
+    """The ``le`` bound of a bucket series' labels, or None without a valid one."""
     if not isinstance(labels, Mapping) or "le" not in labels:
-        return False
+        return None
     try:
-        return math.isinf(parse_le(labels["le"]))
+        return parse_le(labels["le"])
     except ConfigError:
-        return False
+        return None

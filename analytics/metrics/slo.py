@@ -1077,12 +1077,15 @@ def slo_from_counts(
     coverage_ratio: float,
     series_count: int,
     notes: Sequence[str] = (),
+    bounds: tuple[float | None, float | None] | None = None,
 ) -> SLOResult:
     """An occurrences SLO from counts already taken (e.g. histogram buckets).
 
-    ``sli = good / valid`` (None when ``valid`` is 0: NO DATA), with no
-    unknown events, so the bounds equal the SLI; the budget figures follow
-    as in every :class:`SLOResult`.
+    ``sli = good / valid`` (None when ``valid`` is 0: NO DATA). Without
+    ``bounds`` there are no unknown events, so the bounds equal the SLI;
+    ``bounds`` gives ``(sli_lower_bound, sli_upper_bound)`` worked out
+    elsewhere (each kept on its side of the SLI; None means the SLI). The
+    budget figures follow as in every :class:`SLOResult`.
 
     Examples
     --------
@@ -1099,12 +1102,17 @@ def slo_from_counts(
             f"need 0 <= good <= valid, got good={good!r} and valid={valid!r}"
         )
     sli = good / valid if valid > 0 else None
+    lower, upper = sli, sli
+    if sli is not None and bounds is not None:
+        low, high = bounds
+        lower = sli if low is None else min(low, sli)
+        upper = sli if high is None else max(high, sli)
     return _result(
         method=method,
         target=target,
         window=(start, end, window_seconds),
         counts=(float(good), float(valid), None),
-        slis=(sli, sli, sli),
+        slis=(sli, lower, upper),
         coverage=float(coverage_ratio),
         series_count=series_count,
         notes=list(notes),

@@ -331,6 +331,27 @@ def _hours(seconds: float) -> str:
     return f"{seconds / 3600:,.2f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
+def _window_length(subject: _Subject) -> str:
+    """The evidence window's real length: ``30d``, ``7d``, ``743h`` (a month with DST).
+
+    For a calendar criterion the period named too: its length is not the
+    ``lookback``, which such a criterion does not use.
+    """
+    seconds = round((subject.end - subject.start).total_seconds())
+    if seconds % 86_400 == 0:
+        length = f"{seconds // 86_400}d"
+    elif seconds % 3600 == 0:
+        length = f"{seconds // 3600}h"
+    elif seconds % 60 == 0:
+        length = f"{seconds // 60}m"
+    else:
+        length = f"{seconds}s"
+    config = subject.config
+    if config.calendar is None:
+        return length
+    return f"{length}, calendar {config.calendar} in {config.timezone}"
+
+
 def _note(text: str) -> str:
     return f'<p class="box">{esc(text)}</p>'
 
@@ -558,8 +579,10 @@ def budget_burndown(report: GoNoGoReport) -> Html:
     The budget is ``(1 − target)`` of the valid events (counters) or valid
     slots (up samples) of the whole window; at each time the chart shows the
     share not yet spent by the bad events or slots since the window's start.
-    It ends at the summary's *budget remaining* and falls below zero when the
-    budget is overspent. A dotted line shows an even burn (the budget spent
+    The curve is the observed data: it ends at the summary's observed *budget
+    remaining* and falls below zero when the budget is overspent. The title
+    names the judged figure too (the pessimistic bound, time without data
+    counted as bad), which the criterion is decided on. A dotted line shows an even burn (the budget spent
     exactly by the window's end).
 
     Parameters
@@ -583,6 +606,7 @@ def budget_burndown(report: GoNoGoReport) -> Html:
             continue
         try:
             curve = _burndown_curve(subject)
+            judged = _slo(subject, report).budget_remaining_ratio_lower
         except AnalyticsError as exc:
             parts.append(_note(f"No burn-down: {exc}"))
             continue
@@ -594,7 +618,7 @@ def budget_burndown(report: GoNoGoReport) -> Html:
                 )
             )
             continue
-        parts.append(_burndown_chart(report, subject, curve))
+        parts.append(_burndown_chart(report, subject, curve, judged))
     return _wrap(parts)
 
 
@@ -634,7 +658,10 @@ def _burndown_curve(subject: _Subject) -> pd.DataFrame | None:
 
 
 def _burndown_chart(
-    report: GoNoGoReport, subject: _Subject, curve: pd.DataFrame
+    report: GoNoGoReport,
+    subject: _Subject,
+    curve: pd.DataFrame,
+    judged: float | None,
 ) -> str:
     budget_minutes = (
         (1.0 - subject.target) * (subject.end - subject.start).total_seconds() / 60
@@ -644,7 +671,7 @@ def _burndown_chart(
         x=curve["time"],
         y=curve["remaining"] * 100,
         mode="lines",
-        name="budget remaining",
+        name="budget remaining (observed)",
         customdata=curve["remaining"] * budget_minutes,
         hovertemplate="%{x}<br>%{y:.1f} % of the budget (%{customdata:.1f} min)"
         "<extra></extra>",
@@ -658,10 +685,18 @@ def _burndown_chart(
     )
     figure.add_hline(y=0, line_color="#8a1010", line_width=1)
     final = float(curve["remaining"].iloc[-1])
+    # The curve is the observed data; the criterion is judged on the pessimistic
+    # bound (time without data counts as bad), named beside it.
+    judged_text = (
+        f"; judged {judged * 100:.1f} % (time without data counted as bad)"
+        if judged is not None
+        else ""
+    )
     figure.update_layout(
         title=chart_text(
-            f"Error budget remaining, {subject.crit_id}: {final * 100:.1f} % at the end"
-            f" (budget {budget_minutes:,.1f} min over {subject.config.lookback})"
+            f"Error budget remaining, {subject.crit_id}, observed data:"
+            f" {final * 100:.1f} % at the end{judged_text}"
+            f" (budget {budget_minutes:,.1f} min over {_window_length(subject)})"
         ),
         yaxis={"title": "% of error budget remaining"},
         height=360,
@@ -677,7 +712,9 @@ def burn_rate_alerts(report: GoNoGoReport) -> Html:
     """The multiwindow multi-burn-rate policy replayed over the window's history.
 
     The default window pairs (1 h/5 m, 6 h/30 m, 1 d/2 h, 3 d/6 h with 2, 5,
-    10 and 10 % of the budget) are scaled to the criterion's lookback
+    10 and 10 % of the budget) are scaled to the criterion's evidence window (its
+    lookback, or the real length of its calendar period: 7 d, 743 h for a month
+    with a DST change)
     (:func:`analytics.metrics.burn.scaled_policy`) and evaluated over the good
     and total counters (:func:`~analytics.metrics.burn.evaluate_alerts_over_history`)
     at the sources' step. Shown: the policy with its thresholds, a warning for
@@ -724,7 +761,9 @@ def burn_rate_alerts(report: GoNoGoReport) -> Html:
 
 def _alert_parts(report: GoNoGoReport, subject: _Subject) -> list[str]:
     assert subject.good is not None and subject.total is not None
-    days = subject.config.lookback_timedelta.total_seconds() / _DAY_SECONDS
+    # The evidence window's real length: a calendar criterion's period (7 d, or
+    # 743 h to 745 h for a month with a DST change) is not its lookback.
+    days = (subject.end - subject.start).total_seconds() / _DAY_SECONDS
     policy = scaled_policy(days)
     target = subject.target
     step = _step_seconds(report, subject)
@@ -740,7 +779,7 @@ def _alert_parts(report: GoNoGoReport, subject: _Subject) -> list[str]:
             )
         ]
 
-    parts = [_policy_table(policy, target, days)]
+    parts = [_policy_table(policy, target, days, _window_length(subject))]
     parts.extend(
         f'<p class="box"><b>Warning:</b> {esc(message)}</p>'
         for message in unreachable_alerts(target, policy)
@@ -755,13 +794,16 @@ def _alert_parts(report: GoNoGoReport, subject: _Subject) -> list[str]:
     )
     firings = firings[firings["end"].isna() | (firings["end"] > subject.start)]
     parts.append(_firings_tables(policy, firings, subject, step))
-    parts.extend(_late_start_note(policy, total, subject))
+    parts.extend(_late_start_note(policy, total, subject, report.evidence.as_of))
     parts.append(_burn_chart(report, subject, good, total, policy, step))
     return parts
 
 
 def _late_start_note(
-    policy: Sequence[BurnWindow], total: pd.DataFrame, subject: _Subject
+    policy: Sequence[BurnWindow],
+    total: pd.DataFrame,
+    subject: _Subject,
+    as_of: pd.Timestamp,
 ) -> list[str]:
     """Say which pairs could not be evaluated from the window's start."""
     first = total["timestamp"].min()
@@ -774,11 +816,17 @@ def _late_start_note(
         return []
     listed = ", ".join(f"{name} from {_when(since)}" for name, since in late)
     longest = max(w.long_seconds for w in policy)
+    # A calendar period ends before the decision time; the sources' lookback
+    # counts back from the decision time to the period's start.
+    reach = (
+        subject.config.lookback
+        if subject.config.calendar is None
+        else _hours((as_of - subject.start).total_seconds())
+    )
     return [
         f'<p class="note">The counters start at {esc(_when(first))}: a pair is evaluated'
         f" only once its long window is full ({esc(listed)}). A source lookback of"
-        f" {esc(subject.config.lookback)} plus {esc(_hours(longest))} replays the"
-        " whole window.</p>"
+        f" {esc(reach)} plus {esc(_hours(longest))} replays the whole window.</p>"
     ]
 
 
@@ -787,7 +835,9 @@ def _clip(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Dat
     return frame[keep]
 
 
-def _policy_table(policy: Sequence[BurnWindow], target: float, days: float) -> str:
+def _policy_table(
+    policy: Sequence[BurnWindow], target: float, days: float, length: str
+) -> str:
     thresholds = error_ratio_thresholds(target, policy)
     frame = pd.DataFrame(
         {
@@ -799,7 +849,9 @@ def _policy_table(policy: Sequence[BurnWindow], target: float, days: float) -> s
         }
     )
     return (
-        f"<p>Policy for a {days:g}-day SLO at target {_pct(target, 3)}: an alert fires"
+        f"<p>Policy for an SLO window of {esc(length)} ({days:.4g} days; the 30-day"
+        " factors scaled to it, each pair keeping its share of the budget) at target"
+        f" {_pct(target, 3)}: an alert fires"
         " when the error ratio over both its long and its short window exceeds factor"
         f" × (1 − target). The largest possible burn rate is {max_burn_rate(target):,.4g}"
         " (every request failing).</p>"
