@@ -539,6 +539,35 @@ def _latency_p95(
         " inside the bucket like PromQL histogram_quantile"
     )
     value = seconds * scale
+    # Below min_coverage evaluate_value says NO DATA with the coverage itself.
+    if _min_coverage(config, evidence) <= coverage < 1.0:
+        # Time without data is unknown, never good: its requests (at the
+        # observed rate) may all have been slow. The observed share c of all
+        # requests must then hold the whole quantile: the judged p_q is the
+        # observed quantile at level q / c, and past 100 % it has no bound.
+        level = quantile / coverage if coverage > 0 else math.inf
+        if level > 1.0:
+            unbounded = no_data(
+                criterion,
+                f"data cover {coverage:.1%} of the window, less than the {label}"
+                f" needs: the requests of the {1 - coverage:.1%} without data could"
+                f" all be slower than any observed, so the {label} has no upper"
+                f" bound (observed {label} {value:g} {config.unit}, not judged)",
+                window_start=start,
+                window_end=end,
+                coverage_ratio=coverage,
+                sources=names,
+            )
+            return replace(unbounded, evidence_count=int(observations))
+        observed = value
+        seconds = histogram_quantile(level, buckets)
+        value = seconds * scale if seconds is not None else value
+        method += (
+            f"; observed {label} {observed:g} {config.unit}, judged at the"
+            f" {level:.2%} level ({value:g} {config.unit}) so that the requests of the"
+            f" {1 - coverage:.1%} of the window without data count as slower"
+        )
+        quantile = level
     above_top = bool(finite) and below_top < quantile * observations
     if above_top:
         # The quantile lies in the +Inf bucket: it is only known to be above

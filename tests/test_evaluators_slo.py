@@ -1473,3 +1473,25 @@ def test_a_scrape_gap_loses_no_requests_but_silence_at_the_end_does() -> None:
     assert silent.coverage_ratio == pytest.approx(40 / 60)
     assert silent.sli == 1.0
     assert silent.sli_lower_bound == pytest.approx(40 / 60)
+
+
+def test_latency_quantile_counts_time_without_data_as_slower(tmp_path: Path) -> None:
+    # Found by a fresh-user test: a p95 was judged on the covered part alone at
+    # 92.5 % coverage. Buckets (increase): 0.2: 6, 0.3: 60, +Inf: 60.
+    rising = [10.0, 20, 30, 40, 50, 60, 70]
+    buckets = {"0.1": [0.0] * 7, "0.2": [1.0, 2, 3, 4, 5, 6, 7], "0.3": rising}
+    buckets["+Inf"] = rising
+    # 60 of 62 minutes covered: the judged p95 is the observed quantile at level
+    # 0.95 / (60/62) = 0.98167: 0.2 + 0.1 × (0.98167·60 − 6) / 54 s.
+    path = _latency_config(tmp_path, buckets, lookback="62min")
+    result = one(path, "latency_p95", AS_OF + pd.Timedelta(minutes=2))
+    level = 0.95 / (60 / 62)
+    assert result.value == pytest.approx(1000 * (0.2 + 0.1 * (level * 60 - 6) / 54))
+    assert "observed p95 294.444 ms" in result.detail
+    # 60 of 65 minutes: 7.7 % unknown is more than the slowest 5 %: no bound.
+    (tmp_path / "lat.csv").unlink()
+    path = _latency_config(tmp_path, buckets, lookback="65min")
+    result = one(path, "latency_p95", AS_OF + pd.Timedelta(minutes=5))
+    assert result.status is Status.NO_DATA
+    assert "the p95 has no upper bound" in result.detail
+    assert result.evidence_count == 60
