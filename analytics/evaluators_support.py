@@ -102,7 +102,6 @@ __all__ = [
     "ticket_pauses",
     "ticket_source_names",
     "tickets_in_window",
-    "unknown_response_problem",
     "unknown_share_problem",
 ]
 
@@ -345,13 +344,21 @@ def outcome_ids(
 
 
 def unknown_share_problem(
-    unknown: int, ended: int, limit: float, what: str
+    unknown: int,
+    ended: int,
+    limit: float,
+    what: str,
+    *,
+    lacking: str = "resolution time",
+    consequence: str = "so their time to resolve is unknown",
 ) -> str | None:
-    """Why too many tickets of unknown resolution time make a figure not evidence.
+    """Why too many tickets that ended without a needed time make a figure not evidence.
 
-    ``unknown`` of ``ended`` tickets ended without a resolution time; above
-    ``limit`` (the config's ``max_rejected_ratio``, the share of unusable
-    rows a figure may rest on) the figure is not judged. None when within.
+    ``unknown`` of ``ended`` tickets ended (resolved, closed) without the
+    ``lacking`` time: a resolution time for the resolution measures, a
+    response time for the response clocks. Above ``limit`` (the config's
+    ``max_rejected_ratio``, the share of unusable rows a figure may rest on)
+    the figure is not judged. None when within.
 
     Examples
     --------
@@ -359,34 +366,16 @@ def unknown_share_problem(
     True
     >>> unknown_share_problem(1, 2, 0.1, "decided P1").split(",")[0]
     '1 of 2 decided P1 tickets (50%) ended without a resolution time'
+    >>> unknown_share_problem(3, 10, 0.1, "", lacking="first response time").split(",")[0]
+    '3 of 10 tickets (30%) ended without a first response time'
     """
     if not ended or unknown / ended <= limit:
         return None
+    tickets = f"{what} tickets".strip()
     return (
-        f"{unknown} of {ended} {what} tickets ({unknown / ended:.0%}) ended without a"
-        f" resolution time, more than the allowed {limit:.0%} (max_rejected_ratio),"
-        " so their time to resolve is unknown"
-    )
-
-
-def unknown_response_problem(
-    unknown: int, decided: int, limit: float, what: str
-) -> str | None:
-    """Why too many tickets that ended without a response time make a figure not evidence.
-
-    Like :func:`unknown_share_problem` for response clocks: ``unknown`` of the
-    ``decided`` tickets (measured plus unknown) were resolved or closed with
-    no response time recorded, in a source that records responses.
-
-    >>> unknown_response_problem(3, 10, 0.1, "first response").split(",")[0]
-    '3 of 10 tickets (30%) ended without a first response time'
-    """
-    if not decided or unknown / decided <= limit:
-        return None
-    return (
-        f"{unknown} of {decided} tickets ({unknown / decided:.0%}) ended without a"
-        f" {what} time, more than the allowed {limit:.0%} (max_rejected_ratio), so the"
-        " rest may be the quick ones; fix the export or set max_rejected_ratio"
+        f"{unknown} of {ended} {tickets} ({unknown / ended:.0%}) ended without a"
+        f" {lacking}, more than the allowed {limit:.0%} (max_rejected_ratio),"
+        f" {consequence}"
     )
 
 
@@ -772,8 +761,14 @@ def _duration_result(
         )
 
     if gaps is not None:
-        problem = unknown_response_problem(
-            gaps.unknown, count + gaps.unknown, evidence.config.max_rejected_ratio, what
+        problem = unknown_share_problem(
+            gaps.unknown,
+            count + gaps.unknown,
+            evidence.config.max_rejected_ratio,
+            "",
+            lacking=f"{what} time",
+            consequence="so the rest may be the quick ones; fix the export or set"
+            " max_rejected_ratio",
         )
         if problem is not None:
             return no_data(
