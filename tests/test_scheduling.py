@@ -301,8 +301,9 @@ def test_killed_run_publishes_nothing_and_keeps_the_good_run(tmp_path: Path) -> 
     [
         ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "kernel died"),
         ("import time; time.sleep(30)", "ran longer than the 2 s timeout"),
+        ("raise SystemExit(0)", "SystemExit"),
     ],
-    ids=["kernel-dies", "cell-times-out"],
+    ids=["kernel-dies", "cell-times-out", "cell-exits"],
 )
 def test_kernel_fault_exits_3_and_publishes_nothing(
     tmp_path: Path, cell: str, expected: str
@@ -330,6 +331,8 @@ def test_kernel_fault_exits_3_and_publishes_nothing(
     assert (failed / "private" / "report.ipynb").is_file()
     reason = json.loads((failed / "failure.json").read_text("utf-8"))["reason"]
     assert expected in reason
+    # The working folder is gone by then: messages name the .failed one.
+    assert ".incomplete-" not in reason + result.stderr
     index = (out / "index.html").read_text("utf-8")
     assert f"{good.name}/report.html" in index and failed.name in index
     assert expected in index

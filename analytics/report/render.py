@@ -250,6 +250,11 @@ def render_report(
         )
     except BaseException as exc:
         error = _as_render_error(exc, failed, timeout_seconds)
+        if error is not None and str(work) in str(error):
+            # The working folder is renamed to .failed below: name that one.
+            moved = RenderError(str(error).replace(str(work), str(failed)))
+            moved.cause_name = error.cause_name
+            error = moved
         reason = str(error) if error is not None else "interrupted"
         _discard(
             work,
