@@ -505,16 +505,10 @@ def _latency_p95(
         return no_data(
             criterion, str(exc), window_start=start, window_end=end, sources=names
         )
-    inverted = not_cumulative(buckets)
+    inverted = _not_one_histogram(config, buckets)
     if inverted:
         return no_data(
-            criterion,
-            f"{config.source}: {inverted}, so these are not the buckets of one"
-            " histogram. Fix: select every *_bucket series of one histogram with the"
-            " same labels (criteria.selector)",
-            window_start=start,
-            window_end=end,
-            sources=names,
+            criterion, inverted, window_start=start, window_end=end, sources=names
         )
     observations = buckets.get(math.inf, 0.0)
     infinite = frame[np.array([_is_inf(lab["le"]) for lab in frame["labels"]])]
@@ -607,6 +601,21 @@ def _latency_p95(
     return result
 
 
+def _not_one_histogram(
+    config: CriterionConfig, buckets: dict[float, float]
+) -> str | None:
+    """Why bucket increases that shrink with the bound are no histogram, or None."""
+    inverted = not_cumulative(buckets)
+    if not inverted:
+        return None
+    return (
+        f"{config.source}: {inverted}, so these are not the buckets of one"
+        " histogram. Fix: select every *_bucket series of one histogram with the"
+        " same labels (criteria.selector); a +Inf series that stops early is an"
+        " export cut short"
+    )
+
+
 def _is_inf(bound: object) -> bool:
     """True for an ``le`` value meaning +Inf."""
     try:
@@ -676,11 +685,22 @@ def _latency_share(
 ) -> CriterionResult:
     criterion = _criterion(crit_id, config)
     threshold = latency_share_threshold(crit_id, config)
-    start, end, names, _, early = _histogram_inputs(
+    start, end, names, frame, early = _histogram_inputs(
         crit_id, criterion, config, evidence
     )
     if early is not None:
         return early
+    try:
+        buckets = bucket_increase(frame, window_start=start, window_end=end)
+    except ConfigError:
+        buckets = {}  # latency_share_result names the problem below
+    problem = _not_one_histogram(config, buckets)
+    if problem is not None:
+        # A bucket above the +Inf one (a +Inf series cut short): the share
+        # would read the threshold bucket as the total and say 100 %.
+        return no_data(
+            criterion, problem, window_start=start, window_end=end, sources=names
+        )
 
     result = latency_share_result(crit_id, config, evidence)
     if result.sli is None or result.valid < config.min_events:

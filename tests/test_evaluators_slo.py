@@ -1495,3 +1495,22 @@ def test_latency_quantile_counts_time_without_data_as_slower(tmp_path: Path) -> 
     assert result.status is Status.NO_DATA
     assert "the p95 has no upper bound" in result.detail
     assert result.evidence_count == 60
+
+
+def test_latency_share_on_buckets_that_are_no_histogram_is_no_data(
+    tmp_path: Path,
+) -> None:
+    # Found by a fresh-user test: a +Inf series cut short (an export sorted by
+    # `le` and truncated) made the threshold bucket the largest, and the share
+    # read 100 % PASS where the true share was 94 %.
+    rising = [0.0, 10, 20, 30, 40, 50, 60]
+    cut = [0.0, 10, 20, 30, 40, 50, 50]  # +Inf stops growing early
+    write_histogram(tmp_path / "lat.csv", {"0.5": rising, "+Inf": cut})
+    fields = {
+        "kind": "latency_share", "title": "fast", "unit": "%", "target": 95,
+        "source": "latency", "lookback": "1h", "params": {"threshold_seconds": 0.5},
+    }  # fmt: skip
+    path = write_config(tmp_path, {"latency": "lat.csv"}, {"fast": fields})
+    result = one(path, "fast")
+    assert result.status is Status.NO_DATA
+    assert "not the buckets of one histogram" in result.detail
