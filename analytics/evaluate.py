@@ -31,6 +31,7 @@ from analytics.evaluators_support import (
     SUPPORT_EVALUATORS,
     ticket_list,
     unknown_share_problem,
+    unproven_mean,
 )
 from analytics.evidence import Evidence
 from analytics.metrics.resolution import TimeToResolve, mean_time_to_resolve
@@ -273,7 +274,7 @@ def _mttr(crit_id: str, config: CriterionConfig, evidence: Evidence) -> Criterio
         # The open tickets' final times are longer than their age so far, so
         # counting them must not bring the figure below the resolved ones' own.
         value = max(value, resolved_only.mean_seconds / 60)
-    return evaluate_value(
+    result = evaluate_value(
         criterion,
         value,
         window_start=start,
@@ -281,6 +282,13 @@ def _mttr(crit_id: str, config: CriterionConfig, evidence: Evidence) -> Criterio
         evidence_count=summary.count,
         detail=detail,
         sources=sources,
+    )
+    return unproven_mean(
+        result,
+        "mean",
+        len(summary.open_late_ids),
+        "still open (not resolved)",
+        "judge once they are resolved",
     )
 
 

@@ -64,7 +64,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 import pandas as pd
@@ -87,7 +87,13 @@ from analytics.metrics.support import (
     sla_elapsed_seconds,
     support_rates,
 )
-from analytics.readiness import Criterion, CriterionResult, evaluate_value, no_data
+from analytics.readiness import (
+    Criterion,
+    CriterionResult,
+    Status,
+    evaluate_value,
+    no_data,
+)
 
 __all__ = [
     "SUPPORT_EVALUATORS",
@@ -103,6 +109,7 @@ __all__ = [
     "ticket_source_names",
     "tickets_in_window",
     "unknown_share_problem",
+    "unproven_mean",
 ]
 
 Evaluator = Callable[[str, CriterionConfig, Evidence], CriterionResult]
@@ -799,7 +806,7 @@ def _duration_result(
         missing -= gaps.pending + gaps.unknown + gaps.cancelled
     if missing:
         detail += f"; {missing} ticket(s) without the needed timestamps not counted"
-    return evaluate_value(
+    result = evaluate_value(
         criterion,
         value,
         window_start=start,
@@ -807,6 +814,57 @@ def _duration_result(
         evidence_count=count,
         detail=detail,
         sources=names,
+    )
+    late = gaps.late if gaps is not None else 0
+    return unproven_mean(
+        result,
+        statistic,
+        late,
+        "still unanswered",
+        "judge once they are answered, or use params.statistic median or p90,"
+        " which they cannot move",
+    )
+
+
+def unproven_mean(
+    result: CriterionResult, statistic: str, late: int, waiting: str, fix: str
+) -> CriterionResult:
+    """NO DATA for a mean that passes only because late tickets are not over yet.
+
+    A ticket still open past the target counts with its time so far, a lower
+    bound. A median or p90 above which it already lies cannot move when it
+    grows, and a failing mean stays failing; but a passing (or WARN) mean can
+    be pushed over by one ticket that waits long enough, so it proves nothing.
+
+    >>> from analytics.readiness import Criterion, evaluate_value
+    >>> c = Criterion("mttr", "MTTR", "operations", "<", 30, unit="min")
+    >>> r = unproven_mean(evaluate_value(c, 12.0), "mean", 1, "still open", "wait")
+    >>> r.status.value, r.detail.split(";")[0]
+    ('NO DATA', 'a mean of 12 min passes only while 1 ticket(s) still open past the target are counted at their time so far')
+    """
+    if (
+        not late
+        or statistic != "mean"
+        or result.criterion.op not in ("<", "<=")
+        or result.status not in (Status.PASS, Status.WARN)
+        or result.value is None
+    ):
+        return result
+    unit = f" {result.criterion.unit}" if result.criterion.unit else ""
+    reason = (
+        f"a mean of {result.value:g}{unit} passes only while {late} ticket(s) {waiting}"
+        " past the target are counted at their time so far; their final times can"
+        f" raise the mean without limit, so it is not proof. Fix: {fix}"
+    )
+    return replace(
+        no_data(
+            result.criterion,
+            f"{reason}; {result.detail}",
+            window_start=result.window_start,
+            window_end=result.window_end,
+            sources=result.sources,
+        ),
+        evidence_count=result.evidence_count,
     )
 
 
