@@ -255,8 +255,12 @@ def tickets_in_window(
     end: pd.Timestamp,
     *,
     with_outcome: bool = False,
+    recorded: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Tickets of ``names`` created in ``[start, end)``, as known at ``end``.
+
+    For each column in ``recorded``, a boolean column ``<column>_recorded``
+    says whether the export holds a time there at all (before the masking).
 
     Timestamps at or after ``end`` (responses, resolutions, ... that happened
     after the decision time) are set to missing: they were not known yet.
@@ -298,6 +302,10 @@ def tickets_in_window(
     frame = frame.loc[created.notna() & (created >= start) & (created < end)].copy()
     if with_outcome:
         frame["resolution_outcome"] = resolution_outcome(frame, as_of=end)
+    for column in recorded:
+        frame[f"{column}_recorded"] = (
+            frame[column].notna() if column in frame.columns else False
+        )
     for column in _TIME_COLUMNS:
         if column in frame.columns:
             frame[column] = frame[column].where(frame[column] < end)
@@ -597,7 +605,8 @@ class _Unanswered:
     pending: int
     """Open, unanswered, still within the target: undecided, not counted."""
     unknown: int
-    """Ended (resolved or closed) without a response time: unknown, not counted."""
+    """Ended (resolved or closed, even after the window's end) with no response
+    time in the export: when it was answered is unknown, not counted."""
     cancelled: int
     """Cancelled without a response: left out."""
 
@@ -624,17 +633,35 @@ def _unanswered(
     for name in names:
         source = evidence.tickets[name].frame
         records = any(c in source and source[c].notna().any() for c in columns)
-        window, _ = _by_priority(
-            tickets_in_window(evidence, [name], start, end, with_outcome=True), config
+        seen = tickets_in_window(
+            evidence,
+            [name],
+            start,
+            end,
+            with_outcome=True,
+            recorded=(*columns, "resolved_at", "closed_at"),
         )
+        window, _ = _by_priority(seen, config)
         parts.append(window.assign(_records=records))
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     answered = pd.Series(False, index=frame.index)
+    ever_answered = pd.Series(False, index=frame.index)
     for column in columns:
         if column in frame:
             answered |= frame[column].notna()
+        ever_answered |= frame[f"{column}_recorded"].astype(bool)
+    # Resolved or closed in the export (perhaps after the window's end) with no
+    # response time at all: when it was answered is unknown, not "never" (a
+    # PagerDuty incident's acknowledgements are empty once it is resolved).
+    ended_in_export = frame["resolved_at_recorded"].astype(bool) | frame[
+        "closed_at_recorded"
+    ].astype(bool)
+    time_unknown = ~ever_answered & ended_in_export
     open_unanswered = (
-        ~answered & frame["_records"] & (frame["resolution_outcome"] == "open")
+        ~answered
+        & frame["_records"]
+        & (frame["resolution_outcome"] == "open")
+        & ~time_unknown
     )
     waited = _waited_seconds(
         frame, open_unanswered, columns[0], end, schedule, names, evidence
@@ -642,7 +669,13 @@ def _unanswered(
     late = open_unanswered & (waited > config.target * 60)
     ended = ~answered & frame["_records"]
     outcome = frame["resolution_outcome"]
-    measured = frame.drop(columns=["_records", "resolution_outcome"])
+    unknown = ended & (
+        outcome.isin(["resolved", "unknown"]) | (time_unknown & (outcome == "open"))
+    )
+    measured = frame.drop(
+        columns=["_records", "resolution_outcome"]
+        + [c for c in frame.columns if c.endswith("_recorded")]
+    )
     if columns[0] not in measured:
         measured[columns[0]] = pd.Series(
             pd.NaT, index=measured.index, dtype="datetime64[us, UTC]"
@@ -652,7 +685,7 @@ def _unanswered(
         frame=measured,
         late=int(late.sum()),
         pending=int((open_unanswered & ~late).sum()),
-        unknown=int((ended & outcome.isin(["resolved", "unknown"])).sum()),
+        unknown=int(unknown.sum()),
         cancelled=int((ended & (outcome == "cancelled")).sum()),
     )
 

@@ -579,3 +579,24 @@ def test_a_passing_mttr_that_rests_on_an_open_incident_is_no_data(
     assert "still open (not resolved) past the target" in result.detail
     assert "judge once they are resolved" in result.detail
     assert result.evidence_count == 21
+
+
+def test_a_ticket_resolved_later_with_no_response_time_is_unknown_not_waiting(
+    tmp_path: Path,
+) -> None:
+    # Found by a fresh-user test: a PagerDuty incident resolved after the
+    # decision time, its acknowledgements empty (as the API leaves them), was
+    # counted as "still unanswered past the target".
+    answered = [
+        (f"A{i}", "2026-03-09 22:00", "2026-03-09 22:05", None, "Open")
+        for i in range(10)
+    ]
+    evidence = _response_evidence(
+        tmp_path,
+        [*answered, ("Q2", "2026-03-09 23:00", None, "2026-03-10 02:00", "Resolved")],
+    )
+    result = run(evidence, "first_response")
+    assert result.status is Status.PASS
+    assert result.evidence_count == 10
+    assert "1 ended without a response time: unknown, not counted" in result.detail
+    assert "still unanswered past the target" not in result.detail
