@@ -1656,11 +1656,16 @@ def missing_files(config: ReadinessConfig) -> list[str]:
     >>> missing_files(load_config("data/demo/readiness.yaml"))  # doctest: +SKIP
     []
     """
+    # Only these read a folder: a dump of JSON answers, or a saved snapshot.
+    folders_ok = {
+        f"metrics '{s.name}'"
+        for s in config.metrics
+        if s.format in ("prometheus_json", "prometheus_snapshot")
+    }
     problems = []
     for where, path in named_files(config):
         if not path.exists():
             problems.append(f"{where}: {path}")
-        elif path.is_dir() and not where.startswith("metrics "):
-            # Only a metrics source reads a folder (of files, or a snapshot).
+        elif path.is_dir() and where not in folders_ok:
             problems.append(f"{where}: {path} (a folder, not a file)")
     return problems

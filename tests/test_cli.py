@@ -511,3 +511,13 @@ def test_a_future_decision_time_stops_the_report_before_any_run_folder(
     )  # fmt: skip
     _bad_input(result, "is in the future")
     assert not out.exists()
+
+
+def test_a_metric_csv_path_that_is_a_folder_is_refused_up_front(tmp_path: Path) -> None:
+    (tmp_path / "tdir.csv").mkdir()
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "as_of: '2016-06-30'\nmetrics:\n  - {name: m, path: tdir.csv, format: csv}\n"
+    )
+    result = _readiness("check-config", "--config", str(config))
+    _bad_input(result, "metrics 'm'", "tdir.csv (a folder, not a file)")
