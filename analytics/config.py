@@ -1033,6 +1033,8 @@ def _type_fix(error_type: str, value: object) -> str:
         return f". Fix: write the number without quotes, e.g. {value.strip()}"
     if number_type and isinstance(value, bool):
         return ". Fix: write a number here, not true/false"
+    if error_type == "string_type" and isinstance(value, int | float):
+        return ". Fix: write it as text; a duration needs its unit, e.g. 7d or 12h"
     return ""
 
 

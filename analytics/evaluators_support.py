@@ -831,7 +831,7 @@ def _duration_result(
     )
     if measure == "first_response":
         detail += (
-            f"; {int(table['within_target'])} of {count} within"
+            f"; {int(table['within_target'])} of {count} at or under"
             f" {config.target:g} min, {int(table['breached'])} over"
         )
     if gaps is not None and (note := _unanswered_note(gaps, end)):

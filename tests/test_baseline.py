@@ -135,3 +135,15 @@ def test_a_run_that_was_never_published_is_no_baseline(
     path = _run_json(run_dir, config)
     with pytest.raises(ConfigError, match=why):
         _read(path, config)
+
+
+def test_a_symlink_to_a_failed_runs_run_json_is_refused(
+    tmp_path: Path, config: Path
+) -> None:
+    run_dir = tmp_path / "go-no-go_asof-20260301_x.failed"
+    run_dir.mkdir()
+    target = _run_json(run_dir, config)
+    link = tmp_path / "latest.json"
+    link.symlink_to(target)
+    with pytest.raises(ConfigError, match="a failed run"):
+        _read(link, config)

@@ -895,3 +895,9 @@ def test_a_key_given_twice_is_an_error_not_the_last_one_winning(write) -> None: 
     nested = write("d.yaml", "criteria:\n  csat:\n    target: 4.2\n    target: 3\n")
     with pytest.raises(ConfigError, match="key 'target' is given twice"):
         load_config(nested)
+
+
+def test_a_duration_written_as_a_bare_number_says_to_add_its_unit(write) -> None:  # type: ignore[no-untyped-def]
+    path = write("c.yaml", "max_data_age: 7\n")
+    with pytest.raises(ConfigError, match=r"a duration needs its unit, e\.g\. 7d"):
+        load_config(path)

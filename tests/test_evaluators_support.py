@@ -140,7 +140,7 @@ def test_first_response_mean_wall_clock(both: Evidence) -> None:
     assert result.sources == ("hd",)
     assert "mean of created_at → first_response_at, wall clock" in result.detail
     assert "n=5" in result.detail
-    assert "2 of 5 within 15 min" in result.detail
+    assert "2 of 5 at or under 15 min" in result.detail
     assert "p90 54.0 min" in result.detail
     assert "1 still unanswered past the target at 2026-03-10 00:00 UTC" in result.detail
     assert result.window_start == pd.Timestamp("2026-02-08", tz="UTC")

@@ -74,7 +74,8 @@ def read_baseline(
         or is of another service.
     """
     path = Path(path)
-    folder = path.parent
+    # Through any symlink: a link to a failed run's run.json is that run.json.
+    folder = path.resolve().parent
     if folder.name.endswith(".failed") or (folder / "failure.json").exists():
         # A run that failed after its notebook finished keeps a run.json with a
         # decision; it was never published and must not be compared with.
