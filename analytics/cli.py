@@ -278,13 +278,33 @@ def _run_report(
     index = _update_index(out, debug=debug)
     for warning in _source_warnings(outcome.run_json_path):
         typer.echo(f"warning: {warning}", err=True)
-    typer.echo(f"decision: {outcome.decision}")
+    typer.echo(_decision_line(outcome.decision, outcome.run_json_path))
     typer.echo(f"report: {outcome.html_path}")
     typer.echo(f"run.json: {outcome.run_json_path}")
     if index is not None:
         typer.echo(f"index: {index}")
     if _fails_on(outcome.decision, fail_on):
         raise typer.Exit(EXIT_DECISION)
+
+
+def _decision_line(decision: str, run_json: Path) -> str:
+    """``decision: ...``, saying so when the run is an interim post-launch review.
+
+    An interim review (``"interim": true`` in its run.json: the review window
+    was not over) can still change its outcome; the scheduler's log must show
+    that without opening the report.
+    """
+    try:
+        record = json.loads(run_json.read_text("utf-8"))
+    except (OSError, ValueError):
+        record = None
+    if not isinstance(record, dict) or record.get("interim") is not True:
+        return f"decision: {decision}"
+    try:
+        end = parse_instant(str(record.get("review_end")), name="review_end")
+    except AnalyticsError:
+        return f"decision: {decision} (interim: the review window is not over)"
+    return f"decision: {decision} (interim: the review window ends {end:%Y-%m-%d %H:%M} UTC)"
 
 
 def _source_warnings(run_json: Path) -> list[str]:

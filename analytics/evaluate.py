@@ -426,13 +426,29 @@ def stale_sources(evidence: Evidence) -> dict[str, str]:
     date after the run's wall clock (``evidence.read_at``) cannot exist at
     all — one mistyped year (2036 for 2026) would otherwise vouch for a whole
     export. When the newest record is more than ``max_data_age`` before
-    ``evidence.as_of`` — or the source holds no record up to then — nothing
-    shows that it covers the evidence window: an old export would report "no
-    incident" or a good CSAT for days it never saw.
+    that horizon — the decision time, or the run's wall clock when it is
+    earlier — or the source holds no record up to then, nothing shows that it
+    covers the evidence window: an old export would report "no incident" or a
+    good CSAT for days it never saw.
+
+    Age is measured at the horizon, not at ``as_of``: a decision time after
+    the clock (an interim post-launch review, whose window ends in the
+    future) cannot ask for records newer than now, so an export made today
+    is fresh. Whether a window that is not over yet holds enough evidence is
+    the criterion's own question (see
+    :func:`analytics.report.post_launch.distrust_unfinished_window`). For the
+    go / no-go report ``as_of`` is at most the clock skew after now, so the
+    horizon is ``as_of`` itself.
     """
     limit = parse_duration(evidence.config.max_data_age)
-    cutoff = evidence.as_of - limit
     horizon = min(evidence.as_of, evidence.read_at)
+    cutoff = horizon - limit
+    measured_at = (
+        f"{horizon:%Y-%m-%d %H:%M} UTC"
+        if horizon == evidence.as_of
+        else f"this run's clock ({horizon:%Y-%m-%d %H:%M} UTC; the decision time"
+        f" {evidence.as_of:%Y-%m-%d %H:%M} UTC is later)"
+    )
     timed = [*evidence.tickets.items(), *evidence.surveys.items()]
     if evidence.activity is not None:
         timed.append(("activity", evidence.activity))
@@ -448,8 +464,7 @@ def stale_sources(evidence: Evidence) -> dict[str, str]:
         elif newest < cutoff:
             stale[name] = (
                 f"source '{name}' ends at {newest:%Y-%m-%d %H:%M} UTC,"
-                f" {_days(evidence.as_of - newest)} before"
-                f" {evidence.as_of:%Y-%m-%d %H:%M} UTC (more than max_data_age"
+                f" {_days(horizon - newest)} before {measured_at} (more than max_data_age"
                 f" {evidence.config.max_data_age}): export it again, or raise"
                 " max_data_age if the service was really that quiet"
             )

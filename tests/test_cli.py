@@ -6,6 +6,7 @@ import gzip
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -521,3 +522,83 @@ def test_a_metric_csv_path_that_is_a_folder_is_refused_up_front(tmp_path: Path) 
     )
     result = _readiness("check-config", "--config", str(config))
     _bad_input(result, "metrics 'm'", "tdir.csv (a folder, not a file)")
+
+
+def test_an_interim_review_says_so_on_the_decision_line(tmp_path: Path) -> None:
+    from analytics.cli import _decision_line
+
+    run_json = tmp_path / "run.json"
+    run_json.write_text(
+        json.dumps(
+            {
+                "report": "post-launch",
+                "decision": "FAIL",
+                "review_end": "2026-12-25T00:00:00+00:00",
+                "interim": True,
+            }
+        )
+    )
+    assert _decision_line("FAIL", run_json) == (
+        "decision: FAIL (interim: the review window ends 2026-12-25 00:00 UTC)"
+    )
+    run_json.write_text(json.dumps({"interim": True, "review_end": "soon"}))
+    assert _decision_line("PASS", run_json) == (
+        "decision: PASS (interim: the review window is not over)"
+    )
+    # A finished review, a go/no-go run (no "interim") or no run.json: as before.
+    run_json.write_text(json.dumps({"interim": False, "review_end": "2026-03-15"}))
+    assert _decision_line("PASS", run_json) == "decision: PASS"
+    run_json.write_text(json.dumps({"report": "go-no-go", "decision": "GO"}))
+    assert _decision_line("GO", run_json) == "decision: GO"
+    assert _decision_line("NO-GO", tmp_path / "missing.json") == "decision: NO-GO"
+
+
+def test_the_post_launch_command_prints_the_interim_decision_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The command as a scheduler runs it; rendering is replaced by a run folder
+    # holding the run.json an interim review writes.
+    from typer.testing import CliRunner
+
+    from analytics import cli
+    from analytics.report import render
+
+    run_dir = tmp_path / "out" / "post-launch_run"
+    run_dir.mkdir(parents=True)
+    run_json = run_dir / "run.json"
+    run_json.write_text(
+        json.dumps(
+            {
+                "report": "post-launch",
+                "decision": "PASS",
+                "review_end": "2026-12-25T00:00:00+00:00",
+                "interim": True,
+                "generated_at": "2026-12-04T23:00:00+00:00",
+            }
+        )
+    )
+
+    def fake_render(*_args: object, **_kwargs: object) -> render.RunOutcome:
+        return render.RunOutcome(
+            run_dir=run_dir,
+            html_path=run_dir / "report.html",
+            run_json_path=run_json,
+            decision="PASS",
+            seconds=0.0,
+        )
+
+    monkeypatch.setattr(render, "render_report", fake_render)
+    (tmp_path / "readiness.yaml").write_text("report: {service: Shop}\n", "utf-8")
+    go_live = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%dT00:00:00Z")
+    result = CliRunner().invoke(
+        cli.app,
+        [
+            "report", "post-launch", "--config", str(tmp_path / "readiness.yaml"),
+            "--go-live", go_live, "--days", "28", "--out", str(tmp_path / "out"),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (
+        "decision: PASS (interim: the review window ends 2026-12-25 00:00 UTC)"
+        in result.stdout
+    )

@@ -191,3 +191,38 @@ def test_a_later_failed_run_of_the_same_report_is_flagged_on_its_latest_row(
     page = (out / "index.html").read_text("utf-8")
     failed_section = page[page.index("<h2>Failed runs</h2>") :]
     assert "demo/readiness.yaml" in failed_section
+
+
+def test_an_interim_review_is_marked_beside_its_decision(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    post = {"report": "post-launch", "config": str(tmp_path / "p.yaml")}
+    _run(
+        out, "post-launch_interim", **post, decision="FAIL", interim=True,
+        review_end="2026-12-25T00:00:00+00:00",
+        generated_at="2026-12-04T23:00:00+00:00",
+    )  # fmt: skip
+    # A finished review, and one written before run.json had "interim".
+    _run(
+        out, "post-launch_done", **post, decision="PASS", interim=False,
+        generated_at="2026-12-03T23:00:00+00:00",
+    )  # fmt: skip
+    _run(
+        out, "post-launch_old", **post, decision="PASS",
+        generated_at="2026-12-02T23:00:00+00:00",
+    )  # fmt: skip
+
+    runs, _ = scan_runs(out)
+    assert [(r.folder, r.interim) for r in runs] == [
+        ("post-launch_interim", True),
+        ("post-launch_done", False),
+        ("post-launch_old", False),
+    ]
+    page = write_index(out).read_text("utf-8")
+    latest = _latest_section(page)
+    assert ">FAIL</span> <span" in latest and ">interim</span>" in latest
+    assert "the review window ends 2026-12-25 00:00 UTC" in latest
+    published = page[page.index("<h2>All published runs") :]
+    rows = published.split("<tr>")[2:]  # header, then newest first
+    assert len(rows) == 3
+    assert ">interim</span>" in rows[0]
+    assert all("interim" not in row for row in rows[1:])

@@ -96,6 +96,10 @@ class PublishedRun:
     sort_key: datetime
     config: str = ""
     """The config the run used (``run.json``'s ``config``), "" when not recorded."""
+    interim: bool = False
+    """An interim post-launch review (``run.json``'s ``interim``; older runs lack it)."""
+    review_end: str = ""
+    """The end of an interim review's window (``run.json``'s ``review_end``)."""
 
     @property
     def report_key(self) -> tuple[str, str]:
@@ -303,6 +307,8 @@ def _published_run(
         generated_at=generated_at,
         sort_key=_parse_time(generated_at) or _mtime(folder / "run.json"),
         config=config,
+        interim=record.get("interim") is True,
+        review_end=_text(record.get("review_end")),
     )
 
 
@@ -489,6 +495,17 @@ def _decision_badge(decision: str) -> str:
     return f'<span class="d {css}">{_esc(decision)}</span>'
 
 
+def _interim_mark(run: PublishedRun) -> str:
+    """The word "interim" beside the decision of a review whose window was not over."""
+    if not run.interim:
+        return ""
+    end = _display_time(run.review_end) if run.review_end else "later"
+    return (
+        f' <span class="note" title="the review window ends {_esc(end)}: the outcome'
+        ' can still change">interim</span>'
+    )
+
+
 def _link(folder: str) -> str:
     href = quote(folder, safe="") + "/report.html"
     return f'<a href="{_esc(href)}">{_esc(folder)}</a>'
@@ -525,7 +542,9 @@ def _latest_table(runs: list[PublishedRun], failed: Sequence[FailedRun] = ()) ->
             _esc(run.kind),
             _esc(run.title),
             _config_cell(run.config),
-            _decision_badge(run.decision) + _newer_failure(run, failed),
+            _decision_badge(run.decision)
+            + _interim_mark(run)
+            + _newer_failure(run, failed),
             _esc(_display_time(run.as_of)),
             _link(run.folder),
         ]
@@ -581,7 +600,7 @@ def _published_table(runs: list[PublishedRun]) -> str:
         [
             _esc(run.kind),
             _esc(run.title),
-            _decision_badge(run.decision),
+            _decision_badge(run.decision) + _interim_mark(run),
             _esc(_display_time(run.as_of)),
             _esc(_display_time(run.generated_at)),
             _link(run.folder),

@@ -98,6 +98,7 @@ __all__ = [
     "RollbackCheck",
     "build_post_launch",
     "disabled_success_criteria",
+    "distrust_unfinished_window",
     "success_criteria_configs",
 ]
 
@@ -469,6 +470,45 @@ def _distrust_sources_before(
     )
 
 
+def distrust_unfinished_window(
+    result: CriterionResult, evidence: Evidence
+) -> CriterionResult:
+    """NO DATA when the criterion's window (ending at ``evidence.as_of``) is not over.
+
+    In an interim review the window ends after the run's wall clock
+    (``evidence.read_at``): evidence for the rest of it does not exist yet, so
+    a value measured on the part so far is not the criterion's value (a day
+    still to come has no tickets, a CSAT may still drop). The reason says so
+    instead of blaming the exports, which may well be fresh; a result that is
+    already NO DATA keeps its own reason (a stale export stays one) and gains
+    this one. A window that is over is left as it is.
+    """
+    now, end = evidence.read_at, evidence.as_of
+    if end <= now:
+        return result
+    reason = (
+        f"the window is not over yet: it ends {end:%Y-%m-%d %H:%M} UTC, and evidence"
+        f" for after now ({now:%Y-%m-%d %H:%M} UTC) does not exist yet; render the"
+        " review again after the window ends"
+    )
+    if result.status is Status.NO_DATA:
+        return replace(result, detail="; ".join(filter(None, [result.detail, reason])))
+    so_far = result.value_label or (
+        ""
+        if result.value is None
+        else format_value(result.value, result.criterion.unit)
+    )
+    measured = f" (so far: {result.status} at {so_far})" if so_far else ""
+    return no_data(
+        result.criterion,
+        reason + measured,
+        window_start=result.window_start,
+        window_end=result.window_end,
+        coverage_ratio=result.coverage_ratio,
+        sources=result.sources,
+    )
+
+
 # --- build ----------------------------------------------------------------------------
 
 
@@ -586,6 +626,8 @@ class PostLaunchReport:
                 ),
             )
         self.windows: dict[str, str] = {}
+        self.unfinished: set[str] = set()
+        """Success criteria NO DATA only because their window is not over yet."""
         self.results = self._evaluate()
         self.excluded = disabled_success_criteria(self.evidence.config, go_live)
         # The go / no-go sections are reused on the review window, sharing one chart
@@ -641,7 +683,14 @@ class PostLaunchReport:
             self.windows[crit_id] = window
             result = self._evaluate_one(crit_id, crit, evidence)
             result = distrust_unfit_sources(result, evidence)
-            results.append(_distrust_sources_before(result, evidence, self.go_live))
+            result = _distrust_sources_before(result, evidence, self.go_live)
+            if (
+                result.status is not Status.NO_DATA
+                and evidence.as_of > evidence.read_at
+            ):
+                # Measured, but on a window not over yet: only time is missing.
+                self.unfinished.add(crit_id)
+            results.append(distrust_unfinished_window(result, evidence))
         return results
 
     def _evaluate_one(
@@ -715,8 +764,9 @@ class PostLaunchReport:
         return Html("".join(parts))
 
     def is_interim(self) -> bool:
-        """The review window had not ended when the review was generated."""
-        return bool(pd.Timestamp(self.generated_at) < self.review_end)
+        """The review window had not ended when the evidence was read or the review generated."""
+        read_at = min(self.evidence.read_at, pd.Timestamp(self.generated_at))
+        return bool(read_at < self.review_end)
 
     def _interim_note(self) -> list[str]:
         if not self.is_interim():
@@ -1281,6 +1331,8 @@ class PostLaunchReport:
                     f"{crit.title}: passed narrowly ({value} against {target}, within"
                     f" {CLOSE_MARGIN:.0%} of the threshold). Watch it; decide whether to act."
                 )
+            elif crit.criterion_id in self.unfinished:
+                items.append(f"{crit.title}: not judged yet ({result.detail}).")
             elif result.status is Status.NO_DATA:
                 items.append(
                     f"{crit.title}: not measured ({result.detail}). Set up the evidence"
