@@ -36,7 +36,15 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from analytics.business_hours import BusinessSchedule, parse_holidays
-from analytics.criterion_params import unknown_params_problem
+from analytics.criterion_params import (
+    DURATION,
+    DURATION_PARAMS,
+    NUMBER,
+    SWITCH,
+    TEXT,
+    unknown_params_problem,
+    wrong_type_params,
+)
 from analytics.errors import ConfigError
 from analytics.timeparse import instant_problem
 from analytics.yamlread import load_yaml
@@ -195,8 +203,6 @@ RangeDuration = Annotated[
     str, BeforeValidator(_unit_required), AfterValidator(_positive_duration)
 ]
 """A metrics source's ``lookback``: a duration above zero, with its unit."""
-DURATION_PARAMS = ("horizon", "freq", "time_slice_window")
-"""Criterion ``params`` that are durations; each must be above zero."""
 
 
 class _Strict(BaseModel):
@@ -547,6 +553,7 @@ class CriterionConfig(_Strict):
         problem = unknown_params_problem(self.kind, self.params)
         if problem is not None:
             raise _NestedValueError("params", problem)
+        _check_param_types(self.kind, self.params, "params")
         _check_duration_params(self.params, "params")
         return self
 
@@ -739,6 +746,8 @@ def _check_success_params(crit_id: str, fields: dict[str, Any]) -> None:
                 f" give params for kind {kind}, or params: {{}})"
             )
         raise _NestedValueError(f"{crit_id}.params", problem)
+    if isinstance(kind, str):
+        _check_param_types(kind, params, f"{crit_id}.params")
     _check_duration_params(params, f"{crit_id}.params")
 
 
@@ -820,12 +829,29 @@ def _check_field(check: Any, value: object, key: str) -> None:
         raise _NestedValueError(key, str(exc)) from exc
 
 
+def _check_param_types(kind: str, params: dict[str, Any], where: str) -> None:
+    """Each of ``params`` must have its type (:data:`~analytics.criterion_params.PARAM_TYPES`).
+
+    The message names the first wrong one, its value and the fix, worded as for
+    the config's own fields (:func:`_type_fix`).
+    """
+    wrong = wrong_type_params(kind, params)
+    if not wrong:
+        return
+    key, expected, value = wrong[0]
+    example = " (e.g. 5m) or a number of seconds" if expected == DURATION else ""
+    raise _NestedValueError(
+        f"{where}.{key}".lstrip("."),
+        f"must be {expected}{example}, got {value!r}" + _type_fix(expected, value),
+    )
+
+
 def _check_duration_params(params: dict[str, Any], where: str) -> None:
     """Duration-valued ``params`` (horizon, freq, time_slice_window) must be above zero."""
     for key in DURATION_PARAMS:
         value = params.get(key)
         if isinstance(value, bool) or value is None:
-            continue  # absent, or a wrong type the kind's evaluator reports
+            continue  # absent, or a wrong type _check_param_types reports
         if isinstance(value, int | float):
             value = f"{value}s"
         _check_field(_positive_duration, value, f"{where}.{key}".lstrip("."))
@@ -1009,9 +1035,20 @@ def error_location(item: ErrorDetails) -> str:
     return where
 
 
-def _type_fix(error_type: str, value: object) -> str:
-    """The fix for a value of the wrong type, or ``""``.
+_EXPECTED_OF_ERROR: Final[Mapping[str, str]] = {
+    "float_type": NUMBER,
+    "int_type": NUMBER,
+    "bool_type": SWITCH,
+    "string_type": TEXT,
+}
+"""The type a pydantic type error asks for, worded as criterion params' types."""
 
+
+def _type_fix(expected: str, value: object) -> str:
+    """The fix for ``value`` where ``expected`` belongs, or ``""``.
+
+    ``expected`` is a pydantic error type (``"float_type"``) or the type of a
+    criterion param (:data:`~analytics.criterion_params.NUMBER`, ...).
     Numbers and switches are read strictly: YAML gives ``0.5`` and ``true``
     their types, so a quoted ``'0.5'`` or a ``true`` where a share belongs is a
     slip that lax coercion would turn into a silent 1.0 (``max_rejected_ratio:
@@ -1021,20 +1058,33 @@ def _type_fix(error_type: str, value: object) -> str:
     '. Fix: write the number without the % sign, e.g. 99.5'
     >>> _type_fix("bool_type", "no")
     '. Fix: write true or false, without quotes'
+    >>> _type_fix(NUMBER, "0.99")
+    '. Fix: write the number without quotes, e.g. 0.99'
+    >>> _type_fix(NUMBER, True)
+    '. Fix: write a number here, not true/false'
     """
+    expected = _EXPECTED_OF_ERROR.get(expected, expected)
     if isinstance(value, str) and value.strip().endswith("%"):
         number = value.strip().removesuffix("%").strip()
         example = number if _is_number(number) else "99.95"
         return f". Fix: write the number without the % sign, e.g. {example}"
-    if error_type == "bool_type":
+    if expected == SWITCH:
         return ". Fix: write true or false, without quotes"
-    number_type = error_type in ("float_type", "int_type")
-    if number_type and isinstance(value, str) and _is_number(value):
+    if expected == NUMBER and isinstance(value, str) and _is_number(value):
         return f". Fix: write the number without quotes, e.g. {value.strip()}"
-    if number_type and isinstance(value, bool):
-        return ". Fix: write a number here, not true/false"
-    if error_type == "string_type" and isinstance(value, int | float):
-        return ". Fix: write it as text; a duration needs its unit, e.g. 7d or 12h"
+    if expected in (NUMBER, DURATION) and isinstance(value, bool):
+        return f". Fix: write {expected} here, not true/false"
+    if expected == TEXT and isinstance(value, bool):
+        return (
+            ". Fix: write text here, not true/false (YAML reads a bare yes, no, on"
+            " or off as true/false: quote such a word, e.g. 'no')"
+        )
+    if (
+        expected == TEXT
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+    ):
+        return ". Fix: write text here; a duration needs its unit, e.g. 7d or 12h"
     return ""
 
 

@@ -7,12 +7,17 @@ no fixed default: the option is required (``limit``, ``threshold_seconds``),
 optional without a value (``forecast_peak_rps``), or computed by the evaluator
 (``seasonal_periods``); the kind's documentation says which.
 
+:data:`PARAM_TYPES` gives the type each option's value must have: that of its
+default (a number, text or true/false), or, for an option without a default or
+a duration, the type its evaluator reads (:data:`TYPE_OF_UNSET`).
+
 The registry is read in two places, so that they cannot drift apart:
 
 * when a config is loaded, :class:`~analytics.config.CriterionConfig` and the
   ``post_launch.criteria`` overrides refuse any other key
-  (:func:`unknown_params_problem`), so ``readiness check-config`` catches a
-  misspelt option instead of a report failing on it later;
+  (:func:`unknown_params_problem`) and a value of the wrong type
+  (:func:`wrong_type_params`), so ``readiness check-config`` catches a
+  misspelt option or a quoted number instead of a report failing on it later;
 * the evaluators check the same sets (:func:`check_params`) and take their
   defaults from here (:func:`param`).
 
@@ -27,6 +32,8 @@ Examples
 unknown key(s) ['confidnce'] for kind csat; did you mean 'confidence'? It accepts ['confidence']
 >>> param("latency_p95", {}, "quantile")
 0.95
+>>> PARAM_TYPES["latency_share"]["threshold_seconds"]
+'a number'
 """
 
 from __future__ import annotations
@@ -39,11 +46,21 @@ from typing import Any, Final
 from analytics.errors import ConfigError
 
 __all__ = [
+    "ANY",
     "CRITERION_PARAMS",
+    "DURATION",
+    "DURATION_PARAMS",
+    "LIST",
+    "NUMBER",
+    "PARAM_TYPES",
+    "SWITCH",
+    "TEXT",
+    "TYPE_OF_UNSET",
     "accepted_params",
     "check_params",
     "param",
     "unknown_params_problem",
+    "wrong_type_params",
 ]
 
 
@@ -118,6 +135,111 @@ CRITERION_PARAMS: Final[Mapping[str, Mapping[str, object]]] = MappingProxyType(
     {kind: _frozen(options) for kind, options in _BY_KIND.items()}
 )
 """Criterion kind -> {param name: default (``None``: none)}."""
+
+# The types a param's value can be asked to have; each is also the wording of
+# the load-time message ("must be a number").
+NUMBER: Final = "a number"
+"""An int or a float, never true/false nor a quoted number."""
+TEXT: Final = "text"
+SWITCH: Final = "true or false"
+LIST: Final = "a list"
+DURATION: Final = "a duration"
+"""Such as ``5m`` or ``14d``, or a number of seconds; its value is checked too."""
+ANY: Final = "any value"
+"""Not checked at load (the evaluator reads it)."""
+
+DURATION_PARAMS: Final = ("horizon", "freq", "time_slice_window")
+"""Params that are durations; each must be above zero (checked at load)."""
+
+TYPE_OF_UNSET: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        # analytics/evaluators_slo.py
+        "threshold_seconds": NUMBER,
+        "threshold_op": TEXT,
+        "threshold_value": NUMBER,
+        "time_slice_window": DURATION,
+        "time_slice_target": NUMBER,
+        # analytics/evaluators_capacity.py
+        "forecast_peak_rps": NUMBER,
+        "forecast_criterion": TEXT,  # a criterion id
+        "limit": NUMBER,
+        "seasonal_periods": LIST,
+        "models": LIST,
+        "aggregate": TEXT,
+        # analytics/evaluators_adoption.py
+        "go_live": ANY,  # an ISO 8601 time: text, or the timestamp YAML reads from one
+        "features": LIST,
+    }
+)
+"""The type of each param whose default is ``None``, by name (the same in every kind)."""
+
+
+def _type_of(name: str, default: object) -> str:
+    if name in DURATION_PARAMS:
+        return DURATION
+    if default is None:
+        return TYPE_OF_UNSET[name]  # a KeyError here: give the new param its type
+    if isinstance(default, bool):
+        return SWITCH
+    if isinstance(default, int | float):
+        return NUMBER
+    if isinstance(default, str):
+        return TEXT
+    raise TypeError(f"param {name!r}: no type for a default of {default!r}")
+
+
+PARAM_TYPES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
+    {
+        kind: MappingProxyType(
+            {name: _type_of(name, default) for name, default in opts.items()}
+        )
+        for kind, opts in CRITERION_PARAMS.items()
+    }
+)
+"""Criterion kind -> {param name: the type its value must have (:data:`NUMBER`, ...)}."""
+
+
+def _has_type(value: object, expected: str) -> bool:
+    if expected == NUMBER:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if expected == DURATION:
+        return isinstance(value, str | int | float) and not isinstance(value, bool)
+    if expected == SWITCH:
+        return isinstance(value, bool)
+    if expected == TEXT:
+        return isinstance(value, str)
+    if expected == LIST:
+        return isinstance(value, list | tuple)
+    return True
+
+
+def wrong_type_params(
+    kind: str, params: Mapping[Any, object]
+) -> list[tuple[str, str, object]]:
+    """``(key, expected type, value)`` of each param whose value has the wrong type.
+
+    Numbers are read strictly, like the config's own numbers: ``'0.99'`` and
+    ``true`` are not numbers, while a whole number is one (``quantile: 1`` is a
+    number; its range is the evaluator's to judge). ``null`` for a param
+    without a default means "not given". Unknown keys, and kinds without an
+    evaluator, are left to :func:`unknown_params_problem`.
+
+    >>> wrong_type_params("latency_p95", {"quantile": "0.99", "unit_scale": 1000})
+    [('quantile', 'a number', '0.99')]
+    >>> wrong_type_params("first_response", {"statistic": True})
+    [('statistic', 'text', True)]
+    >>> wrong_type_params("latency_share", {"threshold_seconds": None})
+    []
+    """
+    types = PARAM_TYPES.get(kind, {})
+    wrong = []
+    for key, value in params.items():
+        expected = types.get(key)
+        if expected is None or (value is None and CRITERION_PARAMS[kind][key] is None):
+            continue
+        if not _has_type(value, expected):
+            wrong.append((str(key), expected, value))
+    return wrong
 
 
 def accepted_params(kind: str) -> tuple[str, ...] | None:

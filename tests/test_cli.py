@@ -226,6 +226,46 @@ def test_go_live_in_the_future_is_refused(tmp_path: Path) -> None:
                 "It accepts ['quantile', 'unit_scale']",
             ),
         ),
+        # A param of the wrong type (a fresh-user test's files): refused at load,
+        # not after a report ran for seconds and left a .failed run folder.
+        (
+            "as_of: '2016-06-30'\ncriteria:\n  latency_p95: {params: {quantile: '0.99'}}\n",
+            (
+                "criteria.latency_p95.params.quantile: must be a number, got '0.99'",
+                "Fix: write the number without quotes, e.g. 0.99",
+            ),
+        ),
+        (
+            "as_of: '2016-06-30'\ncriteria:\n  latency_p95: {params: {quantile: true}}\n",
+            (
+                "criteria.latency_p95.params.quantile: must be a number, got True",
+                "Fix: write a number here, not true/false",
+            ),
+        ),
+        (
+            "as_of: '2016-06-30'\ncriteria:\n  ls: {kind: latency_share, title: x,"
+            " unit: '%', target: 95, params: {threshold_seconds: '0.3'}}\n",
+            (
+                "criteria.ls.params.threshold_seconds: must be a number, got '0.3'",
+                "Fix: write the number without quotes, e.g. 0.3",
+            ),
+        ),
+        (
+            "as_of: '2016-06-30'\ncriteria:\n  ls: {kind: latency_share, title: x,"
+            " unit: '%', target: 95, params: {threshold_seconds: true}}\n",
+            (
+                "criteria.ls.params.threshold_seconds: must be a number, got True",
+                "Fix: write a number here, not true/false",
+            ),
+        ),
+        (
+            "as_of: '2016-06-30'\n"
+            "criteria:\n  first_response: {params: {statistic: true}}\n",
+            (
+                "criteria.first_response.params.statistic: must be text, got True",
+                "Fix: write text here, not true/false",
+            ),
+        ),
     ],
     ids=[
         "as_of",
@@ -234,6 +274,11 @@ def test_go_live_in_the_future_is_refused(tmp_path: Path) -> None:
         "url-credentials",
         "unknown-param",
         "unknown-success-param",
+        "quoted-quantile",
+        "true-quantile",
+        "quoted-threshold",
+        "true-threshold",
+        "true-statistic",
     ],
 )
 def test_config_problems_exit_2_in_check_config_and_report(

@@ -18,11 +18,21 @@ from analytics.config import (
     load_config,
 )
 from analytics.criterion_params import (
+    ANY,
     CRITERION_PARAMS,
+    DURATION,
+    DURATION_PARAMS,
+    LIST,
+    NUMBER,
+    PARAM_TYPES,
+    SWITCH,
+    TEXT,
+    TYPE_OF_UNSET,
     accepted_params,
     check_params,
     param,
     unknown_params_problem,
+    wrong_type_params,
 )
 from analytics.errors import ConfigError
 from analytics.evaluate import EVALUATORS
@@ -52,13 +62,18 @@ def test_every_default_criterion_kind_is_registered() -> None:
             )
 
 
-def _documented_params() -> dict[str, dict[str, str | None]]:
-    """The table of docs/config.md's "Kind-specific params": kind -> {param: default}."""
+def _docs_table() -> list[str]:
+    """The rows of docs/config.md's "Kind-specific params" table."""
     text = (ROOT / "docs" / "config.md").read_text("utf-8")
     section = text.split("## Kind-specific `params`", 1)[1]
     table = section.split("| kind | `params` |\n|---|---|\n", 1)[1].split("\n\n", 1)[0]
+    return table.splitlines()
+
+
+def _documented_params() -> dict[str, dict[str, str | None]]:
+    """The table of docs/config.md's "Kind-specific params": kind -> {param: default}."""
     documented: dict[str, dict[str, str | None]] = {}
-    for row in table.splitlines():
+    for row in _docs_table():
         kinds_cell, params_cell = row.strip("|").split("|")
         kinds = re.findall(r"`(\w+)`", re.sub(r"\(.*?\)", "", kinds_cell))
         # Backquoted names outside parentheses are params; "(default X; ...)" their default.
@@ -68,6 +83,27 @@ def _documented_params() -> dict[str, dict[str, str | None]]:
         for kind in kinds:
             documented[kind] = {name: default or None for name, default in entries}
     return documented
+
+
+def _documented_notes() -> dict[tuple[str, str], str]:
+    """(kind, param) -> the parenthesis after the param in the docs table, or ""."""
+    notes = {}
+    for row in _docs_table():
+        kinds_cell, params_cell = row.strip("|").split("|")
+        kinds = re.findall(r"`(\w+)`", re.sub(r"\(.*?\)", "", kinds_cell))
+        for name, note in re.findall(r"`(\w+)`(?: \(([^)]*)\))?", params_cell):
+            for kind in kinds:
+                notes[kind, name] = note
+    return notes
+
+
+def test_docs_table_gives_the_type_of_each_param_without_a_default() -> None:
+    notes = _documented_notes()
+    for kind, options in CRITERION_PARAMS.items():
+        for name, default in options.items():
+            expected = PARAM_TYPES[kind][name]
+            if default is None and expected != ANY:
+                assert expected in notes[kind, name], f"{kind}.{name}"
 
 
 def test_docs_table_lists_every_kind_and_param_with_its_default() -> None:
@@ -85,11 +121,44 @@ def test_docs_table_lists_every_kind_and_param_with_its_default() -> None:
                 assert shown == default, f"{kind}.{name}"
 
 
+# A value of each type; 1 is a positive duration (seconds) too.
+EXAMPLE_OF_TYPE: dict[str, object] = {
+    NUMBER: 1,
+    TEXT: "x",
+    SWITCH: True,
+    LIST: ["x"],
+    DURATION: 1,
+    ANY: "2026-03-01T09:00:00Z",
+}
+
+
 @pytest.mark.parametrize("kind", sorted(CRITERION_PARAMS))
 def test_every_registered_param_loads(kind: str) -> None:
-    params = dict.fromkeys(CRITERION_PARAMS[kind], 1)  # 1: a positive duration too
+    params = {name: EXAMPLE_OF_TYPE[t] for name, t in PARAM_TYPES[kind].items()}
     crit = CriterionConfig(title="t", kind=kind, target=3, params=params)
     assert crit.params == params
+
+
+def test_every_param_has_a_type() -> None:
+    # A param without a default needs its type in TYPE_OF_UNSET (import fails
+    # otherwise); one with a default takes the default's type.
+    assert set(PARAM_TYPES) == set(CRITERION_PARAMS)
+    for kind, options in CRITERION_PARAMS.items():
+        assert set(PARAM_TYPES[kind]) == set(options), kind
+        for name, default in options.items():
+            expected = PARAM_TYPES[kind][name]
+            assert expected in EXAMPLE_OF_TYPE, f"{kind}.{name}"
+            if default is not None and name not in DURATION_PARAMS:
+                assert not wrong_type_params(kind, {name: default}), f"{kind}.{name}"
+    assert set(TYPE_OF_UNSET) == {
+        name
+        for options in CRITERION_PARAMS.values()
+        for name, default in options.items()
+        if default is None
+    }
+    assert PARAM_TYPES["latency_share"]["threshold_seconds"] == NUMBER
+    assert PARAM_TYPES["threshold_share"]["threshold_op"] == TEXT
+    assert PARAM_TYPES["capacity_headroom"]["horizon"] == DURATION
 
 
 def test_an_unregistered_param_cannot_be_read() -> None:
@@ -205,12 +274,182 @@ def test_unknown_key_is_named_before_a_bad_duration(tmp_path: Path) -> None:
         load_config(path)
 
 
+# --- params of the wrong type are refused when the config is loaded ---------------------
+
+LATENCY_SHARE = (
+    "  ls: {kind: latency_share, title: x, unit: '%%', target: 95, params: %s}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "fragments"),
+    [
+        # The fresh-user test's files (cfg_pq_str, cfg_pq_true, cfg_ls_str,
+        # cfg_ls_true, cfg_fr_stat), which a report failed on after ~10 s.
+        (
+            "criteria:\n  latency_p95: {params: {quantile: '0.99'}}\n",
+            (
+                "criteria.latency_p95.params.quantile: must be a number, got '0.99'."
+                " Fix: write the number without quotes, e.g. 0.99",
+            ),
+        ),
+        (
+            "criteria:\n  latency_p95: {params: {quantile: true}}\n",
+            (
+                "criteria.latency_p95.params.quantile: must be a number, got True."
+                " Fix: write a number here, not true/false",
+            ),
+        ),
+        (
+            "criteria:\n" + LATENCY_SHARE % "{threshold_seconds: '0.3'}",
+            (
+                "criteria.ls.params.threshold_seconds: must be a number, got '0.3'."
+                " Fix: write the number without quotes, e.g. 0.3",
+            ),
+        ),
+        (
+            "criteria:\n" + LATENCY_SHARE % "{threshold_seconds: true}",
+            (
+                "criteria.ls.params.threshold_seconds: must be a number, got True."
+                " Fix: write a number here, not true/false",
+            ),
+        ),
+        (
+            "criteria:\n  first_response: {params: {statistic: true}}\n",
+            (
+                "criteria.first_response.params.statistic: must be text, got True."
+                " Fix: write text here, not true/false",
+                "quote such a word, e.g. 'no'",
+            ),
+        ),
+        # Others of each type.
+        (
+            "criteria:\n  csat: {params: {confidence: 95%}}\n",
+            (
+                "criteria.csat.params.confidence: must be a number, got '95%'",
+                "Fix: write the number without the % sign, e.g. 95",
+            ),
+        ),
+        (
+            "criteria:\n  q: {kind: threshold_share, title: q, target: 99,"
+            " params: {threshold_op: lt, threshold_value: '3'}}\n",
+            ("criteria.q.params.threshold_value: must be a number, got '3'",),
+        ),
+        (
+            "criteria:\n  q: {kind: threshold_share, title: q, target: 99,"
+            " params: {threshold_op: 1, threshold_value: 3}}\n",
+            ("criteria.q.params.threshold_op: must be text, got 1",),
+        ),
+        (
+            "criteria:\n  cap: {kind: capacity_headroom, title: c, target: 20,"
+            " params: {limit: '80'}}\n",
+            ("criteria.cap.params.limit: must be a number, got '80'", "e.g. 80"),
+        ),
+        (
+            "criteria:\n  cap: {kind: capacity_headroom, title: c, target: 20,"
+            " params: {limit: 80, horizon: true}}\n",
+            (
+                "criteria.cap.params.horizon: must be a duration (e.g. 5m) or a number"
+                " of seconds, got True. Fix: write a duration here, not true/false",
+            ),
+        ),
+        (
+            "criteria:\n  f: {kind: feature_utilisation, title: f, target: 50,"
+            " params: {features: 'search, export'}}\n",
+            ("criteria.f.params.features: must be a list, got 'search, export'",),
+        ),
+        (
+            "post_launch:\n  criteria:\n    csat: {params: {confidence: '0.9'}}\n",
+            (
+                "post_launch.criteria.csat.params.confidence: must be a number,"
+                " got '0.9'. Fix: write the number without quotes, e.g. 0.9",
+            ),
+        ),
+        (
+            "post_launch:\n  criteria:\n    ticket_volume:\n"
+            "      params: {history_days: true}\n",
+            (
+                "post_launch.criteria.ticket_volume.params.history_days: must be a"
+                " number, got True",
+            ),
+        ),
+    ],
+    ids=[
+        "quoted-quantile",
+        "true-quantile",
+        "quoted-threshold-seconds",
+        "true-threshold-seconds",
+        "true-statistic",
+        "percent",
+        "quoted-threshold-value",
+        "number-op",
+        "quoted-limit",
+        "true-duration",
+        "features-not-a-list",
+        "post-launch",
+        "post-launch-local-kind",
+    ],
+)
+def test_param_of_the_wrong_type_is_a_config_error_at_load(
+    tmp_path: Path, yaml_text: str, fragments: tuple[str, ...]
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml_text, "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: invalid config: ")
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_whole_numbers_are_numbers(tmp_path: Path) -> None:
+    # An int where the default is a float (and the reverse) is a number all the same.
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "criteria:\n"
+        "  latency_p95: {params: {unit_scale: 1000}}\n"
+        "  csat: {params: {confidence: 1}}\n"
+        + LATENCY_SHARE
+        % "{threshold_seconds: 1}"
+        + "  tp: {kind: throughput, title: t, target: 100,"
+        " params: {p95_ms: 300, error_ratio: 0, min_duration_s: 60,"
+        " forecast_peak_rps: 50}}\n"
+        "  cap: {kind: capacity_headroom, title: c, target: 20,"
+        " params: {limit: 80, folds: 4.0, horizon: 86400}}\n"
+        "post_launch:\n  criteria:\n    ticket_volume:\n"
+        "      params: {history_days: 60.5, min_history_days: 7}\n",
+        "utf-8",
+    )
+    criteria = load_config(path).criteria
+    assert criteria["latency_p95"].params == {"unit_scale": 1000}
+    assert criteria["ls"].params == {"threshold_seconds": 1}
+    assert criteria["tp"].params["error_ratio"] == 0
+    assert criteria["cap"].params["folds"] == 4.0
+
+
+def test_null_is_not_given_for_a_param_without_a_default() -> None:
+    crit = CriterionConfig(
+        title="t", kind="throughput", target=3, params={"forecast_peak_rps": None}
+    )
+    assert crit.params == {"forecast_peak_rps": None}
+    with pytest.raises(ValidationError, match="must be a number, got None"):
+        CriterionConfig(title="t", kind="csat", target=4, params={"confidence": None})
+
+
 def test_a_criterion_built_in_code_is_checked_too() -> None:
     with pytest.raises(ValidationError, match=re.escape("['min_responses']")):
         CriterionConfig(title="t", kind="csat", target=4, params={"min_responses": 1})
     with pytest.raises(ValidationError, match="did you mean 'limit'"):
         PostLaunchSettings(
             criteria={"cap": {"kind": "capacity_headroom", "params": {"limt": 1}}}
+        )
+    with pytest.raises(ValidationError, match=re.escape("got '0.9'. Fix:")):
+        CriterionConfig(title="t", kind="csat", target=4, params={"confidence": "0.9"})
+    with pytest.raises(ValidationError, match=re.escape("must be a number, got '1'")):
+        PostLaunchSettings(
+            criteria={"cap": {"kind": "capacity_headroom", "params": {"limit": "1"}}}
         )
 
 

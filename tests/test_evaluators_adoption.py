@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from analytics.config import CriterionConfig
 from analytics.errors import ConfigError
@@ -215,13 +216,9 @@ def test_feature_utilisation_no_data() -> None:
     )
     quiet = evaluate_feature_utilisation(config, MONTH, None, "2026-03-30")
     assert quiet.status is Status.NO_DATA and "0 events" in quiet.detail
-    with pytest.raises(ConfigError, match="list"):
-        evaluate_feature_utilisation(
-            _config("feature_utilisation", params={"features": "search"}),
-            MONTH,
-            None,
-            AS_OF,
-        )
+    # A single name instead of a list is refused when the config is loaded.
+    with pytest.raises(ValidationError, match="must be a list, got 'search'"):
+        _config("feature_utilisation", params={"features": "search"})
 
 
 # --- time to first value ----------------------------------------------------------------

@@ -1286,10 +1286,21 @@ def test_latency_share_without_requests_is_no_data(tmp_path: Path) -> None:
     assert "no requests" in result.detail
 
 
-@pytest.mark.parametrize("threshold", [None, "fast", 0, -1])
-def test_latency_share_threshold_is_checked(tmp_path: Path, threshold: object) -> None:
+@pytest.mark.parametrize(
+    ("threshold", "message"),
+    [
+        (None, "threshold_seconds must be a positive"),
+        (0, "threshold_seconds must be a positive"),
+        (-1, "threshold_seconds must be a positive"),
+        # A value of the wrong type is refused when the config is loaded.
+        ("fast", "threshold_seconds: must be a number, got 'fast'"),
+    ],
+)
+def test_latency_share_threshold_is_checked(
+    tmp_path: Path, threshold: object, message: str
+) -> None:
     write_histogram(tmp_path / "lat.csv", SHARE_BUCKETS)
-    with pytest.raises(ConfigError, match="threshold_seconds must be a positive"):
+    with pytest.raises(ConfigError, match=message):
         one(_share_config(tmp_path, threshold), "within")
 
 

@@ -257,7 +257,7 @@ def test_criterion_window_without_samples_is_no_data(tmp_path: Path) -> None:
     ("params", "message"),
     [
         ({"threshold_op": "<"}, "threshold_op must be one of"),
-        ({"threshold_value": "high"}, "threshold_value must be a finite number"),
+        ({"threshold_value": "high"}, "threshold_value: must be a number, got 'high'"),
         ({"threshold_seconds": 1}, "unknown key"),
         ({"budgeting_method": "timeslices"}, "time_slice_window is required"),
     ],
