@@ -182,6 +182,21 @@ def test_the_evaluators_check_the_same_registry() -> None:
 # --- unknown params are refused when the config is loaded --------------------------------
 
 
+def _assert_one_line_load_error(
+    tmp_path: Path, yaml_text: str, fragments: tuple[str, ...]
+) -> None:
+    """Loading ``yaml_text`` fails with one line naming the file and each fragment."""
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml_text, "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: invalid config: ")
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message
+
+
 @pytest.mark.parametrize(
     ("yaml_text", "fragments"),
     [
@@ -256,15 +271,7 @@ def test_the_evaluators_check_the_same_registry() -> None:
 def test_unknown_param_is_a_config_error_at_load(
     tmp_path: Path, yaml_text: str, fragments: tuple[str, ...]
 ) -> None:
-    path = tmp_path / "c.yaml"
-    path.write_text(yaml_text, "utf-8")
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    message = str(caught.value)
-    assert message.startswith(f"{path}: invalid config: ")
-    assert "\n" not in message
-    for fragment in fragments:
-        assert fragment in message
+    _assert_one_line_load_error(tmp_path, yaml_text, fragments)
 
 
 def test_unknown_key_is_named_before_a_bad_duration(tmp_path: Path) -> None:
@@ -393,15 +400,7 @@ LATENCY_SHARE = (
 def test_param_of_the_wrong_type_is_a_config_error_at_load(
     tmp_path: Path, yaml_text: str, fragments: tuple[str, ...]
 ) -> None:
-    path = tmp_path / "c.yaml"
-    path.write_text(yaml_text, "utf-8")
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    message = str(caught.value)
-    assert message.startswith(f"{path}: invalid config: ")
-    assert "\n" not in message
-    for fragment in fragments:
-        assert fragment in message
+    _assert_one_line_load_error(tmp_path, yaml_text, fragments)
 
 
 def test_whole_numbers_are_numbers(tmp_path: Path) -> None:
