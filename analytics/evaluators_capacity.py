@@ -508,6 +508,19 @@ class HeadroomSettings:
     aggregate: str | None
 
 
+def _duration_text(delta: pd.Timedelta) -> str:
+    """A config-style duration: ``14d``, ``1h``, ``90s``.
+
+    >>> _duration_text(pd.Timedelta(days=14)), _duration_text(pd.Timedelta(seconds=5400))
+    ('14d', '90m')
+    """
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def _offset(freq: str) -> str:
     """A pandas frequency string for a config duration (``"15m"`` is minutes)."""
     return str(pd.tseries.frequencies.to_offset(parse_duration(freq)).freqstr)
@@ -537,6 +550,12 @@ def headroom_settings(crit_id: str, config: CriterionConfig) -> HeadroomSettings
     >>> s = headroom_settings("cpu", cfg)
     >>> s.horizon_steps, s.seasonal_periods
     (48, (24, 168))
+
+    A bare number is seconds, as ``check-config`` reads it:
+
+    >>> bare = cfg.model_copy(update={"params": {"limit": 800, "horizon": 172800}})
+    >>> headroom_settings("cpu", bare).horizon
+    '2d'
     """
     params = config.params
     where = f"criteria.{crit_id}.params"
@@ -549,9 +568,10 @@ def headroom_settings(crit_id: str, config: CriterionConfig) -> HeadroomSettings
     if not limit > 0:
         raise ConfigError(f"{where}.limit must be > 0, got {limit:g}")
     try:
-        horizon = str(param(config.kind, params, "horizon"))
-        freq = str(param(config.kind, params, "freq"))
-        horizon_td, step = parse_duration(horizon), parse_duration(freq)
+        # A bare number is seconds, as the load-time check reads it.
+        horizon_td = parse_duration(param(config.kind, params, "horizon"))
+        step = parse_duration(param(config.kind, params, "freq"))
+        horizon, freq = _duration_text(horizon_td), _duration_text(step)
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}") from exc
     if step <= pd.Timedelta(0) or horizon_td < step:
