@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -158,6 +159,10 @@ def test_small_config_hand_checked(small_config: Path, tmp_path: Path) -> None:
     assert "changed status" in changes and "not checked" in changes
     assert "Read with care" not in changes
     assert again.run_record()["baseline_warnings"] == []
+    assert (
+        again.run_record()["baseline_sha256"]
+        == hashlib.sha256(baseline.read_bytes()).hexdigest()
+    )
     with pytest.raises(ConfigError, match=r"no\.json: cannot read it as a run\.json"):
         build_post_launch(small_config, "2026-03-01", 14, str(tmp_path / "no.json"))
 

@@ -46,6 +46,9 @@ def test_report_is_published_with_decision_and_marker(rendered) -> None:  # type
     # The browser tab and a saved PDF are named after the report, not "Notebook".
     assert f"<title>{record['title']} — {outcome.decision} — " in html
     assert record["outputs"]["html"] == "report.html"
+    # The notebook that made the report is recorded with its hash (--notebook).
+    assert record["notebook"]["path"].endswith("go_no_go.ipynb")
+    assert len(record["notebook"]["sha256"]) == 64
     # The executed notebook may hold raw data: it is kept apart, under private/.
     assert record["outputs"]["notebook"] == "private/report.ipynb"
     assert outcome.notebook_path == outcome.run_dir / "private" / "report.ipynb"

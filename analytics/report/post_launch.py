@@ -59,7 +59,7 @@ from analytics.evaluators_adoption import evaluate_adoption
 from analytics.evaluators_slo import counter_frames
 from analytics.evaluators_support import tickets_in_window
 from analytics.evidence import Evidence, gather_evidence, parse_as_of
-from analytics.frames import LoadResult, to_pandas
+from analytics.frames import LoadResult, file_sha256, to_pandas
 from analytics.metrics.histogram import histogram_quantile, parse_le
 from analytics.metrics.incidents import critical_incidents
 from analytics.metrics.slo import (
@@ -1208,6 +1208,12 @@ class PostLaunchReport:
             "review_days": self.review_days,
             "review_end": self.review_end.isoformat(),
             "baseline_run": self.baseline_run or None,
+            # The baseline is an input like any file: its hash pins what was compared.
+            "baseline_sha256": (
+                file_sha256(self.baseline_run)
+                if self.baseline_run and Path(self.baseline_run).is_file()
+                else None
+            ),
             "baseline_warnings": self._baseline_warnings(),
             "status_counts": status_counts(self.results),
             "criteria": [r.to_dict() for r in self.results],

@@ -58,6 +58,7 @@ from plotly.offline import get_plotlyjs
 from traitlets.config import Config
 
 from analytics.errors import RenderError
+from analytics.frames import file_sha256
 from analytics.report.go_no_go import COMPLETION_MARKER
 from analytics.report.html import PLOTLYJS_AT_EXPORT_ENV
 from analytics.runinfo import new_run_id, utc_now
@@ -303,6 +304,8 @@ def _execute_and_export(
         export_html(executed, title=_page_title(record)), "utf-8"
     )
 
+    # The notebook is part of what made the report (--notebook may be any file).
+    record["notebook"] = {"path": str(Path(notebook)), "sha256": file_sha256(notebook)}
     record["outputs"] = {
         "html": "report.html",
         "notebook": f"{PRIVATE_DIR}/report.ipynb",
