@@ -9,6 +9,7 @@ the reason spelled out: no evidence, no GO.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -219,12 +220,6 @@ def _mttr(crit_id: str, config: CriterionConfig, evidence: Evidence) -> Criterio
         # next: it counts with its age so far instead of leaving the figure.
         open_past_seconds=config.target * 60,
     )
-    resolved_only = mean_time_to_resolve(
-        _tickets(config, evidence),
-        priorities=tuple(config.priorities),
-        as_of=end,
-        window_start=start,
-    )
     sources = _ticket_sources(config, evidence)
     scope = "/".join(config.priorities)
     left_out = _mttr_left_out(summary)
@@ -262,7 +257,7 @@ def _mttr(crit_id: str, config: CriterionConfig, evidence: Evidence) -> Criterio
             f" target at the decision time ({ticket_list(summary.open_late_ids)}),"
             f" counted with their age so far (a lower bound; the judged figure is"
             f" never below the resolved tickets' own mean,"
-            f" {resolved_only.mean_seconds / 60:,.0f} min), {scope} tickets"
+            f" {summary.resolved_mean_seconds / 60:,.0f} min), {scope} tickets"
         )
     detail = (
         f"mean of opened → final resolved_at (wall clock) over {counted}; median"
@@ -270,10 +265,10 @@ def _mttr(crit_id: str, config: CriterionConfig, evidence: Evidence) -> Criterio
         f" {left_out}"
     )
     value = summary.mean_seconds / 60
-    if summary.open_late_ids and resolved_only.count:
+    if summary.open_late_ids and not math.isnan(summary.resolved_mean_seconds):
         # The open tickets' final times are longer than their age so far, so
         # counting them must not bring the figure below the resolved ones' own.
-        value = max(value, resolved_only.mean_seconds / 60)
+        value = max(value, summary.resolved_mean_seconds / 60)
     result = evaluate_value(
         criterion,
         value,

@@ -291,6 +291,9 @@ class TimeToResolve:
     open_late_ids: tuple[str, ...] = ()
     """Open tickets older than ``open_past_seconds`` at ``as_of``: in the
     figures with their age so far (a lower bound), and not in ``open_ids``."""
+    resolved_mean_seconds: float = math.nan
+    """Mean over the resolved tickets alone (equal to ``mean_seconds`` when no
+    ticket is open late); NaN when none is resolved."""
 
     @property
     def mean_hours(self) -> float:
@@ -359,6 +362,8 @@ def mean_time_to_resolve(
     ...                             open_past_seconds=1800)
     >>> late.count, late.mean_seconds, late.open_late_ids, late.open_ids
     (3, 1800.0, ('E',), ())
+    >>> late.resolved_mean_seconds
+    1200.0
     """
     frame = _select(
         tickets, ("priority", "created_at", "resolved_at"), as_of, window_start
@@ -376,6 +381,7 @@ def mean_time_to_resolve(
 
     frame = frame.loc[outcome != _CANCELLED]
     seconds = _hours_to_resolve(frame, "resolved_at", as_of) * _SECONDS_PER_HOUR
+    resolved_mean = float(seconds.mean()) if seconds.notna().any() else math.nan
     late = pd.Series(False, index=frame.index)
     if open_past_seconds is not None and as_of is not None:
         age = _age_hours(frame, _utc(as_of), None, None) * _SECONDS_PER_HOUR
@@ -399,6 +405,7 @@ def mean_time_to_resolve(
         open_ids=open_ids,
         cancelled_ids=named(_CANCELLED),
         open_late_ids=tuple(sorted(str(n) for n in names.loc[frame.index][late])),
+        resolved_mean_seconds=resolved_mean,
     )
 
 
