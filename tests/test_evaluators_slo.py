@@ -307,6 +307,18 @@ def test_error_rate_from_good_and_total(tmp_path: Path) -> None:
     assert one(path, "error_rate").value == pytest.approx(0.2)
 
 
+def _write_six_errors_in_6000(folder: Path) -> None:
+    """good.csv and all.csv: 6,000 requests over the hour of TIMES, 6 of them bad."""
+    total = [float(1000 * i) for i in range(7)]
+    errors = [0, 0, 1, 1, 1, 2, 6]
+    write_counter(folder / "all.csv", "requests_total", total)
+    write_counter(
+        folder / "good.csv",
+        "good_total",
+        [t - e for t, e in zip(total, errors, strict=True)],
+    )
+
+
 @pytest.mark.parametrize(
     ("lookback", "value", "because"),
     [
@@ -327,14 +339,7 @@ def test_error_rate_from_good_and_total(tmp_path: Path) -> None:
 def test_error_rate_detail_names_the_actual_cause_of_the_judged_bound(
     tmp_path: Path, lookback: str, value: float, because: str
 ) -> None:
-    total = [float(1000 * i) for i in range(7)]
-    errors = [0, 0, 1, 1, 1, 2, 6]
-    write_counter(tmp_path / "all.csv", "requests_total", total)
-    write_counter(
-        tmp_path / "good.csv",
-        "good_total",
-        [t - e for t, e in zip(total, errors, strict=True)],
-    )
+    _write_six_errors_in_6000(tmp_path)
     crit = {
         "good_source": "good",
         "total_source": "all",
@@ -359,14 +364,7 @@ def test_burndown_is_labelled_observed_and_names_the_judged_budget(
     # the budget left. Judged: the 3,000 requests of the 30 minutes without data
     # count as bad, SLI 5,994 / 9,000, burn (3,006 / 9,000) / 0.01 = 33.4,
     # remaining 1 − 33.4 = −3,240.0 %. Budget 0.01 × 90 min = 0.9 min.
-    total = [float(1000 * i) for i in range(7)]
-    errors = [0, 0, 1, 1, 1, 2, 6]
-    write_counter(tmp_path / "all.csv", "requests_total", total)
-    write_counter(
-        tmp_path / "good.csv",
-        "good_total",
-        [t - e for t, e in zip(total, errors, strict=True)],
-    )
+    _write_six_errors_in_6000(tmp_path)
     crit = {
         "good_source": "good",
         "total_source": "all",
